@@ -1,0 +1,15 @@
+# Third-party libraries, all from Debian's packages (scripts/bootstrap installs them).
+
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx>=6.4)
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
+find_package(yaml-cpp REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(Threads REQUIRED)
+if(PGPARITY_TESTS)
+  find_package(GTest REQUIRED)
+endif()

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace pgparity::reconciler {
+
+/// Runs the pgparity command line with `args` (without the program name);
+/// results go to `out`, messages to `err`. Returns the exit code (exit_code.hpp).
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace pgparity::reconciler

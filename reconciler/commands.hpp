@@ -1,0 +1,25 @@
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+
+#include "reconciler/exit_code.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace pgparity::reconciler {
+
+/// What a subcommand needs from the command line it runs in.
+struct Context {
+  std::ostream& out;  ///< results (plans, reports, manifests)
+  std::ostream& err;  ///< messages for people
+  /// Set by the subcommand CLI11 parsed; returns the exit code.
+  std::function<ExitCode()> run = [] { return ExitCode::ok; };
+};
+
+/// Adds every subcommand to `app`; the one parsed sets `context.run`.
+void register_commands(CLI::App& app, Context& context);
+
+}  // namespace pgparity::reconciler

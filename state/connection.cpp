@@ -1,0 +1,90 @@
+#include "state/connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <pqxx/connection>
+
+#include "core/error.hpp"
+
+namespace pgparity::state {
+
+namespace {
+
+/// Quotes a conninfo value as libpq's parser expects: in single quotes, with \' and \\ escaped.
+std::string conninfo_value(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+/// Parses with libpq; nullptr on a syntax error, with the message in `error`.
+PQconninfoOption* parse(const std::string& dsn, std::string& error) {
+  char* err = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &err);
+  if (err != nullptr) {
+    error = err;
+    while (!error.empty() && error.back() == '\n') error.pop_back();
+    PQfreemem(err);
+  }
+  return options;
+}
+
+/// The DSN as a conninfo string for the session pgparity opens: its own
+/// fallback application name, and for read-only access the server option
+/// default_transaction_read_only added to any `options` the DSN has.
+std::string session_conninfo(const std::string& dsn, Access access, const std::string& application_name) {
+  std::string error;
+  PQconninfoOption* options = parse(dsn, error);
+  if (options == nullptr) {
+    throw InputError("invalid connection string: " + error, "", "use a libpq conninfo string or a postgresql:// URI");
+  }
+  std::string out;
+  std::string server_options;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    if (std::string(o->keyword) == "options") {
+      server_options = o->val;
+      continue;
+    }
+    out += std::string(o->keyword) + "=" + conninfo_value(o->val) + " ";
+  }
+  PQconninfoFree(options);
+  if (access == Access::read_only) server_options += " -c default_transaction_read_only=on";
+  if (!server_options.empty()) out += "options=" + conninfo_value(server_options) + " ";
+  return out + "fallback_application_name=" + conninfo_value(application_name);
+}
+
+}  // namespace
+
+std::string mask_dsn(const std::string& dsn) {
+  std::string error;
+  PQconninfoOption* options = parse(dsn, error);
+  if (options == nullptr) return "<unparsable dsn>";
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string keyword = o->keyword;
+    const bool secret = keyword == "password" || std::string(o->dispchar) == "*";
+    if (!out.empty()) out += ' ';
+    out += keyword + "=" + (secret ? std::string("********") : conninfo_value(o->val));
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
+std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access, const std::string& application_name) {
+  const std::string conninfo = session_conninfo(dsn, access, application_name);
+  try {
+    return std::make_unique<pqxx::connection>(conninfo);
+  } catch (const std::exception& e) {
+    std::string message = e.what();
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    throw ConnectionError("cannot connect to " + mask_dsn(dsn), message,
+                          "check the DSN, that the server runs, and pg_hba.conf");
+  }
+}
+
+}  // namespace pgparity::state

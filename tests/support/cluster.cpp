@@ -1,0 +1,204 @@
+#include "tests/support/cluster.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace pgparity::testing {
+
+namespace {
+
+const std::string script = std::string(PGPARITY_SOURCE_DIR) + "/scripts/pgcluster";
+
+/// On SIGINT/SIGTERM/SIGHUP/SIGABRT (a failed assertion of a sanitizer) the test process becomes `pgcluster sweep
+/// --owner <its pid>` (execv is async-signal-safe; the pid stays the same), so its clusters go with it.
+std::array<std::string, 5> sweep_args;
+std::array<char*, 6> sweep_argv{};
+
+extern "C" void sweep_on_signal(int) { execv("/bin/bash", sweep_argv.data()); }
+
+void install_cleanup_handlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sweep_args = {"bash", script, "sweep", "--owner", std::to_string(getpid())};
+    for (std::size_t i = 0; i < sweep_args.size(); ++i) sweep_argv[i] = sweep_args[i].data();
+    sweep_argv[sweep_args.size()] = nullptr;
+    struct sigaction action {};
+    action.sa_handler = sweep_on_signal;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGABRT}) sigaction(sig, &action, nullptr);
+  });
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+int run_program(const std::string& program, const std::vector<std::string>& args, std::string* out, std::string* err,
+                const std::map<std::string, std::string>& env) {
+  std::array<int, 2> out_pipe{};
+  std::array<int, 2> err_pipe{};
+  if (pipe2(out_pipe.data(), O_CLOEXEC) != 0 || pipe2(err_pipe.data(), O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+
+  std::vector<std::string> argv_storage{program};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    if (!env.contains(entry.substr(0, entry.find('=')))) env_storage.push_back(entry);
+  }
+  for (const auto& [k, v] : env) env_storage.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (rc != 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    throw std::runtime_error("cannot run " + program + ": " + std::strerror(rc));
+  }
+
+  std::string out_text;
+  std::string err_text;
+  std::array<pollfd, 2> fds{{{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}}};
+  int open_fds = 2;
+  std::array<char, 4096> buffer{};
+  while (open_fds > 0) {
+    if (poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      const ssize_t n = read(fds[i].fd, buffer.data(), buffer.size());
+      if (n > 0) {
+        (i == 0 ? out_text : err_text).append(buffer.data(), static_cast<std::size_t>(n));
+      } else {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (out != nullptr) *out = std::move(out_text);
+  if (err != nullptr) *err = std::move(err_text);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string pgcluster(const std::vector<std::string>& args) {
+  std::string out;
+  std::string err;
+  const int rc = run_program(script, args, &out, &err);
+  if (rc != 0) {
+    std::string command = "pgcluster";
+    for (const auto& a : args) command += " " + a;
+    throw std::runtime_error(command + " failed (" + std::to_string(rc) + "): " + err);
+  }
+  return trimmed(out);
+}
+
+CommandResult run_pgparity(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+  CommandResult result{};
+  result.exit_code = run_program(PGPARITY_BIN, args, &result.out, &result.err, env);
+  return result;
+}
+
+Cluster::Cluster(const std::map<std::string, std::string>& settings) {
+  install_cleanup_handlers();
+  std::vector<std::string> args{"create", "--owner", std::to_string(getpid())};
+  for (const auto& [name, value] : settings) {
+    args.push_back("--set");
+    args.push_back(name + "=" + value);
+  }
+  dir_ = pgcluster(args);
+}
+
+Cluster::~Cluster() {
+  try {
+    pgcluster({"destroy", dir_});
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "cluster " << dir_ << " was not destroyed: " << e.what();
+  }
+}
+
+int Cluster::port() const { return std::stoi(read_file(dir_ + "/port")); }
+
+std::string Cluster::conninfo(const std::string& dbname) const {
+  return "host=" + dir_ + " port=" + std::to_string(port()) + " user=postgres dbname=" + dbname;
+}
+
+std::string Cluster::extension_dir() const {
+  return dir_ + "/install" + pgcluster({"paths", dir_, "sharedir"}) + "/extension";
+}
+
+std::string Cluster::library_dir() const { return dir_ + "/install" + pgcluster({"paths", dir_, "pkglibdir"}); }
+
+pid_t Cluster::postmaster_pid() const {
+  const std::string text = read_file(dir_ + "/data/postmaster.pid");
+  if (text.empty()) return 0;
+  return static_cast<pid_t>(std::stol(text.substr(0, text.find('\n'))));
+}
+
+void Cluster::set(const std::string& name, const std::string& value) { pgcluster({"set", dir_, name + "=" + value}); }
+void Cluster::reload() { pgcluster({"reload", dir_}); }
+void Cluster::restart() { pgcluster({"restart", dir_}); }
+void Cluster::stop() { pgcluster({"stop", dir_}); }
+void Cluster::start() { pgcluster({"start", dir_}); }
+
+std::string Cluster::query_value(const std::string& sql, const std::string& dbname) const {
+  pqxx::connection connection(conninfo(dbname));
+  pqxx::nontransaction tx(connection);
+  const pqxx::result rows = tx.exec(sql);
+  if (rows.empty() || rows[0][0].is_null()) return "";
+  return rows[0][0].c_str();
+}
+
+void Cluster::exec(const std::string& sql, const std::string& dbname) const {
+  pqxx::connection connection(conninfo(dbname));
+  pqxx::nontransaction tx(connection);
+  tx.exec(sql);
+}
+
+}  // namespace pgparity::testing

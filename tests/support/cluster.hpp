@@ -1,0 +1,65 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pgparity::testing {
+
+/// Runs `program` with `args` (no shell) and returns its exit status; stdout in `out`,
+/// stderr in `err` when given.
+int run_program(const std::string& program, const std::vector<std::string>& args, std::string* out = nullptr,
+                std::string* err = nullptr, const std::map<std::string, std::string>& env = {});
+
+/// Runs scripts/pgcluster with `args`; throws with its stderr when it fails. Returns stdout.
+std::string pgcluster(const std::vector<std::string>& args);
+
+/// Runs the pgparity binary of this build; its exit code, stdout and stderr.
+struct CommandResult {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+CommandResult run_pgparity(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+
+/// A throwaway PostgreSQL cluster (scripts/pgcluster), started on creation and
+/// destroyed with the object. If the test process is interrupted (SIGINT,
+/// SIGTERM, SIGHUP), every cluster it owns is destroyed before it exits.
+class Cluster {
+ public:
+  /// Settings for postgresql.conf, e.g. {{"work_mem", "4MB"}}.
+  explicit Cluster(const std::map<std::string, std::string>& settings = {});
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  int port() const;
+  /// A libpq conninfo string for `dbname` as the bootstrap superuser.
+  std::string conninfo(const std::string& dbname = "postgres") const;
+  /// The private extension folder the server reads control files and scripts from.
+  std::string extension_dir() const;
+  /// The private library folder ($libdir) the server loads modules from.
+  std::string library_dir() const;
+  /// The postmaster's pid, or 0 when the server is stopped.
+  pid_t postmaster_pid() const;
+
+  /// Writes a setting into the cluster's configuration; effective after reload() or restart().
+  void set(const std::string& name, const std::string& value);
+  void reload();
+  void restart();
+  void stop();
+  void start();
+
+  /// Runs SQL on `dbname` in its own session and returns the first column of the first row ("" if none).
+  std::string query_value(const std::string& sql, const std::string& dbname = "postgres") const;
+  /// Runs SQL (one or more statements) on `dbname` in its own session.
+  void exec(const std::string& sql, const std::string& dbname = "postgres") const;
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace pgparity::testing

@@ -1,0 +1,44 @@
+#include "state/connection.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+
+namespace pgparity::state {
+namespace {
+
+TEST(MaskDsn, HidesThePasswordOfAConninfoString) {
+  const std::string masked = mask_dsn("host=db.example port=5432 user=app password=s3cret dbname=orders");
+  EXPECT_EQ(masked.find("s3cret"), std::string::npos);
+  EXPECT_NE(masked.find("password=********"), std::string::npos);
+  EXPECT_NE(masked.find("host='db.example'"), std::string::npos);
+}
+
+TEST(MaskDsn, HidesThePasswordOfAUri) {
+  const std::string masked = mask_dsn("postgresql://app:s3cret@db.example:5432/orders?sslmode=require");
+  EXPECT_EQ(masked.find("s3cret"), std::string::npos);
+  EXPECT_NE(masked.find("user='app'"), std::string::npos);
+  EXPECT_NE(masked.find("dbname='orders'"), std::string::npos);
+}
+
+TEST(MaskDsn, SaysSoWhenLibpqCannotParseIt) {
+  EXPECT_EQ(mask_dsn("host='unterminated password=s3cret"), "<unparsable dsn>");
+}
+
+TEST(Connect, RejectsAnUnparsableDsnAsInputWithoutConnecting) {
+  EXPECT_THROW(connect("host='unterminated", Access::read_only), InputError);
+}
+
+TEST(Connect, ReportsAnUnreachableServerWithoutThePassword) {
+  try {
+    connect("host=127.0.0.1 port=1 user=x password=s3cret connect_timeout=2", Access::read_write);
+    FAIL() << "connected to port 1";
+  } catch (const ConnectionError& e) {
+    EXPECT_EQ(std::string(e.what()).find("s3cret"), std::string::npos);
+    EXPECT_EQ(e.detail().find("s3cret"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("password=********"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace pgparity::state
