@@ -1,0 +1,576 @@
+#include "desired/loader.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "core/spelling.hpp"
+#include "desired/yaml_reader.hpp"
+
+namespace pgparity::desired {
+
+std::optional<std::string> process_environment(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+namespace {
+
+const std::vector<std::string> top_keys{"apiVersion", "suspend", "targets", "extensions", "settings", "policy"};
+const std::vector<std::string> target_keys{"dsn", "role", "databases", "pooler"};
+const std::vector<std::string> extension_keys{"name", "version", "ensure", "schema", "preload", "databases"};
+const std::vector<std::string> settings_keys{"preload", "values", "ratios"};
+const std::vector<std::string> ratio_keys{"expr", "match", "tolerance", "min", "max"};
+const std::vector<std::string> policy_keys{"lock_timeout",    "drain",  "recreate",    "maintenance_window",
+                                           "allow_data_loss", "health", "state_schema"};
+const std::vector<std::string> drain_keys{"quiet_for", "timeout", "terminate_idle"};
+const std::vector<std::string> window_keys{"days", "start", "end", "timezone"};
+const std::vector<std::string> day_names{"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
+/// Reads a manifest's YAML into the model, collecting every problem.
+class Loader {
+ public:
+  Loader(std::string file, const LoadOptions& options) : reader_(std::move(file)), options_(options) {}
+
+  LoadResult load(const std::string& text) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+      reader_.error(e.mark, "invalid YAML: " + e.msg);
+      return {std::nullopt, reader_.diagnostics()};
+    }
+    if (!root.IsDefined() || root.IsNull()) {
+      reader_.diagnostics().push_back({reader_.file(), 0, 0, "the manifest is empty"});
+      return {std::nullopt, reader_.diagnostics()};
+    }
+    if (!reader_.expect_map(root, "the manifest")) return {std::nullopt, reader_.diagnostics()};
+    Manifest manifest;
+    read_top(root, manifest);
+    if (!reader_.diagnostics().empty()) return {std::nullopt, reader_.diagnostics()};
+    return {std::move(manifest), {}};
+  }
+
+ private:
+  void read_top(const YAML::Node& root, Manifest& m) {
+    reader_.check_keys(root, top_keys, "the manifest");
+    const YAML::Node api = reader_.required(root, "apiVersion", "the manifest");
+    if (api.IsDefined()) {
+      if (auto v = reader_.string(api, "apiVersion"); v && *v != api_version) {
+        reader_.error(api, "unsupported apiVersion '" + *v + "': this build reads " + api_version);
+      }
+    }
+    if (root["suspend"]) m.suspend = reader_.boolean(root["suspend"], "suspend").value_or(false);
+    const YAML::Node targets = reader_.required(root, "targets", "the manifest");
+    if (targets.IsDefined()) read_targets(targets, m);
+    if (root["extensions"]) read_extensions(root["extensions"], m);
+    if (root["settings"]) read_settings(root["settings"], m);
+    if (root["policy"]) read_policy(root["policy"], m.policy);
+    check_references(root, m);
+  }
+
+  // --- targets ---------------------------------------------------------------
+
+  void read_targets(const YAML::Node& node, Manifest& m) {
+    if (!reader_.expect_map(node, "targets")) return;
+    if (node.size() == 0) reader_.error(node, "targets must name at least one target");
+    int references = 0;
+    std::string first_reference;
+    reader_.check_duplicates(node, "targets");
+    for (const auto& pair : node) {
+      const std::string name = pair.first.Scalar();
+      if (!Identifier::parse(name)) {
+        reader_.error(pair.first, "bad target name '" + name + "': use letters, digits, '_' and '-'");
+        continue;
+      }
+      if (m.targets.contains(name)) continue;  // a duplicate key, reported above
+      Target target;
+      target.name = name;
+      read_target(pair.second, "target '" + name + "'", target);
+      if (target.role == Role::reference) {
+        if (++references == 2) {
+          reader_.error(pair.first, "only one target may have role: reference (also '" + first_reference + "')");
+        }
+        first_reference = name;
+      }
+      m.targets.emplace(name, std::move(target));
+    }
+  }
+
+  void read_target(const YAML::Node& node, const std::string& what, Target& t) {
+    if (!reader_.expect_map(node, what)) return;
+    reader_.check_keys(node, target_keys, what);
+    if (const YAML::Node dsn = reader_.required(node, "dsn", what); dsn.IsDefined()) {
+      if (auto text = reader_.string(dsn, what + " dsn")) {
+        t.dsn_source = *text;
+        t.dsn = expand(dsn, *text, what + " dsn");
+      }
+    }
+    if (const YAML::Node role = reader_.required(node, "role", what); role.IsDefined()) {
+      if (auto text = reader_.string(role, what + " role")) {
+        if (*text == "reference") {
+          t.role = Role::reference;
+        } else if (*text == "managed") {
+          t.role = Role::managed;
+        } else {
+          reader_.error(role, "unknown role '" + *text + "': use reference or managed" +
+                                  did_you_mean(*text, {"reference", "managed"}));
+        }
+      }
+    }
+    if (node["databases"]) t.databases = read_database_selection(node["databases"], what + " databases");
+    if (const YAML::Node pooler = node["pooler"]; pooler) {
+      if (reader_.expect_map(pooler, what + " pooler")) {
+        reader_.check_keys(pooler, {"admin_dsn"}, what + " pooler");
+        if (const YAML::Node admin = reader_.required(pooler, "admin_dsn", what + " pooler"); admin.IsDefined()) {
+          if (auto text = reader_.string(admin, what + " pooler admin_dsn")) {
+            t.pooler = Pooler{*text, expand(admin, *text, what + " pooler admin_dsn")};
+          }
+        }
+      }
+    }
+  }
+
+  DatabaseSelection read_database_selection(const YAML::Node& node, const std::string& what) {
+    DatabaseSelection selection;
+    auto names = reader_.strings(node, what);
+    if (!names) return selection;
+    if (names->empty()) reader_.error(node, what + " must not be empty: leave it out for the DSN's database");
+    std::size_t index = 0;
+    for (const auto& name : *names) {
+      const YAML::Node item = node[index++];
+      if (name == "*") {
+        if (names->size() > 1) reader_.error(item, "'*' in " + what + " already selects every database");
+        selection.all = true;
+      } else if (auto id = identifier(item, name, what)) {
+        if (std::find(selection.names.begin(), selection.names.end(), *id) != selection.names.end()) {
+          reader_.error(item, "database '" + name + "' is listed twice in " + what);
+        }
+        selection.names.push_back(*id);
+      }
+    }
+    std::sort(selection.names.begin(), selection.names.end());
+    selection.names.erase(std::unique(selection.names.begin(), selection.names.end()), selection.names.end());
+    return selection;
+  }
+
+  /// Expands ${NAME} from the environment ($${ writes a literal ${); unset variables are errors.
+  std::string expand(const YAML::Node& node, const std::string& text, const std::string& what) {
+    std::string out;
+    const std::size_t base = YamlReader::content_offset(node);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text.compare(i, 3, "$${") == 0) {
+        out += "${";
+        i += 2;
+        continue;
+      }
+      if (text.compare(i, 2, "${") != 0) {
+        out += text[i];
+        continue;
+      }
+      const std::size_t close = text.find('}', i);
+      const std::string name = close == std::string::npos ? "" : text.substr(i + 2, close - i - 2);
+      static const std::regex name_re("[A-Za-z_][A-Za-z0-9_]*");
+      if (close == std::string::npos || !std::regex_match(name, name_re)) {
+        reader_.error(node.Mark(), "malformed ${...} in " + what + ": write ${NAME}, or $${ for a literal ${",
+                      base + i);
+        return {};
+      }
+      const auto value = options_.environment(name);
+      if (!value) {
+        reader_.error(node.Mark(), "environment variable " + name + " is not set (used in " + what + ")", base + i);
+        return {};
+      }
+      out += *value;
+      i = close;
+    }
+    if (options_.check_dsn) {
+      if (auto problem = options_.check_dsn(out)) reader_.error(node, "invalid " + what + ": " + *problem);
+    }
+    return out;
+  }
+
+  // --- extensions ------------------------------------------------------------
+
+  std::optional<Identifier> identifier(const YAML::Node& node, const std::string& text, const std::string& what,
+                                       Identifier::Kind kind = Identifier::Kind::object) {
+    auto id = Identifier::parse(text, kind);
+    if (!id) {
+      reader_.error(node, "bad name '" + text + "' in " + what +
+                              (kind == Identifier::Kind::object
+                                   ? ": use a letter or '_' first, then letters, digits, '_', '$' or '-' (63 at most)"
+                                   : ": use a letter or '_' first, then letters, digits, '_', '$' or '.'"));
+    }
+    return id;
+  }
+
+  void read_extensions(const YAML::Node& node, Manifest& m) {
+    if (!reader_.expect_sequence(node, "extensions")) return;
+    struct Seen {
+      Extension extension;
+      YAML::Node name_node;
+    };
+    std::vector<Seen> seen;
+    for (const auto& item : node) {
+      Extension e;
+      YAML::Node name_node;
+      if (!read_extension(item, e, name_node)) continue;
+      for (const auto& s : seen) {
+        if (s.extension.name != e.name) continue;
+        const std::string overlap = first_overlap(s.extension.databases, e.databases);
+        if (overlap.empty()) continue;
+        reader_.error(name_node, "duplicate extension '" + e.name.str() + "' (first at " +
+                                     YamlReader::position(s.name_node) + ")" +
+                                     (overlap == "*" ? "" : " for database '" + overlap + "'") +
+                                     ": give each entry its own databases");
+        break;
+      }
+      seen.push_back({e, name_node});
+    }
+    for (auto& s : seen) m.extensions.push_back(std::move(s.extension));
+    std::sort(m.extensions.begin(), m.extensions.end(), [](const Extension& a, const Extension& b) {
+      return std::tie(a.name, a.databases) < std::tie(b.name, b.databases);
+    });
+  }
+
+  /// The first database two scopes share ("*" when either covers every database), or "".
+  static std::string first_overlap(const std::vector<Identifier>& a, const std::vector<Identifier>& b) {
+    if (a.empty() || b.empty()) return "*";
+    for (const auto& x : a) {
+      if (std::find(b.begin(), b.end(), x) != b.end()) return x.str();
+    }
+    return "";
+  }
+
+  bool read_extension(const YAML::Node& item, Extension& e, YAML::Node& name_node) {
+    const std::string what = "extension";
+    if (!reader_.expect_map(item, "each item of extensions")) return false;
+    reader_.check_keys(item, extension_keys, what);
+    const std::size_t errors_before = reader_.diagnostics().size();
+    name_node = reader_.required(item, "name", what);
+    std::string label = what;
+    if (name_node.IsDefined()) {
+      if (auto text = reader_.string(name_node, "extension name")) {
+        if (auto id = identifier(name_node, *text, "extension name")) {
+          e.name = *id;
+          label = "extension '" + text.value() + "'";
+        }
+      }
+    }
+    bool ensure_known = true;  // an unknown ensure says nothing of whether a version is needed
+    if (const YAML::Node ensure = item["ensure"]; ensure) {
+      auto text = reader_.string(ensure, label + " ensure");
+      ensure_known = text && (*text == "absent" || *text == "present");
+      if (text) {
+        if (*text == "absent") {
+          e.absent = true;
+        } else if (*text != "present") {
+          reader_.error(ensure, "unknown ensure '" + *text + "' for " + label + ": use present or absent" +
+                                    did_you_mean(*text, {"present", "absent"}));
+        }
+      }
+    }
+    const YAML::Node version = item["version"];
+    if (e.absent) {
+      if (version) reader_.error(version, label + " has ensure: absent and a version: choose one");
+      if (item["preload"]) reader_.error(item["preload"], label + " has ensure: absent and preload: choose one");
+      if (item["schema"]) reader_.error(item["schema"], label + " has ensure: absent and a schema: choose one");
+    } else if (!version) {
+      if (ensure_known)
+        reader_.error(item, label + " needs a version (an exact version, reference or default) or ensure: absent");
+    } else if (auto text = reader_.string(version, label + " version")) {
+      if (*text == "reference") {
+        e.version.kind = VersionSpec::Kind::reference;
+      } else if (*text == "default") {
+        e.version.kind = VersionSpec::Kind::latest;
+      } else if (auto v = Version::parse(*text)) {
+        e.version.exact = *v;
+      } else {
+        reader_.error(version, "bad version '" + *text + "' for " + label +
+                                   ": use letters, digits, '.', '_', '+', '~' and single '-' (e.g. \"1.10\"), "
+                                   "or reference, or default");
+      }
+    }
+    if (const YAML::Node schema = item["schema"]; schema && !e.absent) {
+      if (auto text = reader_.string(schema, label + " schema"))
+        e.schema = identifier(schema, *text, label + " schema");
+    }
+    if (const YAML::Node preload = item["preload"]; preload && !e.absent) {
+      e.preload = reader_.boolean(preload, label + " preload").value_or(false);
+    }
+    if (const YAML::Node dbs = item["databases"]; dbs) {
+      if (auto names = reader_.strings(dbs, label + " databases")) {
+        if (names->empty()) reader_.error(dbs, label + " databases must not be empty: leave it out for every database");
+        std::size_t index = 0;
+        for (const auto& n : *names) {
+          if (auto id = identifier(dbs[index], n, label + " databases")) e.databases.push_back(*id);
+          ++index;
+        }
+        std::sort(e.databases.begin(), e.databases.end());
+      }
+    }
+    return reader_.diagnostics().size() == errors_before && !e.name.empty();
+  }
+
+  // --- settings --------------------------------------------------------------
+
+  void read_settings(const YAML::Node& node, Manifest& m) {
+    if (!reader_.expect_map(node, "settings")) return;
+    reader_.check_keys(node, settings_keys, "settings");
+    if (const YAML::Node preload = node["preload"]; preload) {
+      if (auto libs = reader_.strings(preload, "settings preload")) {
+        static const std::regex library_re("[A-Za-z0-9_.$/-]+");
+        std::size_t index = 0;
+        for (const auto& lib : *libs) {
+          const YAML::Node item = preload[index++];
+          if (!std::regex_match(lib, library_re)) {
+            reader_.error(item, "bad library name '" + lib + "' in settings preload");
+          } else if (std::find(m.settings.preload.begin(), m.settings.preload.end(), lib) != m.settings.preload.end()) {
+            reader_.error(item, "library '" + lib + "' is listed twice in settings preload");
+          } else {
+            m.settings.preload.push_back(lib);
+          }
+        }
+        std::sort(m.settings.preload.begin(), m.settings.preload.end());
+      }
+    }
+    if (const YAML::Node values = node["values"]; values && reader_.expect_map(values, "settings values")) {
+      reader_.check_duplicates(values, "settings values");
+      for (const auto& pair : values) {
+        const std::string name = pair.first.Scalar();
+        auto id = identifier(pair.first, name, "settings values", Identifier::Kind::setting);
+        auto value = reader_.scalar_text(pair.second, "setting '" + name + "'");
+        if (id && value) m.settings.values[*id] = *value;
+      }
+    }
+    if (const YAML::Node ratios = node["ratios"]; ratios && reader_.expect_sequence(ratios, "settings ratios")) {
+      for (const auto& item : ratios) read_ratio(item, m);
+    }
+  }
+
+  void read_ratio(const YAML::Node& item, Manifest& m) {
+    const std::string what = "ratio";
+    if (!reader_.expect_map(item, "each item of settings ratios")) return;
+    reader_.check_keys(item, ratio_keys, what);
+    Ratio ratio;
+    bool ok = true;
+    if (const YAML::Node expr = reader_.required(item, "expr", what); expr.IsDefined()) {
+      if (auto text = reader_.string(expr, "ratio expr")) {
+        auto parsed = RatioExpr::parse(*text);
+        if (auto* error = std::get_if<RatioExpr::ParseError>(&parsed)) {
+          reader_.error(expr.Mark(), "bad ratio expression: " + error->message,
+                        YamlReader::content_offset(expr) + error->offset);
+          ok = false;
+        } else {
+          ratio.expr = std::get<RatioExpr>(parsed);
+          for (const auto& name : ratio.expr.settings()) {
+            if (!Identifier::parse(name, Identifier::Kind::setting)) {
+              reader_.error(expr, "bad setting name '" + name + "' in ratio expression");
+            }
+          }
+        }
+      } else {
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    const YAML::Node match = item["match"];
+    if (match) {
+      if (auto text = reader_.string(match, "ratio match")) {
+        if (*text != "reference") reader_.error(match, "ratio match must be 'reference'");
+        ratio.match_reference = true;
+      }
+    }
+    if (const YAML::Node tolerance = item["tolerance"]; tolerance) {
+      if (!match) reader_.error(tolerance, "ratio tolerance applies only with match: reference");
+      if (auto t = reader_.number(tolerance, "ratio tolerance")) {
+        if (*t < 0) reader_.error(tolerance, "ratio tolerance must not be negative");
+        ratio.tolerance = *t;
+      }
+    }
+    if (const YAML::Node min = item["min"]; min) ratio.min = reader_.number(min, "ratio min");
+    if (const YAML::Node max = item["max"]; max) ratio.max = reader_.number(max, "ratio max");
+    const bool bounds = item["min"] || item["max"];
+    if (match && bounds) {
+      reader_.error(item, "a ratio has match: reference or min/max bounds, not both");
+    } else if (!match && !bounds) {
+      reader_.error(item, "a ratio needs match: reference or a min and/or max bound");
+    }
+    if (ratio.min && ratio.max && *ratio.min > *ratio.max) {
+      reader_.error(item["min"], "ratio min is greater than its max");
+    }
+    if (ok) m.settings.ratios.push_back(std::move(ratio));
+  }
+
+  // --- policy ----------------------------------------------------------------
+
+  std::optional<Duration> duration(const YAML::Node& node, const std::string& what) {
+    auto text = reader_.string(node, what);
+    if (!text) return std::nullopt;
+    auto d = Duration::parse(*text);
+    if (!d) reader_.error(node, "bad duration '" + *text + "' for " + what + ": use e.g. 500ms, 30s, 5m, 1h30m");
+    return d;
+  }
+
+  void read_policy(const YAML::Node& node, Policy& p) {
+    if (!reader_.expect_map(node, "policy")) return;
+    reader_.check_keys(node, policy_keys, "policy");
+    if (node["lock_timeout"])
+      p.lock_timeout = duration(node["lock_timeout"], "policy lock_timeout").value_or(p.lock_timeout);
+    if (const YAML::Node drain = node["drain"]; drain && reader_.expect_map(drain, "policy drain")) {
+      reader_.check_keys(drain, drain_keys, "policy drain");
+      if (drain["quiet_for"]) {
+        p.drain.quiet_for = duration(drain["quiet_for"], "drain quiet_for").value_or(p.drain.quiet_for);
+      }
+      if (drain["timeout"]) p.drain.timeout = duration(drain["timeout"], "drain timeout").value_or(p.drain.timeout);
+      if (drain["terminate_idle"]) {
+        p.drain.terminate_idle = reader_.boolean(drain["terminate_idle"], "drain terminate_idle").value_or(false);
+      }
+    }
+    if (const YAML::Node recreate = node["recreate"]; recreate) {
+      if (auto text = reader_.string(recreate, "policy recreate")) {
+        if (*text == "never") {
+          p.recreate = RecreatePolicy::never;
+        } else if (*text == "in-window") {
+          p.recreate = RecreatePolicy::in_window;
+        } else if (*text == "always") {
+          p.recreate = RecreatePolicy::always;
+        } else {
+          reader_.error(recreate, "unknown recreate '" + *text + "': use never, in-window or always" +
+                                      did_you_mean(*text, {"never", "in-window", "always"}));
+        }
+      }
+    }
+    if (const YAML::Node window = node["maintenance_window"]; window) read_window(window, p);
+    if (p.recreate == RecreatePolicy::in_window && !p.maintenance_window && node["recreate"]) {
+      reader_.error(node["recreate"], "recreate: in-window needs a policy maintenance_window");
+    }
+    if (node["allow_data_loss"]) {
+      p.allow_data_loss = reader_.boolean(node["allow_data_loss"], "policy allow_data_loss").value_or(false);
+    }
+    if (const YAML::Node health = node["health"]; health && reader_.expect_map(health, "policy health")) {
+      reader_.check_duplicates(health, "policy health");
+      for (const auto& pair : health) {
+        auto id = identifier(pair.first, pair.first.Scalar(), "policy health");
+        auto sql = reader_.string(pair.second, "health query for '" + pair.first.Scalar() + "'");
+        if (id && sql) p.health[*id] = *sql;
+      }
+    }
+    if (const YAML::Node schema = node["state_schema"]; schema) {
+      if (auto text = reader_.string(schema, "policy state_schema")) {
+        if (auto id = identifier(schema, *text, "policy state_schema")) p.state_schema = *id;
+      }
+    }
+  }
+
+  std::optional<int> time_of_day(const YAML::Node& node, const std::string& what) {
+    auto text = reader_.string(node, what);
+    if (!text) return std::nullopt;
+    static const std::regex hhmm("([01][0-9]|2[0-3]):([0-5][0-9])|24:00");
+    std::smatch match;
+    if (!std::regex_match(*text, match, hhmm)) {
+      reader_.error(node, "bad time '" + *text + "' for " + what + ": use \"HH:MM\" (24-hour)");
+      return std::nullopt;
+    }
+    if (*text == "24:00") return 24 * 60;
+    return std::stoi(match[1]) * 60 + std::stoi(match[2]);
+  }
+
+  void read_window(const YAML::Node& node, Policy& p) {
+    const std::string what = "policy maintenance_window";
+    if (!reader_.expect_map(node, what)) return;
+    reader_.check_keys(node, window_keys, what);
+    MaintenanceWindow w;
+    const std::size_t errors_before = reader_.diagnostics().size();
+    if (const YAML::Node days = reader_.required(node, "days", what); days.IsDefined()) {
+      if (auto names = reader_.strings(days, what + " days")) {
+        std::size_t index = 0;
+        for (const auto& day : *names) {
+          const auto it = std::find(day_names.begin(), day_names.end(), day);
+          if (it == day_names.end()) {
+            reader_.error(days[index], "unknown day '" + day + "': use mon, tue, wed, thu, fri, sat, sun" +
+                                           did_you_mean(day, day_names));
+          } else {
+            w.days.push_back(static_cast<int>(it - day_names.begin()));
+          }
+          ++index;
+        }
+        std::sort(w.days.begin(), w.days.end());
+        w.days.erase(std::unique(w.days.begin(), w.days.end()), w.days.end());
+      }
+    }
+    if (const YAML::Node start = reader_.required(node, "start", what); start.IsDefined()) {
+      w.start_minute = time_of_day(start, what + " start").value_or(0);
+    }
+    if (const YAML::Node end = reader_.required(node, "end", what); end.IsDefined()) {
+      w.end_minute = time_of_day(end, what + " end").value_or(0);
+    }
+    if (const YAML::Node tz = node["timezone"]; tz) {
+      if (auto text = reader_.string(tz, what + " timezone")) {
+        static const std::regex tz_re("[A-Za-z_]+(/[A-Za-z0-9_+-]+)*");
+        const bool known = *text == "UTC" || !std::filesystem::exists("/usr/share/zoneinfo") ||
+                           std::filesystem::exists("/usr/share/zoneinfo/" + *text);
+        if (!std::regex_match(*text, tz_re) || !known) {
+          reader_.error(tz, "unknown timezone '" + *text + "': use an IANA name such as UTC or Europe/Berlin");
+        } else {
+          w.timezone = *text;
+        }
+      }
+    }
+    if (w.start_minute == w.end_minute && reader_.diagnostics().size() == errors_before) {
+      reader_.error(node, what + " start and end are equal: the window would be empty");
+    }
+    p.maintenance_window = w;
+  }
+
+  // --- cross-checks ----------------------------------------------------------
+
+  /// Rules that need the whole manifest: `reference` needs a reference target.
+  void check_references(const YAML::Node& root, const Manifest& m) {
+    if (m.reference() != nullptr) return;
+    if (const YAML::Node exts = root["extensions"]; exts && exts.IsSequence()) {
+      for (const auto& item : exts) {
+        if (!item.IsMap()) continue;
+        const YAML::Node v = item["version"];
+        if (v && v.IsScalar() && v.Scalar() == "reference") {
+          reader_.error(v, "version: reference needs a target with role: reference");
+        }
+      }
+    }
+    if (const YAML::Node settings = root["settings"]; settings && settings.IsMap()) {
+      if (const YAML::Node ratios = settings["ratios"]; ratios && ratios.IsSequence()) {
+        for (const auto& item : ratios) {
+          if (item.IsMap() && item["match"]) {
+            reader_.error(item["match"], "match: reference needs a target with role: reference");
+          }
+        }
+      }
+    }
+  }
+
+  YamlReader reader_;
+  const LoadOptions& options_;
+};
+
+}  // namespace
+
+LoadResult load_manifest_text(const std::string& text, const std::string& file, const LoadOptions& options) {
+  return Loader(file, options).load(text);
+}
+
+LoadResult load_manifest_file(const std::string& path, const LoadOptions& options) {
+  std::ifstream in(path);
+  if (!in) return {std::nullopt, {{path, 0, 0, "cannot read the manifest: " + std::string(std::strerror(errno))}}};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_manifest_text(text.str(), path, options);
+}
+
+}  // namespace pgparity::desired

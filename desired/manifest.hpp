@@ -1,0 +1,126 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/values.hpp"
+#include "desired/ratio_expr.hpp"
+
+namespace pgparity::desired {
+
+/// The only manifest format this build reads and writes.
+inline constexpr const char* api_version = "pgparity/v1";
+
+enum class Role {
+  reference,  ///< observed only; every session READ ONLY at the server
+  managed,    ///< pgparity may change it
+};
+
+/// Which databases of a target are managed.
+struct DatabaseSelection {
+  bool all = false;               ///< "*": every connectable, non-template database
+  std::vector<Identifier> names;  ///< explicit names (sorted); empty and !all: the DSN's database
+  bool operator==(const DatabaseSelection&) const = default;
+};
+
+/// A PgBouncer in front of a target, paused around changes.
+struct Pooler {
+  std::string admin_dsn_source;  ///< as written, ${VAR} unexpanded (what export writes back)
+  std::string admin_dsn;         ///< expanded
+  bool operator==(const Pooler&) const = default;
+};
+
+struct Target {
+  std::string name;
+  std::string dsn_source;  ///< as written, ${VAR} unexpanded
+  std::string dsn;         ///< expanded from the environment
+  Role role = Role::managed;
+  DatabaseSelection databases;
+  std::optional<Pooler> pooler;
+  bool operator==(const Target&) const = default;
+};
+
+/// What version an extension must have.
+struct VersionSpec {
+  enum class Kind {
+    exact,      ///< `version: "1.10"`
+    reference,  ///< whatever the reference target runs (parity mode)
+    latest,     ///< `version: default`: the control file's default_version
+  };
+  Kind kind = Kind::exact;
+  Version exact;  ///< set when kind == exact
+  bool operator==(const VersionSpec&) const = default;
+  /// "1.10", "reference" or "default", as the manifest writes it.
+  std::string str() const;
+};
+
+struct Extension {
+  Identifier name;
+  bool absent = false;                ///< `ensure: absent`
+  VersionSpec version;                ///< meaningful when !absent
+  std::optional<Identifier> schema;   ///< where to create it; server's choice when unset
+  bool preload = false;               ///< its library (named as the extension) must be in shared_preload_libraries
+  std::vector<Identifier> databases;  ///< narrows the targets' databases (sorted); empty: all of them
+  bool operator==(const Extension&) const = default;
+};
+
+struct Ratio {
+  RatioExpr expr;
+  bool match_reference = false;  ///< must equal the reference target's ratio ...
+  double tolerance = 0.05;       ///< ... within this relative difference
+  std::optional<double> min;     ///< absolute bounds (inclusive)
+  std::optional<double> max;
+  bool operator==(const Ratio&) const = default;
+};
+
+struct Settings {
+  std::vector<std::string> preload;          ///< libraries that must be in shared_preload_libraries (sorted)
+  std::map<Identifier, std::string> values;  ///< exact values for managed targets
+  std::vector<Ratio> ratios;
+  bool operator==(const Settings&) const = default;
+};
+
+enum class RecreatePolicy { never, in_window, always };
+
+struct MaintenanceWindow {
+  std::vector<int> days;  ///< 0 = sunday ... 6 = saturday, sorted
+  int start_minute = 0;   ///< minutes after midnight, local to `timezone`
+  int end_minute = 0;     ///< may be smaller than start: the window spans midnight
+  std::string timezone = "UTC";
+  bool operator==(const MaintenanceWindow&) const = default;
+};
+
+struct Drain {
+  Duration quiet_for = Duration::seconds(30);
+  Duration timeout = Duration::minutes(10);
+  bool terminate_idle = false;
+  bool operator==(const Drain&) const = default;
+};
+
+struct Policy {
+  Duration lock_timeout = Duration::seconds(30);
+  Drain drain;
+  RecreatePolicy recreate = RecreatePolicy::never;
+  std::optional<MaintenanceWindow> maintenance_window;
+  bool allow_data_loss = false;
+  std::map<Identifier, std::string> health;                  ///< extension -> SQL that must succeed after a change
+  Identifier state_schema = *Identifier::parse("pgparity");  ///< where snapshots and the run journal live
+  bool operator==(const Policy&) const = default;
+};
+
+/// The desired state: what every managed database must look like.
+struct Manifest {
+  bool suspend = false;  ///< report drift, change nothing
+  std::map<std::string, Target> targets;
+  std::vector<Extension> extensions;  ///< sorted by name, then first database
+  Settings settings;
+  Policy policy;
+  bool operator==(const Manifest&) const = default;
+
+  /// The reference target, if the manifest has one.
+  const Target* reference() const;
+};
+
+}  // namespace pgparity::desired

@@ -1,0 +1,171 @@
+#include "desired/writer.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <sstream>
+
+namespace pgparity::desired {
+
+namespace {
+
+const char* const day_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
+std::string time_of_day(int minutes) {
+  const auto two_digits = [](int n) { return std::string(n < 10 ? "0" : "") + std::to_string(n); };
+  return two_digits(minutes / 60) + ":" + two_digits(minutes % 60);
+}
+
+void quoted(YAML::Emitter& out, const std::string& key, const std::string& value) {
+  out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
+}
+
+void plain(YAML::Emitter& out, const std::string& key, const std::string& value) {
+  out << YAML::Key << key << YAML::Value << value;
+}
+
+void names(YAML::Emitter& out, const std::string& key, const std::vector<std::string>& values) {
+  out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto& v : values) out << YAML::DoubleQuoted << v;
+  out << YAML::EndSeq;
+}
+
+std::vector<std::string> strings_of(const std::vector<Identifier>& ids) {
+  std::vector<std::string> out;
+  for (const auto& id : ids) out.push_back(id.str());
+  return out;
+}
+
+void write_targets(YAML::Emitter& out, const Manifest& m) {
+  out << YAML::Key << "targets" << YAML::Value << YAML::BeginMap;
+  for (const auto& [name, t] : m.targets) {
+    out << YAML::Key << name << YAML::Value << YAML::BeginMap;
+    quoted(out, "dsn", t.dsn_source);
+    plain(out, "role", t.role == Role::reference ? "reference" : "managed");
+    if (t.databases.all) {
+      names(out, "databases", {"*"});
+    } else if (!t.databases.names.empty()) {
+      names(out, "databases", strings_of(t.databases.names));
+    }
+    if (t.pooler) {
+      out << YAML::Key << "pooler" << YAML::Value << YAML::BeginMap;
+      quoted(out, "admin_dsn", t.pooler->admin_dsn_source);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
+void write_extensions(YAML::Emitter& out, const Manifest& m) {
+  if (m.extensions.empty()) return;
+  out << YAML::Key << "extensions" << YAML::Value << YAML::BeginSeq;
+  for (const auto& e : m.extensions) {
+    out << YAML::BeginMap;
+    plain(out, "name", e.name.str());
+    if (e.absent) {
+      plain(out, "ensure", "absent");
+    } else if (e.version.kind == VersionSpec::Kind::exact) {
+      quoted(out, "version", e.version.str());
+    } else {
+      plain(out, "version", e.version.str());
+    }
+    if (e.schema) plain(out, "schema", e.schema->str());
+    if (e.preload) out << YAML::Key << "preload" << YAML::Value << true;
+    if (!e.databases.empty()) names(out, "databases", strings_of(e.databases));
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
+void write_settings(YAML::Emitter& out, const Manifest& m, const WriteNotes& notes) {
+  const Settings& s = m.settings;
+  if (s.preload.empty() && s.values.empty() && s.ratios.empty()) return;
+  out << YAML::Key << "settings" << YAML::Value << YAML::BeginMap;
+  if (!s.preload.empty()) names(out, "preload", s.preload);
+  if (!s.values.empty()) {
+    out << YAML::Key << "values" << YAML::Value << YAML::BeginMap;
+    for (const auto& [name, value] : s.values) quoted(out, name.str(), value);
+    out << YAML::EndMap;
+  }
+  if (!s.ratios.empty()) {
+    out << YAML::Key << "ratios" << YAML::Value << YAML::BeginSeq;
+    for (const auto& r : s.ratios) {
+      out << YAML::BeginMap;
+      quoted(out, "expr", r.expr.text());
+      if (auto note = notes.ratios.find(r.expr.text()); note != notes.ratios.end()) out << YAML::Comment(note->second);
+      if (r.match_reference) {
+        plain(out, "match", "reference");
+        plain(out, "tolerance", format_number(r.tolerance));
+      }
+      if (r.min) plain(out, "min", format_number(*r.min));
+      if (r.max) plain(out, "max", format_number(*r.max));
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
+}
+
+void write_policy(YAML::Emitter& out, const Policy& p) {
+  if (p == Policy{}) return;
+  out << YAML::Key << "policy" << YAML::Value << YAML::BeginMap;
+  plain(out, "lock_timeout", p.lock_timeout.str());
+  out << YAML::Key << "drain" << YAML::Value << YAML::BeginMap;
+  plain(out, "quiet_for", p.drain.quiet_for.str());
+  plain(out, "timeout", p.drain.timeout.str());
+  out << YAML::Key << "terminate_idle" << YAML::Value << p.drain.terminate_idle;
+  out << YAML::EndMap;
+  plain(out, "recreate",
+        p.recreate == RecreatePolicy::never    ? "never"
+        : p.recreate == RecreatePolicy::always ? "always"
+                                               : "in-window");
+  if (p.maintenance_window) {
+    const MaintenanceWindow& w = *p.maintenance_window;
+    out << YAML::Key << "maintenance_window" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "days" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (int d : w.days) out << day_names[d];
+    out << YAML::EndSeq;
+    quoted(out, "start", time_of_day(w.start_minute));
+    quoted(out, "end", time_of_day(w.end_minute));
+    plain(out, "timezone", w.timezone);
+    out << YAML::EndMap;
+  }
+  out << YAML::Key << "allow_data_loss" << YAML::Value << p.allow_data_loss;
+  if (!p.health.empty()) {
+    out << YAML::Key << "health" << YAML::Value << YAML::BeginMap;
+    for (const auto& [ext, sql] : p.health) quoted(out, ext.str(), sql);
+    out << YAML::EndMap;
+  }
+  plain(out, "state_schema", p.state_schema.str());
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string format_number(double value) {
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
+std::string write_manifest(const Manifest& m, const WriteNotes& notes) {
+  YAML::Emitter out;
+  out.SetBoolFormat(YAML::TrueFalseBool);
+  out << YAML::BeginMap;
+  plain(out, "apiVersion", api_version);
+  if (m.suspend) out << YAML::Key << "suspend" << YAML::Value << true;
+  write_targets(out, m);
+  write_extensions(out, m);
+  write_settings(out, m, notes);
+  write_policy(out, m.policy);
+  out << YAML::EndMap;
+
+  std::ostringstream text;
+  std::istringstream header(notes.header);
+  for (std::string line; std::getline(header, line);) text << (line.empty() ? "#" : "# " + line) << '\n';
+  text << out.c_str() << '\n';
+  return text.str();
+}
+
+}  // namespace pgparity::desired

@@ -1,0 +1,235 @@
+// Every invalid manifest yields exactly the diagnostics listed, at file:line:col.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "desired/loader.hpp"
+
+namespace pgparity::desired {
+namespace {
+
+// Eight lines every case below builds on; appended lines start at line 9.
+const std::string base =
+    "apiVersion: pgparity/v1\n"
+    "targets:\n"
+    "  prod:\n"
+    "    dsn: \"host=p\"\n"
+    "    role: reference\n"
+    "  staging:\n"
+    "    dsn: \"host=s\"\n"
+    "    role: managed\n";
+
+// A manifest with only a managed target, for rules that need a reference.
+const std::string managed_only =
+    "apiVersion: pgparity/v1\n"
+    "targets:\n"
+    "  staging:\n"
+    "    dsn: \"host=s\"\n"
+    "    role: managed\n";
+
+struct Case {
+  const char* name;
+  std::string yaml;
+  std::vector<std::string> expected;  // "line:col: message", in order
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+std::vector<std::string> diagnose(const std::string& yaml) {
+  LoadOptions options;
+  options.environment = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "PROD_DSN") return "host=prod";
+    return std::nullopt;
+  };
+  options.check_dsn = [](const std::string& dsn) -> std::optional<std::string> {
+    if (dsn.find('\'') != std::string::npos && dsn.find("''") == std::string::npos) return "unterminated quote";
+    return std::nullopt;
+  };
+  const LoadResult result = load_manifest_text(yaml, "m.yaml", options);
+  std::vector<std::string> out;
+  for (const auto& d : result.diagnostics) out.push_back(d.str().substr(std::string("m.yaml:").size()));
+  EXPECT_EQ(result.ok(), out.empty());
+  return out;
+}
+
+const std::vector<Case> cases = {
+    {"UnsupportedApiVersion",
+     "apiVersion: pgparity/v2\n" + base.substr(base.find('\n') + 1),
+     {"1:13: unsupported apiVersion 'pgparity/v2': this build reads pgparity/v1"}},
+    {"MissingApiVersion", base.substr(base.find('\n') + 1), {"1:1: the manifest needs 'apiVersion'"}},
+    {"MisspelledTopLevelKey",
+     base + "extension:\n  - name: hstore\n    version: \"1.8\"\n",
+     {"9:1: unknown key 'extension' in the manifest (did you mean 'extensions'?)"}},
+    {"MissingTargets", "apiVersion: pgparity/v1\n", {"1:1: the manifest needs 'targets'"}},
+    {"MisspelledTargetKeyAndMissingRole",
+     base + "  qa:\n    dsn: \"host=q\"\n    rol: managed\n",
+     {"11:5: unknown key 'rol' in target 'qa' (did you mean 'role'?)", "10:5: target 'qa' needs 'role'"}},
+    {"UnknownRole",
+     base + "  qa:\n    dsn: \"host=q\"\n    role: primary\n",
+     {"11:11: unknown role 'primary': use reference or managed"}},
+    {"TwoReferenceTargets",
+     base + "  dr:\n    dsn: \"host=d\"\n    role: reference\n",
+     {"9:3: only one target may have role: reference (also 'prod')"}},
+    {"BadTargetName",
+     base + "  \"qa;x\":\n    dsn: \"host=q\"\n    role: managed\n",
+     {"9:3: bad target name 'qa;x': use letters, digits, '_' and '-'"}},
+    {"UnsetEnvironmentVariable",
+     base + "  qa:\n    dsn: \"host=${NOPE}\"\n    role: managed\n",
+     {"10:16: environment variable NOPE is not set (used in target 'qa' dsn)"}},
+    {"MalformedVariableReference",
+     base + "  qa:\n    dsn: \"host=${NOPE\"\n    role: managed\n",
+     {"10:16: malformed ${...} in target 'qa' dsn: write ${NAME}, or $${ for a literal ${"}},
+    {"InvalidDsnSyntax",
+     base + "  qa:\n    dsn: \"host='q\"\n    role: managed\n",
+     {"10:10: invalid target 'qa' dsn: unterminated quote"}},
+    {"StarMixedWithDatabaseNames",
+     base + "  qa:\n    dsn: \"host=q\"\n    role: managed\n    databases: [\"*\", orders]\n",
+     {"12:17: '*' in target 'qa' databases already selects every database"}},
+    {"EmptyDatabaseList",
+     base + "  qa:\n    dsn: \"host=q\"\n    role: managed\n    databases: []\n",
+     {"12:16: target 'qa' databases must not be empty: leave it out for the DSN's database"}},
+    {"DuplicateKeyInTarget",
+     base + "  qa:\n    dsn: \"host=q\"\n    role: managed\n    role: reference\n",
+     {"12:5: duplicate key 'role' in target 'qa' (first at 11:5)"}},
+    {"ExtensionWithoutVersion",
+     base + "extensions:\n  - name: hstore\n",
+     {"10:5: extension 'hstore' needs a version (an exact version, reference or default) or ensure: absent"}},
+    {"VersionAndEnsureAbsentTogether",
+     base + "extensions:\n  - name: citext\n    ensure: absent\n    version: \"1.6\"\n",
+     {"12:14: extension 'citext' has ensure: absent and a version: choose one"}},
+    {"DuplicateExtension",
+     base + "extensions:\n  - name: hstore\n    version: \"1.8\"\n  - name: hstore\n    version: \"1.4\"\n",
+     {"12:11: duplicate extension 'hstore' (first at 10:11): give each entry its own databases"}},
+    {"DuplicateExtensionInOneDatabase",
+     base + "extensions:\n  - name: hstore\n    version: \"1.8\"\n    databases: [a, b]\n"
+            "  - name: hstore\n    version: \"1.4\"\n    databases: [b]\n",
+     {"13:11: duplicate extension 'hstore' (first at 10:11) for database 'b': give each entry its own databases"}},
+    {"InjectionInExtensionName",
+     base + "extensions:\n  - name: 'x\"; DROP TABLE t; --'\n    version: \"1.0\"\n",
+     {"10:11: bad name 'x\"; DROP TABLE t; --' in extension name: use a letter or '_' first, then letters, digits, "
+      "'_', '$' or '-' (63 at most)"}},
+    {"BadVersionString",
+     base + "extensions:\n  - name: hstore\n    version: \"1.0--2\"\n",
+     {"11:14: bad version '1.0--2' for extension 'hstore': use letters, digits, '.', '_', '+', '~' and single '-' "
+      "(e.g. \"1.10\"), or reference, or default"}},
+    {"UnquotedNumericVersion",
+     base + "extensions:\n  - name: pg_trgm\n    version: 1.10\n",
+     {"11:14: extension 'pg_trgm' version must be a string; YAML reads 1.10 as a number: quote it (\"1.10\")"}},
+    {"ReferenceVersionWithoutReferenceTarget",
+     managed_only + "extensions:\n  - name: hstore\n    version: reference\n",
+     {"8:14: version: reference needs a target with role: reference"}},
+    {"UnknownEnsure",
+     base + "extensions:\n  - name: citext\n    ensure: gone\n",
+     {"11:13: unknown ensure 'gone' for extension 'citext': use present or absent"}},
+    {"PreloadIsNotABoolean",
+     base + "extensions:\n  - name: pg_cron\n    version: \"1.4\"\n    preload: yes\n",
+     {"12:14: extension 'pg_cron' preload must be true or false"}},
+    {"ExtensionsIsNotAList",
+     base + "extensions:\n  name: hstore\n",
+     {"10:3: extensions must be a list, not a mapping"}},
+    {"RatioWithoutMatchOrBounds",
+     base + "settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n",
+     {"11:7: a ratio needs match: reference or a min and/or max bound"}},
+    {"RatioWithMatchAndBounds",
+     base + "settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      match: reference\n      max: 0.5\n",
+     {"11:7: a ratio has match: reference or min/max bounds, not both"}},
+    {"ToleranceWithoutMatch",
+     base + "settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      max: 0.5\n      tolerance: 0.1\n",
+     {"13:18: ratio tolerance applies only with match: reference"}},
+    {"RatioExpressionWithTwoOperators",
+     base + "settings:\n  ratios:\n    - expr: \"work_mem / / shared_buffers\"\n      max: 1\n",
+     {"11:25: bad ratio expression: unexpected '/': expected a setting name, a number or '('"}},
+    {"RatioExpressionWithUnclosedParenthesis",
+     base + "settings:\n  ratios:\n    - expr: (work_mem / shared_buffers\n      max: 1\n",
+     {"11:39: bad ratio expression: expected ')'"}},
+    {"RatioMinAboveMax",
+     base + "settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      min: 2\n      max: 1\n",
+     {"12:12: ratio min is greater than its max"}},
+    {"RatioMatchWithoutReferenceTarget",
+     managed_only + "settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      match: reference\n",
+     {"9:14: match: reference needs a target with role: reference"}},
+    {"NegativeTolerance",
+     base + "settings:\n  ratios:\n    - expr: work_mem\n      match: reference\n      tolerance: -0.1\n",
+     {"13:18: ratio tolerance must not be negative"}},
+    {"BadSettingName",
+     base + "settings:\n  values:\n    \"work mem\": 4MB\n",
+     {"11:5: bad name 'work mem' in settings values: use a letter or '_' first, then letters, digits, '_', '$' or "
+      "'.'"}},
+    {"BadPreloadLibrary",
+     base + "settings:\n  preload: [\"pg_stat; rm\"]\n",
+     {"10:13: bad library name 'pg_stat; rm' in settings preload"}},
+    {"BadDuration",
+     base + "policy:\n  lock_timeout: 30 seconds\n",
+     {"10:17: bad duration '30 seconds' for policy lock_timeout: use e.g. 500ms, 30s, 5m, 1h30m"}},
+    {"UnquotedNumberAsDuration",
+     base + "policy:\n  lock_timeout: 30\n",
+     {"10:17: policy lock_timeout must be a string; YAML reads 30 as a number: quote it (\"30\")"}},
+    {"MisspelledDrainKey",
+     base + "policy:\n  drain:\n    quiet_fr: 30s\n",
+     {"11:5: unknown key 'quiet_fr' in policy drain (did you mean 'quiet_for'?)"}},
+    {"UnknownRecreatePolicy",
+     base + "policy:\n  recreate: alway\n",
+     {"10:13: unknown recreate 'alway': use never, in-window or always (did you mean 'always'?)"}},
+    {"InWindowWithoutWindow",
+     base + "policy:\n  recreate: in-window\n",
+     {"10:13: recreate: in-window needs a policy maintenance_window"}},
+    {"UnquotedTimeOfDay",
+     base + "policy:\n  maintenance_window:\n    days: [sat]\n    start: 02:00\n    end: \"04:00\"\n",
+     {"12:12: policy maintenance_window start must be a string; YAML reads 02:00 as a time: quote it (\"02:00\")"}},
+    {"UnknownDay",
+     base + "policy:\n  maintenance_window:\n    days: [sat, sn]\n    start: \"02:00\"\n    end: \"04:00\"\n",
+     {"11:17: unknown day 'sn': use mon, tue, wed, thu, fri, sat, sun (did you mean 'sun'?)"}},
+    {"EmptyWindow",
+     base + "policy:\n  maintenance_window:\n    days: [sat]\n    start: \"02:00\"\n    end: \"02:00\"\n",
+     {"11:5: policy maintenance_window start and end are equal: the window would be empty"}},
+    {"UnknownTimezone",
+     base + "policy:\n  maintenance_window:\n    days: [sat]\n    start: \"02:00\"\n    end: \"04:00\"\n"
+            "    timezone: Mars/Olympus\n",
+     {"14:15: unknown timezone 'Mars/Olympus': use an IANA name such as UTC or Europe/Berlin"}},
+    {"QuotedBoolean",
+     base + "policy:\n  allow_data_loss: \"true\"\n",
+     {"10:20: policy allow_data_loss must be true or false"}},
+    {"HealthQueryIsNotAString",
+     base + "policy:\n  health:\n    postgis: {sql: x}\n",
+     {"11:14: health query for 'postgis' must be a string, not a mapping"}},
+    {"InvalidYaml", base + "extensions: [\n", {"10:1: invalid YAML: end of sequence flow not found"}},
+    {"NotAMapping", "- just\n- a list\n", {"1:1: the manifest must be a mapping, not a list"}},
+};
+
+class InvalidManifest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(InvalidManifest, IsRejectedWithExactlyTheseDiagnostics) {
+  EXPECT_EQ(diagnose(GetParam().yaml), GetParam().expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Loader, InvalidManifest, ::testing::ValuesIn(cases),
+                         [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+
+TEST(Loader, TheBaseOfTheInvalidCasesIsItselfValid) { EXPECT_TRUE(diagnose(base).empty()); }
+
+TEST(Loader, ReportsEveryProblemOfAFileInOneRun) {
+  const std::string yaml = base +
+                           "  qa:\n    dsn: \"${NOPE}\"\n    role: boss\n"
+                           "extensions:\n  - name: hstore\n  - name: citext\n    version: 1.6\n"
+                           "settings:\n  ratios:\n    - expr: work_mem *\n      max: 1\n"
+                           "policy:\n  lock_timeout: soon\n  recreat: never\n";
+  const auto found = diagnose(yaml);
+  ASSERT_EQ(found.size(), 7u) << ::testing::PrintToString(found);
+  EXPECT_NE(found[0].find("NOPE is not set"), std::string::npos);
+  EXPECT_NE(found[1].find("unknown role 'boss'"), std::string::npos);
+  EXPECT_NE(found[2].find("'hstore' needs a version"), std::string::npos);
+  EXPECT_NE(found[3].find("YAML reads 1.6 as a number"), std::string::npos);
+  EXPECT_NE(found[4].find("bad ratio expression"), std::string::npos);
+  EXPECT_NE(found[5].find("did you mean 'recreate'"), std::string::npos);
+  EXPECT_NE(found[6].find("bad duration 'soon'"), std::string::npos);
+}
+
+TEST(Loader, AMissingFileIsReportedWithItsName) {
+  const LoadResult result = load_manifest_file("/nonexistent/manifest.yaml");
+  ASSERT_EQ(result.diagnostics.size(), 1u);
+  EXPECT_EQ(result.diagnostics[0].str(),
+            "/nonexistent/manifest.yaml: cannot read the manifest: No such file or directory");
+}
+
+}  // namespace
+}  // namespace pgparity::desired

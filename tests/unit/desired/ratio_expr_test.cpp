@@ -1,0 +1,67 @@
+#include "desired/ratio_expr.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace pgparity::desired {
+namespace {
+
+RatioExpr parse_ok(const std::string& text) {
+  auto parsed = RatioExpr::parse(text);
+  EXPECT_TRUE(std::holds_alternative<RatioExpr>(parsed)) << text;
+  return std::holds_alternative<RatioExpr>(parsed) ? std::get<RatioExpr>(parsed) : RatioExpr{};
+}
+
+RatioExpr::ParseError parse_error(const std::string& text) {
+  auto parsed = RatioExpr::parse(text);
+  EXPECT_TRUE(std::holds_alternative<RatioExpr::ParseError>(parsed)) << text;
+  return std::holds_alternative<RatioExpr::ParseError>(parsed) ? std::get<RatioExpr::ParseError>(parsed)
+                                                               : RatioExpr::ParseError{};
+}
+
+// Normalized values: memory in bytes, as state/ reports them.
+const std::map<std::string, double> settings{
+    {"work_mem", 4.0 * 1024 * 1024}, {"shared_buffers", 128.0 * 1024 * 1024}, {"max_connections", 100}};
+
+std::optional<double> lookup(const std::string& name) {
+  auto it = settings.find(name);
+  if (it == settings.end()) return std::nullopt;
+  return it->second;
+}
+
+TEST(RatioExpr, DividesNormalizedSettings) {
+  EXPECT_DOUBLE_EQ(*parse_ok("work_mem / shared_buffers").evaluate(lookup), 1.0 / 32);
+}
+
+TEST(RatioExpr, EvaluatesLeftToRight) {
+  EXPECT_DOUBLE_EQ(*parse_ok("max_connections * work_mem / shared_buffers").evaluate(lookup), 100.0 / 32);
+  EXPECT_DOUBLE_EQ(*parse_ok("shared_buffers / work_mem * 2").evaluate(lookup), 64);
+}
+
+TEST(RatioExpr, ParenthesesGroup) {
+  EXPECT_DOUBLE_EQ(*parse_ok("shared_buffers / (work_mem * 2)").evaluate(lookup), 16);
+  EXPECT_DOUBLE_EQ(*parse_ok(" ( ( work_mem ) ) / 1048576 ").evaluate(lookup), 4);
+}
+
+TEST(RatioExpr, UnknownSettingOrZeroDivisorHasNoValue) {
+  EXPECT_FALSE(parse_ok("work_mem / nope").evaluate(lookup).has_value());
+  EXPECT_FALSE(parse_ok("work_mem / 0").evaluate(lookup).has_value());
+}
+
+TEST(RatioExpr, ListsTheSettingsItUsesOnce) {
+  EXPECT_EQ(parse_ok("work_mem * max_connections / work_mem").settings(),
+            (std::vector<std::string>{"max_connections", "work_mem"}));
+}
+
+TEST(RatioExpr, ErrorsSayWhere) {
+  EXPECT_EQ(parse_error("").message, "empty expression: use setting names, numbers, '*', '/' and parentheses");
+  EXPECT_EQ(parse_error("work_mem +").offset, 9u);
+  EXPECT_EQ(parse_error("work_mem / ").message, "expression ends early: expected a setting name, a number or '('");
+  EXPECT_EQ(parse_error("(work_mem").offset, 9u);
+  EXPECT_EQ(parse_error("1.2.3 / work_mem").message, "bad number '1.2.3'");
+  EXPECT_EQ(parse_error("work_mem shared_buffers").offset, 9u);
+}
+
+}  // namespace
+}  // namespace pgparity::desired
