@@ -2,11 +2,22 @@
 
 #include <CLI/CLI.hpp>
 
+#include "state/connection.hpp"
+
 namespace pgparity::reconciler {
 
+void add_validate_command(CLI::App& app, Context& context);
+void add_export_command(CLI::App& app, Context& context);
+
+desired::LoadOptions load_options() {
+  desired::LoadOptions options;
+  options.check_dsn = state::dsn_problem;
+  return options;
+}
+
 void register_commands(CLI::App& app, Context& context) {
-  (void)app;
-  (void)context;
+  add_validate_command(app, context);
+  add_export_command(app, context);
 }
 
 }  // namespace pgparity::reconciler

@@ -3,6 +3,7 @@
 #include <functional>
 #include <iosfwd>
 
+#include "desired/loader.hpp"
 #include "reconciler/exit_code.hpp"
 
 namespace CLI {
@@ -18,6 +19,9 @@ struct Context {
   /// Set by the subcommand CLI11 parsed; returns the exit code.
   std::function<ExitCode()> run = [] { return ExitCode::ok; };
 };
+
+/// How the CLI loads manifests: the process environment for ${VAR}, libpq's DSN parser.
+desired::LoadOptions load_options();
 
 /// Adds every subcommand to `app`; the one parsed sets `context.run`.
 void register_commands(CLI::App& app, Context& context);

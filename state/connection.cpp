@@ -35,7 +35,8 @@ PQconninfoOption* parse(const std::string& dsn, std::string& error) {
 /// The DSN as a conninfo string for the session pgparity opens: its own
 /// fallback application name, and for read-only access the server option
 /// default_transaction_read_only added to any `options` the DSN has.
-std::string session_conninfo(const std::string& dsn, Access access, const std::string& application_name) {
+std::string session_conninfo(const std::string& dsn, Access access, const std::string& application_name,
+                             const std::optional<std::string>& database) {
   std::string error;
   PQconninfoOption* options = parse(dsn, error);
   if (options == nullptr) {
@@ -45,19 +46,44 @@ std::string session_conninfo(const std::string& dsn, Access access, const std::s
   std::string server_options;
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
     if (o->val == nullptr) continue;
-    if (std::string(o->keyword) == "options") {
+    const std::string keyword = o->keyword;
+    if (keyword == "options") {
       server_options = o->val;
       continue;
     }
+    if (keyword == "dbname" && database) continue;
     out += std::string(o->keyword) + "=" + conninfo_value(o->val) + " ";
   }
   PQconninfoFree(options);
   if (access == Access::read_only) server_options += " -c default_transaction_read_only=on";
   if (!server_options.empty()) out += "options=" + conninfo_value(server_options) + " ";
+  if (database) out += "dbname=" + conninfo_value(*database) + " ";
   return out + "fallback_application_name=" + conninfo_value(application_name);
 }
 
 }  // namespace
+
+std::optional<std::string> dsn_problem(const std::string& dsn) {
+  std::string error;
+  PQconninfoOption* options = parse(dsn, error);
+  if (options == nullptr) return error.empty() ? std::string("libpq cannot parse it") : error;
+  PQconninfoFree(options);
+  return std::nullopt;
+}
+
+std::string dsn_without_password(const std::string& dsn) {
+  std::string error;
+  PQconninfoOption* options = parse(dsn, error);
+  if (options == nullptr) return dsn;
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || std::string(o->keyword) == "password") continue;
+    if (!out.empty()) out += ' ';
+    out += std::string(o->keyword) + "=" + conninfo_value(o->val);
+  }
+  PQconninfoFree(options);
+  return out;
+}
 
 std::string mask_dsn(const std::string& dsn) {
   std::string error;
@@ -75,8 +101,9 @@ std::string mask_dsn(const std::string& dsn) {
   return out;
 }
 
-std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access, const std::string& application_name) {
-  const std::string conninfo = session_conninfo(dsn, access, application_name);
+std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access, const std::string& application_name,
+                                           const std::optional<std::string>& database) {
+  const std::string conninfo = session_conninfo(dsn, access, application_name, database);
   try {
     return std::make_unique<pqxx::connection>(conninfo);
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <pqxx/connection>
 #include <string>
 
@@ -16,10 +17,19 @@ enum class Access {
 /// for messages and logs. A DSN libpq cannot parse is returned as "<unparsable dsn>".
 std::string mask_dsn(const std::string& dsn);
 
-/// Opens a session. Reads PG* variables, service files and .pgpass as libpq does.
-/// A read_only session sets default_transaction_read_only at connect, so the
-/// server itself refuses writes. Throws ConnectionError (password masked).
+/// libpq's objection to a DSN's syntax, or nullopt when libpq can parse it.
+std::optional<std::string> dsn_problem(const std::string& dsn);
+
+/// Opens a session, to `database` instead of the DSN's own when given. Reads
+/// PG* variables, service files and .pgpass as libpq does. A read_only session
+/// sets default_transaction_read_only at connect, so the server itself refuses
+/// writes. Throws ConnectionError (password masked), InputError for a bad DSN.
 std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access,
-                                          const std::string& application_name = "pgparity");
+                                          const std::string& application_name = "pgparity",
+                                          const std::optional<std::string>& database = std::nullopt);
+
+/// The DSN as a conninfo string without its password (libpq then finds one in
+/// .pgpass or PGPASSWORD), for writing into files people commit.
+std::string dsn_without_password(const std::string& dsn);
 
 }  // namespace pgparity::state

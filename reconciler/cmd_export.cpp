@@ -1,0 +1,99 @@
+// pgparity export: a baseline manifest written from a live cluster. Never writes to it.
+#include <CLI/CLI.hpp>
+#include <ostream>
+
+#include "core/error.hpp"
+#include "core/spelling.hpp"
+#include "desired/writer.hpp"
+#include "planner/export.hpp"
+#include "reconciler/commands.hpp"
+#include "reconciler/files.hpp"
+#include "state/observe.hpp"
+
+namespace pgparity::reconciler {
+
+namespace {
+
+struct ExportOptions {
+  std::string manifest;
+  std::string target;
+  std::string dsn;
+  std::string name = "production";
+  std::vector<std::string> databases;
+  std::string output;
+  unsigned parallel = 4;
+};
+
+ExitCode run_export(Context& context, const ExportOptions& o) {
+  if (o.dsn.empty() == o.target.empty()) {
+    throw InputError("export needs either --target NAME with -f MANIFEST, or --dsn DSN");
+  }
+  state::ObserveRequest request;
+  request.access = state::Access::read_only;
+  request.parallel = o.parallel;
+  planner::ExportTarget target;
+  if (!o.target.empty()) {
+    if (o.manifest.empty()) throw InputError("--target needs -f MANIFEST to find the target in");
+    const desired::LoadResult loaded = desired::load_manifest_file(o.manifest, load_options());
+    if (!loaded.ok()) {
+      context.err << format(loaded.diagnostics);
+      return ExitCode::error;
+    }
+    const auto& targets = loaded.manifest->targets;
+    auto it = targets.find(o.target);
+    if (it == targets.end()) {
+      std::vector<std::string> names;
+      for (const auto& [name, t] : targets) names.push_back(name);
+      throw InputError("no target '" + o.target + "' in " + o.manifest + did_you_mean(o.target, names));
+    }
+    const desired::Target& t = it->second;
+    request.target = t.name;
+    request.dsn = t.dsn;
+    request.all_databases = t.databases.all;
+    for (const auto& db : t.databases.names) request.databases.push_back(db.str());
+    target = {t.name, t.dsn_source, t.databases.all};
+  } else {
+    if (!Identifier::parse(o.name)) throw InputError("bad target name '" + o.name + "' for --name");
+    request.target = o.name;
+    request.dsn = o.dsn;
+    target = {o.name, state::dsn_without_password(o.dsn), false};
+  }
+  if (!o.databases.empty()) {
+    request.all_databases = o.databases == std::vector<std::string>{"*"};
+    request.databases = request.all_databases ? std::vector<std::string>{} : o.databases;
+    target.all_databases = request.all_databases;
+  }
+
+  const state::TargetState observed = state::observe(request);
+  const planner::Exported exported = planner::export_manifest(observed, target);
+  const std::string text = desired::write_manifest(exported.manifest, exported.notes);
+  if (o.output.empty() || o.output == "-") {
+    context.out << text;
+  } else {
+    write_file_atomically(o.output, text);
+  }
+  context.err << "exported " << exported.manifest.extensions.size() << " extension entries from "
+              << observed.databases.size() << " database" << (observed.databases.size() == 1 ? "" : "s") << " of '"
+              << target.name << "'" << (o.output.empty() || o.output == "-" ? "" : " to " + o.output) << "\n";
+  return ExitCode::ok;
+}
+
+}  // namespace
+
+void add_export_command(CLI::App& app, Context& context) {
+  auto o = std::make_shared<ExportOptions>();
+  CLI::App* cmd = app.add_subcommand("export", "Write a baseline manifest from a live cluster (reads only)");
+  cmd->add_option("-f,--file", o->manifest, "Manifest that defines --target");
+  cmd->add_option("--target", o->target, "Target of the manifest to export");
+  cmd->add_option("--dsn", o->dsn, "Export this server instead (libpq conninfo or URI)");
+  cmd->add_option("--name", o->name, "Target name to write with --dsn")->capture_default_str();
+  cmd->add_option("--databases", o->databases, "Databases to export ('*' for all); default: the target's")
+      ->delimiter(',');
+  cmd->add_option("-o,--output", o->output, "Write here (atomically) instead of stdout");
+  cmd->add_option("--parallel", o->parallel, "Databases observed at once")
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  cmd->callback([&context, o] { context.run = [&context, o] { return run_export(context, *o); }; });
+}
+
+}  // namespace pgparity::reconciler

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "state/connection.hpp"
+#include "state/observed.hpp"
+
+namespace pgparity::state {
+
+/// What to observe of one target.
+struct ObserveRequest {
+  std::string target;  ///< its name, for messages
+  std::string dsn;
+  Access access = Access::read_only;
+  bool all_databases = false;           ///< every connectable, non-template database
+  std::vector<std::string> databases;   ///< these; empty and !all_databases: the DSN's own database
+  unsigned parallel = 4;                ///< databases observed at once (at least 1)
+};
+
+/// Observes a target: one session for the cluster's settings and database
+/// list, then one session and a constant number of queries per selected
+/// database, at most `parallel` at a time. Never writes.
+/// Throws ConnectionError, or InputError for a named database that does not exist.
+TargetState observe(const ObserveRequest& request);
+
+/// The cluster-wide part, on an open session.
+ClusterState observe_cluster(pqxx::connection_base& session);
+
+/// One database, on a session connected to it.
+DatabaseState observe_database(pqxx::connection_base& session);
+
+}  // namespace pgparity::state
