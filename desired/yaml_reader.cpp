@@ -86,7 +86,8 @@ std::string YamlReader::plain_type(const std::string& text) {
       "[-+]?(0|[1-9][0-9_]*)|[-+]?0[0-7_]+|0o[0-7]+|[-+]?0x[0-9a-fA-F_]+|[-+]?0b[01_]+|"
       "[-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|"
       "[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
-  static const std::regex time_re("[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\\.[0-9_]*)?");
+  // YAML 1.1 sexagesimal numbers: 12:30 is 750 to such tools, while 02:00 stays a string.
+  static const std::regex time_re("[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*");
   if (std::regex_match(text, null_re)) return "null";
   if (std::regex_match(text, bool_re)) return "boolean";
   if (std::regex_match(text, number_re)) return "number";

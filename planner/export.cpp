@@ -21,8 +21,8 @@ Exported export_manifest(const state::TargetState& state, const ExportTarget& ta
   t.role = desired::Role::reference;
   t.databases.all = target.all_databases;
   const bool several = state.databases.size() > 1 || target.all_databases;
-  if (!target.all_databases && (several || state.databases.empty() ||
-                                state.databases.front().name != state.cluster.dsn_database)) {
+  if (!target.all_databases &&
+      (several || state.databases.empty() || state.databases.front().name != state.cluster.dsn_database)) {
     for (const auto& db : state.databases) t.databases.names.push_back(Identifier::from_catalog(db.name));
   }
   m.targets.emplace(t.name, t);
@@ -44,9 +44,8 @@ Exported export_manifest(const state::TargetState& state, const ExportTarget& ta
       m.extensions.push_back(e);
     }
   }
-  std::sort(m.extensions.begin(), m.extensions.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.name, a.databases) < std::tie(b.name, b.databases);
-  });
+  std::sort(m.extensions.begin(), m.extensions.end(),
+            [](const auto& a, const auto& b) { return std::tie(a.name, a.databases) < std::tie(b.name, b.databases); });
 
   std::set<std::string> preload(state.cluster.preload_libraries.begin(), state.cluster.preload_libraries.end());
   m.settings.preload.assign(preload.begin(), preload.end());

@@ -40,9 +40,9 @@ void add_validate_command(CLI::App& app, Context& context) {
         context.out << out.dump(2) << '\n';
       } else if (result.ok()) {
         const desired::Manifest& m = *result.manifest;
-        context.out << options->file << ": valid (" << m.targets.size() << " target" << (m.targets.size() == 1 ? "" : "s")
-                    << ", " << m.extensions.size() << " extension entr" << (m.extensions.size() == 1 ? "y" : "ies")
-                    << ")\n";
+        context.out << options->file << ": valid (" << m.targets.size() << " target"
+                    << (m.targets.size() == 1 ? "" : "s") << ", " << m.extensions.size() << " extension entr"
+                    << (m.extensions.size() == 1 ? "y" : "ies") << ")\n";
       } else {
         context.err << format(result.diagnostics);
         context.err << result.diagnostics.size() << " problem" << (result.diagnostics.size() == 1 ? "" : "s")

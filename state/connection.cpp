@@ -102,7 +102,7 @@ std::string mask_dsn(const std::string& dsn) {
 }
 
 std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access, const std::string& application_name,
-                                           const std::optional<std::string>& database) {
+                                          const std::optional<std::string>& database) {
   const std::string conninfo = session_conninfo(dsn, access, application_name, database);
   try {
     return std::make_unique<pqxx::connection>(conninfo);

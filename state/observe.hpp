@@ -13,9 +13,9 @@ struct ObserveRequest {
   std::string target;  ///< its name, for messages
   std::string dsn;
   Access access = Access::read_only;
-  bool all_databases = false;           ///< every connectable, non-template database
-  std::vector<std::string> databases;   ///< these; empty and !all_databases: the DSN's own database
-  unsigned parallel = 4;                ///< databases observed at once (at least 1)
+  bool all_databases = false;          ///< every connectable, non-template database
+  std::vector<std::string> databases;  ///< these; empty and !all_databases: the DSN's own database
+  unsigned parallel = 4;               ///< databases observed at once (at least 1)
 };
 
 /// Observes a target: one session for the cluster's settings and database

@@ -41,7 +41,7 @@ struct ClusterState {
   std::string server_version;  ///< "15.18 (Debian 15.18-0+deb12u1)"
   int server_version_num = 0;  ///< 150018
   std::map<std::string, Setting> settings;
-  std::vector<std::string> preload_libraries;  ///< shared_preload_libraries, split and trimmed, in server order
+  std::vector<std::string> preload_libraries;      ///< shared_preload_libraries, split and trimmed, in server order
   std::vector<std::string> connectable_databases;  ///< non-template databases that allow connections, sorted
   std::string dsn_database;                        ///< the database the DSN itself connects to
 

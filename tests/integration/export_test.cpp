@@ -26,11 +26,13 @@ class Export : public ::testing::Test {
   void SetUp() override {
     cluster_.exec("CREATE DATABASE orders");
     cluster_.exec("CREATE EXTENSION hstore VERSION '1.4'; CREATE EXTENSION pg_trgm VERSION '1.3'");
-    cluster_.exec("CREATE EXTENSION earthdistance CASCADE; CREATE EXTENSION hstore; "
-                  "CREATE SCHEMA tools; CREATE EXTENSION pgparity_test_versions VERSION '1.1' SCHEMA tools",
-                  "orders");
+    cluster_.exec(
+        "CREATE EXTENSION earthdistance CASCADE; CREATE EXTENSION hstore; "
+        "CREATE SCHEMA tools; CREATE EXTENSION pgparity_test_versions VERSION '1.1' SCHEMA tools",
+        "orders");
   }
-  Cluster cluster_{{{"work_mem", "8MB"}, {"shared_buffers", "64MB"}, {"shared_preload_libraries", "pg_stat_statements"}}};
+  Cluster cluster_{
+      {{"work_mem", "8MB"}, {"shared_buffers", "64MB"}, {"shared_preload_libraries", "pg_stat_statements"}}};
 };
 
 TEST_F(Export, WritesEveryExtensionOfEveryDatabaseWithItsExactVersion) {
