@@ -29,7 +29,7 @@ void configure_logging(std::ostream& err, const std::string& level) {
 
 }  // namespace
 
-int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool color) {
   CLI::App app{"pgparity keeps PostgreSQL extension topology true to a manifest in git.", "pgparity"};
   app.set_version_flag("--version", std::string("pgparity ") + version);
   app.require_subcommand(1);
@@ -40,7 +40,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
 
-  Context context{out, err};
+  Context context{out, err, color};
   register_commands(app, context);
 
   // CLI11 takes the arguments in reverse order.
@@ -66,6 +66,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return static_cast<int>(context.run());
   } catch (const Error& e) {
     err << e.report() << '\n';
+    return static_cast<int>(ExitCode::error);
+  } catch (const std::exception& e) {
+    err << "error: " << e.what() << '\n';
     return static_cast<int>(ExitCode::error);
   }
 }

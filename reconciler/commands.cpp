@@ -8,6 +8,8 @@ namespace pgparity::reconciler {
 
 void add_validate_command(CLI::App& app, Context& context);
 void add_export_command(CLI::App& app, Context& context);
+void add_plan_command(CLI::App& app, Context& context);
+void add_diff_command(CLI::App& app, Context& context);
 
 desired::LoadOptions load_options() {
   desired::LoadOptions options;
@@ -18,6 +20,8 @@ desired::LoadOptions load_options() {
 void register_commands(CLI::App& app, Context& context) {
   add_validate_command(app, context);
   add_export_command(app, context);
+  add_plan_command(app, context);
+  add_diff_command(app, context);
 }
 
 }  // namespace pgparity::reconciler

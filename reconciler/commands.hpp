@@ -14,8 +14,9 @@ namespace pgparity::reconciler {
 
 /// What a subcommand needs from the command line it runs in.
 struct Context {
-  std::ostream& out;  ///< results (plans, reports, manifests)
-  std::ostream& err;  ///< messages for people
+  std::ostream& out;   ///< results (plans, reports, manifests)
+  std::ostream& err;   ///< messages for people
+  bool color = false;  ///< `out` is a terminal and NO_COLOR is unset
   /// Set by the subcommand CLI11 parsed; returns the exit code.
   std::function<ExitCode()> run = [] { return ExitCode::ok; };
 };

@@ -4,35 +4,35 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <thread>
 
 #include "core/error.hpp"
+#include "state/catalog_sql.hpp"
 #include "state/settings.hpp"
 
 namespace pgparity::state {
 
 namespace {
 
-constexpr const char* settings_sql =
-    "SELECT name, setting, coalesce(unit, ''), context, source, pending_restart, "
-    "       current_setting('server_version'), current_setting('server_version_num')::int, current_database() "
-    "FROM pg_catalog.pg_settings ORDER BY name";
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
 
-constexpr const char* databases_sql =
-    "SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname";
-
-constexpr const char* installed_sql =
-    "SELECT e.extname, e.extversion, n.nspname, e.extrelocatable "
-    "FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
-    "ORDER BY e.extname";
+std::optional<Identifier> optional_identifier(const nlohmann::json& value) {
+  if (value.is_null()) return std::nullopt;
+  return Identifier::from_catalog(value.get<std::string>());
+}
 
 }  // namespace
 
-ClusterState observe_cluster(pqxx::connection_base& session) {
+ClusterState observe_cluster(pqxx::connection_base& session, const std::vector<std::string>& libraries) {
   ClusterState cluster;
   pqxx::read_transaction tx(session);
-  for (const auto& row : tx.exec(settings_sql)) {
+  for (const auto& row : tx.exec(sql::settings)) {
     Setting s;
     s.name = row[0].c_str();
     s.value = row[1].c_str();
@@ -44,25 +44,72 @@ ClusterState observe_cluster(pqxx::connection_base& session) {
     cluster.server_version = row[6].c_str();
     cluster.server_version_num = row[7].as<int>();
     cluster.dsn_database = row[8].c_str();
+    s.type = row[9].c_str();
     cluster.settings.emplace(s.name, std::move(s));
   }
   if (auto it = cluster.settings.find("shared_preload_libraries"); it != cluster.settings.end()) {
     cluster.preload_libraries = split_library_list(it->second.value);
   }
-  for (const auto& row : tx.exec(databases_sql)) cluster.connectable_databases.emplace_back(row[0].c_str());
+  for (const auto& row : tx.exec(sql::databases)) cluster.connectable_databases.emplace_back(row[0].c_str());
   tx.commit();
+
+  if (!libraries.empty()) {
+    for (const auto& lib : libraries) cluster.library_files[lib] = std::nullopt;
+    try {
+      pqxx::read_transaction files(session);
+      for (const auto& row : files.exec_params(sql::library_files, join(libraries))) {
+        cluster.library_dir = row[0].c_str();
+        cluster.library_files[row[1].c_str()] = row[2].as<bool>();
+      }
+      files.commit();
+    } catch (const pqxx::sql_error&) {
+      // Without superuser or pg_read_server_files the files cannot be checked: they stay "cannot tell".
+    }
+  }
   return cluster;
 }
 
-DatabaseState observe_database(pqxx::connection_base& session) {
+DatabaseState observe_database(pqxx::connection_base& session, const std::vector<std::string>& extensions) {
   DatabaseState db;
   pqxx::read_transaction tx(session);
-  db.name = tx.exec1("SELECT current_database()")[0].c_str();
-  for (const auto& row : tx.exec(installed_sql)) {
-    db.installed.push_back({Identifier::from_catalog(row[0].c_str()), Version::from_catalog(row[1].c_str()),
-                            Identifier::from_catalog(row[2].c_str()), row[3].as<bool>()});
-  }
+  const auto doc = nlohmann::json::parse(tx.exec_params1(sql::database, join(extensions))[0].c_str());
   tx.commit();
+
+  db.name = doc.at("database").get<std::string>();
+  for (const auto& e : doc.at("installed")) {
+    db.installed.push_back({Identifier::from_catalog(e.at("name")), Version::from_catalog(e.at("version")),
+                            Identifier::from_catalog(e.at("schema")), e.at("relocatable").get<bool>()});
+  }
+  for (const auto& v : doc.at("available")) {
+    const std::string name = v.at("name");
+    AvailableExtension& ext = db.available[name];
+    ext.name = Identifier::from_catalog(name);
+    if (!v.at("default").is_null()) ext.default_version = Version::from_catalog(v.at("default"));
+    AvailableVersion version;
+    version.version = Version::from_catalog(v.at("version"));
+    for (const auto& r : v.at("requires")) version.required.push_back(Identifier::from_catalog(r.get<std::string>()));
+    version.superuser = v.at("superuser").get<bool>();
+    version.trusted = v.at("trusted").get<bool>();
+    version.relocatable = v.at("relocatable").get<bool>();
+    version.schema = optional_identifier(v.at("schema"));
+    ext.versions.push_back(std::move(version));
+  }
+  for (const auto& p : doc.at("paths")) {
+    UpdatePath path{Version::from_catalog(p.at("from")), Version::from_catalog(p.at("to")), {}};
+    const std::string text = p.at("path");
+    for (std::size_t start = 0;;) {
+      const std::size_t end = text.find("--", start);
+      path.steps.push_back(Version::from_catalog(text.substr(start, end - start)));
+      if (end == std::string::npos) break;
+      start = end + 2;
+    }
+    db.paths[p.at("name")].push_back(std::move(path));
+  }
+  for (const auto& b : doc.at("blast")) {
+    db.blast_radius[b.at("name")].push_back({b.at("object"), b.at("kind")});
+  }
+  const auto& a = doc.at("activity");
+  db.activity = {a.at("sessions").get<int>(), a.at("active").get<int>(), a.at("idle_in_transaction").get<int>()};
   return db;
 }
 
@@ -81,10 +128,12 @@ TargetState observe(const ObserveRequest& request) {
   std::unique_ptr<pqxx::connection> first;
   try {
     first = connect(request.dsn, request.access, "pgparity", {});
-    state.cluster = observe_cluster(*first);
+    state.cluster = observe_cluster(*first, request.libraries);
   } catch (const ConnectionError& e) {
     throw located(e, request.target, "");
   } catch (const pqxx::failure& e) {
+    throw ConnectionError("cannot read the settings", e.what(), "", Where{request.target, "", "", ""});
+  } catch (const nlohmann::json::exception& e) {
     throw ConnectionError("cannot read the settings", e.what(), "", Where{request.target, "", "", ""});
   }
 
@@ -110,7 +159,11 @@ TargetState observe(const ObserveRequest& request) {
   std::vector<std::size_t> pending;
   for (std::size_t i = 0; i < selected.size(); ++i) {
     if (selected[i] == state.cluster.dsn_database) {
-      state.databases[i] = observe_database(*first);
+      try {
+        state.databases[i] = observe_database(*first, request.extensions);
+      } catch (const std::exception& e) {
+        throw ConnectionError("cannot observe the database", e.what(), "", Where{request.target, selected[i], "", ""});
+      }
     } else {
       pending.push_back(i);
     }
@@ -125,7 +178,7 @@ TargetState observe(const ObserveRequest& request) {
       const std::size_t i = pending[k];
       try {
         auto session = connect(request.dsn, request.access, "pgparity", selected[i]);
-        state.databases[i] = observe_database(*session);
+        state.databases[i] = observe_database(*session, request.extensions);
       } catch (const Error& e) {
         std::lock_guard lock(failure_mutex);
         if (!failure) failure = std::make_exception_ptr(located(e, request.target, selected[i]));

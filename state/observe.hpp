@@ -13,9 +13,11 @@ struct ObserveRequest {
   std::string target;  ///< its name, for messages
   std::string dsn;
   Access access = Access::read_only;
-  bool all_databases = false;          ///< every connectable, non-template database
-  std::vector<std::string> databases;  ///< these; empty and !all_databases: the DSN's own database
-  unsigned parallel = 4;               ///< databases observed at once (at least 1)
+  bool all_databases = false;           ///< every connectable, non-template database
+  std::vector<std::string> databases;   ///< these; empty and !all_databases: the DSN's own database
+  unsigned parallel = 4;                ///< databases observed at once (at least 1)
+  std::vector<std::string> extensions;  ///< looked at closely: available versions, update paths, blast radius
+  std::vector<std::string> libraries;   ///< checked for a file in the library folder
 };
 
 /// Observes a target: one session for the cluster's settings and database
@@ -24,10 +26,10 @@ struct ObserveRequest {
 /// Throws ConnectionError, or InputError for a named database that does not exist.
 TargetState observe(const ObserveRequest& request);
 
-/// The cluster-wide part, on an open session.
-ClusterState observe_cluster(pqxx::connection_base& session);
+/// The cluster-wide part, on an open session; `libraries` are checked on disk.
+ClusterState observe_cluster(pqxx::connection_base& session, const std::vector<std::string>& libraries = {});
 
-/// One database, on a session connected to it.
-DatabaseState observe_database(pqxx::connection_base& session);
+/// One database, on a session connected to it, in one query.
+DatabaseState observe_database(pqxx::connection_base& session, const std::vector<std::string>& extensions = {});
 
 }  // namespace pgparity::state

@@ -9,6 +9,37 @@ const InstalledExtension* DatabaseState::find(const std::string& extension) cons
   return nullptr;
 }
 
+const AvailableVersion* AvailableExtension::find(const Version& version) const {
+  for (const auto& v : versions) {
+    if (v.version == version) return &v;
+  }
+  return nullptr;
+}
+
+bool DependentObject::user_data() const {
+  return kind == "column" || kind == "table" || kind == "materialized view" || kind == "index";
+}
+
+const AvailableExtension* DatabaseState::find_available(const std::string& extension) const {
+  auto it = available.find(extension);
+  return it == available.end() ? nullptr : &it->second;
+}
+
+const UpdatePath* DatabaseState::find_path(const std::string& extension, const Version& to) const {
+  auto it = paths.find(extension);
+  if (it == paths.end()) return nullptr;
+  for (const auto& p : it->second) {
+    if (p.to == to) return &p;
+  }
+  return nullptr;
+}
+
+const std::vector<DependentObject>& DatabaseState::dependents(const std::string& extension) const {
+  static const std::vector<DependentObject> none;
+  auto it = blast_radius.find(extension);
+  return it == blast_radius.end() ? none : it->second;
+}
+
 std::optional<double> ClusterState::normalized(const std::string& setting) const {
   auto it = settings.find(setting);
   if (it == settings.end()) return std::nullopt;

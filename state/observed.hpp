@@ -18,11 +18,68 @@ struct InstalledExtension {
   bool operator==(const InstalledExtension&) const = default;
 };
 
+/// A row of pg_available_extension_versions.
+struct AvailableVersion {
+  Version version;
+  std::vector<Identifier> required;  ///< `requires` of the control file, in its order
+  bool superuser = true;
+  bool trusted = false;
+  bool relocatable = false;
+  std::optional<Identifier> schema;
+  bool operator==(const AvailableVersion&) const = default;
+};
+
+/// What the server's extension folder offers for one extension.
+struct AvailableExtension {
+  Identifier name;
+  std::optional<Version> default_version;
+  std::vector<AvailableVersion> versions;  ///< sorted by version text
+  const AvailableVersion* find(const Version& version) const;
+  bool operator==(const AvailableExtension&) const = default;
+};
+
+/// The path PostgreSQL takes from an installed version (pg_extension_update_paths).
+struct UpdatePath {
+  Version from;
+  Version to;
+  std::vector<Version> steps;  ///< from, ..., to
+  bool operator==(const UpdatePath&) const = default;
+};
+
+/// An object DROP EXTENSION ... CASCADE would take with it (pg_depend walk).
+struct DependentObject {
+  std::string description;  ///< pg_describe_object: "column h of table t"
+  std::string kind;         ///< column, table, materialized view, index, view, function, type, extension, ...
+  /// Whether dropping it loses stored data: columns, tables, materialized views, indexes.
+  bool user_data() const;
+  bool operator==(const DependentObject&) const = default;
+};
+
+/// Other client sessions on the database when it was observed.
+struct Activity {
+  int sessions = 0;
+  int active = 0;
+  int idle_in_transaction = 0;
+  bool operator==(const Activity&) const = default;
+};
+
 /// One database as its catalogs describe it.
 struct DatabaseState {
   std::string name;
   std::vector<InstalledExtension> installed;  ///< sorted by name
+  /// For the extensions asked about and everything they require.
+  std::map<std::string, AvailableExtension> available;
+  /// From each installed extension asked about, every reachable version.
+  std::map<std::string, std::vector<UpdatePath>> paths;
+  /// For each installed extension asked about; absent when nothing depends on it.
+  std::map<std::string, std::vector<DependentObject>> blast_radius;
+  Activity activity;
+
   const InstalledExtension* find(const std::string& extension) const;
+  const AvailableExtension* find_available(const std::string& extension) const;
+  /// The path from the installed version to `to`, or nullptr when there is none.
+  const UpdatePath* find_path(const std::string& extension, const Version& to) const;
+  const std::vector<DependentObject>& dependents(const std::string& extension) const;
 };
 
 /// A row of pg_settings, with its value normalized by unit.
@@ -30,6 +87,7 @@ struct Setting {
   std::string name;
   std::string value;  ///< pg_settings.setting, as the server shows it
   std::string unit;   ///< "", "B", "kB", "8kB", "MB", "ms", "s", "min", ...
+  std::string type;   ///< pg_settings.vartype: bool, enum, integer, real, string
   std::string context;
   std::string source;
   bool pending_restart = false;
@@ -44,6 +102,9 @@ struct ClusterState {
   std::vector<std::string> preload_libraries;      ///< shared_preload_libraries, split and trimmed, in server order
   std::vector<std::string> connectable_databases;  ///< non-template databases that allow connections, sorted
   std::string dsn_database;                        ///< the database the DSN itself connects to
+  std::string library_dir;                         ///< PKGLIBDIR, "" when the role may not read it
+  /// For each library asked about: whether its file is in library_dir (nullopt: cannot tell).
+  std::map<std::string, std::optional<bool>> library_files;
 
   /// The normalized value of a setting, or nullopt when unknown or not numeric.
   std::optional<double> normalized(const std::string& setting) const;

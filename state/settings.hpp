@@ -11,6 +11,18 @@ namespace pgparity::state {
 /// unitless numbers as they are. nullopt for values that are not numbers.
 std::optional<double> normalize_setting(const std::string& value, const std::string& unit);
 
+/// A value as one would write it in postgresql.conf ("4MB", "30s", "100",
+/// "on"), normalized like normalize_setting for a setting whose pg_settings
+/// unit is `unit`: a bare number counts in that unit, a number with its own
+/// unit is converted. nullopt when it is not a number.
+std::optional<double> normalize_written_value(const std::string& text, const std::string& unit);
+
+/// Whether two values of a setting of pg_settings type `type` (bool, enum,
+/// integer, real, string) mean the same: numbers by normalized value,
+/// booleans by meaning (on = true = yes = 1), enums case-insensitively.
+bool same_setting_value(const std::string& written, const std::string& observed, const std::string& unit,
+                        const std::string& type);
+
 /// shared_preload_libraries as a list: split on commas, spaces trimmed, quotes removed.
 std::vector<std::string> split_library_list(const std::string& value);
 

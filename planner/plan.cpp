@@ -1,0 +1,41 @@
+#include "planner/plan.hpp"
+
+#include <algorithm>
+
+namespace pgparity::planner {
+
+const char* name_of(StepKind kind) {
+  switch (kind) {
+    case StepKind::preflight:
+      return "preflight";
+    case StepKind::drain:
+      return "drain";
+    case StepKind::snapshot:
+      return "snapshot";
+    case StepKind::create:
+      return "create";
+    case StepKind::update:
+      return "update";
+    case StepKind::drop:
+      return "drop";
+    case StepKind::recreate:
+      return "recreate";
+    case StepKind::set:
+      return "set";
+    case StepKind::verify:
+      return "verify";
+  }
+  return "?";
+}
+
+bool is_gate(StepKind kind) {
+  return kind == StepKind::preflight || kind == StepKind::drain || kind == StepKind::snapshot ||
+         kind == StepKind::verify;
+}
+
+std::size_t Plan::change_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(steps.begin(), steps.end(), [](const Step& s) { return !is_gate(s.kind); }));
+}
+
+}  // namespace pgparity::planner

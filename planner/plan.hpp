@@ -1,0 +1,68 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "state/observed.hpp"
+
+namespace pgparity::planner {
+
+/// The version of the plan document (JSON field "formatVersion").
+inline constexpr int plan_format_version = 1;
+
+enum class StepKind { preflight, drain, snapshot, create, update, drop, recreate, set, verify };
+
+/// "create", "update", ...
+const char* name_of(StepKind kind);
+/// True for the gates around changes (pre-flight, drain, snapshot, verify).
+bool is_gate(StepKind kind);
+
+/// One node of the plan's graph, with the exact SQL it runs.
+struct Step {
+  std::string id;  ///< stable and unique: "staging/orders/update/hstore"
+  StepKind kind = StepKind::preflight;
+  std::string target;
+  std::string database;           ///< "" for a cluster-wide step (settings)
+  std::string extension;          ///< create, update, drop, recreate
+  std::string from;               ///< installed version (update, drop, recreate)
+  std::string to;                 ///< version after the step (create, update, recreate)
+  std::vector<std::string> path;  ///< update: every version PostgreSQL passes through, from..to
+  std::string schema;             ///< create, recreate: where the extension goes ("" = server's choice)
+  bool cascade = false;           ///< drop, recreate: DROP ... CASCADE
+  std::vector<state::DependentObject> blast_radius;  ///< what a drop or recreate takes with it
+  std::string setting;                               ///< set
+  std::string value;                                 ///< set: the new value
+  std::string current;                               ///< set: the value now
+  bool restart_required = false;                     ///< set: a postmaster setting, effective only after a restart
+  std::string reason;                                ///< why the step exists, when not obvious
+  std::vector<std::string> sql;                      ///< exactly what runs, in order
+  std::vector<std::string> after;                    ///< ids of steps that must finish first
+  bool operator==(const Step&) const = default;
+};
+
+/// A difference that cannot be closed safely under the policy; nothing is applied while one exists.
+struct Blocker {
+  std::string code;  ///< stable: no-update-path, version-not-available, preload-missing, ...
+  std::string target;
+  std::string database;
+  std::string extension;
+  std::string message;
+  std::string hint;
+  bool operator==(const Blocker&) const = default;
+};
+
+/// What pgparity would do: steps in a valid order, and what stops it.
+struct Plan {
+  std::string fingerprint;  ///< of the observed state the plan was made from
+  std::vector<Step> steps;  ///< topologically sorted; stable for the same input
+  std::vector<Blocker> blockers;
+  std::vector<std::string> warnings;  ///< worth knowing, not blocking (restart required, ...)
+
+  /// Steps that change something (not gates).
+  std::size_t change_count() const;
+  bool has_changes() const { return change_count() > 0; }
+  bool blocked() const { return !blockers.empty(); }
+  bool operator==(const Plan&) const = default;
+};
+
+}  // namespace pgparity::planner

@@ -1,0 +1,533 @@
+#include "planner/planner.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "core/spelling.hpp"
+#include "desired/writer.hpp"
+#include "planner/graph.hpp"
+#include "planner/sql.hpp"
+#include "state/settings.hpp"
+
+namespace pgparity::planner {
+
+namespace {
+
+using desired::Extension;
+using desired::Manifest;
+using desired::VersionSpec;
+
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : separator) + i;
+  return out;
+}
+
+std::string available_list(const state::AvailableExtension* available) {
+  if (available == nullptr || available->versions.empty()) return "none";
+  std::vector<std::string> versions;
+  for (const auto& v : available->versions) versions.push_back(v.version.str());
+  return join(versions, ", ");
+}
+
+bool applies_to(const Extension& e, const std::string& database) {
+  if (e.databases.empty()) return true;
+  return std::any_of(e.databases.begin(), e.databases.end(), [&](const Identifier& d) { return d.str() == database; });
+}
+
+/// Plans one database of one managed target.
+class DatabasePlanner {
+ public:
+  DatabasePlanner(const PlanInput& input, const state::TargetState& target, const state::DatabaseState& db, Plan& plan)
+      : input_(input), manifest_(*input.manifest), target_(target), db_(db), plan_(plan) {}
+
+  /// Adds this database's change steps (with their edges) to `steps`; gates come from the caller.
+  void run(std::vector<Step>& steps) {
+    for (const auto& e : manifest_.extensions) {
+      if (!applies_to(e, db_.name)) continue;
+      if (e.absent) {
+        absent_.insert(e.name.str());
+      } else {
+        present_.insert(e.name.str());
+      }
+    }
+    for (const auto& e : manifest_.extensions) {
+      if (!applies_to(e, db_.name)) continue;
+      if (e.absent) {
+        plan_absent(e);
+      } else {
+        plan_present(e);
+      }
+    }
+    order_drops();
+    for (auto& s : steps_) steps.push_back(std::move(s));
+  }
+
+ private:
+  std::string prefix() const { return target_.target + "/" + db_.name; }
+
+  void block(const std::string& code, const std::string& extension, const std::string& message,
+             const std::string& hint = "") {
+    plan_.blockers.push_back({code, target_.target, db_.name, extension, message, hint});
+  }
+
+  Step& add(StepKind kind, const std::string& extension) {
+    Step s;
+    s.kind = kind;
+    s.id = prefix() + "/" + name_of(kind) + "/" + extension;
+    s.target = target_.target;
+    s.database = db_.name;
+    s.extension = extension;
+    steps_.push_back(std::move(s));
+    return steps_.back();
+  }
+
+  Step* find_step(const std::string& extension) {
+    for (auto& s : steps_) {
+      if (s.extension == extension) return &s;
+    }
+    return nullptr;
+  }
+
+  /// The version the manifest wants here, or nullopt (with a blocker) when it cannot be known.
+  std::optional<Version> resolve(const Extension& e) {
+    const std::string name = e.name.str();
+    switch (e.version.kind) {
+      case VersionSpec::Kind::exact:
+        return e.version.exact;
+      case VersionSpec::Kind::latest: {
+        const auto* available = db_.find_available(name);
+        if (available == nullptr || !available->default_version) {
+          block("extension-not-available", name, "extension " + name + " is not available on this server",
+                "install its package on the server");
+          return std::nullopt;
+        }
+        return *available->default_version;
+      }
+      case VersionSpec::Kind::reference: {
+        const desired::Target* reference = manifest_.reference();
+        auto it = reference == nullptr ? input_.observed.end() : input_.observed.find(reference->name);
+        if (it == input_.observed.end()) {
+          block("reference-not-observed", name, "version: reference, but the reference target was not observed");
+          return std::nullopt;
+        }
+        const state::TargetState& ref = it->second;
+        const state::DatabaseState* ref_db = nullptr;
+        for (const auto& d : ref.databases) {
+          if (d.name == db_.name) ref_db = &d;
+        }
+        if (ref_db == nullptr) {
+          for (const auto& d : ref.databases) {
+            if (d.name == ref.cluster.dsn_database) ref_db = &d;
+          }
+        }
+        const state::InstalledExtension* installed = ref_db == nullptr ? nullptr : ref_db->find(name);
+        if (installed == nullptr) {
+          block("reference-missing", name,
+                name + " has version: reference, but " + ref.target + "/" + (ref_db ? ref_db->name : db_.name) +
+                    " does not have it installed",
+                "install it on the reference, or give an exact version");
+          return std::nullopt;
+        }
+        return installed->version;
+      }
+    }
+    return std::nullopt;
+  }
+
+  /// Whether `version` of `name` can be installed here; a blocker when not.
+  bool available(const std::string& name, const Version& version) {
+    const auto* available = db_.find_available(name);
+    if (available == nullptr || available->find(version) == nullptr) {
+      block("version-not-available", name,
+            name + " " + version.str() + " is not available on this server (available: " + available_list(available) +
+                ")",
+            "install the package that ships it, or choose an available version");
+      return false;
+    }
+    return true;
+  }
+
+  void plan_present(const Extension& e) {
+    const std::string name = e.name.str();
+    const auto version = resolve(e);
+    if (!version) return;
+    const state::InstalledExtension* installed = db_.find(name);
+    if (installed == nullptr) {
+      if (!available(name, *version)) return;
+      plan_create(name, *version, e.schema ? e.schema->str() : "", "", {});
+      return;
+    }
+    if (e.schema && installed->schema != *e.schema) {
+      block("schema-differs", name,
+            name + " is installed in schema " + installed->schema.str() + ", the manifest wants " + e.schema->str(),
+            "move it with ALTER EXTENSION " + quote_ident(name) + " SET SCHEMA " + quote_ident(e.schema->str()) +
+                " (relocatable extensions only), or change the manifest");
+    }
+    if (installed->version == *version) return;
+    if (!available(name, *version)) return;
+    if (const state::UpdatePath* path = db_.find_path(name, *version)) {
+      Step& s = add(StepKind::update, name);
+      s.from = installed->version.str();
+      s.to = version->str();
+      for (const auto& v : path->steps) s.path.push_back(v.str());
+      s.sql.push_back("ALTER EXTENSION " + quote_ident(name) + " UPDATE TO " + quote_literal(version->str()));
+      return;
+    }
+    plan_recreate(e, *installed, *version);
+  }
+
+  void plan_recreate(const Extension& e, const state::InstalledExtension& installed, const Version& version) {
+    const std::string name = e.name.str();
+    const std::string change = name + " " + installed.version.str() + " → " + version.str();
+    const auto& policy = manifest_.policy;
+    const bool allowed = policy.recreate == desired::RecreatePolicy::always ||
+                         (policy.recreate == desired::RecreatePolicy::in_window && input_.in_maintenance_window);
+    if (!allowed) {
+      std::string hint = "set policy.recreate: in-window (or always) to DROP and CREATE it";
+      if (policy.recreate == desired::RecreatePolicy::in_window) hint = "wait for the maintenance window";
+      block("no-update-path", name,
+            change + ": no update path (available: " + available_list(db_.find_available(name)) + ")",
+            hint + ", or choose a version reachable from " + installed.version.str());
+      return;
+    }
+    const auto& blast = db_.dependents(name);
+    if (!check_blast(name, blast, "recreating")) return;
+    Step& s = add(StepKind::recreate, name);
+    s.from = installed.version.str();
+    s.to = version.str();
+    s.schema = e.schema ? e.schema->str() : installed.schema.str();
+    s.cascade = !blast.empty();
+    s.blast_radius = blast;
+    s.reason = "no update path from " + installed.version.str() + "; policy.recreate allows DROP + CREATE";
+    s.sql.push_back("DROP EXTENSION " + quote_ident(name) + (s.cascade ? " CASCADE" : " RESTRICT"));
+    s.sql.push_back(create_sql(name, version.str(), s.schema));
+  }
+
+  static std::string create_sql(const std::string& name, const std::string& version, const std::string& schema) {
+    std::string sql = "CREATE EXTENSION " + quote_ident(name);
+    if (!schema.empty()) sql += " SCHEMA " + quote_ident(schema);
+    return sql + " VERSION " + quote_literal(version);
+  }
+
+  /// Plans CREATE of `name` and, first, of everything it requires that is missing.
+  void plan_create(const std::string& name, const Version& version, const std::string& schema,
+                   const std::string& required_by, std::vector<std::string> chain) {
+    chain.push_back(name);
+    if (Step* existing = find_step(name)) {
+      if (existing->kind == StepKind::create) return;
+    }
+    Step& created = add(StepKind::create, name);
+    created.to = version.str();
+    created.schema = schema;
+    if (!required_by.empty()) created.reason = "required by " + required_by;
+    created.sql.push_back(create_sql(name, version.str(), schema));
+    const std::string id = created.id;
+
+    const auto* available = db_.find_available(name);
+    const auto* avail_version = available == nullptr ? nullptr : available->find(version);
+    if (avail_version == nullptr) return;
+    for (const auto& req : avail_version->required) {
+      const std::string r = req.str();
+      if (std::find(chain.begin(), chain.end(), r) != chain.end()) {
+        chain.push_back(r);
+        block("requires-cycle", name, "requires cycle: " + join(chain, " → "),
+              "fix the extensions' control files; PostgreSQL cannot install a cycle");
+        continue;
+      }
+      if (absent_.contains(r)) {
+        block("requires-absent", name, name + " requires " + r + ", which the manifest wants absent",
+              "keep " + r + ", or make " + name + " absent too");
+        continue;
+      }
+      if (db_.find(r) == nullptr && find_step(r) == nullptr && !present_.contains(r)) {
+        const auto* req_available = db_.find_available(r);
+        if (req_available == nullptr || !req_available->default_version) {
+          block("extension-not-available", r, r + " (required by " + name + ") is not available on this server",
+                "install its package");
+          continue;
+        }
+        plan_create(r, *req_available->default_version, "", name, chain);
+      }
+      // Whatever step r gets (created above or from its own manifest entry) runs first.
+      pending_edges_.push_back({r, id});
+    }
+  }
+
+  void plan_absent(const Extension& e) {
+    const std::string name = e.name.str();
+    const state::InstalledExtension* installed = db_.find(name);
+    if (installed == nullptr) return;
+    const auto& blast = db_.dependents(name);
+    if (!check_blast(name, blast, "dropping")) return;
+    Step& s = add(StepKind::drop, name);
+    s.from = installed->version.str();
+    s.cascade = !blast.empty();
+    s.blast_radius = blast;
+    s.sql.push_back("DROP EXTENSION " + quote_ident(name) + (s.cascade ? " CASCADE" : " RESTRICT"));
+  }
+
+  /// Refuses a drop that would take user data (unless allowed) or an extension the manifest keeps.
+  bool check_blast(const std::string& name, const std::vector<state::DependentObject>& blast, const std::string& verb) {
+    bool ok = true;
+    std::vector<std::string> data;
+    for (const auto& o : blast) {
+      if (o.user_data()) data.push_back(o.description);
+      if (o.kind == "extension") {
+        const std::string other = o.description.substr(std::string("extension ").size());
+        if (present_.contains(other) || !absent_.contains(other)) {
+          block("drop-takes-extension", name, verb + " " + name + " would also drop extension " + other,
+                "make " + other + " absent in the manifest too, so its drop is planned first");
+          ok = false;
+        }
+      }
+    }
+    if (!data.empty() && !manifest_.policy.allow_data_loss) {
+      block("data-loss", name, verb + " " + name + " would drop user data: " + join(data, ", "),
+            "move the data off the extension's types first, or set policy.allow_data_loss: true");
+      ok = false;
+    }
+    return ok;
+  }
+
+  /// Drops run after the drops of what requires them; creates after what they require.
+  void order_drops() {
+    for (const auto& s : steps_) {
+      if (s.kind != StepKind::drop) continue;
+      const auto* available = db_.find_available(s.extension);
+      const auto* version = available == nullptr ? nullptr : available->find(Version::from_catalog(s.from));
+      if (version == nullptr) continue;
+      for (const auto& req : version->required) pending_edges_.push_back({s.id, prefix() + "/drop/" + req.str()});
+    }
+    for (const auto& [from, to] : pending_edges_) {
+      const std::string from_id = from.find('/') == std::string::npos ? step_id_of(from) : from;
+      if (from_id.empty()) continue;
+      for (auto& s : steps_) {
+        if (s.id == to && from_id != to && std::find(s.after.begin(), s.after.end(), from_id) == s.after.end()) {
+          if (std::any_of(steps_.begin(), steps_.end(), [&](const Step& x) { return x.id == from_id; })) {
+            s.after.push_back(from_id);
+          }
+        }
+      }
+    }
+  }
+
+  std::string step_id_of(const std::string& extension) {
+    const Step* s = find_step(extension);
+    return s == nullptr ? "" : s->id;
+  }
+
+  const PlanInput& input_;
+  const Manifest& manifest_;
+  const state::TargetState& target_;
+  const state::DatabaseState& db_;
+  Plan& plan_;
+  std::set<std::string> present_;
+  std::set<std::string> absent_;
+  std::vector<Step> steps_;
+  std::vector<std::pair<std::string, std::string>> pending_edges_;  // (extension or step id, step id)
+};
+
+/// Settings, preload libraries and ratios of one managed target.
+class ClusterPlanner {
+ public:
+  ClusterPlanner(const PlanInput& input, const state::TargetState& target, Plan& plan)
+      : input_(input), manifest_(*input.manifest), target_(target), plan_(plan) {}
+
+  void run(std::vector<Step>& steps) {
+    plan_values(steps);
+    check_preload();
+    check_ratios();
+  }
+
+ private:
+  void block(const std::string& code, const std::string& message, const std::string& hint) {
+    plan_.blockers.push_back({code, target_.target, "", "", message, hint});
+  }
+
+  void plan_values(std::vector<Step>& steps) {
+    std::vector<std::string> names;
+    for (const auto& [name, s] : target_.cluster.settings) names.push_back(name);
+    for (const auto& [id, value] : manifest_.settings.values) {
+      const std::string name = id.str();
+      auto it = target_.cluster.settings.find(name);
+      if (it == target_.cluster.settings.end()) {
+        block("unknown-setting", "setting " + name + " does not exist on this server",
+              "check the name" + did_you_mean(name, names));
+        continue;
+      }
+      const state::Setting& current = it->second;
+      if (state::same_setting_value(value, current.value, current.unit, current.type)) continue;
+      Step s;
+      s.kind = StepKind::set;
+      s.id = target_.target + "/set/" + name;
+      s.target = target_.target;
+      s.setting = name;
+      s.value = value;
+      s.current = current.value + current.unit;
+      s.restart_required = current.context == "postmaster";
+      if (s.restart_required) {
+        s.reason = "takes effect only after a restart; pgparity never restarts a server";
+        plan_.warnings.push_back(target_.target + ": " + name + " = " + value + " needs a server restart");
+      }
+      s.sql.push_back("ALTER SYSTEM SET " + quote_ident(name) + " = " + quote_literal(value));
+      s.sql.push_back("SELECT pg_catalog.pg_reload_conf()");
+      planned_[name] = state::normalize_written_value(value, current.unit);
+      steps.push_back(std::move(s));
+    }
+  }
+
+  void check_preload() {
+    std::set<std::string> required(manifest_.settings.preload.begin(), manifest_.settings.preload.end());
+    for (const auto& e : manifest_.extensions) {
+      if (e.preload && !e.absent) required.insert(e.name.str());
+    }
+    const auto& loaded = target_.cluster.preload_libraries;
+    for (const auto& lib : required) {
+      if (std::find(loaded.begin(), loaded.end(), lib) == loaded.end()) {
+        block("preload-missing",
+              lib + " must be in shared_preload_libraries (it is: " +
+                  (loaded.empty() ? std::string("empty") : join(loaded, ", ")) + ")",
+              "add it to shared_preload_libraries in postgresql.conf and restart the server; pgparity never restarts "
+              "a server");
+      }
+      auto file = target_.cluster.library_files.find(lib);
+      if (file != target_.cluster.library_files.end() && file->second.has_value() && !*file->second) {
+        block("library-file-missing",
+              "library " + lib + " has no file in " + target_.cluster.library_dir + " (a restart would fail)",
+              "install the package that ships " + lib + " on the server");
+      }
+    }
+  }
+
+  std::optional<double> value_after(const state::ClusterState& cluster, const std::string& name) const {
+    if (auto it = planned_.find(name); it != planned_.end() && it->second) return it->second;
+    return cluster.normalized(name);
+  }
+
+  void check_ratios() {
+    const desired::Target* reference = manifest_.reference();
+    const state::TargetState* ref = nullptr;
+    if (reference != nullptr) {
+      auto it = input_.observed.find(reference->name);
+      if (it != input_.observed.end()) ref = &it->second;
+    }
+    for (const auto& ratio : manifest_.settings.ratios) {
+      const std::string text = ratio.expr.text();
+      const auto value = ratio.expr.evaluate([&](const std::string& s) { return value_after(target_.cluster, s); });
+      if (!value) {
+        block("ratio-unknown", text + " cannot be computed (a setting is unknown or a divisor is zero)",
+              "check the setting names: " + join(ratio.expr.settings(), ", "));
+        continue;
+      }
+      const std::string shown = desired::format_number(*value);
+      if (ratio.min && *value < *ratio.min) {
+        block("ratio-out-of-bounds", text + " is " + shown + ", below its min " + desired::format_number(*ratio.min),
+              "change the settings in it, e.g. with settings.values");
+      }
+      if (ratio.max && *value > *ratio.max) {
+        block("ratio-out-of-bounds", text + " is " + shown + ", above its max " + desired::format_number(*ratio.max),
+              "change the settings in it, e.g. with settings.values");
+      }
+      if (ratio.match_reference) {
+        if (ref == nullptr) {
+          block("reference-not-observed", text + ": match: reference, but the reference target was not observed", "");
+          continue;
+        }
+        const auto expected = ratio.expr.evaluate([&](const std::string& s) { return ref->cluster.normalized(s); });
+        if (!expected) {
+          block("ratio-unknown", text + " cannot be computed on the reference " + ref->target, "");
+          continue;
+        }
+        const double allowed = ratio.tolerance * std::abs(*expected);
+        if (std::abs(*value - *expected) > allowed) {
+          block("ratio-off-reference",
+                text + " is " + shown + " on " + target_.target + ", " + desired::format_number(*expected) + " on " +
+                    ref->target + " (tolerance " + desired::format_number(ratio.tolerance * 100) + " %)",
+                "set the settings in it to match the reference, e.g. with settings.values");
+        }
+      }
+    }
+  }
+
+  const PlanInput& input_;
+  const Manifest& manifest_;
+  const state::TargetState& target_;
+  Plan& plan_;
+  std::map<std::string, std::optional<double>> planned_;  // settings after the planned set steps
+};
+
+/// Gates around a group of changes: pre-flight → drain → snapshot → changes → verify.
+void add_gates(std::vector<Step>& steps, std::size_t first_change, const std::string& target,
+               const std::string& database) {
+  if (first_change == steps.size()) return;
+  const std::string base = target + (database.empty() ? "" : "/" + database);
+  auto gate = [&](StepKind kind, const std::string& reason) {
+    Step s;
+    s.kind = kind;
+    s.id = base + "/" + name_of(kind);
+    s.target = target;
+    s.database = database;
+    s.reason = reason;
+    return s;
+  };
+  std::vector<Step> gates;
+  gates.push_back(gate(StepKind::preflight, "server answers, privileges suffice, nothing blocks"));
+  if (!database.empty()) {
+    gates.push_back(gate(StepKind::drain, "no other session active or idle in transaction for policy.drain.quiet_for"));
+    gates.push_back(gate(StepKind::snapshot, "pg_extension rows saved, in the same transaction as the changes"));
+  }
+  for (std::size_t i = 1; i < gates.size(); ++i) gates[i].after.push_back(gates[i - 1].id);
+  Step verify = gate(StepKind::verify,
+                     database.empty() ? "settings re-read after reload" : "versions re-observed; health queries run");
+  for (std::size_t i = first_change; i < steps.size(); ++i) {
+    steps[i].after.insert(steps[i].after.begin(), gates.back().id);
+    verify.after.push_back(steps[i].id);
+  }
+  steps.insert(steps.begin() + static_cast<std::ptrdiff_t>(first_change), gates.begin(), gates.end());
+  steps.push_back(std::move(verify));
+}
+
+}  // namespace
+
+Plan make_plan(const PlanInput& input) {
+  Plan plan;
+  const Manifest& manifest = *input.manifest;
+  plan.fingerprint = fingerprint(manifest, input.observed);
+  std::vector<Step> steps;
+  for (const auto& [name, target] : manifest.targets) {
+    if (target.role != desired::Role::managed) continue;
+    if (!input.only_target.empty() && input.only_target != name) continue;
+    auto it = input.observed.find(name);
+    if (it == input.observed.end()) continue;
+    const state::TargetState& observed = it->second;
+
+    std::size_t first = steps.size();
+    ClusterPlanner(input, observed, plan).run(steps);
+    add_gates(steps, first, name, "");
+    for (const auto& db : observed.databases) {
+      first = steps.size();
+      DatabasePlanner(input, observed, db, plan).run(steps);
+      add_gates(steps, first, name, db.name);
+    }
+  }
+  plan.steps = order_steps(std::move(steps));
+  return plan;
+}
+
+std::vector<std::string> extensions_to_observe(const desired::Manifest& manifest) {
+  std::set<std::string> names;
+  for (const auto& e : manifest.extensions) names.insert(e.name.str());
+  return {names.begin(), names.end()};
+}
+
+std::vector<std::string> libraries_to_check(const desired::Manifest& manifest) {
+  std::set<std::string> names(manifest.settings.preload.begin(), manifest.settings.preload.end());
+  for (const auto& e : manifest.extensions) {
+    if (e.preload && !e.absent) names.insert(e.name.str());
+  }
+  return {names.begin(), names.end()};
+}
+
+}  // namespace pgparity::planner

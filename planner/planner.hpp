@@ -1,0 +1,36 @@
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "desired/manifest.hpp"
+#include "planner/plan.hpp"
+#include "state/observed.hpp"
+
+namespace pgparity::planner {
+
+/// Everything a plan is made from. The planner does no I/O: the same input
+/// gives the same plan, byte for byte.
+struct PlanInput {
+  const desired::Manifest* manifest = nullptr;
+  /// Observed state of every target involved (managed ones planned, plus the reference), by name.
+  std::map<std::string, state::TargetState> observed;
+  /// Plan only this managed target ("" = every managed target that was observed).
+  std::string only_target;
+  /// Whether now is inside policy.maintenance_window (the caller knows the clock).
+  bool in_maintenance_window = false;
+};
+
+/// Closes the gap between the manifest and the observed state with the
+/// fewest safe steps, or says what blocks it.
+Plan make_plan(const PlanInput& input);
+
+/// The extension names a plan needs observed closely (for state::ObserveRequest::extensions).
+std::vector<std::string> extensions_to_observe(const desired::Manifest& manifest);
+/// The libraries a plan needs checked on disk (for state::ObserveRequest::libraries).
+std::vector<std::string> libraries_to_check(const desired::Manifest& manifest);
+
+/// A digest of the observed facts a plan depends on; a saved plan is stale when it changes.
+std::string fingerprint(const desired::Manifest& manifest, const std::map<std::string, state::TargetState>& observed);
+
+}  // namespace pgparity::planner

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+
+#include "planner/plan.hpp"
+
+namespace pgparity::planner {
+
+/// "2 to create, 1 to update, 1 to drop; 1 blocker", or "no changes".
+std::string summary_line(const Plan& plan);
+
+/// For a terminal; ANSI colour only when `color` (a TTY, and NO_COLOR unset).
+std::string render_text(const Plan& plan, bool color);
+
+/// The plan document: stable, versioned field names (docs/plan-format.md);
+/// also the saved plan file that apply reads.
+std::string render_json(const Plan& plan);
+
+/// A pull-request comment: a hidden marker line (so a CI job can update its
+/// comment in place), a summary line, blockers first, a table per database,
+/// the SQL in collapsible blocks.
+std::string render_markdown(const Plan& plan);
+
+/// The marker the Markdown starts with.
+inline constexpr const char* markdown_marker = "<!-- pgparity-plan -->";
+
+/// The step graph in Graphviz DOT, for `dot -Tsvg`.
+std::string render_dot(const Plan& plan);
+
+}  // namespace pgparity::planner

@@ -1,0 +1,57 @@
+#include <nlohmann/json.hpp>
+
+#include "planner/render.hpp"
+
+namespace pgparity::planner {
+
+std::string render_json(const Plan& plan) {
+  using nlohmann::ordered_json;
+  ordered_json steps = ordered_json::array();
+  for (const auto& s : plan.steps) {
+    ordered_json step{{"id", s.id}, {"kind", name_of(s.kind)}, {"target", s.target}, {"database", s.database}};
+    if (!s.extension.empty()) step["extension"] = s.extension;
+    if (!s.from.empty()) step["from"] = s.from;
+    if (!s.to.empty()) step["to"] = s.to;
+    if (!s.path.empty()) step["path"] = s.path;
+    if (!s.schema.empty()) step["schema"] = s.schema;
+    if (s.kind == StepKind::drop || s.kind == StepKind::recreate) {
+      step["cascade"] = s.cascade;
+      ordered_json blast = ordered_json::array();
+      for (const auto& o : s.blast_radius) {
+        blast.push_back({{"object", o.description}, {"kind", o.kind}, {"userData", o.user_data()}});
+      }
+      step["blastRadius"] = blast;
+    }
+    if (s.kind == StepKind::set) {
+      step["setting"] = s.setting;
+      step["value"] = s.value;
+      step["current"] = s.current;
+      step["restartRequired"] = s.restart_required;
+    }
+    if (!s.reason.empty()) step["reason"] = s.reason;
+    step["sql"] = s.sql;
+    step["after"] = s.after;
+    steps.push_back(step);
+  }
+  ordered_json blockers = ordered_json::array();
+  for (const auto& b : plan.blockers) {
+    blockers.push_back({{"code", b.code},
+                        {"target", b.target},
+                        {"database", b.database},
+                        {"extension", b.extension},
+                        {"message", b.message},
+                        {"hint", b.hint}});
+  }
+  ordered_json doc{
+      {"apiVersion", "pgparity/v1"},
+      {"kind", "Plan"},
+      {"formatVersion", plan_format_version},
+      {"fingerprint", plan.fingerprint},
+      {"summary", {{"text", summary_line(plan)}, {"changes", plan.change_count()}, {"blocked", plan.blocked()}}},
+      {"blockers", blockers},
+      {"steps", steps},
+      {"warnings", plan.warnings}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace pgparity::planner

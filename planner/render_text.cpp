@@ -1,0 +1,101 @@
+#include <map>
+#include <sstream>
+
+#include "planner/render.hpp"
+
+namespace pgparity::planner {
+
+namespace {
+
+struct Style {
+  bool color;
+  std::string paint(const char* code, const std::string& text) const {
+    return color ? std::string("\033[") + code + "m" + text + "\033[0m" : text;
+  }
+  std::string red(const std::string& t) const { return paint("31", t); }
+  std::string green(const std::string& t) const { return paint("32", t); }
+  std::string yellow(const std::string& t) const { return paint("33", t); }
+  std::string bold(const std::string& t) const { return paint("1", t); }
+  std::string dim(const std::string& t) const { return paint("2", t); }
+};
+
+std::string describe(const Step& s, const Style& style) {
+  switch (s.kind) {
+    case StepKind::create:
+      return style.green("+ create  ") + s.extension + " " + s.to + (s.schema.empty() ? "" : " in schema " + s.schema);
+    case StepKind::update: {
+      std::string path;
+      for (const auto& v : s.path) path += (path.empty() ? "" : "--") + v;
+      return style.yellow("~ update  ") + s.extension + " " + s.from + " → " + s.to + " (path " + path + ")";
+    }
+    case StepKind::drop:
+      return style.red("- drop    ") + s.extension + " " + s.from + (s.cascade ? " CASCADE" : "");
+    case StepKind::recreate:
+      return style.red("± recreate ") + s.extension + " " + s.from + " → " + s.to + (s.cascade ? " CASCADE" : "");
+    case StepKind::set:
+      return style.yellow("~ set     ") + s.setting + " " + s.current + " → " + s.value +
+             (s.restart_required ? style.bold(" (restart required)") : "");
+    default:
+      return style.dim(std::string("· ") + name_of(s.kind));
+  }
+}
+
+}  // namespace
+
+std::string summary_line(const Plan& plan) {
+  std::map<StepKind, int> counts;
+  for (const auto& s : plan.steps) {
+    if (!is_gate(s.kind)) ++counts[s.kind];
+  }
+  std::string out;
+  auto add = [&](StepKind kind, const std::string& words) {
+    if (counts[kind] == 0) return;
+    out += (out.empty() ? "" : ", ") + std::to_string(counts[kind]) + " " + words;
+  };
+  add(StepKind::create, "to create");
+  add(StepKind::update, "to update");
+  add(StepKind::drop, "to drop");
+  add(StepKind::recreate, "to recreate");
+  add(StepKind::set, counts[StepKind::set] == 1 ? "setting to change" : "settings to change");
+  if (out.empty()) out = "no changes";
+  if (plan.blocked()) {
+    out += "; " + std::to_string(plan.blockers.size()) + (plan.blockers.size() == 1 ? " blocker" : " blockers");
+  }
+  return out;
+}
+
+std::string render_text(const Plan& plan, bool color) {
+  const Style style{color};
+  std::ostringstream out;
+  out << style.bold("pgparity plan: " + summary_line(plan)) << "\n";
+  if (plan.blocked()) {
+    out << "\n" << style.red(style.bold("Blocked")) << " — nothing is applied while any of these remain:\n";
+    for (const auto& b : plan.blockers) {
+      std::string where = b.target + (b.database.empty() ? "" : "/" + b.database);
+      out << "  " << style.red("✗") << " " << where << ": " << b.message << "\n";
+      if (!b.hint.empty()) out << "    hint: " << b.hint << "\n";
+    }
+  }
+  std::string group;
+  for (const auto& s : plan.steps) {
+    const std::string here = s.target + (s.database.empty() ? " (server settings)" : "/" + s.database);
+    if (here != group) {
+      group = here;
+      out << "\n" << style.bold(here) << "\n";
+    }
+    out << "  " << describe(s, style);
+    if (!s.reason.empty() && !is_gate(s.kind)) out << style.dim("  — " + s.reason);
+    out << "\n";
+    if (!s.blast_radius.empty()) {
+      out << "      takes with it:";
+      for (const auto& o : s.blast_radius) out << " " << o.description << (o.user_data() ? " (data)" : "") << ";";
+      out << "\n";
+    }
+    for (const auto& sql : s.sql) out << "      " << style.dim(sql + ";") << "\n";
+  }
+  for (const auto& w : plan.warnings) out << "\n" << style.yellow("warning: ") << w;
+  if (!plan.warnings.empty()) out << "\n";
+  return out.str();
+}
+
+}  // namespace pgparity::planner

@@ -1,0 +1,69 @@
+// pgparity plan: observe, plan, show. Never writes to a database.
+#include <CLI/CLI.hpp>
+#include <ctime>
+#include <ostream>
+
+#include "planner/planner.hpp"
+#include "planner/render.hpp"
+#include "reconciler/commands.hpp"
+#include "reconciler/files.hpp"
+#include "reconciler/observation.hpp"
+
+namespace pgparity::reconciler {
+
+namespace {
+
+struct PlanOptions {
+  std::string manifest;
+  std::string target;
+  std::string out;
+  std::string format = "text";
+  unsigned parallel = 4;
+};
+
+ExitCode run_plan(Context& context, const PlanOptions& o) {
+  const desired::LoadResult loaded = desired::load_manifest_file(o.manifest, load_options());
+  if (!loaded.ok()) {
+    context.err << format(loaded.diagnostics);
+    return ExitCode::error;
+  }
+  const desired::Manifest& manifest = *loaded.manifest;
+  planner::PlanInput input;
+  input.manifest = &manifest;
+  input.only_target = o.target;
+  input.observed = observe_for_plan(manifest, o.target, o.parallel);
+  input.in_maintenance_window = in_maintenance_window(manifest.policy, static_cast<long long>(std::time(nullptr)));
+  const planner::Plan plan = planner::make_plan(input);
+
+  if (!o.out.empty()) write_file_atomically(o.out, planner::render_json(plan));
+  if (o.format == "json") {
+    context.out << planner::render_json(plan);
+  } else if (o.format == "markdown") {
+    context.out << planner::render_markdown(plan);
+  } else if (o.format == "dot") {
+    context.out << planner::render_dot(plan);
+  } else {
+    context.out << planner::render_text(plan, context.color);
+  }
+  if (plan.blocked()) return ExitCode::blocked;
+  return plan.has_changes() ? ExitCode::changes : ExitCode::ok;
+}
+
+}  // namespace
+
+void add_plan_command(CLI::App& app, Context& context) {
+  auto o = std::make_shared<PlanOptions>();
+  CLI::App* cmd = app.add_subcommand("plan", "Observe, plan and show the steps (writes nothing)");
+  cmd->add_option("-f,--file", o->manifest, "The manifest")->required();
+  cmd->add_option("--target", o->target, "Plan only this managed target");
+  cmd->add_option("--out", o->out, "Also save the plan (JSON) here, for apply --plan");
+  cmd->add_option("--format", o->format, "text, json, markdown or dot")
+      ->check(CLI::IsMember({"text", "json", "markdown", "dot"}))
+      ->capture_default_str();
+  cmd->add_option("--parallel", o->parallel, "Databases observed at once")
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  cmd->callback([&context, o] { context.run = [&context, o] { return run_plan(context, *o); }; });
+}
+
+}  // namespace pgparity::reconciler

@@ -1,0 +1,73 @@
+#include "reconciler/observation.hpp"
+
+#include <cstdlib>
+#include <ctime>
+
+#include "core/error.hpp"
+#include "core/spelling.hpp"
+#include "planner/planner.hpp"
+#include "state/observe.hpp"
+
+namespace pgparity::reconciler {
+
+const desired::Target& find_target(const desired::Manifest& manifest, const std::string& name) {
+  auto it = manifest.targets.find(name);
+  if (it != manifest.targets.end()) return it->second;
+  std::vector<std::string> names;
+  for (const auto& [n, t] : manifest.targets) names.push_back(n);
+  throw InputError("no target '" + name + "' in the manifest" + did_you_mean(name, names));
+}
+
+state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel) {
+  state::ObserveRequest request;
+  request.target = target.name;
+  request.dsn = target.dsn;
+  request.access = state::Access::read_only;
+  request.all_databases = target.databases.all;
+  for (const auto& db : target.databases.names) request.databases.push_back(db.str());
+  request.parallel = parallel;
+  request.extensions = planner::extensions_to_observe(manifest);
+  request.libraries = planner::libraries_to_check(manifest);
+  return state::observe(request);
+}
+
+std::map<std::string, state::TargetState> observe_for_plan(const desired::Manifest& manifest,
+                                                           const std::string& only_target, unsigned parallel) {
+  if (!only_target.empty() && find_target(manifest, only_target).role == desired::Role::reference) {
+    throw InputError("target '" + only_target + "' is a reference: pgparity never plans changes to it", "",
+                     "name a managed target, or leave --target out");
+  }
+  std::map<std::string, state::TargetState> observed;
+  for (const auto& [name, target] : manifest.targets) {
+    const bool wanted = target.role == desired::Role::reference || only_target.empty() || only_target == name;
+    if (wanted) observed.emplace(name, observe_target(manifest, target, parallel));
+  }
+  return observed;
+}
+
+bool in_maintenance_window(const desired::Policy& policy, long long now) {
+  if (!policy.maintenance_window) return false;
+  const desired::MaintenanceWindow& w = *policy.maintenance_window;
+  // localtime_r in the window's zone; TZ is swapped only while no other thread runs.
+  const char* saved = std::getenv("TZ");
+  const std::string previous = saved == nullptr ? "" : saved;
+  setenv("TZ", w.timezone.c_str(), 1);
+  tzset();
+  const std::time_t t = static_cast<std::time_t>(now);
+  std::tm local{};
+  localtime_r(&t, &local);
+  if (saved == nullptr) {
+    unsetenv("TZ");
+  } else {
+    setenv("TZ", previous.c_str(), 1);
+  }
+  tzset();
+  const int minute = local.tm_hour * 60 + local.tm_min;
+  auto day_in = [&](int day) { return std::find(w.days.begin(), w.days.end(), day) != w.days.end(); };
+  if (w.start_minute < w.end_minute) return day_in(local.tm_wday) && minute >= w.start_minute && minute < w.end_minute;
+  // Spans midnight: the evening part belongs to today, the morning part to yesterday's window.
+  if (minute >= w.start_minute) return day_in(local.tm_wday);
+  return minute < w.end_minute && day_in((local.tm_wday + 6) % 7);
+}
+
+}  // namespace pgparity::reconciler
