@@ -212,12 +212,15 @@ class DatabasePlanner {
   }
 
   /// Plans CREATE of `name` and, first, of everything it requires that is missing.
-  void plan_create(const std::string& name, const Version& version, const std::string& schema,
+  /// When a requirement is blocked, nothing of it is planned and this returns false.
+  bool plan_create(const std::string& name, const Version& version, const std::string& schema,
                    const std::string& required_by, std::vector<std::string> chain) {
     chain.push_back(name);
     if (Step* existing = find_step(name)) {
-      if (existing->kind == StepKind::create) return;
+      if (existing->kind == StepKind::create) return true;
     }
+    const std::size_t first_step = steps_.size();
+    const std::size_t first_blocker = plan_.blockers.size();
     Step& created = add(StepKind::create, name);
     created.to = version.str();
     created.schema = schema;
@@ -227,7 +230,7 @@ class DatabasePlanner {
 
     const auto* available = db_.find_available(name);
     const auto* avail_version = available == nullptr ? nullptr : available->find(version);
-    if (avail_version == nullptr) return;
+    if (avail_version == nullptr) return true;
     for (const auto& req : avail_version->required) {
       const std::string r = req.str();
       if (std::find(chain.begin(), chain.end(), r) != chain.end()) {
@@ -248,11 +251,14 @@ class DatabasePlanner {
                 "install its package");
           continue;
         }
-        plan_create(r, *req_available->default_version, "", name, chain);
+        if (!plan_create(r, *req_available->default_version, "", name, chain)) continue;
       }
       // Whatever step r gets (created above or from its own manifest entry) runs first.
       pending_edges_.push_back({r, id});
     }
+    if (plan_.blockers.size() == first_blocker) return true;
+    steps_.erase(steps_.begin() + static_cast<std::ptrdiff_t>(first_step), steps_.end());
+    return false;
   }
 
   void plan_absent(const Extension& e) {

@@ -1,0 +1,136 @@
+#pragma once
+
+// Builders for observed states and manifests, so planner tests read as the situation they describe.
+
+#include <string>
+#include <vector>
+
+#include "desired/loader.hpp"
+#include "planner/planner.hpp"
+#include "state/observed.hpp"
+#include "state/settings.hpp"
+
+namespace pgparity::planner::testing {
+
+/// A database as its catalogs would describe it.
+class Db {
+ public:
+  explicit Db(std::string name = "app") { state_.name = std::move(name); }
+
+  /// An extension installed at `version`.
+  Db& installed(const std::string& name, const std::string& version, const std::string& schema = "public") {
+    state_.installed.push_back(
+        {Identifier::from_catalog(name), Version::from_catalog(version), Identifier::from_catalog(schema), true});
+    std::sort(state_.installed.begin(), state_.installed.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    return *this;
+  }
+  /// The versions the server offers; the last one is the default.
+  Db& available(const std::string& name, const std::vector<std::string>& versions,
+                const std::vector<std::string>& requires_ = {}) {
+    state::AvailableExtension& e = state_.available[name];
+    e.name = Identifier::from_catalog(name);
+    for (const auto& v : versions) {
+      state::AvailableVersion av;
+      av.version = Version::from_catalog(v);
+      for (const auto& r : requires_) av.required.push_back(Identifier::from_catalog(r));
+      e.versions.push_back(av);
+    }
+    e.default_version = Version::from_catalog(versions.back());
+    return *this;
+  }
+  /// pg_extension_update_paths: from the installed version to `to` through `steps`.
+  Db& path(const std::string& name, const std::vector<std::string>& steps) {
+    state::UpdatePath p{Version::from_catalog(steps.front()), Version::from_catalog(steps.back()), {}};
+    for (const auto& s : steps) p.steps.push_back(Version::from_catalog(s));
+    state_.paths[name].push_back(p);
+    return *this;
+  }
+  /// An object DROP EXTENSION name CASCADE would take.
+  Db& depends(const std::string& name, const std::string& description, const std::string& kind) {
+    state_.blast_radius[name].push_back({description, kind});
+    return *this;
+  }
+  state::DatabaseState state() const { return state_; }
+
+ private:
+  state::DatabaseState state_;
+};
+
+/// A target's cluster: settings as pg_settings shows them.
+class Server {
+ public:
+  explicit Server(std::string target) { state_.target = std::move(target); }
+  Server& db(const Db& db) {
+    state_.databases.push_back(db.state());
+    if (state_.cluster.dsn_database.empty()) state_.cluster.dsn_database = state_.databases.back().name;
+    return *this;
+  }
+  Server& setting(const std::string& name, const std::string& value, const std::string& unit = "",
+                  const std::string& type = "integer", const std::string& context = "user") {
+    state::Setting s;
+    s.name = name;
+    s.value = value;
+    s.unit = unit;
+    s.type = type;
+    s.context = context;
+    s.normalized = state::normalize_setting(value, unit);
+    state_.cluster.settings[name] = s;
+    if (name == "shared_preload_libraries") state_.cluster.preload_libraries = state::split_library_list(value);
+    return *this;
+  }
+  Server& library_file(const std::string& lib, bool present) {
+    state_.cluster.library_files[lib] = present;
+    state_.cluster.library_dir = "/usr/lib/postgresql/15/lib";
+    return *this;
+  }
+  state::TargetState state() const { return state_; }
+
+ private:
+  state::TargetState state_;
+};
+
+/// A manifest with targets `production` (reference) and `staging` (managed) plus `body`.
+inline desired::Manifest manifest(const std::string& body) {
+  const std::string text =
+      "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"host=p\"\n    role: reference\n"
+      "  staging:\n    dsn: \"host=s\"\n    role: managed\n" +
+      body;
+  const desired::LoadResult r = desired::load_manifest_text(text, "test.yaml");
+  if (!r.ok()) throw std::runtime_error(format(r.diagnostics));
+  return *r.manifest;
+}
+
+inline Plan plan_for(const desired::Manifest& m, const Server& staging, const Server& production = Server("production"),
+                     bool in_window = false) {
+  PlanInput input;
+  input.manifest = &m;
+  input.observed.emplace("staging", staging.state());
+  input.observed.emplace("production", production.state());
+  input.in_maintenance_window = in_window;
+  return make_plan(input);
+}
+
+/// The ids of the steps that change something, in plan order.
+inline std::vector<std::string> changes(const Plan& plan) {
+  std::vector<std::string> ids;
+  for (const auto& s : plan.steps) {
+    if (!is_gate(s.kind)) ids.push_back(s.id);
+  }
+  return ids;
+}
+
+inline const Step* step(const Plan& plan, const std::string& id) {
+  for (const auto& s : plan.steps) {
+    if (s.id == id) return &s;
+  }
+  return nullptr;
+}
+
+inline std::vector<std::string> blocker_codes(const Plan& plan) {
+  std::vector<std::string> codes;
+  for (const auto& b : plan.blockers) codes.push_back(b.code);
+  return codes;
+}
+
+}  // namespace pgparity::planner::testing

@@ -1,0 +1,383 @@
+#include "planner/planner.hpp"
+
+#include <gtest/gtest.h>
+
+#include "planner/render.hpp"
+#include "tests/unit/planner/fixtures.hpp"
+
+namespace pgparity::planner {
+namespace {
+
+using namespace testing;  // NOLINT: the fixtures' builders
+
+using Ids = std::vector<std::string>;
+
+TEST(Planner, CreatesAMissingExtensionAtTheExactVersionWithQuotedSql) {
+  const auto m = manifest("extensions:\n  - name: hstore\n    version: \"1.4\"\n    schema: public\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().available("hstore", {"1.4", "1.8"})));
+  ASSERT_EQ(changes(plan), Ids{"staging/app/create/hstore"});
+  const Step* s = step(plan, "staging/app/create/hstore");
+  EXPECT_EQ(s->to, "1.4");
+  EXPECT_EQ(s->sql, Ids{"CREATE EXTENSION \"hstore\" SCHEMA \"public\" VERSION '1.4'"});
+  EXPECT_TRUE(plan.blockers.empty());
+}
+
+TEST(Planner, CreatesWhatAnExtensionRequiresFirstAtItsDefaultVersion) {
+  const auto m = manifest("extensions:\n  - name: top\n    version: \"1.0\"\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().available("base", {"1.0", "1.1"})
+                                                         .available("mid", {"1.0"}, {"base"})
+                                                         .available("top", {"1.0"}, {"mid"})));
+  EXPECT_EQ(changes(plan), (Ids{"staging/app/create/base", "staging/app/create/mid", "staging/app/create/top"}));
+  EXPECT_EQ(step(plan, "staging/app/create/base")->to, "1.1");
+  EXPECT_EQ(step(plan, "staging/app/create/base")->reason, "required by mid");
+  EXPECT_EQ(step(plan, "staging/app/create/top")->after, (Ids{"staging/app/snapshot", "staging/app/create/mid"}));
+}
+
+TEST(Planner, ARequiredExtensionListedInTheManifestUsesItsOwnVersionAndComesFirst) {
+  // aaa requires zzz and sorts first; zzz keeps its own version (2.0, not the default 3.0) and runs first.
+  const auto m = manifest("extensions:\n  - name: aaa\n    version: \"1.0\"\n  - name: zzz\n    version: \"2.0\"\n");
+  const Plan plan =
+      plan_for(m, Server("staging").db(Db().available("aaa", {"1.0"}, {"zzz"}).available("zzz", {"2.0", "3.0"})));
+  EXPECT_EQ(changes(plan), (Ids{"staging/app/create/zzz", "staging/app/create/aaa"}));
+  EXPECT_EQ(step(plan, "staging/app/create/zzz")->to, "2.0");
+}
+
+TEST(Planner, UpdatesAlongThePathPostgresWouldTake) {
+  const auto m = manifest("extensions:\n  - name: pg_trgm\n    version: \"1.6\"\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().installed("pg_trgm", "1.3")
+                                                         .available("pg_trgm", {"1.3", "1.4", "1.5", "1.6"})
+                                                         .path("pg_trgm", {"1.3", "1.4", "1.5", "1.6"})));
+  const Step* s = step(plan, "staging/app/update/pg_trgm");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->from, "1.3");
+  EXPECT_EQ(s->to, "1.6");
+  EXPECT_EQ(s->path, (Ids{"1.3", "1.4", "1.5", "1.6"}));
+  EXPECT_EQ(s->sql, Ids{"ALTER EXTENSION \"pg_trgm\" UPDATE TO '1.6'"});
+}
+
+TEST(Planner, DropsWhatRequiresAnExtensionBeforeTheExtension) {
+  const auto m =
+      manifest("extensions:\n  - name: cube\n    ensure: absent\n  - name: earthdistance\n    ensure: absent\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().installed("cube", "1.5")
+                                                         .installed("earthdistance", "1.1")
+                                                         .available("cube", {"1.5"})
+                                                         .available("earthdistance", {"1.1"}, {"cube"})
+                                                         .depends("cube", "extension earthdistance", "extension")));
+  EXPECT_EQ(changes(plan), (Ids{"staging/app/drop/earthdistance", "staging/app/drop/cube"}));
+  EXPECT_EQ(step(plan, "staging/app/drop/earthdistance")->sql, Ids{"DROP EXTENSION \"earthdistance\" RESTRICT"});
+  EXPECT_TRUE(plan.blockers.empty());
+}
+
+TEST(Planner, ADropListsItsBlastRadiusAndUsesCascadeOnlyWhenSomethingDependsOnIt) {
+  const auto m = manifest("extensions:\n  - name: citext\n    ensure: absent\npolicy:\n  allow_data_loss: true\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().installed("citext", "1.6")
+                                                         .depends("citext", "column c of table t", "column")
+                                                         .depends("citext", "view v", "view")));
+  const Step* s = step(plan, "staging/app/drop/citext");
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->cascade);
+  EXPECT_EQ(s->sql, Ids{"DROP EXTENSION \"citext\" CASCADE"});
+  ASSERT_EQ(s->blast_radius.size(), 2u);
+  EXPECT_TRUE(s->blast_radius[0].user_data());
+  EXPECT_FALSE(s->blast_radius[1].user_data());
+}
+
+TEST(Planner, ReferenceVersionIsWhatTheReferenceRunsInTheSameDatabase) {
+  const auto m = manifest("extensions:\n  - name: hstore\n    version: reference\n");
+  const Plan plan = plan_for(
+      m,
+      Server("staging").db(Db("orders")
+                               .installed("hstore", "1.4")
+                               .available("hstore", {"1.4", "1.7", "1.8"})
+                               .path("hstore", {"1.4", "1.7"})),
+      Server("production").db(Db("app").installed("hstore", "1.8")).db(Db("orders").installed("hstore", "1.7")));
+  ASSERT_NE(step(plan, "staging/orders/update/hstore"), nullptr);
+  EXPECT_EQ(step(plan, "staging/orders/update/hstore")->to, "1.7");
+}
+
+TEST(Planner, ReferenceVersionFallsBackToTheReferencesOwnDatabase) {
+  const auto m = manifest("extensions:\n  - name: hstore\n    version: reference\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db("staging_db").available("hstore", {"1.4", "1.8"})),
+                             Server("production").db(Db("prod_db").installed("hstore", "1.4")));
+  EXPECT_EQ(step(plan, "staging/staging_db/create/hstore")->to, "1.4");
+}
+
+TEST(Planner, DefaultVersionIsTheServersDefault) {
+  const auto m = manifest("extensions:\n  - name: pg_trgm\n    version: default\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().available("pg_trgm", {"1.5", "1.6"})));
+  EXPECT_EQ(step(plan, "staging/app/create/pg_trgm")->to, "1.6");
+}
+
+TEST(Planner, AConvergedDatabaseGetsAnEmptyPlanWithoutGates) {
+  const auto m = manifest(
+      "extensions:\n  - name: hstore\n    version: \"1.8\"\n  - name: citext\n    ensure: absent\n"
+      "settings:\n  values:\n    work_mem: 4MB\n");
+  const Plan plan = plan_for(m, Server("staging")
+                                    .setting("work_mem", "4096", "kB")
+                                    .db(Db().installed("hstore", "1.8").available("hstore", {"1.8"})));
+  EXPECT_TRUE(plan.steps.empty());
+  EXPECT_FALSE(plan.has_changes());
+  EXPECT_TRUE(plan.blockers.empty());
+}
+
+TEST(Planner, ChangesOfADatabaseRunBetweenPreflightDrainSnapshotAndVerify) {
+  const auto m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().available("hstore", {"1.8"})));
+  Ids ids;
+  for (const auto& s : plan.steps) ids.push_back(s.id);
+  EXPECT_EQ(ids, (Ids{"staging/app/preflight", "staging/app/drain", "staging/app/snapshot", "staging/app/create/hstore",
+                      "staging/app/verify"}));
+  EXPECT_EQ(step(plan, "staging/app/verify")->after, Ids{"staging/app/create/hstore"});
+  EXPECT_EQ(step(plan, "staging/app/drain")->after, Ids{"staging/app/preflight"});
+}
+
+TEST(Planner, EveryStepComesAfterEverythingItWaitsFor) {
+  const auto m = manifest(
+      "extensions:\n  - name: top\n    version: \"1.0\"\n  - name: old\n    ensure: absent\n  - name: x\n    version: "
+      "\"2\"\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().available("base", {"1.0"})
+                                                         .available("mid", {"1.0"}, {"base"})
+                                                         .available("top", {"1.0"}, {"mid"})
+                                                         .installed("old", "1")
+                                                         .installed("x", "1")
+                                                         .available("x", {"1", "2"})
+                                                         .path("x", {"1", "2"})));
+  std::set<std::string> done;
+  for (const auto& s : plan.steps) {
+    for (const auto& before : s.after) EXPECT_TRUE(done.contains(before)) << s.id << " before " << before;
+    done.insert(s.id);
+  }
+  EXPECT_EQ(plan.change_count(), 5u);
+}
+
+TEST(Planner, SetsADifferingValueWithAlterSystemAndReload) {
+  const auto m = manifest("settings:\n  values:\n    work_mem: 8MB\n    lock_timeout: \"30s\"\n");
+  const Plan plan =
+      plan_for(m, Server("staging").setting("work_mem", "4096", "kB").setting("lock_timeout", "30000", "ms"));
+  ASSERT_EQ(changes(plan), Ids{"staging/set/work_mem"});
+  const Step* s = step(plan, "staging/set/work_mem");
+  EXPECT_EQ(s->sql, (Ids{"ALTER SYSTEM SET \"work_mem\" = '8MB'", "SELECT pg_catalog.pg_reload_conf()"}));
+  EXPECT_FALSE(s->restart_required);
+}
+
+TEST(Planner, APostmasterSettingSaysARestartIsRequired) {
+  const auto m = manifest("settings:\n  values:\n    shared_buffers: 256MB\n");
+  const Plan plan = plan_for(m, Server("staging").setting("shared_buffers", "16384", "8kB", "integer", "postmaster"));
+  const Step* s = step(plan, "staging/set/shared_buffers");
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->restart_required);
+  ASSERT_EQ(plan.warnings.size(), 1u);
+  EXPECT_EQ(plan.warnings[0], "staging: shared_buffers = 256MB needs a server restart");
+}
+
+TEST(Planner, NeverPlansChangesToTheReferenceTarget) {
+  const auto m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().installed("hstore", "1.8")),
+                             Server("production").db(Db().available("hstore", {"1.8"})));
+  EXPECT_TRUE(plan.steps.empty());
+}
+
+// --- blockers -----------------------------------------------------------------
+
+struct BlockerCase {
+  const char* name;
+  std::string body;
+  Server staging;
+  Server production;
+  Ids codes;
+  std::string message;  // of the first blocker
+};
+
+void PrintTo(const BlockerCase& c, std::ostream* os) { *os << c.name; }
+
+const std::vector<BlockerCase> blocker_cases = {
+    {"NoUpdatePathAndNoRecreate", "extensions:\n  - name: hypo\n    version: \"2.0\"\n",
+     Server("staging").db(Db().installed("hypo", "1.0").available("hypo", {"1.0", "2.0"})), Server("production"),
+     Ids{"no-update-path"}, "hypo 1.0 → 2.0: no update path (available: 1.0, 2.0)"},
+    {"VersionNotAvailable", "extensions:\n  - name: hstore\n    version: \"9.9\"\n",
+     Server("staging").db(Db().available("hstore", {"1.4", "1.8"})), Server("production"), Ids{"version-not-available"},
+     "hstore 9.9 is not available on this server (available: 1.4, 1.8)"},
+    {"ExtensionNotAvailableForDefault", "extensions:\n  - name: nope\n    version: default\n",
+     Server("staging").db(Db()), Server("production"), Ids{"extension-not-available"},
+     "extension nope is not available on this server"},
+    {"PreloadMissing", "extensions:\n  - name: pg_stat_statements\n    version: \"1.10\"\n    preload: true\n",
+     Server("staging")
+         .setting("shared_preload_libraries", "pg_cron", "", "string", "postmaster")
+         .db(Db().installed("pg_stat_statements", "1.10")),
+     Server("production"), Ids{"preload-missing"},
+     "pg_stat_statements must be in shared_preload_libraries (it is: pg_cron)"},
+    {"PreloadLibraryFileMissing", "settings:\n  preload: [pg_cron]\n",
+     Server("staging")
+         .setting("shared_preload_libraries", "pg_cron", "", "string", "postmaster")
+         .library_file("pg_cron", false),
+     Server("production"), Ids{"library-file-missing"},
+     "library pg_cron has no file in /usr/lib/postgresql/15/lib (a restart would fail)"},
+    {"RatioAboveItsMax",
+     "settings:\n  ratios:\n    - expr: max_connections * work_mem / shared_buffers\n      max: 0.5\n",
+     Server("staging")
+         .setting("max_connections", "100")
+         .setting("work_mem", "4096", "kB")
+         .setting("shared_buffers", "16384", "8kB"),
+     Server("production"), Ids{"ratio-out-of-bounds"},
+     "max_connections * work_mem / shared_buffers is 3.125, above its max 0.5"},
+    {"RatioBelowItsMin", "settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      min: 0.5\n",
+     Server("staging").setting("work_mem", "4096", "kB").setting("shared_buffers", "16384", "8kB"),
+     Server("production"), Ids{"ratio-out-of-bounds"}, "work_mem / shared_buffers is 0.03125, below its min 0.5"},
+    {"RatioOffTheReference", "settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      match: reference\n",
+     // staging: 16MB / 64MB = 0.25 (units differ from production's on purpose); production: 4MB / 128MB.
+     Server("staging").setting("work_mem", "16384", "kB").setting("shared_buffers", "8192", "8kB"),
+     Server("production").setting("work_mem", "4", "MB").setting("shared_buffers", "134217728", "B"),
+     Ids{"ratio-off-reference"}, "work_mem / shared_buffers is 0.25 on staging, 0.03125 on production (tolerance 5 %)"},
+    {"RequiresCycle", "extensions:\n  - name: a\n    version: \"1\"\n",
+     Server("staging").db(Db().available("a", {"1"}, {"b"}).available("b", {"1"}, {"a"})), Server("production"),
+     Ids{"requires-cycle"}, "requires cycle: a → b → a"},
+    {"DropTakesUserData", "extensions:\n  - name: citext\n    ensure: absent\n",
+     Server("staging").db(Db().installed("citext", "1.6").depends("citext", "column c of table t", "column")),
+     Server("production"), Ids{"data-loss"}, "dropping citext would drop user data: column c of table t"},
+    {"DropTakesAnExtensionTheManifestKeeps",
+     "extensions:\n  - name: cube\n    ensure: absent\n  - name: earthdistance\n    version: \"1.1\"\n",
+     Server("staging").db(Db().installed("cube", "1.5")
+                              .installed("earthdistance", "1.1")
+                              .depends("cube", "extension earthdistance", "extension")),
+     Server("production"), Ids{"drop-takes-extension"}, "dropping cube would also drop extension earthdistance"},
+    {"ReferenceDoesNotHaveIt", "extensions:\n  - name: hstore\n    version: reference\n",
+     Server("staging").db(Db().available("hstore", {"1.8"})), Server("production").db(Db()), Ids{"reference-missing"},
+     "hstore has version: reference, but production/app does not have it installed"},
+    {"UnknownSetting", "settings:\n  values:\n    work_mam: 4MB\n", Server("staging").setting("work_mem", "4096", "kB"),
+     Server("production"), Ids{"unknown-setting"}, "setting work_mam does not exist on this server"},
+    {"InstalledInAnotherSchema", "extensions:\n  - name: hstore\n    version: \"1.8\"\n    schema: public\n",
+     Server("staging").db(Db().installed("hstore", "1.8", "tools")), Server("production"), Ids{"schema-differs"},
+     "hstore is installed in schema tools, the manifest wants public"},
+    {"RequiresAnAbsentExtension",
+     "extensions:\n  - name: earthdistance\n    version: \"1.1\"\n  - name: cube\n    ensure: absent\n",
+     Server("staging").db(Db().available("earthdistance", {"1.1"}, {"cube"}).available("cube", {"1.5"})),
+     Server("production"), Ids{"requires-absent"}, "earthdistance requires cube, which the manifest wants absent"},
+};
+
+class Blockers : public ::testing::TestWithParam<BlockerCase> {};
+
+TEST_P(Blockers, AreReportedAndTheBlockedChangeIsNotPlanned) {
+  const BlockerCase& c = GetParam();
+  const Plan plan = plan_for(manifest(c.body), c.staging, c.production);
+  EXPECT_EQ(blocker_codes(plan), c.codes);
+  ASSERT_FALSE(plan.blockers.empty());
+  EXPECT_EQ(plan.blockers[0].message, c.message);
+  EXPECT_FALSE(plan.blockers[0].hint.empty() && c.codes[0] != "requires-cycle");
+  for (const auto& s : plan.steps) {
+    if (is_gate(s.kind)) continue;
+    EXPECT_TRUE(s.extension.empty() || s.extension != plan.blockers[0].extension) << s.id << " was planned";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Planner, Blockers, ::testing::ValuesIn(blocker_cases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// --- recreate policy ---------------------------------------------------------
+
+struct RecreateCase {
+  const char* name;
+  std::string policy;
+  bool in_window;
+  bool user_column;
+  bool planned;  // else blocked
+};
+
+void PrintTo(const RecreateCase& c, std::ostream* os) { *os << c.name; }
+
+const std::string window = "  maintenance_window:\n    days: [sat]\n    start: \"02:00\"\n    end: \"04:00\"\n";
+
+const std::vector<RecreateCase> recreate_cases = {
+    {"NeverIsABlocker", "policy:\n  recreate: never\n", true, false, false},
+    {"InWindowOutsideTheWindowIsABlocker", "policy:\n  recreate: in-window\n" + window, false, false, false},
+    {"InWindowInsideTheWindowRecreates", "policy:\n  recreate: in-window\n" + window, true, false, true},
+    {"AlwaysRecreates", "policy:\n  recreate: always\n", false, false, true},
+    {"AlwaysRefusesToLoseUserData", "policy:\n  recreate: always\n", false, true, false},
+    {"AlwaysWithAllowDataLossRecreatesDespiteUserData", "policy:\n  recreate: always\n  allow_data_loss: true\n", false,
+     true, true},
+};
+
+class RecreatePolicy : public ::testing::TestWithParam<RecreateCase> {};
+
+TEST_P(RecreatePolicy, DecidesWhetherAMissingPathBecomesDropAndCreate) {
+  const RecreateCase& c = GetParam();
+  const auto m = manifest("extensions:\n  - name: hypo\n    version: \"2.0\"\n" + c.policy);
+  Db db = Db().installed("hypo", "1.0").available("hypo", {"1.0", "2.0"});
+  if (c.user_column) db.depends("hypo", "column h of table t", "column");
+  const Plan plan = plan_for(m, Server("staging").db(db), Server("production"), c.in_window);
+  const Step* s = step(plan, "staging/app/recreate/hypo");
+  if (c.planned) {
+    ASSERT_NE(s, nullptr);
+    EXPECT_TRUE(plan.blockers.empty());
+    EXPECT_EQ(s->sql.size(), 2u);
+    EXPECT_EQ(s->sql[0], std::string("DROP EXTENSION \"hypo\" ") + (c.user_column ? "CASCADE" : "RESTRICT"));
+    EXPECT_EQ(s->sql[1], "CREATE EXTENSION \"hypo\" SCHEMA \"public\" VERSION '2.0'");
+  } else {
+    EXPECT_EQ(s, nullptr);
+    ASSERT_EQ(plan.blockers.size(), 1u);
+    EXPECT_EQ(plan.blockers[0].code, c.user_column ? "data-loss" : "no-update-path");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Planner, RecreatePolicy, ::testing::ValuesIn(recreate_cases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// --- ratios and determinism --------------------------------------------------
+
+TEST(Planner, RatiosCompareNormalizedValuesWhateverTheUnits) {
+  // Both are 1/32: 4 MB of 128 MB, written in different units on each side.
+  const auto m = manifest(
+      "settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      match: reference\n      tolerance: 0\n");
+  const Plan plan =
+      plan_for(m, Server("staging").setting("work_mem", "4096", "kB").setting("shared_buffers", "16384", "8kB"),
+               Server("production").setting("work_mem", "4", "MB").setting("shared_buffers", "131072", "kB"));
+  EXPECT_TRUE(plan.blockers.empty()) << plan.blockers[0].message;
+}
+
+TEST(Planner, RatiosAreCheckedWithThePlannedSettingValues) {
+  const auto m = manifest(
+      "settings:\n  values:\n    work_mem: 4MB\n  ratios:\n    - expr: work_mem / shared_buffers\n      match: "
+      "reference\n");
+  const Plan plan =
+      plan_for(m, Server("staging").setting("work_mem", "65536", "kB").setting("shared_buffers", "16384", "8kB"),
+               Server("production").setting("work_mem", "4096", "kB").setting("shared_buffers", "16384", "8kB"));
+  EXPECT_TRUE(plan.blockers.empty()) << plan.blockers[0].message;
+  EXPECT_EQ(changes(plan), Ids{"staging/set/work_mem"});
+}
+
+TEST(Planner, TheSameInputGivesByteIdenticalJson) {
+  const auto m = manifest(
+      "extensions:\n  - name: top\n    version: \"1.0\"\n  - name: pg_trgm\n    version: \"1.6\"\n  - name: old\n    "
+      "ensure: absent\n");
+  const Server staging =
+      Server("staging")
+          .db(Db("b").available("base", {"1.0"}).available("mid", {"1.0"}, {"base"}).available("top", {"1.0"}, {"mid"}))
+          .db(Db("a")
+                  .installed("pg_trgm", "1.3")
+                  .available("pg_trgm", {"1.3", "1.6"})
+                  .path("pg_trgm", {"1.3", "1.6"})
+                  .installed("old", "2"));
+  const std::string first = render_json(plan_for(m, staging));
+  EXPECT_EQ(first, render_json(plan_for(m, staging)));
+  EXPECT_NE(first.find("\"fingerprint\""), std::string::npos);
+}
+
+TEST(Planner, TheFingerprintChangesWhenTheObservedVersionsChange) {
+  const auto m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n");
+  const Plan before = plan_for(m, Server("staging").db(Db().installed("hstore", "1.4")));
+  const Plan after = plan_for(m, Server("staging").db(Db().installed("hstore", "1.8")));
+  EXPECT_NE(before.fingerprint, after.fingerprint);
+  EXPECT_EQ(before.fingerprint, plan_for(m, Server("staging").db(Db().installed("hstore", "1.4"))).fingerprint);
+  EXPECT_EQ(before.fingerprint.size(), 16u);
+}
+
+TEST(Planner, NamesTheExtensionsAndLibrariesItNeedsObserved) {
+  const auto m = manifest(
+      "extensions:\n  - name: pg_cron\n    version: \"1.4\"\n    preload: true\n  - name: hstore\n    version: "
+      "\"1.8\"\n"
+      "settings:\n  preload: [pg_stat_statements]\n");
+  EXPECT_EQ(extensions_to_observe(m), (Ids{"hstore", "pg_cron"}));
+  EXPECT_EQ(libraries_to_check(m), (Ids{"pg_cron", "pg_stat_statements"}));
+}
+
+}  // namespace
+}  // namespace pgparity::planner

@@ -1,0 +1,130 @@
+#include "planner/render.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "planner/diff.hpp"
+#include "planner/sql.hpp"
+#include "tests/unit/planner/fixtures.hpp"
+
+namespace pgparity::planner {
+namespace {
+
+using namespace testing;  // NOLINT: the fixtures' builders
+
+Plan sample_plan() {
+  const auto m = manifest(
+      "extensions:\n  - name: hstore\n    version: \"1.8\"\n  - name: pg_trgm\n    version: \"9\"\n"
+      "  - name: citext\n    ensure: absent\npolicy:\n  allow_data_loss: true\n");
+  return plan_for(m, Server("staging").db(Db("orders")
+                                              .installed("hstore", "1.4")
+                                              .available("hstore", {"1.4", "1.8"})
+                                              .path("hstore", {"1.4", "1.8"})
+                                              .available("pg_trgm", {"1.6"})
+                                              .installed("citext", "1.6")
+                                              .depends("citext", "column c of table t|x", "column")));
+}
+
+TEST(Sql, QuotesIdentifiersAlwaysAndDoublesQuotes) {
+  EXPECT_EQ(quote_ident("hstore"), "\"hstore\"");
+  EXPECT_EQ(quote_ident("x\"; DROP TABLE t; --"), "\"x\"\"; DROP TABLE t; --\"");
+  EXPECT_THROW(quote_ident(std::string("a\0b", 3)), std::invalid_argument);
+}
+
+TEST(Sql, QuotesLiteralsSafelyWhateverStandardConformingStringsIs) {
+  EXPECT_EQ(quote_literal("1.8"), "'1.8'");
+  EXPECT_EQ(quote_literal("it's"), "'it''s'");
+  EXPECT_EQ(quote_literal("a\\'b"), "E'a\\\\''b'");
+}
+
+TEST(RenderText, ShowsBlockersFirstThenStepsWithTheirSql) {
+  const std::string text = render_text(sample_plan(), false);
+  EXPECT_EQ(text.rfind("pgparity plan: 1 to update, 1 to drop; 1 blocker\n", 0), 0u) << text;
+  const auto blocked = text.find("Blocked");
+  const auto update = text.find("~ update  hstore 1.4 → 1.8 (path 1.4--1.8)");
+  ASSERT_NE(blocked, std::string::npos);
+  ASSERT_NE(update, std::string::npos);
+  EXPECT_LT(blocked, update);
+  EXPECT_NE(text.find("ALTER EXTENSION \"hstore\" UPDATE TO '1.8';"), std::string::npos);
+  EXPECT_NE(text.find("takes with it: column c of table t|x (data);"), std::string::npos);
+  EXPECT_EQ(text.find('\033'), std::string::npos) << "no colour unless asked";
+}
+
+TEST(RenderText, ColoursOnlyWhenAsked) {
+  EXPECT_NE(render_text(sample_plan(), true).find("\033[31m"), std::string::npos);
+}
+
+TEST(RenderText, SaysNoChangesForAnEmptyPlan) { EXPECT_EQ(render_text(Plan{}, false), "pgparity plan: no changes\n"); }
+
+TEST(RenderMarkdown, StartsWithTheMarkerAndPutsBlockersBeforeTheTables) {
+  const std::string md = render_markdown(sample_plan());
+  EXPECT_EQ(md.rfind(std::string(markdown_marker) + "\n### pgparity plan: 1 to update, 1 to drop; 1 blocker", 0), 0u)
+      << md;
+  const auto blockers = md.find("**Blocked**");
+  const auto table = md.find("#### staging/orders");
+  ASSERT_NE(blockers, std::string::npos);
+  ASSERT_NE(table, std::string::npos);
+  EXPECT_LT(blockers, table);
+  EXPECT_NE(md.find("| update | hstore | 1.4 → 1.8 | path `1.4--1.8` |"), std::string::npos) << md;
+  EXPECT_NE(md.find("column c of table t\\|x"), std::string::npos) << "pipes in cells are escaped";
+  EXPECT_NE(
+      md.find("<details><summary>SQL for staging/orders</summary>\n\n```sql\nDROP EXTENSION \"citext\" CASCADE;\n"),
+      std::string::npos);
+}
+
+TEST(RenderJson, IsVersionedAndCarriesEveryStepWithItsSql) {
+  const auto doc = nlohmann::json::parse(render_json(sample_plan()));
+  EXPECT_EQ(doc["apiVersion"], "pgparity/v1");
+  EXPECT_EQ(doc["kind"], "Plan");
+  EXPECT_EQ(doc["formatVersion"], 1);
+  EXPECT_EQ(doc["summary"]["changes"], 2);
+  EXPECT_EQ(doc["summary"]["blocked"], true);
+  EXPECT_EQ(doc["blockers"][0]["code"], "version-not-available");
+  bool found = false;
+  for (const auto& s : doc["steps"]) {
+    if (s["id"] != "staging/orders/drop/citext") continue;
+    found = true;
+    EXPECT_EQ(s["cascade"], true);
+    EXPECT_EQ(s["blastRadius"][0]["userData"], true);
+    EXPECT_EQ(s["sql"][0], "DROP EXTENSION \"citext\" CASCADE");
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(RenderDot, DrawsEveryStepAndEdge) {
+  const Plan plan = sample_plan();
+  const std::string dot = render_dot(plan);
+  EXPECT_EQ(dot.rfind("digraph pgparity_plan {", 0), 0u);
+  for (const auto& s : plan.steps) EXPECT_NE(dot.find("\"" + s.id + "\" [label="), std::string::npos) << s.id;
+  EXPECT_NE(dot.find("\"staging/orders/snapshot\" -> \"staging/orders/update/hstore\";"), std::string::npos) << dot;
+}
+
+TEST(Diff, ReportsVersionsPreloadAndRatiosThatDiffer) {
+  const auto a = Server("production")
+                     .setting("work_mem", "4096", "kB")
+                     .setting("shared_buffers", "16384", "8kB")
+                     .setting("maintenance_work_mem", "65536", "kB")
+                     .setting("max_connections", "100")
+                     .setting("shared_preload_libraries", "pg_stat_statements", "", "string")
+                     .db(Db("app").installed("hstore", "1.8").installed("pg_trgm", "1.6"))
+                     .state();
+  const auto b = Server("staging")
+                     .setting("work_mem", "16384", "kB")
+                     .setting("shared_buffers", "16384", "8kB")
+                     .setting("maintenance_work_mem", "65536", "kB")
+                     .setting("max_connections", "100")
+                     .db(Db("app").installed("hstore", "1.4").installed("pg_trgm", "1.6"))
+                     .state();
+  const ParityReport report = compare_targets(a, b, {});
+  ASSERT_EQ(report.differences.size(), 4u) << render_parity_text(report);
+  EXPECT_EQ(report.differences[0], (ParityDifference{"extension", "app", "hstore", "1.8", "1.4"}));
+  EXPECT_EQ(report.differences[1], (ParityDifference{"preload", "", "pg_stat_statements", "preloaded", ""}));
+  EXPECT_EQ(report.differences[2].subject, "max_connections * work_mem / shared_buffers");
+  EXPECT_EQ(report.differences[3], (ParityDifference{"ratio", "", "work_mem / shared_buffers", "0.03125", "0.125"}));
+  EXPECT_FALSE(report.matches());
+  EXPECT_TRUE(compare_targets(a, a, {}).matches());
+}
+
+}  // namespace
+}  // namespace pgparity::planner
