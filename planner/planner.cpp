@@ -97,7 +97,7 @@ class DatabasePlanner {
       case VersionSpec::Kind::exact:
         return e.version.exact;
       case VersionSpec::Kind::latest: {
-        const auto* available = db_.find_available(name);
+        const auto* available = target_.cluster.find_available(name);
         if (available == nullptr || !available->default_version) {
           block("extension-not-available", name, "extension " + name + " is not available on this server",
                 "install its package on the server");
@@ -138,7 +138,7 @@ class DatabasePlanner {
 
   /// Whether `version` of `name` can be installed here; a blocker when not.
   bool available(const std::string& name, const Version& version) {
-    const auto* available = db_.find_available(name);
+    const auto* available = target_.cluster.find_available(name);
     if (available == nullptr || available->find(version) == nullptr) {
       block("version-not-available", name,
             name + " " + version.str() + " is not available on this server (available: " + available_list(available) +
@@ -167,7 +167,7 @@ class DatabasePlanner {
     }
     if (installed->version == *version) return;
     if (!available(name, *version)) return;
-    if (const state::UpdatePath* path = db_.find_path(name, *version)) {
+    if (const state::UpdatePath* path = target_.cluster.find_path(name, installed->version, *version)) {
       Step& s = add(StepKind::update, name);
       s.from = installed->version.str();
       s.to = version->str();
@@ -188,7 +188,7 @@ class DatabasePlanner {
       std::string hint = "set policy.recreate: in-window (or always) to DROP and CREATE it";
       if (policy.recreate == desired::RecreatePolicy::in_window) hint = "wait for the maintenance window";
       block("no-update-path", name,
-            change + ": no update path (available: " + available_list(db_.find_available(name)) + ")",
+            change + ": no update path (available: " + available_list(target_.cluster.find_available(name)) + ")",
             hint + ", or choose a version reachable from " + installed.version.str());
       return;
     }
@@ -228,7 +228,7 @@ class DatabasePlanner {
     created.sql.push_back(create_sql(name, version.str(), schema));
     const std::string id = created.id;
 
-    const auto* available = db_.find_available(name);
+    const auto* available = target_.cluster.find_available(name);
     const auto* avail_version = available == nullptr ? nullptr : available->find(version);
     if (avail_version == nullptr) return true;
     for (const auto& req : avail_version->required) {
@@ -245,7 +245,7 @@ class DatabasePlanner {
         continue;
       }
       if (db_.find(r) == nullptr && find_step(r) == nullptr && !present_.contains(r)) {
-        const auto* req_available = db_.find_available(r);
+        const auto* req_available = target_.cluster.find_available(r);
         if (req_available == nullptr || !req_available->default_version) {
           block("extension-not-available", r, r + " (required by " + name + ") is not available on this server",
                 "install its package");
@@ -301,7 +301,7 @@ class DatabasePlanner {
   void order_drops() {
     for (const auto& s : steps_) {
       if (s.kind != StepKind::drop) continue;
-      const auto* available = db_.find_available(s.extension);
+      const auto* available = target_.cluster.find_available(s.extension);
       const auto* version = available == nullptr ? nullptr : available->find(Version::from_catalog(s.from));
       if (version == nullptr) continue;
       for (const auto& req : version->required) pending_edges_.push_back({s.id, prefix() + "/drop/" + req.str()});
@@ -525,6 +525,15 @@ Plan make_plan(const PlanInput& input) {
 std::vector<std::string> extensions_to_observe(const desired::Manifest& manifest) {
   std::set<std::string> names;
   for (const auto& e : manifest.extensions) names.insert(e.name.str());
+  return {names.begin(), names.end()};
+}
+
+std::vector<std::string> extensions_to_measure_for_drop(const desired::Manifest& manifest) {
+  std::set<std::string> names;
+  const bool recreate = manifest.policy.recreate != desired::RecreatePolicy::never;
+  for (const auto& e : manifest.extensions) {
+    if (e.absent || recreate) names.insert(e.name.str());
+  }
   return {names.begin(), names.end()};
 }
 

@@ -27,6 +27,9 @@ Plan make_plan(const PlanInput& input);
 
 /// The extension names a plan needs observed closely (for state::ObserveRequest::extensions).
 std::vector<std::string> extensions_to_observe(const desired::Manifest& manifest);
+/// The extensions whose blast radius a plan needs: those to drop, and, when
+/// the policy allows recreating, every extension the manifest names.
+std::vector<std::string> extensions_to_measure_for_drop(const desired::Manifest& manifest);
 /// The libraries a plan needs checked on disk (for state::ObserveRequest::libraries).
 std::vector<std::string> libraries_to_check(const desired::Manifest& manifest);
 

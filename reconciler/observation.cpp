@@ -27,6 +27,7 @@ state::TargetState observe_target(const desired::Manifest& manifest, const desir
   for (const auto& db : target.databases.names) request.databases.push_back(db.str());
   request.parallel = parallel;
   request.extensions = planner::extensions_to_observe(manifest);
+  request.droppable = planner::extensions_to_measure_for_drop(manifest);
   request.libraries = planner::libraries_to_check(manifest);
   return state::observe(request);
 }

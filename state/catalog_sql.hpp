@@ -24,19 +24,62 @@ inline constexpr const char* library_files =
     "  || CASE WHEN lib LIKE '%.so' THEN '' ELSE '.so' END, true)).size IS NOT NULL "
     "FROM dir, unnest(string_to_array($1, ',')) AS lib ORDER BY lib";
 
-/// One database in one statement, as a JSON document. $1: the extensions to
-/// look at closely (available versions with everything they require, update
-/// paths from the installed version, the blast radius of a drop).
-inline constexpr const char* database = R"SQL(
+/// What the installation offers, the same in every database of a server: the
+/// available versions of the extensions in $1 and of everything they require.
+/// One statement, a JSON array.
+inline constexpr const char* available = R"SQL(
 WITH RECURSIVE
-asked AS (SELECT unnest(string_to_array($1, ','))::text COLLATE "C" AS name),
+every_version AS MATERIALIZED (SELECT * FROM pg_catalog.pg_available_extension_versions),  -- reads every control file once
 wanted(name) AS (
-  SELECT name FROM asked
+  SELECT unnest(string_to_array($1, ','))::text COLLATE "C"
   UNION
   SELECT r.req::text COLLATE "C" FROM wanted w
-  JOIN pg_catalog.pg_available_extension_versions v ON v.name::text = w.name
+  JOIN every_version v ON v.name::text = w.name
   CROSS JOIN LATERAL unnest(v.requires) AS r(req)
 ),
+versions AS (SELECT * FROM every_version WHERE name::text IN (SELECT name FROM wanted)),
+defaults AS (SELECT * FROM pg_catalog.pg_available_extensions WHERE name::text IN (SELECT name FROM wanted))
+SELECT coalesce(json_agg(json_build_object(
+    'name', v.name, 'version', v.version, 'requires', coalesce(v.requires, '{}'), 'superuser', v.superuser,
+    'trusted', v.trusted, 'relocatable', v.relocatable, 'schema', v.schema, 'default', d.default_version)
+    ORDER BY v.name, v.version), '[]')::text
+FROM versions v JOIN defaults d ON d.name = v.name
+)SQL";
+
+/// Update paths from the versions installed somewhere on the server. $1:
+/// "name:version" pairs, comma-separated, each a version the server still
+/// has scripts for (pg_extension_update_paths fails on one whose scripts are
+/// gone; the caller filters those out). One statement, a JSON array.
+inline constexpr const char* update_paths = R"SQL(
+WITH pairs AS (
+  SELECT split_part(pair, ':', 1) AS name, substr(pair, length(split_part(pair, ':', 1)) + 2) AS version
+  FROM unnest(string_to_array($1, ',')) AS pair
+)
+SELECT coalesce(json_agg(json_build_object('name', k.name, 'from', u.source, 'to', u.target, 'path', u.path)
+    ORDER BY k.name, u.source, u.target), '[]')::text
+FROM (SELECT DISTINCT name FROM pairs) k
+CROSS JOIN LATERAL pg_catalog.pg_extension_update_paths(k.name::name) u
+WHERE u.path IS NOT NULL AND (k.name, u.source) IN (SELECT name, version FROM pairs)
+)SQL";
+
+/// The extensions installed in the session's database. Kept as small as the
+/// floor's own query: on a fresh session, planning cost is what dominates.
+inline constexpr const char* installed =
+    "SELECT e.extname, e.extversion, e.extnamespace::pg_catalog.regnamespace::text, e.extrelocatable "
+    "FROM pg_catalog.pg_extension e ORDER BY e.extname";
+
+/// Other client sessions on the session's database.
+inline constexpr const char* activity =
+    "SELECT count(*), count(*) FILTER (WHERE state = 'active'), "
+    "       count(*) FILTER (WHERE state LIKE 'idle in transaction%') "
+    "FROM pg_catalog.pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_catalog.pg_backend_pid() AND backend_type = 'client backend'";
+
+/// What DROP EXTENSION ... CASCADE of each extension in $1 would take with
+/// it, as a JSON array of {name, object, kind}.
+inline constexpr const char* blast_radius = R"SQL(
+WITH RECURSIVE
+asked AS (SELECT unnest(string_to_array($1, ','))::text COLLATE "C" AS name),
 member AS (SELECT DISTINCT classid, objid FROM pg_catalog.pg_depend WHERE deptype = 'e'),
 dropped(root, classid, objid, objsubid) AS (
   SELECT e.extname::text, 'pg_catalog.pg_extension'::regclass::oid, e.oid, 0
@@ -87,37 +130,10 @@ visible AS (
     AND NOT (x.classid = 'pg_catalog.pg_class'::regclass AND EXISTS (
       SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = x.objid AND c.relnamespace = 'pg_toast'::regnamespace))
 )
-SELECT json_build_object(
-  'database', current_database(),
-  'installed', (SELECT coalesce(json_agg(json_build_object(
-      'name', e.extname, 'version', e.extversion, 'schema', n.nspname, 'relocatable', e.extrelocatable)
-      ORDER BY e.extname), '[]')
-    FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace),
-  'available', (SELECT coalesce(json_agg(json_build_object(
-      'name', v.name, 'version', v.version, 'requires', coalesce(v.requires, '{}'), 'superuser', v.superuser,
-      'trusted', v.trusted, 'relocatable', v.relocatable, 'schema', v.schema, 'default', a.default_version)
-      ORDER BY v.name, v.version), '[]')
-    FROM pg_catalog.pg_available_extension_versions v
-    JOIN pg_catalog.pg_available_extensions a ON a.name = v.name
-    WHERE v.name::text IN (SELECT name FROM wanted)),
-  'paths', (SELECT coalesce(json_agg(json_build_object('name', e.extname, 'from', p.source, 'to', p.target, 'path', p.path)
-      ORDER BY e.extname, p.target), '[]')
-    FROM pg_catalog.pg_extension e
-    CROSS JOIN LATERAL pg_catalog.pg_extension_update_paths(e.extname) p
-    WHERE e.extname::text IN (SELECT name FROM asked) AND p.source = e.extversion AND p.path IS NOT NULL
-      -- a version whose scripts are gone makes the function fail; only ask where the version still exists
-      AND EXISTS (SELECT 1 FROM pg_catalog.pg_available_extension_versions av
-                  WHERE av.name = e.extname AND av.version = e.extversion)),
-  'blast', (SELECT coalesce(json_agg(json_build_object(
-      'name', root, 'object', pg_catalog.pg_describe_object(classid, objid, objsubid), 'kind', kind)
-      ORDER BY root, pg_catalog.pg_describe_object(classid, objid, objsubid)), '[]') FROM visible),
-  'activity', (SELECT json_build_object(
-      'sessions', count(*),
-      'active', count(*) FILTER (WHERE state = 'active'),
-      'idle_in_transaction', count(*) FILTER (WHERE state LIKE 'idle in transaction%'))
-    FROM pg_catalog.pg_stat_activity
-    WHERE datname = current_database() AND pid <> pg_catalog.pg_backend_pid() AND backend_type = 'client backend')
-)::text
+SELECT coalesce(json_agg(json_build_object(
+    'name', root, 'object', pg_catalog.pg_describe_object(classid, objid, objsubid), 'kind', kind)
+    ORDER BY root, pg_catalog.pg_describe_object(classid, objid, objsubid)), '[]')::text
+FROM visible
 )SQL";
 
 }  // namespace pgparity::state::sql

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <set>
 #include <thread>
 
 #include "core/error.hpp"
@@ -69,20 +70,14 @@ ClusterState observe_cluster(pqxx::connection_base& session, const std::vector<s
   return cluster;
 }
 
-DatabaseState observe_database(pqxx::connection_base& session, const std::vector<std::string>& extensions) {
-  DatabaseState db;
+void observe_available(pqxx::connection_base& session, const std::vector<std::string>& extensions,
+                       ClusterState& cluster) {
   pqxx::read_transaction tx(session);
-  const auto doc = nlohmann::json::parse(tx.exec_params1(sql::database, join(extensions))[0].c_str());
+  const auto doc = nlohmann::json::parse(tx.exec_params1(sql::available, join(extensions))[0].c_str());
   tx.commit();
-
-  db.name = doc.at("database").get<std::string>();
-  for (const auto& e : doc.at("installed")) {
-    db.installed.push_back({Identifier::from_catalog(e.at("name")), Version::from_catalog(e.at("version")),
-                            Identifier::from_catalog(e.at("schema")), e.at("relocatable").get<bool>()});
-  }
-  for (const auto& v : doc.at("available")) {
+  for (const auto& v : doc) {
     const std::string name = v.at("name");
-    AvailableExtension& ext = db.available[name];
+    AvailableExtension& ext = cluster.available[name];
     ext.name = Identifier::from_catalog(name);
     if (!v.at("default").is_null()) ext.default_version = Version::from_catalog(v.at("default"));
     AvailableVersion version;
@@ -94,7 +89,26 @@ DatabaseState observe_database(pqxx::connection_base& session, const std::vector
     version.schema = optional_identifier(v.at("schema"));
     ext.versions.push_back(std::move(version));
   }
-  for (const auto& p : doc.at("paths")) {
+}
+
+void observe_update_paths(pqxx::connection_base& session, const std::vector<DatabaseState>& databases,
+                          const std::vector<std::string>& extensions, ClusterState& cluster) {
+  std::set<std::string> pairs;
+  for (const auto& db : databases) {
+    for (const auto& e : db.installed) {
+      const AvailableExtension* available = cluster.find_available(e.name.str());
+      const bool asked = std::find(extensions.begin(), extensions.end(), e.name.str()) != extensions.end();
+      if (asked && available != nullptr && available->find(e.version) != nullptr) {
+        pairs.insert(e.name.str() + ":" + e.version.str());
+      }
+    }
+  }
+  if (pairs.empty()) return;
+  pqxx::read_transaction tx(session);
+  const auto doc = nlohmann::json::parse(
+      tx.exec_params1(sql::update_paths, join(std::vector<std::string>(pairs.begin(), pairs.end())))[0].c_str());
+  tx.commit();
+  for (const auto& p : doc) {
     UpdatePath path{Version::from_catalog(p.at("from")), Version::from_catalog(p.at("to")), {}};
     const std::string text = p.at("path");
     for (std::size_t start = 0;;) {
@@ -103,13 +117,29 @@ DatabaseState observe_database(pqxx::connection_base& session, const std::vector
       if (end == std::string::npos) break;
       start = end + 2;
     }
-    db.paths[p.at("name")].push_back(std::move(path));
+    cluster.paths[p.at("name")].push_back(std::move(path));
   }
-  for (const auto& b : doc.at("blast")) {
-    db.blast_radius[b.at("name")].push_back({b.at("object"), b.at("kind")});
+}
+
+DatabaseState observe_database(pqxx::connection_base& session, const std::vector<std::string>& droppable,
+                               bool activity) {
+  DatabaseState db;
+  db.name = session.dbname();
+  // Each read is one statement, hence one snapshot: no BEGIN/COMMIT round trips.
+  pqxx::nontransaction tx(session);
+  for (const auto& row : tx.exec(sql::installed)) {
+    db.installed.push_back({Identifier::from_catalog(row[0].c_str()), Version::from_catalog(row[1].c_str()),
+                            Identifier::from_catalog(row[2].c_str()), row[3].as<bool>()});
   }
-  const auto& a = doc.at("activity");
-  db.activity = {a.at("sessions").get<int>(), a.at("active").get<int>(), a.at("idle_in_transaction").get<int>()};
+  if (!droppable.empty()) {
+    for (const auto& b : nlohmann::json::parse(tx.exec_params1(sql::blast_radius, join(droppable))[0].c_str())) {
+      db.blast_radius[b.at("name")].push_back({b.at("object"), b.at("kind")});
+    }
+  }
+  if (activity) {
+    const auto row = tx.exec1(sql::activity);
+    db.activity = {row[0].as<int>(), row[1].as<int>(), row[2].as<int>()};
+  }
   return db;
 }
 
@@ -129,6 +159,7 @@ TargetState observe(const ObserveRequest& request) {
   try {
     first = connect(request.dsn, request.access, "pgparity", {});
     state.cluster = observe_cluster(*first, request.libraries);
+    if (!request.extensions.empty()) observe_available(*first, request.extensions, state.cluster);
   } catch (const ConnectionError& e) {
     throw located(e, request.target, "");
   } catch (const pqxx::failure& e) {
@@ -160,7 +191,7 @@ TargetState observe(const ObserveRequest& request) {
   for (std::size_t i = 0; i < selected.size(); ++i) {
     if (selected[i] == state.cluster.dsn_database) {
       try {
-        state.databases[i] = observe_database(*first, request.extensions);
+        state.databases[i] = observe_database(*first, request.droppable, request.activity);
       } catch (const std::exception& e) {
         throw ConnectionError("cannot observe the database", e.what(), "", Where{request.target, selected[i], "", ""});
       }
@@ -168,7 +199,6 @@ TargetState observe(const ObserveRequest& request) {
       pending.push_back(i);
     }
   }
-  first.reset();
 
   std::atomic<std::size_t> next{0};
   std::mutex failure_mutex;
@@ -178,7 +208,7 @@ TargetState observe(const ObserveRequest& request) {
       const std::size_t i = pending[k];
       try {
         auto session = connect(request.dsn, request.access, "pgparity", selected[i]);
-        state.databases[i] = observe_database(*session, request.extensions);
+        state.databases[i] = observe_database(*session, request.droppable, request.activity);
       } catch (const Error& e) {
         std::lock_guard lock(failure_mutex);
         if (!failure) failure = std::make_exception_ptr(located(e, request.target, selected[i]));
@@ -197,6 +227,11 @@ TargetState observe(const ObserveRequest& request) {
   worker();
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
+  try {
+    observe_update_paths(*first, state.databases, request.extensions, state.cluster);
+  } catch (const std::exception& e) {
+    throw ConnectionError("cannot read update paths", e.what(), "", Where{request.target, "", "", ""});
+  }
   return state;
 }
 

@@ -16,20 +16,25 @@ struct ObserveRequest {
   bool all_databases = false;           ///< every connectable, non-template database
   std::vector<std::string> databases;   ///< these; empty and !all_databases: the DSN's own database
   unsigned parallel = 4;                ///< databases observed at once (at least 1)
-  std::vector<std::string> extensions;  ///< looked at closely: available versions, update paths, blast radius
+  std::vector<std::string> extensions;  ///< looked at closely: available versions and update paths
+  std::vector<std::string> droppable;   ///< whose DROP ... CASCADE blast radius is measured
+  bool activity = false;                ///< count the other sessions of each database
   std::vector<std::string> libraries;   ///< checked for a file in the library folder
 };
 
-/// Observes a target: one session for the cluster's settings and database
-/// list, then one session and a constant number of queries per selected
-/// database, at most `parallel` at a time. Never writes.
+/// Observes a target: one session for what is the same in every database
+/// (settings, database list, library files, available versions, update
+/// paths: five queries), then one session and one to three queries per
+/// selected database, at most `parallel` at a time. Never writes.
 /// Throws ConnectionError, or InputError for a named database that does not exist.
 TargetState observe(const ObserveRequest& request);
 
 /// The cluster-wide part, on an open session; `libraries` are checked on disk.
 ClusterState observe_cluster(pqxx::connection_base& session, const std::vector<std::string>& libraries = {});
 
-/// One database, on a session connected to it, in one query.
-DatabaseState observe_database(pqxx::connection_base& session, const std::vector<std::string>& extensions = {});
+/// One database, on a session connected to it: one query, plus one for the
+/// blast radius of `droppable` extensions and one for `activity` when asked.
+DatabaseState observe_database(pqxx::connection_base& session, const std::vector<std::string>& droppable = {},
+                               bool activity = false);
 
 }  // namespace pgparity::state

@@ -20,16 +20,16 @@ bool DependentObject::user_data() const {
   return kind == "column" || kind == "table" || kind == "materialized view" || kind == "index";
 }
 
-const AvailableExtension* DatabaseState::find_available(const std::string& extension) const {
+const AvailableExtension* ClusterState::find_available(const std::string& extension) const {
   auto it = available.find(extension);
   return it == available.end() ? nullptr : &it->second;
 }
 
-const UpdatePath* DatabaseState::find_path(const std::string& extension, const Version& to) const {
+const UpdatePath* ClusterState::find_path(const std::string& extension, const Version& from, const Version& to) const {
   auto it = paths.find(extension);
   if (it == paths.end()) return nullptr;
   for (const auto& p : it->second) {
-    if (p.to == to) return &p;
+    if (p.from == from && p.to == to) return &p;
   }
   return nullptr;
 }

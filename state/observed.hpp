@@ -67,18 +67,11 @@ struct Activity {
 struct DatabaseState {
   std::string name;
   std::vector<InstalledExtension> installed;  ///< sorted by name
-  /// For the extensions asked about and everything they require.
-  std::map<std::string, AvailableExtension> available;
-  /// From each installed extension asked about, every reachable version.
-  std::map<std::string, std::vector<UpdatePath>> paths;
   /// For each installed extension asked about; absent when nothing depends on it.
   std::map<std::string, std::vector<DependentObject>> blast_radius;
   Activity activity;
 
   const InstalledExtension* find(const std::string& extension) const;
-  const AvailableExtension* find_available(const std::string& extension) const;
-  /// The path from the installed version to `to`, or nullptr when there is none.
-  const UpdatePath* find_path(const std::string& extension, const Version& to) const;
   const std::vector<DependentObject>& dependents(const std::string& extension) const;
 };
 
@@ -105,6 +98,15 @@ struct ClusterState {
   std::string library_dir;                         ///< PKGLIBDIR, "" when the role may not read it
   /// For each library asked about: whether its file is in library_dir (nullopt: cannot tell).
   std::map<std::string, std::optional<bool>> library_files;
+  /// What the installation offers (the same in every database): the extensions
+  /// asked about and everything they require.
+  std::map<std::string, AvailableExtension> available;
+  /// Update paths from every version of an asked-about extension installed in an observed database.
+  std::map<std::string, std::vector<UpdatePath>> paths;
+
+  const AvailableExtension* find_available(const std::string& extension) const;
+  /// The path PostgreSQL takes from `from` to `to`, or nullptr when there is none.
+  const UpdatePath* find_path(const std::string& extension, const Version& from, const Version& to) const;
 
   /// The normalized value of a setting, or nullopt when unknown or not numeric.
   std::optional<double> normalized(const std::string& setting) const;

@@ -28,7 +28,7 @@ class Db {
   /// The versions the server offers; the last one is the default.
   Db& available(const std::string& name, const std::vector<std::string>& versions,
                 const std::vector<std::string>& requires_ = {}) {
-    state::AvailableExtension& e = state_.available[name];
+    state::AvailableExtension& e = available_[name];
     e.name = Identifier::from_catalog(name);
     for (const auto& v : versions) {
       state::AvailableVersion av;
@@ -43,7 +43,7 @@ class Db {
   Db& path(const std::string& name, const std::vector<std::string>& steps) {
     state::UpdatePath p{Version::from_catalog(steps.front()), Version::from_catalog(steps.back()), {}};
     for (const auto& s : steps) p.steps.push_back(Version::from_catalog(s));
-    state_.paths[name].push_back(p);
+    paths_[name].push_back(p);
     return *this;
   }
   /// An object DROP EXTENSION name CASCADE would take.
@@ -52,17 +52,27 @@ class Db {
     return *this;
   }
   state::DatabaseState state() const { return state_; }
+  const std::map<std::string, state::AvailableExtension>& available() const { return available_; }
+  const std::map<std::string, std::vector<state::UpdatePath>>& paths() const { return paths_; }
 
  private:
   state::DatabaseState state_;
+  std::map<std::string, state::AvailableExtension> available_;
+  std::map<std::string, std::vector<state::UpdatePath>> paths_;
 };
 
 /// A target's cluster: settings as pg_settings shows them.
 class Server {
  public:
   explicit Server(std::string target) { state_.target = std::move(target); }
+  /// A database; what it says is available (and its paths) is the server's, as on a real one.
   Server& db(const Db& db) {
     state_.databases.push_back(db.state());
+    for (const auto& [name, e] : db.available()) state_.cluster.available[name] = e;
+    for (const auto& [name, p] : db.paths()) {
+      auto& all = state_.cluster.paths[name];
+      all.insert(all.end(), p.begin(), p.end());
+    }
     if (state_.cluster.dsn_database.empty()) state_.cluster.dsn_database = state_.databases.back().name;
     return *this;
   }

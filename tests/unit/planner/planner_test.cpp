@@ -379,5 +379,13 @@ TEST(Planner, NamesTheExtensionsAndLibrariesItNeedsObserved) {
   EXPECT_EQ(libraries_to_check(m), (Ids{"pg_cron", "pg_stat_statements"}));
 }
 
+TEST(Planner, MeasuresTheBlastRadiusOnlyOfWhatMayBeDropped) {
+  const std::string body =
+      "extensions:\n  - name: citext\n    ensure: absent\n  - name: hstore\n    version: \"1.8\"\n";
+  EXPECT_EQ(extensions_to_measure_for_drop(manifest(body)), Ids{"citext"});
+  EXPECT_EQ(extensions_to_measure_for_drop(manifest(body + "policy:\n  recreate: always\n")),
+            (Ids{"citext", "hstore"}));
+}
+
 }  // namespace
 }  // namespace pgparity::planner
