@@ -29,7 +29,7 @@ const std::vector<std::string> settings_keys{"preload", "values", "ratios"};
 const std::vector<std::string> ratio_keys{"expr", "match", "tolerance", "min", "max"};
 const std::vector<std::string> policy_keys{"lock_timeout",    "drain",  "recreate",    "maintenance_window",
                                            "allow_data_loss", "health", "state_schema"};
-const std::vector<std::string> drain_keys{"quiet_for", "timeout", "terminate_idle"};
+const std::vector<std::string> drain_keys{"enabled", "quiet_for", "timeout", "terminate_idle"};
 const std::vector<std::string> window_keys{"days", "start", "end", "timezone"};
 const std::vector<std::string> day_names{"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
@@ -426,6 +426,7 @@ class Loader {
       p.lock_timeout = duration(node["lock_timeout"], "policy lock_timeout").value_or(p.lock_timeout);
     if (const YAML::Node drain = node["drain"]; drain && reader_.expect_map(drain, "policy drain")) {
       reader_.check_keys(drain, drain_keys, "policy drain");
+      if (drain["enabled"]) p.drain.enabled = reader_.boolean(drain["enabled"], "drain enabled").value_or(true);
       if (drain["quiet_for"]) {
         p.drain.quiet_for = duration(drain["quiet_for"], "drain quiet_for").value_or(p.drain.quiet_for);
       }

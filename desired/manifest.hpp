@@ -93,6 +93,7 @@ struct MaintenanceWindow {
 };
 
 struct Drain {
+  bool enabled = true;  ///< false: no waiting for quiet; lock_timeout alone protects the change
   Duration quiet_for = Duration::seconds(30);
   Duration timeout = Duration::minutes(10);
   bool terminate_idle = false;

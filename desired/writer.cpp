@@ -112,6 +112,7 @@ void write_policy(YAML::Emitter& out, const Policy& p) {
   out << YAML::Key << "policy" << YAML::Value << YAML::BeginMap;
   plain(out, "lock_timeout", p.lock_timeout.str());
   out << YAML::Key << "drain" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << p.drain.enabled;
   plain(out, "quiet_for", p.drain.quiet_for.str());
   plain(out, "timeout", p.drain.timeout.str());
   out << YAML::Key << "terminate_idle" << YAML::Value << p.drain.terminate_idle;

@@ -31,6 +31,12 @@ class Digest {
 
 }  // namespace
 
+std::string digest(const std::string& text) {
+  Digest d;
+  d.add(text);
+  return d.hex();
+}
+
 std::string fingerprint(const desired::Manifest& manifest, const std::map<std::string, state::TargetState>& observed) {
   std::set<std::string> settings;
   for (const auto& [name, value] : manifest.settings.values) settings.insert(name.str());

@@ -33,6 +33,9 @@ std::vector<std::string> extensions_to_measure_for_drop(const desired::Manifest&
 /// The libraries a plan needs checked on disk (for state::ObserveRequest::libraries).
 std::vector<std::string> libraries_to_check(const desired::Manifest& manifest);
 
+/// A short digest (FNV-1a, 64 bits, hex) of a text: what the journal records of a plan or manifest.
+std::string digest(const std::string& text);
+
 /// A digest of the observed facts a plan depends on; a saved plan is stale when it changes.
 std::string fingerprint(const desired::Manifest& manifest, const std::map<std::string, state::TargetState>& observed);
 

@@ -63,8 +63,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   configure_logging(err, log_level);
   try {
-    return static_cast<int>(context.run());
+    const int code = static_cast<int>(context.run());
+    out.flush();
+    return code;
   } catch (const Error& e) {
+    out.flush();
     err << e.report() << '\n';
     return static_cast<int>(ExitCode::error);
   } catch (const std::exception& e) {

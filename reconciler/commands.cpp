@@ -10,6 +10,7 @@ void add_validate_command(CLI::App& app, Context& context);
 void add_export_command(CLI::App& app, Context& context);
 void add_plan_command(CLI::App& app, Context& context);
 void add_diff_command(CLI::App& app, Context& context);
+void add_apply_command(CLI::App& app, Context& context);
 
 desired::LoadOptions load_options() {
   desired::LoadOptions options;
@@ -22,6 +23,7 @@ void register_commands(CLI::App& app, Context& context) {
   add_export_command(app, context);
   add_plan_command(app, context);
   add_diff_command(app, context);
+  add_apply_command(app, context);
 }
 
 }  // namespace pgparity::reconciler

@@ -17,7 +17,8 @@ std::vector<std::string> server_processes_under(const std::string& root) {
     std::ifstream in(entry.path() / "cmdline");
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     for (char& c : cmdline) c = c == '\0' ? ' ' : c;
-    if (cmdline.find("postgres") != std::string::npos && cmdline.find(root + "/") != std::string::npos) {
+    const bool server = cmdline.find("postgres") != std::string::npos || cmdline.find("pgbouncer") != std::string::npos;
+    if (server && cmdline.find(root + "/") != std::string::npos) {
       found.push_back(entry.path().filename().string() + ": " + cmdline);
     }
   }

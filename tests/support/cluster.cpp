@@ -181,6 +181,8 @@ pid_t Cluster::postmaster_pid() const {
   return static_cast<pid_t>(std::stol(text.substr(0, text.find('\n'))));
 }
 
+int Cluster::start_bouncer(const std::string& pool_mode) { return std::stoi(pgcluster({"bouncer", dir_, pool_mode})); }
+
 void Cluster::set(const std::string& name, const std::string& value) { pgcluster({"set", dir_, name + "=" + value}); }
 void Cluster::reload() { pgcluster({"reload", dir_}); }
 void Cluster::restart() { pgcluster({"restart", dir_}); }

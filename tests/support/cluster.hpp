@@ -46,6 +46,9 @@ class Cluster {
   /// The postmaster's pid, or 0 when the server is stopped.
   pid_t postmaster_pid() const;
 
+  /// Starts a PgBouncer in front of the server (destroyed with the cluster); returns its port.
+  int start_bouncer(const std::string& pool_mode = "transaction");
+
   /// Writes a setting into the cluster's configuration; effective after reload() or restart().
   void set(const std::string& name, const std::string& value);
   void reload();

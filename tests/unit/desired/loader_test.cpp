@@ -55,6 +55,7 @@ const std::string full =
     "policy:\n"
     "  lock_timeout: 45s\n"
     "  drain:\n"
+    "    enabled: false\n"
     "    quiet_for: 30s\n"
     "    timeout: 10m\n"
     "    terminate_idle: true\n"
@@ -128,6 +129,7 @@ TEST(Loader, ReadsEveryConceptOfTheManifest) {
 
   EXPECT_EQ(m.policy.lock_timeout, Duration::seconds(45));
   EXPECT_TRUE(m.policy.drain.terminate_idle);
+  EXPECT_FALSE(m.policy.drain.enabled);
   EXPECT_EQ(m.policy.drain.timeout, Duration::minutes(10));
   EXPECT_EQ(m.policy.recreate, RecreatePolicy::in_window);
   ASSERT_TRUE(m.policy.maintenance_window.has_value());

@@ -128,3 +128,29 @@ TEST(Diff, ReportsVersionsPreloadAndRatiosThatDiffer) {
 
 }  // namespace
 }  // namespace pgparity::planner
+
+#include "planner/plan_file.hpp"
+
+namespace pgparity::planner {
+namespace {
+
+TEST(PlanFile, ReadsBackExactlyWhatWasWritten) {
+  const Plan plan = sample_plan();
+  EXPECT_EQ(parse_plan(render_json(plan)), plan);
+}
+
+TEST(PlanFile, RefusesWhatIsNotAPlanOfThisFormat) {
+  EXPECT_THROW(parse_plan("{"), std::invalid_argument);
+  EXPECT_THROW(parse_plan("{\"kind\": \"Manifest\"}"), std::invalid_argument);
+  std::string other = render_json(sample_plan());
+  other.replace(other.find("\"formatVersion\": 1"), 18, "\"formatVersion\": 9");
+  try {
+    parse_plan(other);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "plan format version 9 is not the 1 this build reads");
+  }
+}
+
+}  // namespace
+}  // namespace pgparity::planner

@@ -1,0 +1,155 @@
+// pgparity apply: observe, plan (or load a saved plan and refuse it if stale), confirm, execute, verify.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "planner/plan_file.hpp"
+#include "planner/planner.hpp"
+#include "planner/render.hpp"
+#include "reconciler/apply.hpp"
+#include "reconciler/commands.hpp"
+#include "reconciler/observation.hpp"
+#include "reconciler/signals.hpp"
+
+namespace pgparity::reconciler {
+
+namespace {
+
+struct ApplyCommandOptions {
+  std::string manifest;
+  std::string target;
+  std::string plan_file;
+  bool auto_approve = false;
+  std::string lock_wait = "0s";
+  unsigned parallel = 4;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError("cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// What changed between the saved plan and now, in terms a person can check.
+std::string staleness(const planner::Plan& saved, const planner::Plan& fresh) {
+  std::string out;
+  for (const auto& s : saved.steps) {
+    if (planner::is_gate(s.kind)) continue;
+    const planner::Step* now = nullptr;
+    for (const auto& f : fresh.steps) now = f.id == s.id ? &f : now;
+    if (now == nullptr) {
+      out += "\n  " + s.id + ": planned then, not needed now";
+    } else if (now->from != s.from || now->to != s.to || now->sql != s.sql) {
+      out += "\n  " + s.id + ": planned from " + (s.from.empty() ? "absent" : s.from) + ", now from " +
+             (now->from.empty() ? "absent" : now->from);
+    }
+  }
+  for (const auto& f : fresh.steps) {
+    if (planner::is_gate(f.kind)) continue;
+    bool known = false;
+    for (const auto& s : saved.steps) known = known || s.id == f.id;
+    if (!known) out += "\n  " + f.id + ": needed now, not in the saved plan";
+  }
+  return out;
+}
+
+bool confirm(Context& context, std::size_t changes) {
+  if (isatty(STDIN_FILENO) == 0) return false;
+  context.err << "\napply " << changes << " change" << (changes == 1 ? "" : "s")
+              << "? only 'yes' is accepted: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "yes";
+}
+
+ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
+  const auto lock_wait = Duration::parse(o.lock_wait);
+  if (!lock_wait) throw InputError("bad --lock-wait '" + o.lock_wait + "': use e.g. 30s, 5m");
+  const std::string manifest_text = read_file(o.manifest);
+  const desired::LoadResult loaded = desired::load_manifest_file(o.manifest, load_options());
+  if (!loaded.ok()) {
+    context.err << format(loaded.diagnostics);
+    return ExitCode::error;
+  }
+  const desired::Manifest& manifest = *loaded.manifest;
+  bool any_managed = false;
+  for (const auto& [name, t] : manifest.targets) any_managed = any_managed || t.role == desired::Role::managed;
+  if (!any_managed) {
+    context.out << "nothing to apply: the manifest has no managed target (reference targets are never written)\n";
+    return ExitCode::ok;
+  }
+
+  planner::PlanInput input;
+  input.manifest = &manifest;
+  input.only_target = o.target;
+  input.observed = observe_for_plan(manifest, o.target, o.parallel);
+  input.in_maintenance_window = in_maintenance_window(manifest.policy, static_cast<long long>(std::time(nullptr)));
+  const planner::Plan fresh = planner::make_plan(input);
+  planner::Plan plan = fresh;
+  if (!o.plan_file.empty()) {
+    try {
+      plan = planner::parse_plan(read_file(o.plan_file));
+    } catch (const std::invalid_argument& e) {
+      throw InputError(o.plan_file + ": " + e.what());
+    }
+    if (plan.fingerprint != fresh.fingerprint) {
+      context.err << "error: " << o.plan_file << " is stale: the databases changed since it was made (fingerprint "
+                  << plan.fingerprint << ", now " << fresh.fingerprint << ")" << staleness(plan, fresh)
+                  << "\nhint: run pgparity plan again and review the new plan\n";
+      return ExitCode::error;
+    }
+  }
+
+  context.out << planner::render_text(plan, context.color);
+  if (plan.blocked()) {
+    context.err << "blocked: nothing was changed\n";
+    return ExitCode::blocked;
+  }
+  if (!plan.has_changes()) {
+    context.out << "nothing to apply: every managed database matches the manifest\n";
+    return ExitCode::ok;
+  }
+  if (!o.auto_approve && !confirm(context, plan.change_count())) {
+    context.err << "not applied: confirm at a terminal, or pass --auto-approve; nothing was changed\n";
+    return ExitCode::error;
+  }
+
+  ApplyOptions options;
+  options.lock_wait = *lock_wait;
+  options.parallel = o.parallel;
+  options.plan_digest = planner::digest(planner::render_json(plan));
+  options.manifest_digest = planner::digest(manifest_text);
+  options.progress = &context.err;
+  options.stop = &stop_on_signals();
+  const ApplyResult result = apply_plan(manifest, plan, options);
+  context.out << "\n" << summarize(result);
+  if (result.failed() || result.skipped()) return ExitCode::error;
+  if (result.blocked()) return ExitCode::blocked;
+  return ExitCode::ok;
+}
+
+}  // namespace
+
+void add_apply_command(CLI::App& app, Context& context) {
+  auto o = std::make_shared<ApplyCommandOptions>();
+  CLI::App* cmd = app.add_subcommand("apply", "Observe, plan, confirm, then change the managed databases and verify");
+  cmd->add_option("-f,--file", o->manifest, "The manifest")->required();
+  cmd->add_option("--target", o->target, "Apply only to this managed target");
+  cmd->add_option("--plan", o->plan_file, "Apply this saved plan (refused if the databases changed since)");
+  cmd->add_flag("--auto-approve", o->auto_approve, "Do not ask for confirmation");
+  cmd->add_option("--lock-wait", o->lock_wait, "Wait this long for another run's lock, then skip")
+      ->capture_default_str();
+  cmd->add_option("--parallel", o->parallel, "Databases observed and changed at once")
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  cmd->callback([&context, o] { context.run = [&context, o] { return run_apply(context, *o); }; });
+}
+
+}  // namespace pgparity::reconciler

@@ -1,0 +1,79 @@
+#include "reconciler/journal.hpp"
+
+#include <ctime>
+#include <pqxx/pqxx>
+#include <random>
+
+#include "planner/sql.hpp"
+#include "reconciler/version.hpp"
+
+namespace pgparity::reconciler {
+
+using planner::quote_ident;
+using planner::quote_literal;
+
+std::string Journal::table(const char* name) const { return quote_ident(schema_) + "." + quote_ident(name); }
+
+void Journal::ensure() {
+  pqxx::work tx(session_);
+  tx.exec("CREATE SCHEMA IF NOT EXISTS " + quote_ident(schema_));
+  tx.exec("CREATE TABLE IF NOT EXISTS " + table("runs") +
+          " (run_id text PRIMARY KEY, target text NOT NULL, database text NOT NULL,"
+          "  started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz,"
+          "  status text NOT NULL, plan_digest text, manifest_digest text, steps_done int NOT NULL DEFAULT 0,"
+          "  error text, pgparity_version text)");
+  tx.exec("CREATE TABLE IF NOT EXISTS " + table("snapshots") +
+          " (run_id text NOT NULL, extname name NOT NULL, extversion text NOT NULL, schema name NOT NULL,"
+          "  relocatable boolean NOT NULL, extconfig text[], taken_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+          "  PRIMARY KEY (run_id, extname))");
+  tx.commit();
+}
+
+void Journal::start(const std::string& run_id, const std::string& target, const std::string& database,
+                    const std::string& plan_digest, const std::string& manifest_digest) {
+  pqxx::work tx(session_);
+  tx.exec_params("INSERT INTO " + table("runs") +
+                     " (run_id, target, database, status, plan_digest, manifest_digest, pgparity_version)"
+                     " VALUES ($1, $2, $3, 'running', $4, $5, $6)",
+                 run_id, target, database, plan_digest, manifest_digest, std::string(version));
+  tx.commit();
+}
+
+void Journal::finish(const std::string& run_id, const std::string& status, int steps_done, const std::string& error) {
+  pqxx::work tx(session_);
+  tx.exec_params("UPDATE " + table("runs") +
+                     " SET finished_at = clock_timestamp(), status = $2, steps_done = $3, error = nullif($4, '')"
+                     " WHERE run_id = $1",
+                 run_id, status, steps_done, error);
+  tx.commit();
+}
+
+std::string Journal::snapshot_sql(const std::string& run_id) const {
+  return "INSERT INTO " + table("snapshots") +
+         " (run_id, extname, extversion, schema, relocatable, extconfig)"
+         " SELECT " +
+         quote_literal(run_id) +
+         ", e.extname, e.extversion, n.nspname, e.extrelocatable,"
+         " (SELECT array_agg(c::regclass::text) FROM unnest(e.extconfig) AS c)"
+         " FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace";
+}
+
+std::string Journal::progress_sql(const std::string& run_id, int steps_done) const {
+  return "UPDATE " + table("runs") + " SET steps_done = " + std::to_string(steps_done) +
+         " WHERE run_id = " + quote_literal(run_id);
+}
+
+std::string new_run_id() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  std::random_device random;
+  const unsigned suffix = random() & 0xffffffu;
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "%06x", suffix);
+  return std::string(stamp) + "-" + hex;
+}
+
+}  // namespace pgparity::reconciler

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+
+#include <pqxx/connection_base>
+
+namespace pgparity::reconciler {
+
+/// The run journal and catalog snapshots, in a schema of their own on each
+/// managed database (policy.state_schema):
+///   <schema>.runs      one row per run: started, finished, status, digests, steps done, error
+///   <schema>.snapshots the pg_extension rows as they were before a run's changes
+class Journal {
+ public:
+  Journal(pqxx::connection_base& session, std::string schema) : session_(session), schema_(std::move(schema)) {}
+
+  /// Creates the schema and tables when missing; idempotent, its own committed transaction.
+  void ensure();
+  /// Records a run as started and commits, so an interrupted run stays visible.
+  void start(const std::string& run_id, const std::string& target, const std::string& database,
+             const std::string& plan_digest, const std::string& manifest_digest);
+  /// Records how the run ended, in its own transaction.
+  void finish(const std::string& run_id, const std::string& status, int steps_done, const std::string& error);
+
+  /// SQL that saves the pg_extension rows under `run_id`: run it inside the change transaction.
+  std::string snapshot_sql(const std::string& run_id) const;
+  /// SQL that records progress; run it inside the change transaction after each step.
+  std::string progress_sql(const std::string& run_id, int steps_done) const;
+
+ private:
+  std::string table(const char* name) const;
+  pqxx::connection_base& session_;
+  std::string schema_;
+};
+
+/// A run id: UTC time and a random suffix, "20261124T113000Z-3fa2c1".
+std::string new_run_id();
+
+}  // namespace pgparity::reconciler

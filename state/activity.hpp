@@ -1,0 +1,49 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "state/connection.hpp"
+
+namespace pgparity::state {
+
+/// Another client session on the same database.
+struct Session {
+  int pid = 0;
+  std::string application_name;
+  std::string state;         ///< active, idle, idle in transaction, ...
+  double state_seconds = 0;  ///< how long it has been in that state
+  std::string query;         ///< its last statement, shortened
+};
+
+/// Other client sessions on the session's database that keep it from being
+/// quiet: active or idle in a transaction. With `include_idle`, idle ones too.
+std::vector<Session> busy_sessions(pqxx::connection_base& session, bool include_idle = false);
+
+/// Sessions that hold a granted lock on a member table of `extension`, or,
+/// when none does, every other session with an open transaction: who keeps
+/// an ALTER EXTENSION waiting.
+std::vector<Session> lock_holders(pqxx::connection_base& session, const std::string& extension);
+
+/// Ends these backends (pg_terminate_backend, waiting up to 5 s each); the pids that ended.
+std::vector<int> terminate(pqxx::connection_base& session, const std::vector<int>& pids);
+
+/// The session-level advisory lock that makes pgparity one writer per database.
+bool try_run_lock(pqxx::connection_base& session);
+/// The pid holding it, or 0.
+int run_lock_holder(pqxx::connection_base& session);
+
+/// Whether the session's role may install `extension` at `version` by itself:
+/// a superuser, or a non-superuser extension version, or a trusted one with CREATE on the database.
+/// "" when it may, else why not.
+std::string cannot_install(pqxx::connection_base& session, const std::string& extension, const std::string& version);
+
+/// What the session's role may do.
+struct Privileges {
+  bool superuser = false;
+  bool create_on_database = false;  ///< CREATE on the database: enough for trusted extensions
+  std::string role;
+};
+Privileges privileges(pqxx::connection_base& session);
+
+}  // namespace pgparity::state
