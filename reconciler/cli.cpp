@@ -1,8 +1,5 @@
 #include "reconciler/cli.hpp"
 
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <ostream>
@@ -10,24 +7,10 @@
 #include "core/error.hpp"
 #include "reconciler/commands.hpp"
 #include "reconciler/exit_code.hpp"
+#include "reconciler/logging.hpp"
 #include "reconciler/version.hpp"
 
 namespace pgparity::reconciler {
-
-namespace {
-
-/// Logs go to `err` (stderr for the binary), never to the results stream.
-void configure_logging(std::ostream& err, const std::string& level) {
-  spdlog::drop("pgparity");
-  auto logger =
-      std::make_shared<spdlog::logger>("pgparity", std::make_shared<spdlog::sinks::ostream_sink_mt>(err, true));
-  logger->set_pattern("%^%l%$: %v");
-  logger->set_level(spdlog::level::from_str(level));
-  spdlog::register_logger(logger);
-  spdlog::set_default_logger(logger);
-}
-
-}  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool color) {
   CLI::App app{"pgparity keeps PostgreSQL extension topology true to a manifest in git.", "pgparity"};
@@ -38,6 +21,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "text or json (one object a line)")
+      ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
 
   Context context{out, err, color};
@@ -61,7 +48,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return static_cast<int>(ExitCode::error);
   }
 
-  configure_logging(err, log_level);
+  configure_logging(err, log_level, log_format);
   try {
     const int code = static_cast<int>(context.run());
     out.flush();

@@ -11,6 +11,8 @@ void add_export_command(CLI::App& app, Context& context);
 void add_plan_command(CLI::App& app, Context& context);
 void add_diff_command(CLI::App& app, Context& context);
 void add_apply_command(CLI::App& app, Context& context);
+void add_check_command(CLI::App& app, Context& context);
+void add_reconcile_command(CLI::App& app, Context& context);
 
 desired::LoadOptions load_options() {
   desired::LoadOptions options;
@@ -24,6 +26,8 @@ void register_commands(CLI::App& app, Context& context) {
   add_plan_command(app, context);
   add_diff_command(app, context);
   add_apply_command(app, context);
+  add_check_command(app, context);
+  add_reconcile_command(app, context);
 }
 
 }  // namespace pgparity::reconciler

@@ -145,6 +145,88 @@ CommandResult run_pgparity(const std::vector<std::string>& args, const std::map<
   return result;
 }
 
+namespace {
+
+std::vector<char*> c_strings(std::vector<std::string>& storage) {
+  std::vector<char*> out;
+  for (auto& s : storage) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+std::vector<std::string> environment_with(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    if (!env.contains(entry.substr(0, entry.find('=')))) out.push_back(entry);
+  }
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+}  // namespace
+
+Process::Process(const std::string& program, const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& env) {
+  static int counter = 0;
+  const std::string base = "/tmp/pgparity-process-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+  out_path_ = base + ".out";
+  err_path_ = base + ".err";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> argv_storage{program};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  auto argv = c_strings(argv_storage);
+  auto env_storage = environment_with(env);
+  auto envp = c_strings(env_storage);
+  const int rc = posix_spawnp(&pid_, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot run " + program + ": " + std::strerror(rc));
+}
+
+Process::~Process() {
+  if (!exit_code_) {
+    kill(pid_, SIGKILL);
+    wait(10'000);
+  }
+  std::remove(out_path_.c_str());
+  std::remove(err_path_.c_str());
+}
+
+void Process::signal(int sig) const { kill(pid_, sig); }
+
+std::optional<int> Process::wait(int timeout_ms) {
+  for (int waited = 0; !exit_code_; waited += 20) {
+    int status = 0;
+    const pid_t done = waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (waited >= timeout_ms) break;
+    usleep(20'000);
+  }
+  return exit_code_;
+}
+
+std::string Process::out() const {
+  std::ifstream in(out_path_);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string Process::err() const {
+  std::ifstream in(err_path_);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::unique_ptr<Process> start_pgparity(const std::vector<std::string>& args,
+                                        const std::map<std::string, std::string>& env) {
+  return std::make_unique<Process>(PGPARITY_BIN, args, env);
+}
+
 Cluster::Cluster(const std::map<std::string, std::string>& settings) {
   install_cleanup_handlers();
   std::vector<std::string> args{"create", "--owner", std::to_string(getpid())};

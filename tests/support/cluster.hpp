@@ -3,6 +3,8 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,34 @@ struct CommandResult {
   std::string err;
 };
 CommandResult run_pgparity(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+
+/// A program running in the background, its output going to files that can be read at any time.
+/// Killed (SIGKILL) when the object goes, if still running.
+class Process {
+ public:
+  Process(const std::string& program, const std::vector<std::string>& args,
+          const std::map<std::string, std::string>& env = {});
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int sig) const;
+  /// Its exit code (128 + signal when killed), or nullopt when still running after `timeout_ms`.
+  std::optional<int> wait(int timeout_ms);
+  std::string out() const;
+  std::string err() const;
+
+ private:
+  pid_t pid_ = 0;
+  std::optional<int> exit_code_;
+  std::string out_path_;
+  std::string err_path_;
+};
+
+/// pgparity of this build in the background.
+std::unique_ptr<Process> start_pgparity(const std::vector<std::string>& args,
+                                        const std::map<std::string, std::string>& env = {});
 
 /// A throwaway PostgreSQL cluster (scripts/pgcluster), started on creation and
 /// destroyed with the object. If the test process is interrupted (SIGINT,

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "planner/plan.hpp"
+
+namespace pgparity::reconciler {
+
+/// One way a managed database differs from the manifest.
+struct Deviation {
+  std::string where;     ///< "staging/orders" or "staging" for a server setting
+  std::string subject;   ///< extension or setting (or a blocker's code)
+  std::string observed;  ///< "absent" when not installed
+  std::string desired;   ///< "absent" when the manifest wants it gone
+  std::string problem;   ///< for differences that cannot be closed: the blocker's message
+};
+
+/// Every deviation a plan closes or is blocked by.
+std::vector<Deviation> deviations_of(const planner::Plan& plan);
+
+}  // namespace pgparity::reconciler

@@ -1,0 +1,285 @@
+// pgparity reconcile: the loop. Each tick re-reads the manifest, observes, plans, and applies or reports.
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <random>
+#include <thread>
+
+#include "core/error.hpp"
+#include "planner/planner.hpp"
+#include "reconciler/apply.hpp"
+#include "reconciler/check.hpp"
+#include "reconciler/commands.hpp"
+#include "reconciler/files.hpp"
+#include "reconciler/logging.hpp"
+#include "reconciler/metrics.hpp"
+#include "reconciler/observation.hpp"
+#include "reconciler/signals.hpp"
+
+namespace pgparity::reconciler {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct ReconcileOptions {
+  std::string manifest;
+  std::string interval = "5m";
+  bool once = false;
+  bool plan_only = false;
+  bool suspend = false;
+  std::string metrics_addr;
+  std::string metrics_file;
+  std::string lock_wait = "0s";
+  unsigned parallel = 4;
+};
+
+/// After a database fails, it waits out a growing, jittered delay before it is tried again.
+struct Backoff {
+  int failures = 0;
+  Clock::time_point until;
+};
+
+class Loop {
+ public:
+  Loop(const ReconcileOptions& options, Duration interval, Duration lock_wait, const std::atomic<bool>& stop)
+      : options_(options), interval_(interval), lock_wait_(lock_wait), stop_(stop) {}
+
+  Metrics& metrics() { return metrics_; }
+
+  /// One tick; the result label: converged, applied, drift, blocked or failed.
+  std::string tick() {
+    const auto started = Clock::now();
+    const std::string result = run_tick();
+    metrics_.add("pgparity_reconcile_runs_total", {{"result", result}});
+    metrics_.observe("pgparity_reconcile_duration_seconds",
+                     std::chrono::duration<double>(Clock::now() - started).count());
+    if (result == "converged" || result == "applied") {
+      metrics_.set("pgparity_last_success_timestamp_seconds", {}, static_cast<double>(std::time(nullptr)));
+    }
+    if (!options_.metrics_file.empty()) {
+      try {
+        write_file_atomically(options_.metrics_file, metrics_.render());
+      } catch (const Error& e) {
+        spdlog::error("{}", e.what());
+      }
+    }
+    spdlog::info("tick: {}", result);
+    return result;
+  }
+
+ private:
+  /// Re-reads the manifest; an invalid one is reported and the last good one stays in force.
+  const desired::Manifest* manifest() {
+    const desired::LoadResult loaded = desired::load_manifest_file(options_.manifest, load_options());
+    if (loaded.ok()) {
+      manifest_ = loaded.manifest;
+      metrics_.set("pgparity_manifest_valid", {}, 1);
+    } else {
+      metrics_.set("pgparity_manifest_valid", {}, 0);
+      metrics_.add("pgparity_manifest_errors_total", {});
+      for (const auto& d : loaded.diagnostics) spdlog::error("{}", d.str());
+      if (manifest_) spdlog::warn("the manifest is invalid; the last good one stays in force");
+    }
+    return manifest_ ? &*manifest_ : nullptr;
+  }
+
+  std::string run_tick() {
+    const desired::Manifest* manifest = this->manifest();
+    if (manifest == nullptr) return "failed";
+    planner::Plan plan;
+    try {
+      planner::PlanInput input;
+      input.manifest = manifest;
+      input.observed = observe_for_plan(*manifest, "", options_.parallel);
+      input.in_maintenance_window = in_maintenance_window(manifest->policy, static_cast<long long>(std::time(nullptr)));
+      plan = planner::make_plan(input);
+    } catch (const Error& e) {
+      spdlog::error("{}", e.report());
+      return "failed";
+    }
+    report_drift(*manifest, plan);
+    if (plan.blocked()) {
+      for (const auto& b : plan.blockers) {
+        spdlog::warn("blocked: {}{}: {}", b.target, b.database.empty() ? "" : "/" + b.database, b.message);
+      }
+      return "blocked";
+    }
+    if (!plan.has_changes()) return "converged";
+    if (options_.plan_only || options_.suspend || manifest->suspend) {
+      spdlog::info("drift: {} step(s) pending; {}", plan.change_count(),
+                   options_.plan_only ? "--plan-only" : "suspended: changing nothing");
+      return "drift";
+    }
+    return apply(*manifest, without_backed_off(plan));
+  }
+
+  void report_drift(const desired::Manifest& manifest, const planner::Plan& plan) {
+    metrics_.clear("pgparity_drift");
+    metrics_.clear("pgparity_drift_steps");
+    metrics_.clear("pgparity_blocked");
+    for (const auto& [name, target] : manifest.targets) {
+      if (target.role != desired::Role::managed) continue;
+      metrics_.set("pgparity_drift_steps", {{"target", name}}, 0);
+      metrics_.set("pgparity_blocked", {{"target", name}}, 0);
+    }
+    for (const auto& s : plan.steps) {
+      if (planner::is_gate(s.kind)) continue;
+      metrics_.set(
+          "pgparity_drift",
+          {{"target", s.target}, {"database", s.database}, {"object", s.extension.empty() ? s.setting : s.extension}},
+          1);
+    }
+    std::map<std::string, double> steps;
+    std::map<std::string, double> blockers;
+    for (const auto& s : plan.steps) steps[s.target] += planner::is_gate(s.kind) ? 0 : 1;
+    for (const auto& b : plan.blockers) blockers[b.target] += 1;
+    for (const auto& [t, n] : steps) metrics_.set("pgparity_drift_steps", {{"target", t}}, n);
+    for (const auto& [t, n] : blockers) metrics_.set("pgparity_blocked", {{"target", t}}, n);
+  }
+
+  /// The plan without the databases still waiting out a backoff.
+  planner::Plan without_backed_off(planner::Plan plan) {
+    const auto now = Clock::now();
+    std::erase_if(plan.steps, [&](const planner::Step& s) {
+      auto it = backoff_.find(s.target + "/" + s.database);
+      const bool waiting = it != backoff_.end() && it->second.until > now;
+      return waiting && !planner::is_gate(s.kind);
+    });
+    return plan;
+  }
+
+  std::string apply(const desired::Manifest& manifest, const planner::Plan& plan) {
+    LogStream progress;
+    ApplyOptions options;
+    options.lock_wait = lock_wait_;
+    options.parallel = options_.parallel;
+    options.plan_digest = planner::digest(plan.fingerprint);
+    options.progress = &progress;
+    options.stop = &stop_;
+    const ApplyResult result = apply_plan(manifest, plan, options);
+    bool failed = false;
+    for (const auto& r : result.results) {
+      const std::string key = r.target + "/" + r.database;
+      if (r.outcome == DatabaseResult::Outcome::failed || r.outcome == DatabaseResult::Outcome::blocked) {
+        failed = true;
+        Backoff& b = backoff_[key];
+        b.failures += 1;
+        // interval * 2^failures, at most an hour, with ±20 % jitter so a fleet does not retry in step.
+        const double base = std::min(3'600'000.0, static_cast<double>(interval_.ms()) * std::pow(2.0, b.failures - 1));
+        std::uniform_real_distribution<double> jitter(0.8, 1.2);
+        b.until = Clock::now() + std::chrono::milliseconds(static_cast<long long>(base * jitter(random_)));
+        metrics_.add("pgparity_database_failures_total", {{"target", r.target}, {"database", r.database}});
+        spdlog::error("{}{}: {} (next try in {})", r.target, r.database.empty() ? "" : "/" + r.database, r.message,
+                      Duration::milliseconds(static_cast<long long>(base)).str());
+      } else {
+        backoff_.erase(key);
+        if (r.outcome == DatabaseResult::Outcome::applied) {
+          spdlog::info("{}{}: {}", r.target, r.database.empty() ? "" : "/" + r.database, r.message);
+        }
+      }
+    }
+    for (const auto& s : plan.steps) {
+      if (planner::is_gate(s.kind)) continue;
+      for (const auto& r : result.results) {
+        if (r.target == s.target && r.database == s.database && r.outcome == DatabaseResult::Outcome::applied) {
+          metrics_.add("pgparity_steps_applied_total", {{"kind", planner::name_of(s.kind)}});
+        }
+      }
+    }
+    return failed ? "failed" : "applied";
+  }
+
+  const ReconcileOptions& options_;
+  Duration interval_;
+  Duration lock_wait_;
+  const std::atomic<bool>& stop_;
+  Metrics metrics_;
+  std::optional<desired::Manifest> manifest_;
+  std::map<std::string, Backoff> backoff_;
+  std::mt19937 random_{std::random_device{}()};
+};
+
+/// Serves /metrics and /healthz on host:port until destroyed.
+class MetricsServer {
+ public:
+  MetricsServer(const std::string& address, Metrics& metrics) {
+    const auto colon = address.rfind(':');
+    if (colon == std::string::npos)
+      throw InputError("bad --metrics '" + address + "': use HOST:PORT, e.g. 127.0.0.1:9187");
+    host_ = address.substr(0, colon);
+    port_ = std::stoi(address.substr(colon + 1));
+    server_.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics.render(), "text/plain; version=0.0.4");
+    });
+    server_.Get("/healthz",
+                [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+    if (!server_.bind_to_port(host_.c_str(), port_)) throw InputError("cannot listen on " + address);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~MetricsServer() {
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+ private:
+  httplib::Server server_;
+  std::string host_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
+  const auto interval = Duration::parse(o.interval);
+  if (!interval || interval->ms() <= 0) throw InputError("bad --interval '" + o.interval + "': use e.g. 30s, 5m");
+  const auto lock_wait = Duration::parse(o.lock_wait);
+  if (!lock_wait) throw InputError("bad --lock-wait '" + o.lock_wait + "': use e.g. 30s, 5m");
+  const std::atomic<bool>& stop = stop_on_signals();
+  Loop loop(o, *interval, *lock_wait, stop);
+  std::unique_ptr<MetricsServer> server;
+  if (!o.metrics_addr.empty()) server = std::make_unique<MetricsServer>(o.metrics_addr, loop.metrics());
+
+  if (o.once) {
+    const std::string result = loop.tick();
+    if (result == "converged" || result == "applied") return ExitCode::ok;
+    if (result == "drift") return ExitCode::changes;
+    if (result == "blocked") return ExitCode::blocked;
+    return ExitCode::error;
+  }
+  spdlog::info("reconciling {} every {}", o.manifest, interval->str());
+  while (!stop.load()) {
+    const auto next = Clock::now() + std::chrono::milliseconds(interval->ms());
+    loop.tick();
+    while (!stop.load() && Clock::now() < next) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  spdlog::info("stopped by a signal; exiting");
+  return ExitCode::ok;
+}
+
+}  // namespace
+
+void add_reconcile_command(CLI::App& app, Context& context) {
+  auto o = std::make_shared<ReconcileOptions>();
+  CLI::App* cmd = app.add_subcommand("reconcile", "The loop: each tick re-read the manifest, plan, apply (or report)");
+  cmd->add_option("-f,--file", o->manifest, "The manifest (re-read every tick)")->required();
+  cmd->add_option("--interval", o->interval, "Time between ticks")->capture_default_str();
+  cmd->add_flag("--once", o->once, "One tick, then exit (for cron and CI)");
+  cmd->add_flag("--plan-only", o->plan_only, "Report drift, never change anything");
+  cmd->add_flag("--suspend", o->suspend, "Like suspend: true in the manifest: report drift, change nothing");
+  cmd->add_option("--metrics", o->metrics_addr, "Serve /metrics and /healthz on HOST:PORT");
+  cmd->add_option("--metrics-file", o->metrics_file, "Write the metrics here after each tick (node_exporter textfile)");
+  cmd->add_option("--lock-wait", o->lock_wait, "Wait this long for another run's lock, then skip")
+      ->capture_default_str();
+  cmd->add_option("--parallel", o->parallel, "Databases observed and changed at once")
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  cmd->callback([&context, o] { context.run = [&context, o] { return run_reconcile(context, *o); }; });
+}
+
+}  // namespace pgparity::reconciler

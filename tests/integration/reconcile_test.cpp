@@ -1,0 +1,222 @@
+// The reconcile loop and check, as a scheduler or a pipeline runs them, against real clusters.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <pqxx/pqxx>
+#include <regex>
+#include <thread>
+
+#include "tests/support/cluster.hpp"
+
+namespace pgparity::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// A free loopback port for the metrics endpoint.
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  bind(fd, reinterpret_cast<sockaddr*>(&address), length);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+/// The value of one series in Prometheus text, or nullopt when absent.
+std::optional<double> sample(const std::string& metrics, const std::string& series) {
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return std::nullopt;
+}
+
+/// Polls `condition` every 100 ms for up to `seconds`.
+bool eventually(const std::function<bool()>& condition, int seconds) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return condition();
+}
+
+class Reconcile : public ::testing::Test {
+ protected:
+  std::string write_manifest(const std::string& body) {
+    std::ofstream(path_) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${STAGING_DSN}\"\n"
+                            "    role: managed\n"
+                         << body;
+    return path_;
+  }
+  std::map<std::string, std::string> env() const { return {{"STAGING_DSN", staging_.conninfo()}}; }
+  std::string version_of(const std::string& extension) {
+    return staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = '" + extension + "'");
+  }
+
+  Cluster staging_;
+  std::string path_ = staging_.dir() + "/manifest.yaml";
+};
+
+const std::string quick = "policy:\n  drain:\n    quiet_for: 0s\n";
+
+TEST_F(Reconcile, CorrectsDriftInjectedBehindItsBackAndTheMetricsShowIt) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  write_manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n" + quick);
+  const int port = free_port();
+  auto loop = start_pgparity(
+      {"reconcile", "-f", path_, "--interval", "2s", "--metrics", "127.0.0.1:" + std::to_string(port)}, env());
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1);
+  client.set_read_timeout(2);
+  auto scrape = [&]() -> std::string {
+    auto res = client.Get("/metrics");
+    return res && res->status == 200 ? res->body : "";
+  };
+  ASSERT_TRUE(eventually([&] { return version_of("hstore") == "1.8"; }, 20)) << loop->err();
+  ASSERT_TRUE(eventually([&] { return sample(scrape(), "pgparity_drift_steps{target=\"staging\"}") == 0.0; }, 10))
+      << scrape();
+  auto health = client.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->body, "ok\n");
+
+  // Drift behind its back: someone puts the old version back.
+  staging_.exec("DROP EXTENSION hstore; CREATE EXTENSION hstore VERSION '1.4'");
+  const auto injected = std::chrono::steady_clock::now();
+  bool drift_seen = false;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const std::string m = scrape();
+        drift_seen = drift_seen ||
+                     sample(m, "pgparity_drift{database=\"postgres\",object=\"hstore\",target=\"staging\"}") == 1.0;
+        return drift_seen && version_of("hstore") == "1.8";
+      },
+      15))
+      << scrape() << loop->err();
+  EXPECT_LE(std::chrono::steady_clock::now() - injected, 6s) << "within two ticks of 2 s (and a tick's own time)";
+  // The next tick reports the recovery.
+  ASSERT_TRUE(eventually([&] { return sample(scrape(), "pgparity_drift_steps{target=\"staging\"}") == 0.0; }, 10));
+  const std::string m = scrape();
+  EXPECT_GE(sample(m, "pgparity_reconcile_runs_total{result=\"applied\"}").value_or(0), 2.0) << m;
+  EXPECT_GE(sample(m, "pgparity_steps_applied_total{kind=\"update\"}").value_or(0), 2.0) << m;
+  EXPECT_GT(sample(m, "pgparity_last_success_timestamp_seconds").value_or(0), 1.7e9);
+  EXPECT_NE(m.find("# TYPE pgparity_reconcile_duration_seconds histogram"), std::string::npos);
+
+  loop->signal(SIGTERM);
+  EXPECT_EQ(loop->wait(10'000), 0) << loop->err();
+}
+
+TEST_F(Reconcile, SigtermWhileDrainingChangesNothingResumesThePoolerAndExitsZero) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  const int bouncer = staging_.start_bouncer("transaction");
+  const std::string admin = "host=127.0.0.1 port=" + std::to_string(bouncer) + " dbname=pgbouncer user=postgres";
+  std::ofstream(path_) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${STAGING_DSN}\"\n"
+                          "    role: managed\n    pooler:\n      admin_dsn: \""
+                       << admin << "\"\n"
+                       << "extensions:\n  - name: hstore\n    version: \"1.8\"\n"
+                          "policy:\n  drain:\n    quiet_for: 1s\n    timeout: 5m\n";
+  pqxx::connection other(staging_.conninfo() + " application_name=long-report");
+  pqxx::work open(other);
+  open.exec("SELECT 1");
+
+  auto loop = start_pgparity({"reconcile", "-f", path_, "--interval", "1m"}, env());
+  ASSERT_TRUE(eventually([&] { return loop->err().find("draining") != std::string::npos; }, 20)) << loop->err();
+  const auto signalled = std::chrono::steady_clock::now();
+  loop->signal(SIGTERM);
+  const auto code = loop->wait(15'000);
+  ASSERT_TRUE(code.has_value()) << "the loop did not stop";
+  EXPECT_EQ(*code, 0) << loop->err();
+  EXPECT_LE(std::chrono::steady_clock::now() - signalled, 5s);
+  EXPECT_EQ(version_of("hstore"), "1.4");
+  std::string csv;
+  ASSERT_EQ(run_program("psql", {admin, "--csv", "-c", "SHOW DATABASES"}, &csv), 0);
+  EXPECT_TRUE(std::regex_search(csv, std::regex("\npostgres,([^,\n]*,){10}0,"))) << "postgres is not paused:\n" << csv;
+}
+
+TEST_F(Reconcile, FollowsEditsOfTheManifestAndKeepsTheLastGoodOneWhenAnEditIsInvalid) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  write_manifest("extensions:\n  - name: hstore\n    version: \"1.5\"\n" + quick);
+  auto loop = start_pgparity({"reconcile", "-f", path_, "--interval", "1s"}, env());
+  ASSERT_TRUE(eventually([&] { return version_of("hstore") == "1.5"; }, 20)) << loop->err();
+
+  write_manifest("extensions:\n  - name: hstore\n    version: \"1.6\"\n" + quick);
+  ASSERT_TRUE(eventually([&] { return version_of("hstore") == "1.6"; }, 20)) << loop->err();
+
+  write_manifest("extensions:\n  - name: hstore\n    verison: \"1.8\"\n" + quick);
+  ASSERT_TRUE(eventually([&] { return loop->err().find("unknown key 'verison'") != std::string::npos; }, 10))
+      << loop->err();
+  EXPECT_NE(loop->err().find("the last good one stays in force"), std::string::npos);
+  // The last good manifest still rules: drift away from 1.6 is corrected back to 1.6.
+  staging_.exec("DROP EXTENSION hstore; CREATE EXTENSION hstore VERSION '1.4'");
+  EXPECT_TRUE(eventually([&] { return version_of("hstore") == "1.6"; }, 20)) << "version " << version_of("hstore");
+  loop->signal(SIGTERM);
+  EXPECT_EQ(loop->wait(10'000), 0);
+}
+
+TEST_F(Reconcile, PlanOnlyReportsDriftAndChangesNothing) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  write_manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n" + quick);
+  const std::string metrics_file = staging_.dir() + "/pgparity.prom";
+  const CommandResult r =
+      run_pgparity({"reconcile", "-f", path_, "--once", "--plan-only", "--metrics-file", metrics_file}, env());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(version_of("hstore"), "1.4");
+  std::ifstream in(metrics_file);
+  const std::string m((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(sample(m, "pgparity_reconcile_runs_total{result=\"drift\"}"), 1.0) << m;
+  EXPECT_EQ(sample(m, "pgparity_drift_steps{target=\"staging\"}"), 1.0) << m;
+
+  write_manifest("suspend: true\nextensions:\n  - name: hstore\n    version: \"1.8\"\n" + quick);
+  EXPECT_EQ(run_pgparity({"reconcile", "-f", path_, "--once"}, env()).exit_code, 2);
+  EXPECT_EQ(version_of("hstore"), "1.4") << "suspended: nothing changes";
+}
+
+TEST_F(Reconcile, LogsAreJsonLinesWhenAsked) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  write_manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n" + quick);
+  const CommandResult r = run_pgparity({"--log-format", "json", "reconcile", "-f", path_, "--once"}, env());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.err);
+  int events = 0;
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_TRUE(std::regex_match(line, std::regex(R"(\{"time":"[^"]+","level":"[a-z]+","message":".*"\})"))) << line;
+    ++events;
+  }
+  EXPECT_GE(events, 3);
+  EXPECT_NE(r.err.find("update hstore 1.4 → 1.8"), std::string::npos) << r.err;
+}
+
+TEST_F(Reconcile, CheckExitsTwoWithTheDeviationsAndZeroWhenConverged) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'; CREATE EXTENSION citext");
+  write_manifest(
+      "extensions:\n  - name: hstore\n    version: \"1.8\"\n  - name: citext\n    ensure: absent\n"
+      "  - name: pg_trgm\n    version: \"1.6\"\n" +
+      quick);
+  const CommandResult drifted = run_pgparity({"check", "-f", path_}, env());
+  EXPECT_EQ(drifted.exit_code, 2) << drifted.err;
+  EXPECT_NE(drifted.out.find("3 deviations from the manifest:"), std::string::npos) << drifted.out;
+  EXPECT_NE(drifted.out.find("staging/postgres: hstore is 1.4, the manifest wants 1.8"), std::string::npos);
+  EXPECT_NE(drifted.out.find("staging/postgres: citext is 1.6, the manifest wants absent"), std::string::npos);
+  EXPECT_NE(drifted.out.find("staging/postgres: pg_trgm is absent, the manifest wants 1.6"), std::string::npos);
+  const CommandResult json = run_pgparity({"check", "-f", path_, "--format", "json"}, env());
+  EXPECT_NE(json.out.find("\"converged\": false"), std::string::npos);
+
+  ASSERT_EQ(run_pgparity({"apply", "-f", path_, "--auto-approve"}, env()).exit_code, 0);
+  const CommandResult converged = run_pgparity({"check", "-f", path_}, env());
+  EXPECT_EQ(converged.exit_code, 0) << converged.out;
+  EXPECT_EQ(converged.out, "every managed database matches the manifest\n");
+}
+
+}  // namespace
+}  // namespace pgparity::testing
