@@ -182,6 +182,46 @@ TEST_F(Reconcile, PlanOnlyReportsDriftAndChangesNothing) {
   EXPECT_EQ(version_of("hstore"), "1.4") << "suspended: nothing changes";
 }
 
+TEST_F(Reconcile, ADatabaseThatKeepsFailingBacksOffWithoutHoldingTheOthersBack) {
+  staging_.exec("CREATE DATABASE broken");
+  staging_.exec("CREATE DATABASE healthy");
+  staging_.exec("CREATE EXTENSION pgparity_test_fails VERSION '1.0'", "broken");
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'", "healthy");
+  std::ofstream(path_) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${STAGING_DSN}\"\n"
+                          "    role: managed\n    databases: [broken, healthy]\n"
+                          "extensions:\n  - name: pgparity_test_fails\n    version: \"1.1\"\n    databases: [broken]\n"
+                          "  - name: hstore\n    version: \"1.8\"\n    databases: [healthy]\n"
+                       << quick;
+  const int port = free_port();
+  auto loop = start_pgparity(
+      {"reconcile", "-f", path_, "--interval", "1s", "--metrics", "127.0.0.1:" + std::to_string(port)}, env());
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1);
+  client.set_read_timeout(2);
+  auto scrape = [&]() -> std::string {
+    auto res = client.Get("/metrics");
+    return res && res->status == 200 ? res->body : "";
+  };
+  EXPECT_TRUE(eventually(
+      [&] { return staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'", "healthy") == "1.8"; },
+      15))
+      << loop->err();
+  // Let it run for several intervals: the failing database is retried after 1 s, 2 s, 4 s ... not every tick.
+  std::this_thread::sleep_for(7s);
+  const std::string m = scrape();
+  const double failures =
+      sample(m, "pgparity_database_failures_total{database=\"broken\",target=\"staging\"}").value_or(0);
+  const double ticks = sample(m, "pgparity_reconcile_duration_seconds_count").value_or(0);
+  EXPECT_GE(failures, 2.0) << m;
+  EXPECT_LT(failures, ticks - 2) << "a backed-off database is skipped on some ticks\n" << m;
+  EXPECT_EQ(staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = 'pgparity_test_fails'", "broken"),
+            "1.0")
+      << "every failed try was rolled back";
+  loop->signal(SIGTERM);
+  EXPECT_EQ(loop->wait(10'000), 0) << loop->err();
+  EXPECT_NE(loop->err().find("next try in"), std::string::npos) << loop->err();
+}
+
 TEST_F(Reconcile, LogsAreJsonLinesWhenAsked) {
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
   write_manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n" + quick);
