@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "planner/sql.hpp"
 #include "reconciler/journal.hpp"
+#include "reconciler/logging.hpp"
 #include "reconciler/pooler.hpp"
 #include "state/activity.hpp"
 #include "state/observe.hpp"
@@ -93,10 +94,23 @@ class Unit {
  private:
   std::string where() const { return target_.name + (database_.empty() ? "" : "/" + database_); }
 
-  void say(const std::string& line) {
+  void say(const std::string& line, std::vector<std::pair<std::string, std::string>> fields = {}) {
     if (options_.progress == nullptr) return;
+    fields.insert(fields.begin(), {{"target", target_.name}, {"database", database_}});
     std::lock_guard lock(output_);
+    const LogFields scope(std::move(fields));  // JSON logs: each becomes a key of the event
     *options_.progress << where() << ": " << line << std::endl;
+  }
+
+  /// One event per step: what it changed and how long it took.
+  void say_step(const Step& s, long long ms, const std::string& note = "") {
+    std::vector<std::pair<std::string, std::string>> fields{{"step", planner::name_of(s.kind)}};
+    if (!s.extension.empty()) fields.emplace_back("extension", s.extension);
+    if (!s.setting.empty()) fields.emplace_back("setting", s.setting);
+    if (!s.from.empty() || !s.current.empty()) fields.emplace_back("from", s.setting.empty() ? s.from : s.current);
+    if (!s.to.empty() || !s.value.empty()) fields.emplace_back("to", s.setting.empty() ? s.to : s.value);
+    fields.emplace_back("duration_ms", std::to_string(ms));
+    say(describe(s) + note, std::move(fields));
   }
 
   void fail(const std::string& message) {
@@ -265,7 +279,7 @@ class Unit {
         savepoint.commit();
         tx.exec(journal.progress_sql(result_.run_id, ++done));
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-        say(describe(s) + " (" + std::to_string(ms) + " ms)");
+        say_step(s, ms, " (" + std::to_string(ms) + " ms)");
       }
       tx.commit();
       result_.steps_done = done;
@@ -351,10 +365,12 @@ class Unit {
     std::vector<const Step*> written;
     try {
       for (const auto& s : steps_) {
+        const auto started = Clock::now();
         pqxx::nontransaction tx(*session_);
         tx.exec(s.sql.front());
         written.push_back(&s);
-        say(describe(s) + (s.restart_required ? " (takes effect after a restart)" : ""));
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+        say_step(s, ms, s.restart_required ? " (takes effect after a restart)" : "");
       }
       pqxx::nontransaction tx(*session_);
       tx.exec("SELECT pg_catalog.pg_reload_conf()");

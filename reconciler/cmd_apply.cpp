@@ -13,6 +13,7 @@
 #include "planner/render.hpp"
 #include "reconciler/apply.hpp"
 #include "reconciler/commands.hpp"
+#include "reconciler/logging.hpp"
 #include "reconciler/observation.hpp"
 #include "reconciler/signals.hpp"
 
@@ -126,7 +127,8 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   options.parallel = o.parallel;
   options.plan_digest = planner::digest(planner::render_json(plan));
   options.manifest_digest = planner::digest(manifest_text);
-  options.progress = &context.err;
+  LogStream log;  // with --log-format json, progress lines are log events too
+  options.progress = logging_as_json() ? static_cast<std::ostream*>(&log) : &context.err;
   options.stop = &stop_on_signals();
   const ApplyResult result = apply_plan(manifest, plan, options);
   context.out << "\n" << summarize(result);

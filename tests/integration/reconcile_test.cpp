@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <fstream>
@@ -203,7 +204,9 @@ TEST_F(Reconcile, ADatabaseThatKeepsFailingBacksOffWithoutHoldingTheOthersBack) 
     return res && res->status == 200 ? res->body : "";
   };
   EXPECT_TRUE(eventually(
-      [&] { return staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'", "healthy") == "1.8"; },
+      [&] {
+        return staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'", "healthy") == "1.8";
+      },
       15))
       << loop->err();
   // Let it run for several intervals: the failing database is retried after 1 s, 2 s, 4 s ... not every tick.
@@ -225,15 +228,31 @@ TEST_F(Reconcile, ADatabaseThatKeepsFailingBacksOffWithoutHoldingTheOthersBack) 
 TEST_F(Reconcile, LogsAreJsonLinesWhenAsked) {
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
   write_manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n" + quick);
-  const CommandResult r = run_pgparity({"--log-format", "json", "reconcile", "-f", path_, "--once"}, env());
+  // A password in the DSN (trust authentication ignores it) must never reach a log line.
+  const CommandResult r =
+      run_pgparity({"--log-format", "json", "--log-level", "debug", "reconcile", "-f", path_, "--once"},
+                   {{"STAGING_DSN", staging_.conninfo() + " password=s3cret-value"}});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(r.err);
   int events = 0;
+  int step_events = 0;
   for (std::string line; std::getline(lines, line);) {
-    EXPECT_TRUE(std::regex_match(line, std::regex(R"(\{"time":"[^"]+","level":"[a-z]+","message":".*"\})"))) << line;
+    const auto event = nlohmann::json::parse(line);  // throws (fails the test) when a line is not JSON
+    EXPECT_TRUE(event.contains("time") && event.contains("level") && event.contains("message")) << line;
+    if (event.value("step", "") == "update") {
+      ++step_events;
+      EXPECT_EQ(event["target"], "staging");
+      EXPECT_EQ(event["database"], "postgres");
+      EXPECT_EQ(event["extension"], "hstore");
+      EXPECT_EQ(event["from"], "1.4");
+      EXPECT_EQ(event["to"], "1.8");
+      EXPECT_GE(std::stoi(event["duration_ms"].get<std::string>()), 0);
+    }
+    EXPECT_EQ(line.find("s3cret-value"), std::string::npos) << "no secret in a log line";
     ++events;
   }
   EXPECT_GE(events, 3);
+  EXPECT_EQ(step_events, 1) << r.err;
   EXPECT_NE(r.err.find("update hstore 1.4 → 1.8"), std::string::npos) << r.err;
 }
 
