@@ -165,9 +165,11 @@ class DatabasePlanner {
             "move it with ALTER EXTENSION " + quote_ident(name) + " SET SCHEMA " + quote_ident(e.schema->str()) +
                 " (relocatable extensions only), or change the manifest");
     }
-    if (installed->version == *version) return;
+    const bool forced = input_.force_recreate.count(db_.name + "/" + name) > 0;
+    if (installed->version == *version && !forced) return;
     if (!available(name, *version)) return;
-    if (const state::UpdatePath* path = target_.cluster.find_path(name, installed->version, *version)) {
+    const state::UpdatePath* path = target_.cluster.find_path(name, installed->version, *version);
+    if (path != nullptr && !forced) {
       Step& s = add(StepKind::update, name);
       s.from = installed->version.str();
       s.to = version->str();
@@ -182,7 +184,8 @@ class DatabasePlanner {
     const std::string name = e.name.str();
     const std::string change = name + " " + installed.version.str() + " → " + version.str();
     const auto& policy = manifest_.policy;
-    const bool allowed = policy.recreate == desired::RecreatePolicy::always ||
+    const bool forced = input_.force_recreate.count(db_.name + "/" + name) > 0;
+    const bool allowed = forced || policy.recreate == desired::RecreatePolicy::always ||
                          (policy.recreate == desired::RecreatePolicy::in_window && input_.in_maintenance_window);
     if (!allowed) {
       std::string hint = "set policy.recreate: in-window (or always) to DROP and CREATE it";
@@ -200,7 +203,8 @@ class DatabasePlanner {
     s.schema = e.schema ? e.schema->str() : installed.schema.str();
     s.cascade = !blast.empty();
     s.blast_radius = blast;
-    s.reason = "no update path from " + installed.version.str() + "; policy.recreate allows DROP + CREATE";
+    s.reason = forced ? "recreate requested (pgparity recover)"
+                      : "no update path from " + installed.version.str() + "; policy.recreate allows DROP + CREATE";
     s.sql.push_back("DROP EXTENSION " + quote_ident(name) + (s.cascade ? " CASCADE" : " RESTRICT"));
     s.sql.push_back(create_sql(name, version.str(), s.schema));
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "desired/manifest.hpp"
@@ -19,6 +20,10 @@ struct PlanInput {
   std::string only_target;
   /// Whether now is inside policy.maintenance_window (the caller knows the clock).
   bool in_maintenance_window = false;
+  /// "database/extension" pairs to DROP and CREATE whatever the update paths
+  /// and the recreate policy say (pgparity recover --mode recreate; the caller
+  /// checks the window). The blast radius is still checked against allow_data_loss.
+  std::set<std::string> force_recreate;
 };
 
 /// Closes the gap between the manifest and the observed state with the

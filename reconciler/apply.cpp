@@ -248,6 +248,7 @@ class Unit {
 
     Journal journal(*session_, manifest_.policy.state_schema.str());
     journal.ensure();
+    journal.close_interrupted();  // under the lock: no other run is live on this database
     result_.run_id = new_run_id();
     journal.start(result_.run_id, target_.name, database_, options_.plan_digest, options_.manifest_digest);
 

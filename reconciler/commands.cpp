@@ -13,6 +13,9 @@ void add_diff_command(CLI::App& app, Context& context);
 void add_apply_command(CLI::App& app, Context& context);
 void add_check_command(CLI::App& app, Context& context);
 void add_reconcile_command(CLI::App& app, Context& context);
+void add_doctor_command(CLI::App& app, Context& context);
+void add_recover_command(CLI::App& app, Context& context);
+void add_history_command(CLI::App& app, Context& context);
 
 desired::LoadOptions load_options() {
   desired::LoadOptions options;
@@ -28,6 +31,9 @@ void register_commands(CLI::App& app, Context& context) {
   add_apply_command(app, context);
   add_check_command(app, context);
   add_reconcile_command(app, context);
+  add_doctor_command(app, context);
+  add_recover_command(app, context);
+  add_history_command(app, context);
 }
 
 }  // namespace pgparity::reconciler

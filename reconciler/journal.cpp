@@ -1,6 +1,7 @@
 #include "reconciler/journal.hpp"
 
 #include <ctime>
+#include <map>
 #include <pqxx/pqxx>
 #include <random>
 
@@ -29,6 +30,14 @@ void Journal::ensure() {
   tx.commit();
 }
 
+void Journal::close_interrupted() {
+  pqxx::work tx(session_);
+  tx.exec("UPDATE " + table("runs") +
+          " SET status = 'interrupted', error = 'the run ended without finishing (process killed or connection lost);"
+          " PostgreSQL rolled its transaction back' WHERE status = 'running'");
+  tx.commit();
+}
+
 void Journal::start(const std::string& run_id, const std::string& target, const std::string& database,
                     const std::string& plan_digest, const std::string& manifest_digest) {
   pqxx::work tx(session_);
@@ -46,6 +55,45 @@ void Journal::finish(const std::string& run_id, const std::string& status, int s
                      " WHERE run_id = $1",
                  run_id, status, steps_done, error);
   tx.commit();
+}
+
+std::vector<state::RunRecord> Journal::runs() const {
+  std::vector<state::RunRecord> runs;
+  pqxx::read_transaction tx(session_);
+  if (tx.exec_params1("SELECT pg_catalog.to_regclass($1) IS NOT NULL", table("runs"))[0].as<bool>() == false)
+    return runs;
+  const char* iso = "YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"";
+  for (const auto& row :
+       tx.exec_params("SELECT run_id, target, database, to_char(started_at AT TIME ZONE 'UTC', $1),"
+                      " coalesce(to_char(finished_at AT TIME ZONE 'UTC', $1), ''), status, coalesce(plan_digest, ''),"
+                      " coalesce(manifest_digest, ''), steps_done, coalesce(error, ''), coalesce(pgparity_version, '')"
+                      " FROM " +
+                          table("runs") + " ORDER BY started_at DESC, run_id DESC",
+                      std::string(iso))) {
+    state::RunRecord r;
+    r.run_id = row[0].c_str();
+    r.target = row[1].c_str();
+    r.database = row[2].c_str();
+    r.started_at = row[3].c_str();
+    r.finished_at = row[4].c_str();
+    r.status = row[5].c_str();
+    r.plan_digest = row[6].c_str();
+    r.manifest_digest = row[7].c_str();
+    r.steps_done = row[8].as<int>();
+    r.error = row[9].c_str();
+    r.pgparity_version = row[10].c_str();
+    runs.push_back(std::move(r));
+  }
+  std::map<std::string, std::vector<state::InstalledExtension>> snapshots;
+  for (const auto& row : tx.exec("SELECT run_id, extname, extversion, schema, relocatable FROM " + table("snapshots") +
+                                 " ORDER BY run_id, extname")) {
+    snapshots[row[0].c_str()].push_back({Identifier::from_catalog(row[1].c_str()),
+                                         Version::from_catalog(row[2].c_str()),
+                                         Identifier::from_catalog(row[3].c_str()), row[4].as<bool>()});
+  }
+  tx.commit();
+  for (auto& r : runs) r.snapshot = std::move(snapshots[r.run_id]);
+  return runs;
 }
 
 std::string Journal::snapshot_sql(const std::string& run_id) const {

@@ -3,6 +3,9 @@
 #include <string>
 
 #include <pqxx/connection_base>
+#include <vector>
+
+#include "state/observed.hpp"
 
 namespace pgparity::reconciler {
 
@@ -16,11 +19,18 @@ class Journal {
 
   /// Creates the schema and tables when missing; idempotent, its own committed transaction.
   void ensure();
+  /// Marks runs still "running" as "interrupted" (their process died; PostgreSQL
+  /// rolled their transaction back). Call only while holding the run lock.
+  void close_interrupted();
   /// Records a run as started and commits, so an interrupted run stays visible.
   void start(const std::string& run_id, const std::string& target, const std::string& database,
              const std::string& plan_digest, const std::string& manifest_digest);
   /// Records how the run ended, in its own transaction.
   void finish(const std::string& run_id, const std::string& status, int steps_done, const std::string& error);
+
+  /// The runs recorded on this database, newest first, each with its
+  /// snapshot; empty when there is no journal. Reads only (two queries).
+  std::vector<state::RunRecord> runs() const;
 
   /// SQL that saves the pg_extension rows under `run_id`: run it inside the change transaction.
   std::string snapshot_sql(const std::string& run_id) const;

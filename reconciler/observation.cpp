@@ -6,6 +6,9 @@
 #include "core/error.hpp"
 #include "core/spelling.hpp"
 #include "planner/planner.hpp"
+#include "reconciler/journal.hpp"
+#include "state/activity.hpp"
+#include "state/connection.hpp"
 #include "state/observe.hpp"
 
 namespace pgparity::reconciler {
@@ -18,7 +21,8 @@ const desired::Target& find_target(const desired::Manifest& manifest, const std:
   throw InputError("no target '" + name + "' in the manifest" + did_you_mean(name, names));
 }
 
-state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel) {
+state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel,
+                                  bool diagnosis) {
   state::ObserveRequest request;
   request.target = target.name;
   request.dsn = target.dsn;
@@ -29,7 +33,21 @@ state::TargetState observe_target(const desired::Manifest& manifest, const desir
   request.extensions = planner::extensions_to_observe(manifest);
   request.droppable = planner::extensions_to_measure_for_drop(manifest);
   request.libraries = planner::libraries_to_check(manifest);
+  request.every_extension = diagnosis;
+  request.preload_files = diagnosis;
+  request.integrity = diagnosis;
   return state::observe(request);
+}
+
+JournalView read_journals(const desired::Manifest& manifest, const desired::Target& target,
+                          const std::vector<std::string>& databases) {
+  JournalView view;
+  for (const auto& db : databases) {
+    auto session = state::connect(target.dsn, state::Access::read_only, "pgparity", db);
+    view.runs[db] = Journal(*session, manifest.policy.state_schema.str()).runs();
+    if (state::run_lock_holder(*session) != 0) view.locked.insert(db);
+  }
+  return view;
 }
 
 std::map<std::string, state::TargetState> observe_for_plan(const desired::Manifest& manifest,

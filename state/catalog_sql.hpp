@@ -25,13 +25,16 @@ inline constexpr const char* library_files =
     "FROM dir, unnest(string_to_array($1, ',')) AS lib ORDER BY lib";
 
 /// What the installation offers, the same in every database of a server: the
-/// available versions of the extensions in $1 and of everything they require.
+/// available versions of the extensions in $1 (or of all, for '*') and of
+/// everything they require.
 /// One statement, a JSON array.
 inline constexpr const char* available = R"SQL(
 WITH RECURSIVE
 every_version AS MATERIALIZED (SELECT * FROM pg_catalog.pg_available_extension_versions),  -- reads every control file once
 wanted(name) AS (
-  SELECT unnest(string_to_array($1, ','))::text COLLATE "C"
+  SELECT unnest(string_to_array($1, ','))::text COLLATE "C" WHERE $1 <> '*'
+  UNION
+  SELECT name::text COLLATE "C" FROM every_version WHERE $1 = '*'  -- '*': every extension the server offers
   UNION
   SELECT r.req::text COLLATE "C" FROM wanted w
   JOIN every_version v ON v.name::text = w.name
@@ -134,6 +137,52 @@ SELECT coalesce(json_agg(json_build_object(
     'name', root, 'object', pg_catalog.pg_describe_object(classid, objid, objsubid), 'kind', kind)
     ORDER BY root, pg_catalog.pg_describe_object(classid, objid, objsubid)), '[]')::text
 FROM visible
+)SQL";
+
+/// Extension membership gone wrong, for doctor: members recorded in pg_depend
+/// whose object no longer exists, and C functions that load an extension's
+/// module (the probin of its member functions) without being members.
+inline constexpr const char* integrity = R"SQL(
+WITH members AS (
+  SELECT e.extname, d.classid, d.objid, d.objsubid
+  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+  WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.deptype = 'e'
+),
+modules AS (
+  SELECT DISTINCT m.extname, p.probin FROM members m JOIN pg_catalog.pg_proc p ON p.oid = m.objid
+  WHERE m.classid = 'pg_catalog.pg_proc'::regclass AND p.probin IS NOT NULL
+)
+SELECT 'missing-member', m.extname::text,
+       m.classid::regclass::text || ' ' || m.objid || CASE WHEN m.objsubid <> 0 THEN '.' || m.objsubid ELSE '' END,
+       'pg_depend says this object is a member of the extension, but the object does not exist'
+FROM members m WHERE pg_catalog.pg_describe_object(m.classid, m.objid, m.objsubid) IS NULL
+UNION ALL
+SELECT 'non-member-function', mo.extname::text, p.oid::regprocedure::text, 'loads ' || p.probin || ' but is not a member'
+FROM pg_catalog.pg_proc p JOIN modules mo ON mo.probin = p.probin
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                  WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+ORDER BY 1, 2, 3
+)SQL";
+
+/// The module files the installed extensions' member functions load, and
+/// whether each exists. Needs superuser or pg_read_server_files.
+inline constexpr const char* module_files = R"SQL(
+WITH dir AS (SELECT setting AS path FROM pg_catalog.pg_config WHERE name = 'PKGLIBDIR'),
+modules AS (
+  SELECT DISTINCT e.extname, p.probin
+  FROM pg_catalog.pg_depend d
+  JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+  JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+  WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.classid = 'pg_catalog.pg_proc'::regclass
+    AND d.deptype = 'e' AND p.probin IS NOT NULL
+)
+SELECT m.extname::text, m.probin, dir.path
+FROM modules m, dir
+WHERE (pg_catalog.pg_stat_file(CASE
+    WHEN m.probin LIKE '$libdir/%' THEN dir.path || substr(m.probin, 8)
+    WHEN m.probin LIKE '/%' THEN m.probin ELSE dir.path || '/' || m.probin END
+  || CASE WHEN m.probin LIKE '%.so' THEN '' ELSE '.so' END, true)).size IS NULL
+ORDER BY 1, 2
 )SQL";
 
 }  // namespace pgparity::state::sql

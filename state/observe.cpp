@@ -30,7 +30,7 @@ std::optional<Identifier> optional_identifier(const nlohmann::json& value) {
 
 }  // namespace
 
-ClusterState observe_cluster(pqxx::connection_base& session, const std::vector<std::string>& libraries) {
+ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::string> libraries, bool preload_files) {
   ClusterState cluster;
   pqxx::read_transaction tx(session);
   for (const auto& row : tx.exec(sql::settings)) {
@@ -54,6 +54,11 @@ ClusterState observe_cluster(pqxx::connection_base& session, const std::vector<s
   for (const auto& row : tx.exec(sql::databases)) cluster.connectable_databases.emplace_back(row[0].c_str());
   tx.commit();
 
+  if (preload_files) {
+    for (const auto& lib : cluster.preload_libraries) {
+      if (std::find(libraries.begin(), libraries.end(), lib) == libraries.end()) libraries.push_back(lib);
+    }
+  }
   if (!libraries.empty()) {
     for (const auto& lib : libraries) cluster.library_files[lib] = std::nullopt;
     try {
@@ -92,12 +97,13 @@ void observe_available(pqxx::connection_base& session, const std::vector<std::st
 }
 
 void observe_update_paths(pqxx::connection_base& session, const std::vector<DatabaseState>& databases,
-                          const std::vector<std::string>& extensions, ClusterState& cluster) {
+                          const std::vector<std::string>& extensions, bool every_extension, ClusterState& cluster) {
   std::set<std::string> pairs;
   for (const auto& db : databases) {
     for (const auto& e : db.installed) {
       const AvailableExtension* available = cluster.find_available(e.name.str());
-      const bool asked = std::find(extensions.begin(), extensions.end(), e.name.str()) != extensions.end();
+      const bool asked =
+          every_extension || std::find(extensions.begin(), extensions.end(), e.name.str()) != extensions.end();
       if (asked && available != nullptr && available->find(e.version) != nullptr) {
         pairs.insert(e.name.str() + ":" + e.version.str());
       }
@@ -143,6 +149,23 @@ DatabaseState observe_database(pqxx::connection_base& session, const std::vector
   return db;
 }
 
+std::vector<IntegrityProblem> observe_integrity(pqxx::connection_base& session) {
+  std::vector<IntegrityProblem> problems;
+  pqxx::nontransaction tx(session);
+  for (const auto& row : tx.exec(sql::integrity)) {
+    problems.push_back({row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str()});
+  }
+  try {
+    for (const auto& row : tx.exec(sql::module_files)) {
+      problems.push_back({"module-file-missing", row[0].c_str(), row[1].c_str(),
+                          std::string("a member function loads it, but it is not in ") + row[2].c_str()});
+    }
+  } catch (const pqxx::sql_error&) {
+    // Without superuser or pg_read_server_files the files cannot be checked.
+  }
+  return problems;
+}
+
 namespace {
 
 /// The same failure, told where it happened.
@@ -158,8 +181,12 @@ TargetState observe(const ObserveRequest& request) {
   std::unique_ptr<pqxx::connection> first;
   try {
     first = connect(request.dsn, request.access, "pgparity", {});
-    state.cluster = observe_cluster(*first, request.libraries);
-    if (!request.extensions.empty()) observe_available(*first, request.extensions, state.cluster);
+    state.cluster = observe_cluster(*first, request.libraries, request.preload_files);
+    if (request.every_extension) {
+      observe_available(*first, {"*"}, state.cluster);
+    } else if (!request.extensions.empty()) {
+      observe_available(*first, request.extensions, state.cluster);
+    }
   } catch (const ConnectionError& e) {
     throw located(e, request.target, "");
   } catch (const pqxx::failure& e) {
@@ -192,6 +219,7 @@ TargetState observe(const ObserveRequest& request) {
     if (selected[i] == state.cluster.dsn_database) {
       try {
         state.databases[i] = observe_database(*first, request.droppable, request.activity);
+        if (request.integrity) state.databases[i].integrity = observe_integrity(*first);
       } catch (const std::exception& e) {
         throw ConnectionError("cannot observe the database", e.what(), "", Where{request.target, selected[i], "", ""});
       }
@@ -209,6 +237,7 @@ TargetState observe(const ObserveRequest& request) {
       try {
         auto session = connect(request.dsn, request.access, "pgparity", selected[i]);
         state.databases[i] = observe_database(*session, request.droppable, request.activity);
+        if (request.integrity) state.databases[i].integrity = observe_integrity(*session);
       } catch (const Error& e) {
         std::lock_guard lock(failure_mutex);
         if (!failure) failure = std::make_exception_ptr(located(e, request.target, selected[i]));
@@ -228,7 +257,7 @@ TargetState observe(const ObserveRequest& request) {
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
   try {
-    observe_update_paths(*first, state.databases, request.extensions, state.cluster);
+    observe_update_paths(*first, state.databases, request.extensions, request.every_extension, state.cluster);
   } catch (const std::exception& e) {
     throw ConnectionError("cannot read update paths", e.what(), "", Where{request.target, "", "", ""});
   }

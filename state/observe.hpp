@@ -20,6 +20,9 @@ struct ObserveRequest {
   std::vector<std::string> droppable;   ///< whose DROP ... CASCADE blast radius is measured
   bool activity = false;                ///< count the other sessions of each database
   std::vector<std::string> libraries;   ///< checked for a file in the library folder
+  bool every_extension = false;         ///< available versions of all, update paths of every installed one
+  bool preload_files = false;           ///< also check the files of shared_preload_libraries
+  bool integrity = false;               ///< membership problems and missing module files, per database
 };
 
 /// Observes a target: one session for what is the same in every database
@@ -30,11 +33,15 @@ struct ObserveRequest {
 TargetState observe(const ObserveRequest& request);
 
 /// The cluster-wide part, on an open session; `libraries` are checked on disk.
-ClusterState observe_cluster(pqxx::connection_base& session, const std::vector<std::string>& libraries = {});
+ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::string> libraries = {},
+                             bool preload_files = false);
 
 /// One database, on a session connected to it: one query, plus one for the
 /// blast radius of `droppable` extensions and one for `activity` when asked.
 DatabaseState observe_database(pqxx::connection_base& session, const std::vector<std::string>& droppable = {},
                                bool activity = false);
+
+/// Membership problems and missing module files of the session's database (two queries).
+std::vector<IntegrityProblem> observe_integrity(pqxx::connection_base& session);
 
 }  // namespace pgparity::state
