@@ -74,12 +74,9 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   const auto lock_wait = Duration::parse(o.lock_wait);
   if (!lock_wait) throw InputError("bad --lock-wait '" + o.lock_wait + "': use e.g. 30s, 5m");
   const std::string manifest_text = read_file(o.manifest);
-  const desired::LoadResult loaded = desired::load_manifest_file(o.manifest, load_options());
-  if (!loaded.ok()) {
-    context.err << format(loaded.diagnostics);
-    return ExitCode::error;
-  }
-  const desired::Manifest& manifest = *loaded.manifest;
+  const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
+  if (!loaded) return ExitCode::error;
+  const desired::Manifest& manifest = *loaded;
   bool any_managed = false;
   for (const auto& [name, t] : manifest.targets) any_managed = any_managed || t.role == desired::Role::managed;
   if (!any_managed) {

@@ -49,16 +49,12 @@ struct CheckOptions {
 };
 
 ExitCode run_check(Context& context, const CheckOptions& o) {
-  const desired::LoadResult loaded = desired::load_manifest_file(o.manifest, load_options());
-  if (!loaded.ok()) {
-    context.err << format(loaded.diagnostics);
-    return ExitCode::error;
-  }
+  const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
+  if (!loaded) return ExitCode::error;
   planner::PlanInput input;
-  input.manifest = &*loaded.manifest;
-  input.observed = observe_for_plan(*loaded.manifest, "", o.parallel);
-  input.in_maintenance_window =
-      in_maintenance_window(loaded.manifest->policy, static_cast<long long>(std::time(nullptr)));
+  input.manifest = &*loaded;
+  input.observed = observe_for_plan(*loaded, "", o.parallel);
+  input.in_maintenance_window = in_maintenance_window(loaded->policy, static_cast<long long>(std::time(nullptr)));
   const auto deviations = deviations_of(planner::make_plan(input));
   if (o.format == "json") {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();

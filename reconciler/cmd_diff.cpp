@@ -18,12 +18,9 @@ struct DiffOptions {
 };
 
 ExitCode run_diff(Context& context, const DiffOptions& o) {
-  const desired::LoadResult loaded = desired::load_manifest_file(o.manifest, load_options());
-  if (!loaded.ok()) {
-    context.err << format(loaded.diagnostics);
-    return ExitCode::error;
-  }
-  const desired::Manifest& manifest = *loaded.manifest;
+  const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
+  if (!loaded) return ExitCode::error;
+  const desired::Manifest& manifest = *loaded;
   const desired::Target& a = find_target(manifest, o.targets.at(0));
   const desired::Target& b = find_target(manifest, o.targets.at(1));
   const state::TargetState left = observe_target(manifest, a, o.parallel);

@@ -20,12 +20,9 @@ struct DoctorOptions {
 };
 
 ExitCode run_doctor(Context& context, const DoctorOptions& o) {
-  const desired::LoadResult loaded = desired::load_manifest_file(o.manifest, load_options());
-  if (!loaded.ok()) {
-    context.err << format(loaded.diagnostics);
-    return ExitCode::error;
-  }
-  const desired::Manifest& manifest = *loaded.manifest;
+  const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
+  if (!loaded) return ExitCode::error;
+  const desired::Manifest& manifest = *loaded;
   const desired::Target& target = find_target(manifest, o.target);
 
   // Everything below reads only: every session is read-only at the server.

@@ -3,11 +3,11 @@
 #include <ostream>
 
 #include "core/error.hpp"
-#include "core/spelling.hpp"
 #include "desired/writer.hpp"
 #include "planner/export.hpp"
 #include "reconciler/commands.hpp"
 #include "reconciler/files.hpp"
+#include "reconciler/observation.hpp"
 #include "state/observe.hpp"
 
 namespace pgparity::reconciler {
@@ -34,19 +34,9 @@ ExitCode run_export(Context& context, const ExportOptions& o) {
   planner::ExportTarget target;
   if (!o.target.empty()) {
     if (o.manifest.empty()) throw InputError("--target needs -f MANIFEST to find the target in");
-    const desired::LoadResult loaded = desired::load_manifest_file(o.manifest, load_options());
-    if (!loaded.ok()) {
-      context.err << format(loaded.diagnostics);
-      return ExitCode::error;
-    }
-    const auto& targets = loaded.manifest->targets;
-    auto it = targets.find(o.target);
-    if (it == targets.end()) {
-      std::vector<std::string> names;
-      for (const auto& [name, t] : targets) names.push_back(name);
-      throw InputError("no target '" + o.target + "' in " + o.manifest + did_you_mean(o.target, names));
-    }
-    const desired::Target& t = it->second;
+    const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
+    if (!loaded) return ExitCode::error;
+    const desired::Target& t = find_target(*loaded, o.target);
     request.target = t.name;
     request.dsn = t.dsn;
     request.all_databases = t.databases.all;

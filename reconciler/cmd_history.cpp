@@ -25,12 +25,9 @@ nlohmann::ordered_json or_null(const std::string& text) {
 }
 
 ExitCode run_history(Context& context, const HistoryOptions& o) {
-  const desired::LoadResult loaded = desired::load_manifest_file(o.manifest, load_options());
-  if (!loaded.ok()) {
-    context.err << format(loaded.diagnostics);
-    return ExitCode::error;
-  }
-  const desired::Manifest& manifest = *loaded.manifest;
+  const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
+  if (!loaded) return ExitCode::error;
+  const desired::Manifest& manifest = *loaded;
   const desired::Target& target = find_target(manifest, o.target);
   std::vector<std::string> databases;
   if (!o.database.empty()) {

@@ -22,12 +22,9 @@ struct PlanOptions {
 };
 
 ExitCode run_plan(Context& context, const PlanOptions& o) {
-  const desired::LoadResult loaded = desired::load_manifest_file(o.manifest, load_options());
-  if (!loaded.ok()) {
-    context.err << format(loaded.diagnostics);
-    return ExitCode::error;
-  }
-  const desired::Manifest& manifest = *loaded.manifest;
+  const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
+  if (!loaded) return ExitCode::error;
+  const desired::Manifest& manifest = *loaded;
   planner::PlanInput input;
   input.manifest = &manifest;
   input.only_target = o.target;

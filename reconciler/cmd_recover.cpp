@@ -98,12 +98,9 @@ planner::Plan plan_for(const desired::Manifest& m, const std::string& target, st
 }
 
 ExitCode run_recover(Context& context, const RecoverOptions& o) {
-  const desired::LoadResult loaded = desired::load_manifest_file(o.manifest, load_options());
-  if (!loaded.ok()) {
-    context.err << format(loaded.diagnostics);
-    return ExitCode::error;
-  }
-  const desired::Manifest& manifest = *loaded.manifest;
+  const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
+  if (!loaded) return ExitCode::error;
+  const desired::Manifest& manifest = *loaded;
   const desired::Target& target = find_target(manifest, o.target);
   if (target.role != desired::Role::managed) {
     throw InputError("target '" + o.target + "' is a reference: pgparity never changes it");

@@ -1,5 +1,7 @@
 #include "reconciler/commands.hpp"
 
+#include <ostream>
+
 #include <CLI/CLI.hpp>
 
 #include "state/connection.hpp"
@@ -21,6 +23,15 @@ desired::LoadOptions load_options() {
   desired::LoadOptions options;
   options.check_dsn = state::dsn_problem;
   return options;
+}
+
+std::optional<desired::Manifest> load_manifest(Context& context, const std::string& path) {
+  desired::LoadResult loaded = desired::load_manifest_file(path, load_options());
+  if (!loaded.ok()) {
+    context.err << format(loaded.diagnostics);
+    return std::nullopt;
+  }
+  return std::move(loaded.manifest);
 }
 
 void register_commands(CLI::App& app, Context& context) {

@@ -2,6 +2,8 @@
 
 #include <functional>
 #include <iosfwd>
+#include <optional>
+#include <string>
 
 #include "desired/loader.hpp"
 #include "reconciler/exit_code.hpp"
@@ -23,6 +25,9 @@ struct Context {
 
 /// How the CLI loads manifests: the process environment for ${VAR}, libpq's DSN parser.
 desired::LoadOptions load_options();
+
+/// The manifest at `path`, or nullopt after writing every problem (file:line:col) to `context.err`.
+std::optional<desired::Manifest> load_manifest(Context& context, const std::string& path);
 
 /// Adds every subcommand to `app`; the one parsed sets `context.run`.
 void register_commands(CLI::App& app, Context& context);

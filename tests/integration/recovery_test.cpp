@@ -44,6 +44,13 @@ class Recovery : public ::testing::Test {
     return out;
   }
 
+  /// The newest run in staging's journal, as `history --format json` lists it.
+  std::string latest_run_id() {
+    const auto history =
+        nlohmann::json::parse(pgparity({"history", "-f", path_, "--target", "staging", "--format", "json"}).out);
+    return history.at("runs").at(0).at("run_id");
+  }
+
   std::string version_of(const std::string& extension, const std::string& db = "orders") {
     return staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = '" + extension + "'", db);
   }
@@ -267,9 +274,7 @@ TEST_F(Recovery, RestoreSnapshotReturnsFrom2_0To1_1ThroughTheDowngradeScript) {
   manifest("extensions:\n  - name: pgparity_test_versions\n    version: \"2.0\"\n    databases: [orders]\n");
   ASSERT_EQ(pgparity({"apply", "-f", path_, "--auto-approve"}).exit_code, 0);
   ASSERT_EQ(version_of("pgparity_test_versions"), "2.0");
-  const auto history =
-      nlohmann::json::parse(pgparity({"history", "-f", path_, "--target", "staging", "--format", "json"}).out);
-  const std::string run_id = history.at("runs").at(0).at("run_id");
+  const std::string run_id = latest_run_id();
 
   const std::vector<std::string> restore{"recover",    "-f",     path_,    "--target",         "staging",
                                          "--database", "orders", "--mode", "restore-snapshot", run_id};
@@ -288,9 +293,7 @@ TEST_F(Recovery, RestoreSnapshotExplainsTheRecreateWhenThereIsNoDowngradePath) {
   staging_.exec("CREATE EXTENSION pgparity_test_versions VERSION '1.0'", "orders");
   manifest("extensions:\n  - name: pgparity_test_versions\n    version: \"2.0\"\n    databases: [orders]\n");
   ASSERT_EQ(pgparity({"apply", "-f", path_, "--auto-approve"}).exit_code, 0);
-  const auto history =
-      nlohmann::json::parse(pgparity({"history", "-f", path_, "--target", "staging", "--format", "json"}).out);
-  const std::string run_id = history.at("runs").at(0).at("run_id");
+  const std::string run_id = latest_run_id();
 
   const CommandResult r = pgparity({"recover", "-f", path_, "--target", "staging", "--database", "orders", "--mode",
                                     "restore-snapshot", run_id, "--yes"});
