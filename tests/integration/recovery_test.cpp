@@ -321,6 +321,31 @@ TEST_F(Recovery, DoctorReportsWhereStagingDivergesFromTheReference) {
   EXPECT_NE(divergence[0].at("message").get<std::string>().find("production has 1.8, staging has 1.4"),
             std::string::npos)
       << divergence[0].dump(2);
+
+  // The reference itself can be examined; it is only read.
+  const CommandResult reference = pgparity({"doctor", "-f", path_, "--target", "production"});
+  EXPECT_EQ(reference.exit_code, 0) << reference.out << reference.err;
+  EXPECT_EQ(production.query_value("SELECT count(*) FROM pg_namespace WHERE nspname = 'pgparity'", "orders"), "0");
+}
+
+TEST_F(Recovery, RecoverUpdateRetriesTheManifestsUpdateAlongItsPath) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'; CREATE EXTENSION pg_trgm VERSION '1.3'", "orders");
+  manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n  - name: pg_trgm\n    version: \"1.6\"\n");
+  const std::vector<std::string> args{"recover", "-f",          path_,    "--target", "staging", "--database",
+                                      "orders",  "--extension", "hstore", "--mode",   "update"};
+  const CommandResult shown = pgparity(args);
+  EXPECT_EQ(shown.exit_code, 2) << shown.out << shown.err;
+  EXPECT_NE(shown.out.find("update  hstore 1.4 → 1.8 (path 1.4--1.5--1.6--1.7--1.8)"), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find("pg_trgm"), std::string::npos) << "only the extension named";
+  EXPECT_EQ(version_of("hstore"), "1.4");
+
+  std::vector<std::string> yes = args;
+  yes.push_back("--yes");
+  const CommandResult done = pgparity(yes);
+  ASSERT_EQ(done.exit_code, 0) << done.out << done.err;
+  EXPECT_EQ(version_of("hstore"), "1.8");
+  EXPECT_EQ(version_of("pg_trgm"), "1.3");
+  EXPECT_EQ(pgparity(yes).exit_code, 0) << "nothing left to recover";
 }
 
 }  // namespace
