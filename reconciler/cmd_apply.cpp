@@ -124,6 +124,13 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   options.parallel = o.parallel;
   options.plan_digest = planner::digest(planner::render_json(plan));
   options.manifest_digest = planner::digest(manifest_text);
+  return apply_and_report(context, manifest, plan, options);
+}
+
+}  // namespace
+
+ExitCode apply_and_report(Context& context, const desired::Manifest& manifest, const planner::Plan& plan,
+                          ApplyOptions options) {
   LogStream log;  // with --log-format json, progress lines are log events too
   options.progress = logging_as_json() ? static_cast<std::ostream*>(&log) : &context.err;
   options.stop = &stop_on_signals();
@@ -133,8 +140,6 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   if (result.blocked()) return ExitCode::blocked;
   return ExitCode::ok;
 }
-
-}  // namespace
 
 void add_apply_command(CLI::App& app, Context& context) {
   auto o = std::make_shared<ApplyCommandOptions>();

@@ -10,7 +10,6 @@
 #include "reconciler/apply.hpp"
 #include "reconciler/commands.hpp"
 #include "reconciler/observation.hpp"
-#include "reconciler/signals.hpp"
 
 namespace pgparity::reconciler {
 
@@ -186,13 +185,7 @@ ExitCode run_recover(Context& context, const RecoverOptions& o) {
   options.parallel = 1;
   options.plan_digest = planner::digest(planner::render_json(plan));
   options.manifest_digest = planner::digest("recover " + o.mode + " " + o.extension + " " + o.run_id);
-  options.progress = &context.err;
-  options.stop = &stop_on_signals();
-  const ApplyResult result = apply_plan(m, plan, options);
-  context.out << "\n" << summarize(result);
-  if (result.failed() || result.skipped()) return ExitCode::error;
-  if (result.blocked()) return ExitCode::blocked;
-  return ExitCode::ok;
+  return apply_and_report(context, m, plan, options);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "desired/loader.hpp"
+#include "reconciler/apply.hpp"
 #include "reconciler/exit_code.hpp"
 
 namespace CLI {
@@ -28,6 +29,11 @@ desired::LoadOptions load_options();
 
 /// The manifest at `path`, or nullopt after writing every problem (file:line:col) to `context.err`.
 std::optional<desired::Manifest> load_manifest(Context& context, const std::string& path);
+
+/// Applies `plan` as apply does (progress to stderr, or to the log in JSON
+/// mode; a signal stops the waiting), prints the summary; the exit code.
+ExitCode apply_and_report(Context& context, const desired::Manifest& manifest, const planner::Plan& plan,
+                          ApplyOptions options);
 
 /// Adds every subcommand to `app`; the one parsed sets `context.run`.
 void register_commands(CLI::App& app, Context& context);
