@@ -51,11 +51,10 @@ ExitCode run_doctor(Context& context, const DoctorOptions& o) {
     input.plan = &plan;
     if (reference != nullptr) input.reference = &observed.at(reference->name);
   }
-  std::vector<std::string> databases;
-  for (const auto& db : here.databases) databases.push_back(db.name);
-  JournalView journals = read_journals(manifest, target, databases);
-  input.runs = std::move(journals.runs);
-  input.locked = std::move(journals.locked);
+  for (const auto& db : here.databases) {
+    input.runs[db.name] = db.runs;
+    if (db.run_in_progress) input.locked.insert(db.name);
+  }
 
   const std::vector<planner::Finding> findings = planner::diagnose(input);
   context.out << (o.format == "json" ? planner::render_findings_json(target.name, findings)

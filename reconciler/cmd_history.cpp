@@ -36,7 +36,7 @@ ExitCode run_history(Context& context, const HistoryOptions& o) {
     for (const auto& db : observe_target(manifest, target, 4).databases) databases.push_back(db.name);
   }
   std::vector<state::RunRecord> runs;
-  for (auto& [db, list] : read_journals(manifest, target, databases).runs) {
+  for (auto& [db, list] : read_journals(manifest, target, databases)) {
     runs.insert(runs.end(), list.begin(), list.end());
   }
   std::sort(runs.begin(), runs.end(), [](const state::RunRecord& a, const state::RunRecord& b) {

@@ -138,8 +138,8 @@ ExitCode run_recover(Context& context, const RecoverOptions& o) {
   } else {
     std::map<std::string, state::TargetState> observed;
     m.policy.recreate = desired::RecreatePolicy::never;
-    const JournalView journal = read_journals(manifest, target, {o.database});
-    const auto& runs = journal.runs.at(o.database);
+    const auto journals = read_journals(manifest, target, {o.database});
+    const auto& runs = journals.at(o.database);
     auto run = std::find_if(runs.begin(), runs.end(), [&](const state::RunRecord& r) { return r.run_id == o.run_id; });
     if (run == runs.end()) {
       throw InputError("no run " + o.run_id + " in the journal of " + o.target + "/" + o.database, "",

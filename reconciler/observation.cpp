@@ -36,18 +36,25 @@ state::TargetState observe_target(const desired::Manifest& manifest, const desir
   request.every_extension = diagnosis;
   request.preload_files = diagnosis;
   request.integrity = diagnosis;
+  if (diagnosis) {
+    request.also = [schema = manifest.policy.state_schema.str()](pqxx::connection_base& session,
+                                                                 state::DatabaseState& db) {
+      db.runs = Journal(session, schema).runs();
+      db.run_in_progress = state::run_lock_holder(session) != 0;
+    };
+  }
   return state::observe(request);
 }
 
-JournalView read_journals(const desired::Manifest& manifest, const desired::Target& target,
-                          const std::vector<std::string>& databases) {
-  JournalView view;
+std::map<std::string, std::vector<state::RunRecord>> read_journals(const desired::Manifest& manifest,
+                                                                   const desired::Target& target,
+                                                                   const std::vector<std::string>& databases) {
+  std::map<std::string, std::vector<state::RunRecord>> runs;
   for (const auto& db : databases) {
     auto session = state::connect(target.dsn, state::Access::read_only, "pgparity", db);
-    view.runs[db] = Journal(*session, manifest.policy.state_schema.str()).runs();
-    if (state::run_lock_holder(*session) != 0) view.locked.insert(db);
+    runs[db] = Journal(*session, manifest.policy.state_schema.str()).runs();
   }
-  return view;
+  return runs;
 }
 
 std::map<std::string, state::TargetState> observe_for_plan(const desired::Manifest& manifest,

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -18,18 +17,15 @@ std::map<std::string, state::TargetState> observe_for_plan(const desired::Manife
 
 /// Observes one target of the manifest, read-only. `diagnosis` adds what
 /// doctor needs: every extension's available versions and update paths, the
-/// preload libraries' files, membership problems.
+/// preload libraries' files, membership problems, the run journal and
+/// whether a run is in progress — on the same session per database.
 state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel,
                                   bool diagnosis = false);
 
-/// The run journal of each observed database of a target (read-only), and
-/// which databases a pgparity run holds the lock of right now.
-struct JournalView {
-  std::map<std::string, std::vector<state::RunRecord>> runs;
-  std::set<std::string> locked;
-};
-JournalView read_journals(const desired::Manifest& manifest, const desired::Target& target,
-                          const std::vector<std::string>& databases);
+/// The run journal of each of `databases` of a target, newest first (read-only sessions).
+std::map<std::string, std::vector<state::RunRecord>> read_journals(const desired::Manifest& manifest,
+                                                                   const desired::Target& target,
+                                                                   const std::vector<std::string>& databases);
 
 /// The target named `name`, or InputError with a did-you-mean.
 const desired::Target& find_target(const desired::Manifest& manifest, const std::string& name);

@@ -220,6 +220,7 @@ TargetState observe(const ObserveRequest& request) {
       try {
         state.databases[i] = observe_database(*first, request.droppable, request.activity);
         if (request.integrity) state.databases[i].integrity = observe_integrity(*first);
+        if (request.also) request.also(*first, state.databases[i]);
       } catch (const std::exception& e) {
         throw ConnectionError("cannot observe the database", e.what(), "", Where{request.target, selected[i], "", ""});
       }
@@ -238,6 +239,7 @@ TargetState observe(const ObserveRequest& request) {
         auto session = connect(request.dsn, request.access, "pgparity", selected[i]);
         state.databases[i] = observe_database(*session, request.droppable, request.activity);
         if (request.integrity) state.databases[i].integrity = observe_integrity(*session);
+        if (request.also) request.also(*session, state.databases[i]);
       } catch (const Error& e) {
         std::lock_guard lock(failure_mutex);
         if (!failure) failure = std::make_exception_ptr(located(e, request.target, selected[i]));

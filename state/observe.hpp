@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct ObserveRequest {
   bool every_extension = false;         ///< available versions of all, update paths of every installed one
   bool preload_files = false;           ///< also check the files of shared_preload_libraries
   bool integrity = false;               ///< membership problems and missing module files, per database
+  /// Run on each database's own session after it is observed (doctor reads
+  /// pgparity's journal there): no second connection per database.
+  std::function<void(pqxx::connection_base&, DatabaseState&)> also;
 };
 
 /// Observes a target: one session for what is the same in every database

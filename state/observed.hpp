@@ -63,6 +63,23 @@ struct Activity {
   bool operator==(const Activity&) const = default;
 };
 
+/// A row of the run journal (<state_schema>.runs) on a managed database.
+struct RunRecord {
+  std::string run_id;
+  std::string target;
+  std::string database;
+  std::string started_at;   ///< ISO 8601, UTC
+  std::string finished_at;  ///< "" while running, or when the run never finished
+  std::string status;       ///< running, succeeded, failed, rolled-back, ...
+  std::string plan_digest;
+  std::string manifest_digest;
+  int steps_done = 0;
+  std::string error;
+  std::string pgparity_version;
+  std::vector<InstalledExtension> snapshot;  ///< pg_extension as it was before the run's changes
+  bool operator==(const RunRecord&) const = default;
+};
+
 /// Something wrong with an extension's membership or files (observed for doctor).
 struct IntegrityProblem {
   std::string kind;  ///< missing-member, non-member-function, module-file-missing
@@ -80,6 +97,8 @@ struct DatabaseState {
   std::map<std::string, std::vector<DependentObject>> blast_radius;
   Activity activity;
   std::vector<IntegrityProblem> integrity;  ///< only when asked (doctor)
+  std::vector<RunRecord> runs;              ///< pgparity's journal, newest first, when asked (doctor)
+  bool run_in_progress = false;             ///< a pgparity run holds the database's lock (when asked)
 
   const InstalledExtension* find(const std::string& extension) const;
   const std::vector<DependentObject>& dependents(const std::string& extension) const;
@@ -120,23 +139,6 @@ struct ClusterState {
 
   /// The normalized value of a setting, or nullopt when unknown or not numeric.
   std::optional<double> normalized(const std::string& setting) const;
-};
-
-/// A row of the run journal (<state_schema>.runs) on a managed database.
-struct RunRecord {
-  std::string run_id;
-  std::string target;
-  std::string database;
-  std::string started_at;   ///< ISO 8601, UTC
-  std::string finished_at;  ///< "" while running, or when the run never finished
-  std::string status;       ///< running, succeeded, failed, rolled-back, ...
-  std::string plan_digest;
-  std::string manifest_digest;
-  int steps_done = 0;
-  std::string error;
-  std::string pgparity_version;
-  std::vector<InstalledExtension> snapshot;  ///< pg_extension as it was before the run's changes
-  bool operator==(const RunRecord&) const = default;
 };
 
 /// Everything observed of one target.
