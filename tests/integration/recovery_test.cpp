@@ -231,7 +231,7 @@ TEST_F(Recovery, ARunKilledMidApplyIsReportedChangesNothingAndApplyConvergesAfte
   manifest("extensions:\n  - name: pgparity_test_slow\n    version: \"1.1\"\n    databases: [orders]\n");
   auto run = start_pgparity({"apply", "-f", path_, "--auto-approve"}, {{"STAGING_DSN", staging_.conninfo()}});
   bool applying = false;
-  for (int i = 0; i < 200 && !applying; ++i) {
+  for (int i = 0; i < 600 && !applying; ++i) {
     applying = run->err().find("applying 1 step") != std::string::npos;
     std::this_thread::sleep_for(50ms);
   }
