@@ -146,6 +146,7 @@ TEST_F(Reconcile, SigtermWhileDrainingChangesNothingResumesThePoolerAndExitsZero
   EXPECT_EQ(*code, 0) << loop->err();
   EXPECT_LE(std::chrono::steady_clock::now() - signalled, 5s);
   EXPECT_EQ(version_of("hstore"), "1.4");
+  EXPECT_NE(loop->err().find("pausing postgres on the pooler"), std::string::npos) << "it was paused";
   // Resumed: a client gets through PgBouncer to the database (a paused pool would hold the query).
   std::string out;
   EXPECT_EQ(run_program("timeout",
