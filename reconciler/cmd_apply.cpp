@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -84,12 +83,7 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
     return ExitCode::ok;
   }
 
-  planner::PlanInput input;
-  input.manifest = &manifest;
-  input.only_target = o.target;
-  input.observed = observe_for_plan(manifest, o.target, o.parallel);
-  input.in_maintenance_window = in_maintenance_window(manifest.policy, static_cast<long long>(std::time(nullptr)));
-  const planner::Plan fresh = planner::make_plan(input);
+  const planner::Plan fresh = plan_now(manifest, o.target, o.parallel);
   planner::Plan plan = fresh;
   if (!o.plan_file.empty()) {
     try {

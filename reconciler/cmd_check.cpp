@@ -1,44 +1,13 @@
 // pgparity check: the health gate for pipelines. Every managed database matches the manifest, or exit 2.
 #include <CLI/CLI.hpp>
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "planner/planner.hpp"
-#include "reconciler/check.hpp"
+#include "planner/deviations.hpp"
 #include "reconciler/commands.hpp"
 #include "reconciler/observation.hpp"
 
 namespace pgparity::reconciler {
-
-std::vector<Deviation> deviations_of(const planner::Plan& plan) {
-  std::vector<Deviation> out;
-  for (const auto& s : plan.steps) {
-    const std::string where = s.target + (s.database.empty() ? "" : "/" + s.database);
-    switch (s.kind) {
-      case planner::StepKind::create:
-        out.push_back({where, s.extension, "absent", s.to, ""});
-        break;
-      case planner::StepKind::update:
-      case planner::StepKind::recreate:
-        out.push_back({where, s.extension, s.from, s.to, ""});
-        break;
-      case planner::StepKind::drop:
-        out.push_back({where, s.extension, s.from, "absent", ""});
-        break;
-      case planner::StepKind::set:
-        out.push_back({where, s.setting, s.current, s.value, ""});
-        break;
-      default:
-        break;
-    }
-  }
-  for (const auto& b : plan.blockers) {
-    out.push_back({b.target + (b.database.empty() ? "" : "/" + b.database), b.extension.empty() ? b.code : b.extension,
-                   "", "", b.message});
-  }
-  return out;
-}
 
 namespace {
 
@@ -51,11 +20,7 @@ struct CheckOptions {
 ExitCode run_check(Context& context, const CheckOptions& o) {
   const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
   if (!loaded) return ExitCode::error;
-  planner::PlanInput input;
-  input.manifest = &*loaded;
-  input.observed = observe_for_plan(*loaded, "", o.parallel);
-  input.in_maintenance_window = in_maintenance_window(loaded->policy, static_cast<long long>(std::time(nullptr)));
-  const auto deviations = deviations_of(planner::make_plan(input));
+  const auto deviations = planner::deviations_of(plan_now(*loaded, "", o.parallel));
   if (o.format == "json") {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& d : deviations) {

@@ -1,6 +1,5 @@
 // pgparity doctor: read-only diagnosis of a target, each finding with its evidence and remedy.
 #include <CLI/CLI.hpp>
-#include <ctime>
 #include <ostream>
 
 #include "planner/doctor.hpp"
@@ -41,13 +40,7 @@ ExitCode run_doctor(Context& context, const DoctorOptions& o) {
   input.manifest_path = o.manifest;
   planner::Plan plan;
   if (target.role == desired::Role::managed) {
-    planner::PlanInput plan_input;
-    plan_input.manifest = &manifest;
-    plan_input.only_target = target.name;
-    plan_input.observed = observed;
-    plan_input.in_maintenance_window =
-        in_maintenance_window(manifest.policy, static_cast<long long>(std::time(nullptr)));
-    plan = planner::make_plan(plan_input);
+    plan = planner::make_plan(plan_input(manifest, observed, target.name));
     input.plan = &plan;
     if (reference != nullptr) input.reference = &observed.at(reference->name);
   }

@@ -1,6 +1,5 @@
 // pgparity plan: observe, plan, show. Never writes to a database.
 #include <CLI/CLI.hpp>
-#include <ctime>
 #include <ostream>
 
 #include "planner/planner.hpp"
@@ -25,12 +24,7 @@ ExitCode run_plan(Context& context, const PlanOptions& o) {
   const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
   if (!loaded) return ExitCode::error;
   const desired::Manifest& manifest = *loaded;
-  planner::PlanInput input;
-  input.manifest = &manifest;
-  input.only_target = o.target;
-  input.observed = observe_for_plan(manifest, o.target, o.parallel);
-  input.in_maintenance_window = in_maintenance_window(manifest.policy, static_cast<long long>(std::time(nullptr)));
-  const planner::Plan plan = planner::make_plan(input);
+  const planner::Plan plan = plan_now(manifest, o.target, o.parallel);
 
   if (!o.out.empty()) write_file_atomically(o.out, planner::render_json(plan));
   if (o.format == "json") {

@@ -12,7 +12,6 @@
 #include "core/error.hpp"
 #include "planner/planner.hpp"
 #include "reconciler/apply.hpp"
-#include "reconciler/check.hpp"
 #include "reconciler/commands.hpp"
 #include "reconciler/files.hpp"
 #include "reconciler/logging.hpp"
@@ -93,11 +92,7 @@ class Loop {
     if (manifest == nullptr) return "failed";
     planner::Plan plan;
     try {
-      planner::PlanInput input;
-      input.manifest = manifest;
-      input.observed = observe_for_plan(*manifest, "", options_.parallel);
-      input.in_maintenance_window = in_maintenance_window(manifest->policy, static_cast<long long>(std::time(nullptr)));
-      plan = planner::make_plan(input);
+      plan = plan_now(*manifest, "", options_.parallel);
     } catch (const Error& e) {
       spdlog::error("{}", e.report());
       return "failed";

@@ -84,15 +84,9 @@ std::vector<desired::Extension> snapshot_entries(const state::RunRecord& run, co
   return out;
 }
 
-planner::Plan plan_for(const desired::Manifest& m, const std::string& target, std::set<std::string> force_recreate,
-                       std::map<std::string, state::TargetState>* observed_out = nullptr) {
-  planner::PlanInput input;
-  input.manifest = &m;
-  input.only_target = target;
-  input.observed = observe_for_plan(m, target, 1);
-  input.in_maintenance_window = in_maintenance_window(m.policy, static_cast<long long>(std::time(nullptr)));
+planner::Plan plan_for(const desired::Manifest& m, const std::string& target, std::set<std::string> force_recreate) {
+  planner::PlanInput input = plan_input(m, observe_for_plan(m, target, 1), target);
   input.force_recreate = std::move(force_recreate);
-  if (observed_out != nullptr) *observed_out = input.observed;
   return planner::make_plan(input);
 }
 
@@ -136,7 +130,6 @@ ExitCode run_recover(Context& context, const RecoverOptions& o) {
     }
     plan = plan_for(m, target.name, force);
   } else {
-    std::map<std::string, state::TargetState> observed;
     m.policy.recreate = desired::RecreatePolicy::never;
     const auto journals = read_journals(manifest, target, {o.database});
     const auto& runs = journals.at(o.database);

@@ -96,4 +96,18 @@ bool in_maintenance_window(const desired::Policy& policy, long long now) {
   return minute < w.end_minute && day_in((local.tm_wday + 6) % 7);
 }
 
+planner::PlanInput plan_input(const desired::Manifest& manifest, std::map<std::string, state::TargetState> observed,
+                              const std::string& only_target) {
+  planner::PlanInput input;
+  input.manifest = &manifest;
+  input.only_target = only_target;
+  input.observed = std::move(observed);
+  input.in_maintenance_window = in_maintenance_window(manifest.policy, static_cast<long long>(std::time(nullptr)));
+  return input;
+}
+
+planner::Plan plan_now(const desired::Manifest& manifest, const std::string& only_target, unsigned parallel) {
+  return planner::make_plan(plan_input(manifest, observe_for_plan(manifest, only_target, parallel), only_target));
+}
+
 }  // namespace pgparity::reconciler

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "desired/manifest.hpp"
+#include "planner/planner.hpp"
 #include "state/observed.hpp"
 
 namespace pgparity::reconciler {
@@ -32,5 +33,13 @@ const desired::Target& find_target(const desired::Manifest& manifest, const std:
 
 /// Whether `now` (seconds since the epoch) is inside the policy's maintenance window.
 bool in_maintenance_window(const desired::Policy& policy, long long now);
+
+/// What make_plan needs: the manifest, what was observed, and whether the
+/// clock is inside the maintenance window now.
+planner::PlanInput plan_input(const desired::Manifest& manifest, std::map<std::string, state::TargetState> observed,
+                              const std::string& only_target = "");
+
+/// Observes what a plan needs (as observe_for_plan) and makes the plan.
+planner::Plan plan_now(const desired::Manifest& manifest, const std::string& only_target, unsigned parallel);
 
 }  // namespace pgparity::reconciler

@@ -5,7 +5,7 @@
 
 #include "planner/plan.hpp"
 
-namespace pgparity::reconciler {
+namespace pgparity::planner {
 
 /// One way a managed database differs from the manifest.
 struct Deviation {
@@ -16,7 +16,7 @@ struct Deviation {
   std::string problem;   ///< for differences that cannot be closed: the blocker's message
 };
 
-/// Every deviation a plan closes or is blocked by.
-std::vector<Deviation> deviations_of(const planner::Plan& plan);
+/// Every deviation a plan closes or is blocked by (what `pgparity check` lists).
+std::vector<Deviation> deviations_of(const Plan& plan);
 
-}  // namespace pgparity::reconciler
+}  // namespace pgparity::planner

@@ -1,0 +1,35 @@
+// What `pgparity check` reports: the deviations a plan closes or is blocked by. Pure.
+#include "planner/deviations.hpp"
+
+namespace pgparity::planner {
+
+std::vector<Deviation> deviations_of(const Plan& plan) {
+  std::vector<Deviation> out;
+  for (const auto& s : plan.steps) {
+    const std::string where = s.target + (s.database.empty() ? "" : "/" + s.database);
+    switch (s.kind) {
+      case StepKind::create:
+        out.push_back({where, s.extension, "absent", s.to, ""});
+        break;
+      case StepKind::update:
+      case StepKind::recreate:
+        out.push_back({where, s.extension, s.from, s.to, ""});
+        break;
+      case StepKind::drop:
+        out.push_back({where, s.extension, s.from, "absent", ""});
+        break;
+      case StepKind::set:
+        out.push_back({where, s.setting, s.current, s.value, ""});
+        break;
+      default:
+        break;
+    }
+  }
+  for (const auto& b : plan.blockers) {
+    out.push_back({b.target + (b.database.empty() ? "" : "/" + b.database), b.extension.empty() ? b.code : b.extension,
+                   "", "", b.message});
+  }
+  return out;
+}
+
+}  // namespace pgparity::planner
