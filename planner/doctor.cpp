@@ -237,7 +237,7 @@ class Doctor {
 
   void blockers() {
     for (const auto& b : in_.plan->blockers) {
-      if (b.target != in_.target) continue;
+      if (b.target != in_.target || already_reported(b)) continue;
       Finding& f = add(b.code, "error", b.database, b.extension, b.message);
       f.evidence = {"pgparity plan " + manifest_arg() + " --target " + shell_word(in_.target) + ": blocked (" + b.code +
                     ")"};
@@ -246,13 +246,15 @@ class Doctor {
       } else {
         f.remedy = b.hint;
       }
-      // Doctor's own evidence for the same library says more: keep one finding.
-      if (b.code == "library-file-missing") {
-        for (const auto& lib : cluster_.preload_libraries) {
-          if (b.message.rfind("library " + lib + " ", 0) == 0) findings_.pop_back();
-        }
-      }
     }
+  }
+
+  /// A plan's missing-library blocker for a preload library: preload() already reported it, with more evidence.
+  bool already_reported(const Blocker& b) const {
+    if (b.code != "library-file-missing") return false;
+    return std::any_of(findings_.begin(), findings_.end(), [&](const Finding& f) {
+      return f.id == "preload-library-missing" && b.message.rfind("library " + f.subject + " ", 0) == 0;
+    });
   }
 
   void divergence() {

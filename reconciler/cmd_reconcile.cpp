@@ -207,7 +207,12 @@ class MetricsServer {
     if (colon == std::string::npos)
       throw InputError("bad --metrics '" + address + "': use HOST:PORT, e.g. 127.0.0.1:9187");
     host_ = address.substr(0, colon);
-    port_ = std::stoi(address.substr(colon + 1));
+    const std::string port = address.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) > 65535) {
+      throw InputError("bad --metrics '" + address + "': the port must be a number up to 65535");
+    }
+    port_ = std::stoi(port);
     server_.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics.render(), "text/plain; version=0.0.4");
     });

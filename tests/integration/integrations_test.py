@@ -109,6 +109,13 @@ class PairTest(unittest.TestCase):
         with open(path) as f:
             return f.read()
 
+    def ci_file(self, path):
+        """A CI file, loaded; its jobs run in self.repo, a checkout holding the example manifest."""
+        self.repo = os.path.join(self.work, "repo")
+        self.use_example_manifest(self.repo)
+        with open(os.path.join(SOURCE, path)) as f:
+            return yaml.safe_load(f)
+
     def use_example_manifest(self, repo, example="staging-mirrors-production.yaml"):
         os.makedirs(os.path.join(repo, "pgparity"), exist_ok=True)
         shutil.copy(os.path.join(SOURCE, "examples", example), os.path.join(repo, "pgparity", "manifest.yaml"))
@@ -129,10 +136,7 @@ class GitHubActions(PairTest):
 
     def setUp(self):
         super().setUp()
-        with open(os.path.join(SOURCE, self.workflow_path)) as f:
-            self.workflow = yaml.safe_load(f)
-        self.repo = os.path.join(self.work, "repo")
-        self.use_example_manifest(self.repo)
+        self.workflow = self.ci_file(self.workflow_path)
         # gh: listing comments prints the id of ours (if posted); posting or editing records the body.
         self.fake_client("gh", r'''
 args=("$@")
@@ -239,10 +243,7 @@ class GitLabCI(PairTest):
 
     def setUp(self):
         super().setUp()
-        with open(os.path.join(SOURCE, self.pipeline_path)) as f:
-            self.pipeline = yaml.safe_load(f)
-        self.repo = os.path.join(self.work, "repo")
-        self.use_example_manifest(self.repo)
+        self.pipeline = self.ci_file(self.pipeline_path)
         # curl to GitLab's notes API: records the URL and the note's body.
         self.fake_client("curl", r'''
 for a in "$@"; do
