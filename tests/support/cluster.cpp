@@ -55,6 +55,25 @@ std::string trimmed(std::string s) {
   return s;
 }
 
+/// argv/envp for posix_spawn: pointers into `storage`, null-terminated.
+std::vector<char*> c_strings(std::vector<std::string>& storage) {
+  std::vector<char*> out;
+  for (auto& s : storage) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+/// This process's environment, with `env` added or overriding.
+std::vector<std::string> environment_with(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    if (!env.contains(entry.substr(0, entry.find('=')))) out.push_back(entry);
+  }
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
 }  // namespace
 
 int run_program(const std::string& program, const std::vector<std::string>& args, std::string* out, std::string* err,
@@ -72,19 +91,9 @@ int run_program(const std::string& program, const std::vector<std::string>& args
 
   std::vector<std::string> argv_storage{program};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string entry = *e;
-    if (!env.contains(entry.substr(0, entry.find('=')))) env_storage.push_back(entry);
-  }
-  for (const auto& [k, v] : env) env_storage.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_storage) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  auto argv = c_strings(argv_storage);
+  auto env_storage = environment_with(env);
+  auto envp = c_strings(env_storage);
 
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
@@ -144,27 +153,6 @@ CommandResult run_pgparity(const std::vector<std::string>& args, const std::map<
   result.exit_code = run_program(PGPARITY_BIN, args, &result.out, &result.err, env);
   return result;
 }
-
-namespace {
-
-std::vector<char*> c_strings(std::vector<std::string>& storage) {
-  std::vector<char*> out;
-  for (auto& s : storage) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-std::vector<std::string> environment_with(const std::map<std::string, std::string>& env) {
-  std::vector<std::string> out;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string entry = *e;
-    if (!env.contains(entry.substr(0, entry.find('=')))) out.push_back(entry);
-  }
-  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
-  return out;
-}
-
-}  // namespace
 
 Process::Process(const std::string& program, const std::vector<std::string>& args,
                  const std::map<std::string, std::string>& env) {
