@@ -141,7 +141,9 @@ FROM visible
 
 /// Extension membership gone wrong, for doctor: members recorded in pg_depend
 /// whose object no longer exists, and C functions that load an extension's
-/// module (the probin of its member functions) without being members.
+/// module (the probin of its member functions) without being members; plus a
+/// 'module' row per module an extension loads (its file is checked with
+/// library_files).
 inline constexpr const char* integrity = R"SQL(
 WITH members AS (
   SELECT e.extname, d.classid, d.objid, d.objsubid
@@ -161,28 +163,9 @@ SELECT 'non-member-function', mo.extname::text, p.oid::regprocedure::text, 'load
 FROM pg_catalog.pg_proc p JOIN modules mo ON mo.probin = p.probin
 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                   WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'module', mo.extname::text, mo.probin, '' FROM modules mo
 ORDER BY 1, 2, 3
-)SQL";
-
-/// The module files the installed extensions' member functions load, and
-/// whether each exists. Needs superuser or pg_read_server_files.
-inline constexpr const char* module_files = R"SQL(
-WITH dir AS (SELECT setting AS path FROM pg_catalog.pg_config WHERE name = 'PKGLIBDIR'),
-modules AS (
-  SELECT DISTINCT e.extname, p.probin
-  FROM pg_catalog.pg_depend d
-  JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-  JOIN pg_catalog.pg_proc p ON p.oid = d.objid
-  WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.classid = 'pg_catalog.pg_proc'::regclass
-    AND d.deptype = 'e' AND p.probin IS NOT NULL
-)
-SELECT m.extname::text, m.probin, dir.path
-FROM modules m, dir
-WHERE (pg_catalog.pg_stat_file(CASE
-    WHEN m.probin LIKE '$libdir/%' THEN dir.path || substr(m.probin, 8)
-    WHEN m.probin LIKE '/%' THEN m.probin ELSE dir.path || '/' || m.probin END
-  || CASE WHEN m.probin LIKE '%.so' THEN '' ELSE '.so' END, true)).size IS NULL
-ORDER BY 1, 2
 )SQL";
 
 }  // namespace pgparity::state::sql

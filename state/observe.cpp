@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -151,14 +152,23 @@ DatabaseState observe_database(pqxx::connection_base& session, const std::vector
 
 std::vector<IntegrityProblem> observe_integrity(pqxx::connection_base& session) {
   std::vector<IntegrityProblem> problems;
+  std::map<std::string, std::string> modules;  // probin → the extension whose members load it
   pqxx::nontransaction tx(session);
   for (const auto& row : tx.exec(sql::integrity)) {
-    problems.push_back({row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str()});
+    if (std::string(row[0].c_str()) == "module") {
+      modules.emplace(row[2].c_str(), row[1].c_str());
+    } else {
+      problems.push_back({row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str()});
+    }
   }
+  if (modules.empty()) return problems;
+  std::vector<std::string> files;
+  for (const auto& [probin, extension] : modules) files.push_back(probin);
   try {
-    for (const auto& row : tx.exec(sql::module_files)) {
-      problems.push_back({"module-file-missing", row[0].c_str(), row[1].c_str(),
-                          std::string("a member function loads it, but it is not in ") + row[2].c_str()});
+    for (const auto& row : tx.exec_params(sql::library_files, join(files))) {
+      if (row[2].as<bool>()) continue;
+      problems.push_back({"module-file-missing", modules.at(row[1].c_str()), row[1].c_str(),
+                          std::string("a member function loads it, but it is not in ") + row[0].c_str()});
     }
   } catch (const pqxx::sql_error&) {
     // Without superuser or pg_read_server_files the files cannot be checked.
