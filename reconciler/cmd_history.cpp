@@ -7,7 +7,6 @@
 #include "core/error.hpp"
 #include "reconciler/commands.hpp"
 #include "reconciler/observation.hpp"
-#include "state/observe.hpp"
 
 namespace pgparity::reconciler {
 
@@ -29,14 +28,8 @@ ExitCode run_history(Context& context, const HistoryOptions& o) {
   if (!loaded) return ExitCode::error;
   const desired::Manifest& manifest = *loaded;
   const desired::Target& target = find_target(manifest, o.target);
-  std::vector<std::string> databases;
-  if (!o.database.empty()) {
-    databases.push_back(o.database);
-  } else {
-    for (const auto& db : observe_target(manifest, target, 4).databases) databases.push_back(db.name);
-  }
   std::vector<state::RunRecord> runs;
-  for (auto& [db, list] : read_journals(manifest, target, databases)) {
+  for (auto& [db, list] : read_journals(manifest, target, o.database)) {
     runs.insert(runs.end(), list.begin(), list.end());
   }
   std::sort(runs.begin(), runs.end(), [](const state::RunRecord& a, const state::RunRecord& b) {

@@ -131,7 +131,7 @@ ExitCode run_recover(Context& context, const RecoverOptions& o) {
     plan = plan_for(m, target.name, force);
   } else {
     m.policy.recreate = desired::RecreatePolicy::never;
-    const auto journals = read_journals(manifest, target, {o.database});
+    const auto journals = read_journals(manifest, target, o.database);
     const auto& runs = journals.at(o.database);
     auto run = std::find_if(runs.begin(), runs.end(), [&](const state::RunRecord& r) { return r.run_id == o.run_id; });
     if (run == runs.end()) {

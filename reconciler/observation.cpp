@@ -2,13 +2,13 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 
 #include "core/error.hpp"
 #include "core/spelling.hpp"
 #include "planner/planner.hpp"
 #include "reconciler/journal.hpp"
 #include "state/activity.hpp"
-#include "state/connection.hpp"
 #include "state/observe.hpp"
 
 namespace pgparity::reconciler {
@@ -21,8 +21,10 @@ const desired::Target& find_target(const desired::Manifest& manifest, const std:
   throw InputError("no target '" + name + "' in the manifest" + did_you_mean(name, names));
 }
 
-state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel,
-                                  bool diagnosis) {
+namespace {
+
+/// The target's databases, read-only, one session each.
+state::ObserveRequest request_for(const desired::Target& target, unsigned parallel) {
   state::ObserveRequest request;
   request.target = target.name;
   request.dsn = target.dsn;
@@ -30,30 +32,43 @@ state::TargetState observe_target(const desired::Manifest& manifest, const desir
   request.all_databases = target.databases.all;
   for (const auto& db : target.databases.names) request.databases.push_back(db.str());
   request.parallel = parallel;
+  return request;
+}
+
+/// Reads pgparity's journal, and whether a run holds the lock, on each database's own session.
+std::function<void(pqxx::connection_base&, state::DatabaseState&)> journal_reader(const desired::Manifest& manifest) {
+  return [schema = manifest.policy.state_schema.str()](pqxx::connection_base& session, state::DatabaseState& db) {
+    db.runs = Journal(session, schema).runs();
+    db.run_in_progress = state::run_lock_holder(session) != 0;
+  };
+}
+
+}  // namespace
+
+state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel,
+                                  bool diagnosis) {
+  state::ObserveRequest request = request_for(target, parallel);
   request.extensions = planner::extensions_to_observe(manifest);
   request.droppable = planner::extensions_to_measure_for_drop(manifest);
   request.libraries = planner::libraries_to_check(manifest);
   request.every_extension = diagnosis;
   request.preload_files = diagnosis;
   request.integrity = diagnosis;
-  if (diagnosis) {
-    request.also = [schema = manifest.policy.state_schema.str()](pqxx::connection_base& session,
-                                                                 state::DatabaseState& db) {
-      db.runs = Journal(session, schema).runs();
-      db.run_in_progress = state::run_lock_holder(session) != 0;
-    };
-  }
+  if (diagnosis) request.also = journal_reader(manifest);
   return state::observe(request);
 }
 
 std::map<std::string, std::vector<state::RunRecord>> read_journals(const desired::Manifest& manifest,
                                                                    const desired::Target& target,
-                                                                   const std::vector<std::string>& databases) {
-  std::map<std::string, std::vector<state::RunRecord>> runs;
-  for (const auto& db : databases) {
-    auto session = state::connect(target.dsn, state::Access::read_only, "pgparity", db);
-    runs[db] = Journal(*session, manifest.policy.state_schema.str()).runs();
+                                                                   const std::string& database) {
+  state::ObserveRequest request = request_for(target, 4);
+  if (!database.empty()) {
+    request.all_databases = false;
+    request.databases = {database};
   }
+  request.also = journal_reader(manifest);
+  std::map<std::string, std::vector<state::RunRecord>> runs;
+  for (auto& db : state::observe(request).databases) runs[db.name] = std::move(db.runs);
   return runs;
 }
 

@@ -23,10 +23,11 @@ std::map<std::string, state::TargetState> observe_for_plan(const desired::Manife
 state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel,
                                   bool diagnosis = false);
 
-/// The run journal of each of `databases` of a target, newest first (read-only sessions).
+/// The run journal of each of the target's databases (or only `database`),
+/// newest first; read-only, one session per database.
 std::map<std::string, std::vector<state::RunRecord>> read_journals(const desired::Manifest& manifest,
                                                                    const desired::Target& target,
-                                                                   const std::vector<std::string>& databases);
+                                                                   const std::string& database = "");
 
 /// The target named `name`, or InputError with a did-you-mean.
 const desired::Target& find_target(const desired::Manifest& manifest, const std::string& name);
