@@ -29,7 +29,8 @@ const std::vector<std::string> settings_keys{"preload", "values", "ratios"};
 const std::vector<std::string> ratio_keys{"expr", "match", "tolerance", "min", "max"};
 const std::vector<std::string> policy_keys{"lock_timeout",    "drain",  "recreate",    "maintenance_window",
                                            "allow_data_loss", "health", "state_schema"};
-const std::vector<std::string> drain_keys{"enabled", "quiet_for", "timeout", "terminate_idle"};
+const std::vector<std::string> drain_keys{"enabled",        "quiet_for", "timeout", "terminate_idle",
+                                          "terminate_idle_in_transaction", "never_terminate"};
 const std::vector<std::string> window_keys{"days", "start", "end", "timezone"};
 const std::vector<std::string> day_names{"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
@@ -433,6 +434,13 @@ class Loader {
       if (drain["timeout"]) p.drain.timeout = duration(drain["timeout"], "drain timeout").value_or(p.drain.timeout);
       if (drain["terminate_idle"]) {
         p.drain.terminate_idle = reader_.boolean(drain["terminate_idle"], "drain terminate_idle").value_or(false);
+      }
+      if (drain["terminate_idle_in_transaction"]) {
+        p.drain.terminate_idle_in_transaction =
+            reader_.boolean(drain["terminate_idle_in_transaction"], "drain terminate_idle_in_transaction").value_or(false);
+      }
+      if (drain["never_terminate"]) {
+        if (auto names = reader_.strings(drain["never_terminate"], "drain never_terminate")) p.drain.never_terminate = *names;
       }
     }
     if (const YAML::Node recreate = node["recreate"]; recreate) {

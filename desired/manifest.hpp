@@ -96,7 +96,11 @@ struct Drain {
   bool enabled = true;  ///< false: no waiting for quiet; lock_timeout alone protects the change
   Duration quiet_for = Duration::seconds(30);
   Duration timeout = Duration::minutes(10);
-  bool terminate_idle = false;
+  bool terminate_idle = false;                 ///< terminate sessions that are `idle`
+  bool terminate_idle_in_transaction = false;  ///< also terminate `idle in transaction` ones (their work is lost)
+  /// Sessions with these application_name values are never terminated (replication
+  /// connections and pgparity's own sessions never are, whatever this says).
+  std::vector<std::string> never_terminate{"pg_dump", "pg_basebackup"};
   bool operator==(const Drain&) const = default;
 };
 

@@ -116,6 +116,8 @@ void write_policy(YAML::Emitter& out, const Policy& p) {
   plain(out, "quiet_for", p.drain.quiet_for.str());
   plain(out, "timeout", p.drain.timeout.str());
   out << YAML::Key << "terminate_idle" << YAML::Value << p.drain.terminate_idle;
+  out << YAML::Key << "terminate_idle_in_transaction" << YAML::Value << p.drain.terminate_idle_in_transaction;
+  out << YAML::Key << "never_terminate" << YAML::Value << YAML::Flow << p.drain.never_terminate;
   out << YAML::EndMap;
   plain(out, "recreate",
         p.recreate == RecreatePolicy::never    ? "never"

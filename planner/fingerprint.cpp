@@ -1,43 +1,59 @@
-#include <cstdint>
-#include <set>
+#include <openssl/evp.h>
 
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+#include "desired/writer.hpp"
 #include "planner/planner.hpp"
 
 namespace pgparity::planner {
 
 namespace {
 
-/// FNV-1a, 64 bits: a change detector, not a security measure.
-class Digest {
+/// SHA-256 (OpenSSL's libcrypto) over a sequence of fields, each ended by a
+/// byte that cannot occur in catalog text, so ("ab","c") and ("a","bc") differ.
+class Sha256 {
  public:
-  void add(const std::string& text) {
-    for (unsigned char c : text) {
-      hash_ ^= c;
-      hash_ *= 1099511628211ULL;
+  Sha256() : context_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+    if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1) {
+      throw std::runtime_error("OpenSSL cannot start a SHA-256 digest");
     }
-    hash_ ^= 0xff;  // field separator
-    hash_ *= 1099511628211ULL;
   }
-  std::string hex() const {
+  void add(const std::string& field) {
+    static const unsigned char separator = 0xff;
+    EVP_DigestUpdate(context_.get(), field.data(), field.size());
+    EVP_DigestUpdate(context_.get(), &separator, 1);
+  }
+  std::string hex() {
+    unsigned char bytes[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(context_.get(), bytes, &length);
     static const char* digits = "0123456789abcdef";
-    std::string out(16, '0');
-    for (int i = 0; i < 16; ++i) out[static_cast<std::size_t>(15 - i)] = digits[(hash_ >> (4 * i)) & 0xf];
+    std::string out;
+    for (unsigned int i = 0; i < length; ++i) {
+      out += digits[bytes[i] >> 4];
+      out += digits[bytes[i] & 0xf];
+    }
     return out;
   }
 
  private:
-  std::uint64_t hash_ = 14695981039346656037ULL;
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context_;
 };
+
+std::string optional_text(const std::optional<long long>& n) { return n ? std::to_string(*n) : "?"; }
 
 }  // namespace
 
 std::string digest(const std::string& text) {
-  Digest d;
+  Sha256 d;
   d.add(text);
   return d.hex();
 }
 
-std::string fingerprint(const desired::Manifest& manifest, const std::map<std::string, state::TargetState>& observed) {
+std::string fingerprint(const PlanInput& input) {
+  const desired::Manifest& manifest = *input.manifest;
   std::set<std::string> settings;
   for (const auto& [name, value] : manifest.settings.values) settings.insert(name.str());
   for (const auto& r : manifest.settings.ratios) {
@@ -45,19 +61,45 @@ std::string fingerprint(const desired::Manifest& manifest, const std::map<std::s
   }
   settings.insert("shared_preload_libraries");
 
-  Digest digest;
-  for (const auto& [name, target] : observed) {
+  Sha256 digest;
+  digest.add("pgparity " + input.tool_version);
+  // The manifest as the canonical writer prints it: DSNs as written (${VAR}), never their secrets.
+  digest.add(desired::write_manifest(manifest));
+  for (const auto& f : input.force_recreate) digest.add("force " + f);
+  for (const auto& [name, target] : input.observed) {
     digest.add("target " + name);
     for (const auto& s : settings) {
       auto it = target.cluster.settings.find(s);
-      digest.add(s + "=" + (it == target.cluster.settings.end() ? "?" : it->second.value));
+      digest.add(s + "=" + (it == target.cluster.settings.end() ? "?" : it->second.value + it->second.unit));
     }
     for (const auto& [lib, present] : target.cluster.library_files) {
       digest.add(lib + (present ? (*present ? "+" : "-") : "?"));
     }
+    for (const auto& [ext, available] : target.cluster.available) {
+      digest.add("available " + ext + " default " + (available.default_version ? available.default_version->str() : ""));
+      for (const auto& v : available.versions) {
+        std::string requires_;
+        for (const auto& r : v.required) requires_ += r.str() + ",";
+        digest.add(v.version.str() + " requires " + requires_ + (v.superuser ? " su" : "") + (v.trusted ? " trusted" : "") +
+                   (v.relocatable ? " reloc" : "") + " schema " + (v.schema ? v.schema->str() : ""));
+      }
+    }
+    for (const auto& [ext, paths] : target.cluster.paths) {
+      for (const auto& p : paths) {
+        std::string via;
+        for (const auto& v : p.steps) via += v.str() + "--";
+        digest.add("path " + ext + " " + via);
+      }
+    }
     for (const auto& db : target.databases) {
       digest.add("database " + db.name);
       for (const auto& e : db.installed) digest.add(e.name.str() + " " + e.version.str() + " " + e.schema.str());
+      for (const auto& [ext, objects] : db.blast_radius) {
+        for (const auto& o : objects) digest.add("blast " + ext + " " + o.kind + " " + o.description + " " + optional_text(o.rows));
+      }
+      for (const auto& [ext, tables] : db.config_tables) {
+        for (const auto& t : tables) digest.add("config " + ext + " " + t.schema.str() + "." + t.name.str() + " " + t.condition);
+      }
     }
   }
   return digest.hex();

@@ -1,5 +1,7 @@
 #include "planner/plan.hpp"
 
+#include "planner/render.hpp"
+
 #include <algorithm>
 
 namespace pgparity::planner {
@@ -31,6 +33,13 @@ const char* name_of(StepKind kind) {
 bool is_gate(StepKind kind) {
   return kind == StepKind::preflight || kind == StepKind::drain || kind == StepKind::snapshot ||
          kind == StepKind::verify;
+}
+
+std::string describe(const state::DependentObject& o) {
+  std::string notes;
+  if (o.rows) notes = std::to_string(*o.rows) + (*o.rows == 1 ? " row" : " rows");
+  if (o.user_data()) notes += (notes.empty() ? "" : ", ") + std::string("data");
+  return o.description + (notes.empty() ? "" : " (" + notes + ")");
 }
 
 std::size_t Plan::change_count() const {

@@ -30,6 +30,7 @@ struct Step {
   std::string schema;             ///< create, recreate: where the extension goes ("" = server's choice)
   bool cascade = false;           ///< drop, recreate: DROP ... CASCADE
   std::vector<state::DependentObject> blast_radius;  ///< what a drop or recreate takes with it
+  std::vector<std::string> keeps;                    ///< recreate: configuration rows copied aside and restored
   std::string setting;                               ///< set
   std::string value;                                 ///< set: the new value
   std::string current;                               ///< set: the value now

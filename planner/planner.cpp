@@ -7,6 +7,8 @@
 #include "core/spelling.hpp"
 #include "desired/writer.hpp"
 #include "planner/graph.hpp"
+#include "planner/keep_config.hpp"
+#include "planner/render.hpp"
 #include "planner/sql.hpp"
 #include "state/settings.hpp"
 
@@ -196,17 +198,28 @@ class DatabasePlanner {
       return;
     }
     const auto& blast = db_.dependents(name);
-    if (!check_blast(name, blast, "recreating")) return;
+    // Configuration rows are copied aside and restored, so they are not lost.
+    if (!check_blast(name, blast, "recreating", false)) return;
     Step& s = add(StepKind::recreate, name);
     s.from = installed.version.str();
     s.to = version.str();
     s.schema = e.schema ? e.schema->str() : installed.schema.str();
-    s.cascade = !blast.empty();
+    s.cascade = needs_cascade(blast);
     s.blast_radius = blast;
     s.reason = forced ? "recreate requested (pgparity recover)"
                       : "no update path from " + installed.version.str() + "; policy.recreate allows DROP + CREATE";
+    const KeepConfigSql keep = keep_config_sql(name, db_.configuration(name), manifest_.policy.state_schema.str());
+    s.keeps = keep.keeps;
+    s.sql = keep.before;
     s.sql.push_back("DROP EXTENSION " + quote_ident(name) + (s.cascade ? " CASCADE" : " RESTRICT"));
     s.sql.push_back(create_sql(name, version.str(), s.schema));
+    s.sql.insert(s.sql.end(), keep.after.begin(), keep.after.end());
+  }
+
+  /// CASCADE only when an object outside the extension depends on it (its own
+  /// configuration tables are members and go with RESTRICT too).
+  static bool needs_cascade(const std::vector<state::DependentObject>& blast) {
+    return std::any_of(blast.begin(), blast.end(), [](const auto& o) { return !o.configuration(); });
   }
 
   static std::string create_sql(const std::string& name, const std::string& version, const std::string& schema) {
@@ -273,17 +286,21 @@ class DatabasePlanner {
     if (!check_blast(name, blast, "dropping")) return;
     Step& s = add(StepKind::drop, name);
     s.from = installed->version.str();
-    s.cascade = !blast.empty();
+    s.cascade = needs_cascade(blast);
     s.blast_radius = blast;
     s.sql.push_back("DROP EXTENSION " + quote_ident(name) + (s.cascade ? " CASCADE" : " RESTRICT"));
   }
 
   /// Refuses a drop that would take user data (unless allowed) or an extension the manifest keeps.
-  bool check_blast(const std::string& name, const std::vector<state::DependentObject>& blast, const std::string& verb) {
+  /// `configuration_lost`: whether the configuration tables' rows go too (a drop) or are kept (a recreate).
+  bool check_blast(const std::string& name, const std::vector<state::DependentObject>& blast, const std::string& verb,
+                   bool configuration_lost = true) {
     bool ok = true;
     std::vector<std::string> data;
     for (const auto& o : blast) {
-      if (o.user_data()) data.push_back(o.description);
+      if (o.user_data() && (configuration_lost || !o.configuration())) {
+        data.push_back(o.description + (o.rows ? " (" + std::to_string(*o.rows) + (*o.rows == 1 ? " row)" : " rows)") : ""));
+      }
       if (o.kind == "extension") {
         const std::string other = o.description.substr(std::string("extension ").size());
         if (present_.contains(other) || !absent_.contains(other)) {
@@ -295,7 +312,8 @@ class DatabasePlanner {
     }
     if (!data.empty() && !manifest_.policy.allow_data_loss) {
       block("data-loss", name, verb + " " + name + " would drop user data: " + join(data, ", "),
-            "move the data off the extension's types first, or set policy.allow_data_loss: true");
+            "move the data off the extension first, or set policy.allow_data_loss: true; it would run DROP EXTENSION " +
+                quote_ident(name) + (needs_cascade(blast) ? " CASCADE" : " RESTRICT"));
       ok = false;
     }
     return ok;
@@ -504,7 +522,7 @@ void add_gates(std::vector<Step>& steps, std::size_t first_change, const std::st
 Plan make_plan(const PlanInput& input) {
   Plan plan;
   const Manifest& manifest = *input.manifest;
-  plan.fingerprint = fingerprint(manifest, input.observed);
+  plan.fingerprint = fingerprint(input);
   std::vector<Step> steps;
   for (const auto& [name, target] : manifest.targets) {
     if (target.role != desired::Role::managed) continue;

@@ -24,6 +24,8 @@ struct PlanInput {
   /// and the recreate policy say (pgparity recover --mode recreate; the caller
   /// checks the window). The blast radius is still checked against allow_data_loss.
   std::set<std::string> force_recreate;
+  /// pgparity's version: part of the fingerprint, so a plan saved by another build is refused.
+  std::string tool_version;
 };
 
 /// Closes the gap between the manifest and the observed state with the
@@ -38,10 +40,14 @@ std::vector<std::string> extensions_to_measure_for_drop(const desired::Manifest&
 /// The libraries a plan needs checked on disk (for state::ObserveRequest::libraries).
 std::vector<std::string> libraries_to_check(const desired::Manifest& manifest);
 
-/// A short digest (FNV-1a, 64 bits, hex) of a text: what the journal records of a plan or manifest.
+/// SHA-256 of a text, in hex: what the journal records of a plan or manifest.
 std::string digest(const std::string& text);
 
-/// A digest of the observed facts a plan depends on; a saved plan is stale when it changes.
-std::string fingerprint(const desired::Manifest& manifest, const std::map<std::string, state::TargetState>& observed);
+/// SHA-256 over everything a plan is made from: pgparity's version, the
+/// manifest in canonical form (DSNs as written, never expanded secrets), and
+/// the observed state it depends on (versions, available versions, update
+/// paths, blast radius with row counts, configuration tables, settings,
+/// library files). A saved plan whose fingerprint differs from a fresh one is stale.
+std::string fingerprint(const PlanInput& input);
 
 }  // namespace pgparity::planner

@@ -9,6 +9,9 @@ namespace pgparity::planner {
 /// "2 to create, 1 to update, 1 to drop; 1 blocker", or "no changes".
 std::string summary_line(const Plan& plan);
 
+/// An object of a blast radius for people: "table cron.job (2 rows, data)", "view v (data)".
+std::string describe(const state::DependentObject& object);
+
 /// For a terminal; ANSI colour only when `color` (a TTY, and NO_COLOR unset).
 std::string render_text(const Plan& plan, bool color);
 

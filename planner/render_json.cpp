@@ -18,9 +18,12 @@ std::string render_json(const Plan& plan) {
       step["cascade"] = s.cascade;
       ordered_json blast = ordered_json::array();
       for (const auto& o : s.blast_radius) {
-        blast.push_back({{"object", o.description}, {"kind", o.kind}, {"userData", o.user_data()}});
+        ordered_json object{{"object", o.description}, {"kind", o.kind}, {"userData", o.user_data()}};
+        if (o.rows) object["rows"] = *o.rows;
+        blast.push_back(object);
       }
       step["blastRadius"] = blast;
+      if (!s.keeps.empty()) step["keeps"] = s.keeps;
     }
     if (s.kind == StepKind::set) {
       step["setting"] = s.setting;

@@ -48,8 +48,12 @@ std::string detail_of(const Step& s) {
   if (!s.blast_radius.empty()) {
     out += (out.empty() ? "" : "; ") + std::string("takes: ");
     for (std::size_t i = 0; i < s.blast_radius.size(); ++i) {
-      out += (i ? ", " : "") + s.blast_radius[i].description;
+      out += (i ? ", " : "") + planner::describe(s.blast_radius[i]);
     }
+  }
+  if (!s.keeps.empty()) {
+    out += (out.empty() ? "" : "; ") + std::string("keeps: ");
+    for (std::size_t i = 0; i < s.keeps.size(); ++i) out += (i ? ", " : "") + s.keeps[i];
   }
   if (s.restart_required) out += (out.empty() ? "" : "; ") + std::string("**restart required**");
   return out;

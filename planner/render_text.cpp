@@ -88,7 +88,12 @@ std::string render_text(const Plan& plan, bool color) {
     out << "\n";
     if (!s.blast_radius.empty()) {
       out << "      takes with it:";
-      for (const auto& o : s.blast_radius) out << " " << o.description << (o.user_data() ? " (data)" : "") << ";";
+      for (const auto& o : s.blast_radius) out << " " << planner::describe(o) << ";";
+      out << "\n";
+    }
+    if (!s.keeps.empty()) {
+      out << "      keeps:";
+      for (const auto& k : s.keeps) out << " " << k << ";";
       out << "\n";
     }
     for (const auto& sql : s.sql) out << "      " << style.dim(sql + ";") << "\n";

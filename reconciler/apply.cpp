@@ -1,6 +1,8 @@
 #include "reconciler/apply.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <utility>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -10,6 +12,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "planner/render.hpp"
 #include "planner/sql.hpp"
 #include "reconciler/journal.hpp"
 #include "reconciler/logging.hpp"
@@ -58,6 +61,32 @@ std::string describe(const state::Session& s) {
   return out.str();
 }
 
+/// Collects the server's notices that pgparity's own SQL raises ("pgparity: ..."),
+/// such as a configuration column a recreate could not restore.
+class NoticeCollector : public pqxx::errorhandler {
+ public:
+  explicit NoticeCollector(pqxx::connection_base& session) : pqxx::errorhandler(session) {}
+  bool operator()(const char message[]) noexcept override {
+    try {
+      std::string text = message;
+      const auto at = text.find("pgparity: ");
+      if (at == std::string::npos) return true;
+      std::lock_guard lock(mutex_);
+      notices_.push_back(one_line(text.substr(at + 10)));
+    } catch (...) {
+    }
+    return true;
+  }
+  std::vector<std::string> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(notices_, {});
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> notices_;
+};
+
 /// The work for one database (or the settings of one server).
 class Unit {
  public:
@@ -77,6 +106,12 @@ class Unit {
     try {
       session_ = state::connect(target_.dsn, state::Access::read_write, "pgparity",
                                 database_.empty() ? std::nullopt : std::optional<std::string>(database_));
+      {
+        // If pgparity dies (SIGKILL, OOM, a lost node), the server notices within a second and
+        // cancels the running statement: the lock is freed and the rollback happens at once.
+        pqxx::nontransaction tx(*session_);
+        tx.exec("SET client_connection_check_interval = '1s'");
+      }
       if (!take_lock()) return result_;
       if (database_.empty()) {
         apply_settings();
@@ -162,6 +197,28 @@ class Unit {
     return done == steps_.size() ? "converged" : "";
   }
 
+  /// Versions and blast radius observed again, just before the transaction:
+  /// "" when they are what the plan was made from, else the first difference.
+  std::string remeasure() {
+    std::vector<std::string> droppable;
+    for (const auto& s : steps_) {
+      if (s.kind == StepKind::drop || s.kind == StepKind::recreate) droppable.push_back(s.extension);
+    }
+    const state::DatabaseState now = state::observe_database(*session_, droppable);
+    if (const std::string changed = recheck(now); !changed.empty()) {
+      return changed == "converged" ? "another run already made these changes" : changed;
+    }
+    for (const auto& s : steps_) {
+      if (s.kind != StepKind::drop && s.kind != StepKind::recreate) continue;
+      const auto& blast = now.dependents(s.extension);
+      if (blast == s.blast_radius) continue;
+      std::string seen;
+      for (const auto& o : blast) seen += (seen.empty() ? "" : ", ") + planner::describe(o);
+      return "the blast radius of " + s.extension + " changed; it now takes " + (seen.empty() ? "nothing" : seen);
+    }
+    return "";
+  }
+
   /// Pre-flight: everything that would make a step fail for lack of rights.
   std::vector<std::string> preflight() {
     std::vector<std::string> problems;
@@ -172,6 +229,18 @@ class Unit {
       }
     }
     return problems;
+  }
+
+  /// Whether the drain policy lets pgparity end this session: only the states
+  /// it names, never pgparity's own sessions or an application on the allow-list.
+  bool may_terminate(const state::Session& s) const {
+    const auto& policy = manifest_.policy.drain;
+    const bool idle = s.state == "idle";
+    const bool in_transaction = s.state.rfind("idle in transaction", 0) == 0;
+    if (!(idle && policy.terminate_idle) && !(in_transaction && policy.terminate_idle_in_transaction)) return false;
+    if (s.application_name.rfind("pgparity", 0) == 0) return false;
+    const auto& spared = policy.never_terminate;
+    return std::find(spared.begin(), spared.end(), s.application_name) == spared.end();
   }
 
   /// Waits until no other session is active or idle in a transaction for quiet_for.
@@ -185,16 +254,16 @@ class Unit {
     auto last_told = start - std::chrono::hours(1);
     bool was_busy = false;
     while (true) {
-      if (policy.terminate_idle) {
-        std::vector<int> idle;
+      if (policy.terminate_idle || policy.terminate_idle_in_transaction) {
+        std::vector<state::Session> chosen;
         for (const auto& s : state::busy_sessions(*session_, true)) {
-          if (s.state != "active" && s.state != "fastpath function call") idle.push_back(s.pid);
+          if (may_terminate(s)) chosen.push_back(s);
         }
-        if (!idle.empty()) {
-          const auto ended = state::terminate(*session_, idle);
+        if (!chosen.empty()) {
+          const auto ended = state::terminate(*session_, chosen);
           std::string pids;
           for (int p : ended) pids += (pids.empty() ? "" : ", ") + std::to_string(p);
-          if (!ended.empty()) say("terminated idle sessions (policy.drain.terminate_idle): pid " + pids);
+          if (!ended.empty()) say("terminated sessions (policy.drain.terminate_idle*): pid " + pids);
         }
       }
       const auto busy = state::busy_sessions(*session_);
@@ -262,10 +331,18 @@ class Unit {
       journal.finish(result_.run_id, "failed", 0, result_.message);
       return;
     }
+    // Lock held, drain done: what the plan was made from must still hold, measured again.
+    if (const std::string stale = remeasure(); !stale.empty()) {
+      fail("plan is stale: " + stale + "; nothing changed. hint: plan again and review the new plan");
+      journal.finish(result_.run_id, "failed", 0, result_.message);
+      return;
+    }
 
     say("applying " + std::to_string(steps_.size()) + " step" + (steps_.size() == 1 ? "" : "s") +
         " in one transaction");
     const Step* current = nullptr;
+    bool in_doubt = false;
+    NoticeCollector notices(*session_);
     try {
       pqxx::work tx(*session_);
       tx.exec("SET LOCAL lock_timeout = " +
@@ -281,7 +358,10 @@ class Unit {
         tx.exec(journal.progress_sql(result_.run_id, ++done));
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
         say_step(s, ms, " (" + std::to_string(ms) + " ms)");
+        for (const auto& n : notices.take()) say(s.extension + ": " + n);
       }
+      current = nullptr;
+      test_hook_before_commit();
       tx.commit();
       result_.steps_done = done;
     } catch (const pqxx::sql_error& e) {
@@ -289,16 +369,51 @@ class Unit {
     } catch (const pqxx::broken_connection& e) {
       error = "the connection was lost during " + (current ? describe(*current) : std::string("the change")) +
               "; PostgreSQL rolled the whole transaction back";
-    } catch (const pqxx::in_doubt_error& e) {
-      error = "the connection was lost while committing; the outcome is unknown: " + one_line(e.what());
+    } catch (const pqxx::in_doubt_error&) {
+      in_doubt = true;
     }
     paused.reset();  // RESUME as soon as the change is over
+    if (in_doubt) {
+      resolve_in_doubt();
+      return;
+    }
     if (!error.empty()) {
       fail(error);
-      record_failure(journal);
+      record_failure("failed");
       return;
     }
     verify(journal);
+  }
+
+  /// The connection was lost during COMMIT: the snapshot rows, written in the
+  /// same transaction, say on a new session whether it committed.
+  void resolve_in_doubt() {
+    try {
+      session_ = state::connect(target_.dsn, state::Access::read_write, "pgparity", database_);
+      Journal journal(*session_, manifest_.policy.state_schema.str());
+      if (journal.has_snapshot(result_.run_id)) {
+        say("the connection was lost while committing; the run's snapshot is there, so the change committed");
+        result_.steps_done = static_cast<int>(steps_.size());
+        verify(journal);
+        return;
+      }
+      fail("the connection was lost while committing; the run's snapshot is not there, so PostgreSQL rolled the "
+           "change back; nothing changed");
+      journal.finish(result_.run_id, "rolled-back", 0, result_.message);
+    } catch (const std::exception& e) {
+      fail("the connection was lost while committing, and the outcome cannot be read (" + one_line(e.what()) +
+           "); run pgparity doctor");
+    }
+  }
+
+  /// PGPARITY_TEST_HOOK=terminate-before-commit: the integration tests' way to
+  /// lose the connection at the moment of COMMIT (documented in docs/development.md).
+  void test_hook_before_commit() {
+    const char* hook = std::getenv("PGPARITY_TEST_HOOK");
+    if (hook == nullptr || std::string(hook) != "terminate-before-commit") return;
+    auto other = state::connect(target_.dsn, state::Access::read_write, "pgparity-test-hook", database_);
+    pqxx::nontransaction tx(*other);
+    tx.exec_params("SELECT pg_catalog.pg_terminate_backend($1, 5000)", session_->backendpid());
   }
 
   std::string step_failure(const Step* step, const pqxx::sql_error& e) {
@@ -317,14 +432,14 @@ class Unit {
   }
 
   /// Writes the failure into the journal, on a fresh session when the old one is gone.
-  void record_failure(Journal& journal) {
+  void record_failure(const std::string& status) {
     try {
       if (!session_->is_open()) {
         session_ = state::connect(target_.dsn, state::Access::read_write, "pgparity", database_);
       }
-      Journal(*session_, manifest_.policy.state_schema.str()).finish(result_.run_id, "failed", 0, result_.message);
+      Journal(*session_, manifest_.policy.state_schema.str()).finish(result_.run_id, status, 0, result_.message);
     } catch (const std::exception&) {
-      (void)journal;  // the run stays 'running' in the journal: doctor reports it as unfinished
+      // The run stays 'running' in the journal: doctor reports it as unfinished, the next run closes it.
     }
   }
 

@@ -37,29 +37,6 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-/// What changed between the saved plan and now, in terms a person can check.
-std::string staleness(const planner::Plan& saved, const planner::Plan& fresh) {
-  std::string out;
-  for (const auto& s : saved.steps) {
-    if (planner::is_gate(s.kind)) continue;
-    const planner::Step* now = nullptr;
-    for (const auto& f : fresh.steps) now = f.id == s.id ? &f : now;
-    if (now == nullptr) {
-      out += "\n  " + s.id + ": planned then, not needed now";
-    } else if (now->from != s.from || now->to != s.to || now->sql != s.sql) {
-      out += "\n  " + s.id + ": planned from " + (s.from.empty() ? "absent" : s.from) + ", now from " +
-             (now->from.empty() ? "absent" : now->from);
-    }
-  }
-  for (const auto& f : fresh.steps) {
-    if (planner::is_gate(f.kind)) continue;
-    bool known = false;
-    for (const auto& s : saved.steps) known = known || s.id == f.id;
-    if (!known) out += "\n  " + f.id + ": needed now, not in the saved plan";
-  }
-  return out;
-}
-
 bool confirm(Context& context, std::size_t changes) {
   if (isatty(STDIN_FILENO) == 0) return false;
   context.err << "\napply " << changes << " change" << (changes == 1 ? "" : "s")
@@ -83,18 +60,19 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
     return ExitCode::ok;
   }
 
-  const planner::Plan fresh = plan_now(manifest, o.target, o.parallel);
-  planner::Plan plan = fresh;
+  // What runs is always a plan made now; a saved plan only has to equal it.
+  const planner::Plan plan = plan_now(manifest, o.target, o.parallel);
   if (!o.plan_file.empty()) {
+    planner::Plan saved;
     try {
-      plan = planner::parse_plan(read_file(o.plan_file));
+      saved = planner::parse_plan(read_file(o.plan_file));
     } catch (const std::invalid_argument& e) {
       throw InputError(o.plan_file + ": " + e.what());
     }
-    if (plan.fingerprint != fresh.fingerprint) {
-      context.err << "error: " << o.plan_file << " is stale: the databases changed since it was made (fingerprint "
-                  << plan.fingerprint << ", now " << fresh.fingerprint << ")" << staleness(plan, fresh)
-                  << "\nhint: run pgparity plan again and review the new plan\n";
+    if (const std::string difference = planner::first_difference(saved, plan); !difference.empty()) {
+      context.err << "error: " << o.plan_file
+                  << " is stale or was edited: it is not what pgparity would run now; nothing was changed\n  "
+                  << difference << "\nhint: run pgparity plan again and review the new plan\n";
       return ExitCode::error;
     }
   }

@@ -96,6 +96,12 @@ std::vector<state::RunRecord> Journal::runs() const {
   return runs;
 }
 
+bool Journal::has_snapshot(const std::string& run_id) const {
+  pqxx::read_transaction tx(session_);
+  return tx.exec_params1("SELECT EXISTS (SELECT 1 FROM " + table("snapshots") + " WHERE run_id = $1)", run_id)[0]
+      .as<bool>();
+}
+
 std::string Journal::snapshot_sql(const std::string& run_id) const {
   return "INSERT INTO " + table("snapshots") +
          " (run_id, extname, extversion, schema, relocatable, extconfig)"

@@ -32,6 +32,10 @@ class Journal {
   /// snapshot; empty when there is no journal. Reads only (two queries).
   std::vector<state::RunRecord> runs() const;
 
+  /// Whether the snapshot of `run_id` exists: written in the change
+  /// transaction, it tells whether that transaction committed.
+  bool has_snapshot(const std::string& run_id) const;
+
   /// SQL that saves the pg_extension rows under `run_id`: run it inside the change transaction.
   std::string snapshot_sql(const std::string& run_id) const;
   /// SQL that records progress; run it inside the change transaction after each step.

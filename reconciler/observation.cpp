@@ -8,6 +8,7 @@
 #include "core/spelling.hpp"
 #include "planner/planner.hpp"
 #include "reconciler/journal.hpp"
+#include "reconciler/version.hpp"
 #include "state/activity.hpp"
 #include "state/observe.hpp"
 
@@ -118,6 +119,7 @@ planner::PlanInput plan_input(const desired::Manifest& manifest, std::map<std::s
   input.only_target = only_target;
   input.observed = std::move(observed);
   input.in_maintenance_window = in_maintenance_window(manifest.policy, static_cast<long long>(std::time(nullptr)));
+  input.tool_version = version;
   return input;
 }
 

@@ -8,12 +8,13 @@ namespace {
 
 constexpr const char* session_columns =
     "a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), "
-    "coalesce(extract(epoch FROM clock_timestamp() - a.state_change), 0)::float8, left(coalesce(a.query, ''), 120)";
+    "coalesce(extract(epoch FROM clock_timestamp() - a.state_change), 0)::float8, left(coalesce(a.query, ''), 120), "
+    "coalesce(a.backend_start::text, '')";
 
 std::vector<Session> sessions_of(const pqxx::result& rows) {
   std::vector<Session> out;
   for (const auto& row : rows) {
-    out.push_back({row[0].as<int>(), row[1].c_str(), row[2].c_str(), row[3].as<double>(), row[4].c_str()});
+    out.push_back({row[0].as<int>(), row[1].c_str(), row[2].c_str(), row[3].as<double>(), row[4].c_str(), row[5].c_str()});
   }
   return out;
 }
@@ -56,11 +57,16 @@ std::vector<Session> lock_holders(pqxx::connection_base& session, const std::str
   return holders;
 }
 
-std::vector<int> terminate(pqxx::connection_base& session, const std::vector<int>& pids) {
+std::vector<int> terminate(pqxx::connection_base& session, const std::vector<Session>& sessions) {
   std::vector<int> ended;
   pqxx::nontransaction tx(session);
-  for (int pid : pids) {
-    if (tx.exec_params1("SELECT pg_catalog.pg_terminate_backend($1, 5000)", pid)[0].as<bool>()) ended.push_back(pid);
+  for (const auto& s : sessions) {
+    const auto rows = tx.exec_params(
+        "SELECT pg_catalog.pg_terminate_backend(a.pid, 5000) FROM pg_catalog.pg_stat_activity a "
+        "WHERE a.pid = $1 AND a.backend_start::text = $2 AND a.datname = current_database() AND a.state = $3 "
+        "  AND a.backend_type = 'client backend' AND a.pid <> pg_catalog.pg_backend_pid()",
+        s.pid, s.backend_start, s.state);
+    if (!rows.empty() && rows[0][0].as<bool>()) ended.push_back(s.pid);
   }
   return ended;
 }

@@ -14,6 +14,7 @@ struct Session {
   std::string state;         ///< active, idle, idle in transaction, ...
   double state_seconds = 0;  ///< how long it has been in that state
   std::string query;         ///< its last statement, shortened
+  std::string backend_start;  ///< when its backend started, as the server prints it: with pid, who it is
 };
 
 /// Other client sessions on the session's database that keep it from being
@@ -25,8 +26,10 @@ std::vector<Session> busy_sessions(pqxx::connection_base& session, bool include_
 /// an ALTER EXTENSION waiting.
 std::vector<Session> lock_holders(pqxx::connection_base& session, const std::string& extension);
 
-/// Ends these backends (pg_terminate_backend, waiting up to 5 s each); the pids that ended.
-std::vector<int> terminate(pqxx::connection_base& session, const std::vector<int>& pids);
+/// Ends these sessions (pg_terminate_backend, waiting up to 5 s each), each
+/// only if its pid still belongs to the same backend (backend_start), on this
+/// database, in the same state, and is a client backend; the pids that ended.
+std::vector<int> terminate(pqxx::connection_base& session, const std::vector<Session>& sessions);
 
 /// The session-level advisory lock that makes pgparity one writer per database.
 bool try_run_lock(pqxx::connection_base& session);

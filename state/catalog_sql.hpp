@@ -79,7 +79,12 @@ inline constexpr const char* activity =
     "WHERE datname = current_database() AND pid <> pg_catalog.pg_backend_pid() AND backend_type = 'client backend'";
 
 /// What DROP EXTENSION ... CASCADE of each extension in $1 would take with
-/// it, as a JSON array of {name, object, kind}.
+/// it, as a JSON array of {name, object, kind, rows}: every non-member object
+/// the drop removes (tables and materialized views with their row counts),
+/// then the extension's own configuration tables (extconfig) with the rows
+/// their extcondition keeps, plus schema, table and condition. Rows are
+/// counted with query_to_xml, so the statement stays one read-only round
+/// trip; a table the role may not read has rows null.
 inline constexpr const char* blast_radius = R"SQL(
 WITH RECURSIVE
 asked AS (SELECT unnest(string_to_array($1, ','))::text COLLATE "C" AS name),
@@ -113,6 +118,9 @@ visible AS (
          WHEN x.classid = 'pg_catalog.pg_type'::regclass THEN 'type'
          WHEN x.classid = 'pg_catalog.pg_constraint'::regclass THEN 'constraint'
          WHEN x.classid = 'pg_catalog.pg_trigger'::regclass THEN 'trigger'
+         WHEN x.classid = 'pg_catalog.pg_attrdef'::regclass THEN 'column default'
+         WHEN x.classid = 'pg_catalog.pg_policy'::regclass THEN 'policy'
+         WHEN x.classid = 'pg_catalog.pg_rewrite'::regclass THEN 'rule'
          ELSE 'object' END AS kind
   FROM dropped x
   WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = x.classid AND m.objid = x.objid)
@@ -128,15 +136,53 @@ visible AS (
     -- columns of relations that are dropped whole are not listed apart
     AND NOT (x.objsubid <> 0 AND EXISTS (
       SELECT 1 FROM dropped w WHERE w.root = x.root AND w.classid = x.classid AND w.objid = x.objid AND w.objsubid = 0))
-    AND x.classid NOT IN ('pg_catalog.pg_amop'::regclass, 'pg_catalog.pg_amproc'::regclass,
-                          'pg_catalog.pg_rewrite'::regclass, 'pg_catalog.pg_attrdef'::regclass)
+    AND x.classid NOT IN ('pg_catalog.pg_amop'::regclass, 'pg_catalog.pg_amproc'::regclass)
+    -- a view's own rule is listed as the view; other rules are user objects
+    AND NOT (x.classid = 'pg_catalog.pg_rewrite'::regclass AND EXISTS (
+      SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.oid = x.objid AND r.rulename = '_RETURN'))
+    -- a column default goes with its column when the column is dropped
+    AND NOT (x.classid = 'pg_catalog.pg_attrdef'::regclass AND EXISTS (
+      SELECT 1 FROM pg_catalog.pg_attrdef ad JOIN dropped w
+        ON w.root = x.root AND w.classid = 'pg_catalog.pg_class'::regclass AND w.objid = ad.adrelid
+       AND (w.objsubid = ad.adnum OR w.objsubid = 0)
+      WHERE ad.oid = x.objid))
     AND NOT (x.classid = 'pg_catalog.pg_class'::regclass AND EXISTS (
       SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = x.objid AND c.relnamespace = 'pg_toast'::regnamespace))
+),
+config AS (
+  SELECT e.extname::text AS root, c.oid AS relid, n.nspname::text AS nspname, c.relname::text AS relname,
+         c.relkind = 'S' AS sequence, coalesce(e.extcondition[i.ord], '') AS condition, i.ord
+  FROM pg_catalog.pg_extension e
+  CROSS JOIN LATERAL unnest(e.extconfig) WITH ORDINALITY AS i(relid, ord)
+  JOIN pg_catalog.pg_class c ON c.oid = i.relid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE e.extname::text IN (SELECT name FROM asked)
+),
+counted AS (
+  SELECT v.root, pg_catalog.pg_describe_object(v.classid, v.objid, v.objsubid) AS object, v.kind,
+         CASE WHEN v.kind IN ('table', 'materialized view') THEN (
+           SELECT CASE WHEN pg_catalog.has_table_privilege(c.oid, 'SELECT') THEN
+             (pg_catalog.xpath('/row/n/text()', pg_catalog.query_to_xml(pg_catalog.format(
+                'SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint END
+           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.oid = v.objid) END AS rows,
+         NULL::text AS nspname, NULL::text AS relname, NULL::text AS condition, 0::bigint AS ord
+  FROM visible v
+  UNION ALL
+  SELECT f.root, pg_catalog.pg_describe_object('pg_catalog.pg_class'::regclass, f.relid, 0),
+         CASE WHEN f.sequence THEN 'configuration sequence' ELSE 'configuration table' END,
+         CASE WHEN NOT f.sequence AND pg_catalog.has_table_privilege(f.relid, 'SELECT') THEN
+           (pg_catalog.xpath('/row/n/text()', pg_catalog.query_to_xml(pg_catalog.format(
+              'SELECT count(*) AS n FROM %I.%I %s', f.nspname, f.relname, f.condition), false, true, '')))[1]::text::bigint
+         END,
+         f.nspname, f.relname, f.condition, f.ord
+  FROM config f
 )
 SELECT coalesce(json_agg(json_build_object(
-    'name', root, 'object', pg_catalog.pg_describe_object(classid, objid, objsubid), 'kind', kind)
-    ORDER BY root, pg_catalog.pg_describe_object(classid, objid, objsubid)), '[]')::text
-FROM visible
+    'name', root, 'object', object, 'kind', kind, 'rows', rows,
+    'schema', nspname, 'table', relname, 'condition', condition)
+    ORDER BY root, nspname IS NOT NULL, ord, object), '[]')::text
+FROM counted
 )SQL";
 
 /// Extension membership gone wrong, for doctor: members recorded in pg_depend

@@ -140,7 +140,15 @@ DatabaseState observe_database(pqxx::connection_base& session, const std::vector
   }
   if (!droppable.empty()) {
     for (const auto& b : nlohmann::json::parse(tx.exec_params1(sql::blast_radius, join(droppable))[0].c_str())) {
-      db.blast_radius[b.at("name")].push_back({b.at("object"), b.at("kind")});
+      DependentObject object{b.at("object"), b.at("kind"), std::nullopt};
+      if (!b.at("rows").is_null()) object.rows = b.at("rows").get<long long>();
+      if (object.configuration()) {
+        db.config_tables[b.at("name")].push_back({Identifier::from_catalog(b.at("schema")),
+                                                  Identifier::from_catalog(b.at("table")),
+                                                  object.kind == "configuration sequence", b.at("condition"),
+                                                  object.rows});
+      }
+      db.blast_radius[b.at("name")].push_back(std::move(object));
     }
   }
   if (activity) {

@@ -17,7 +17,9 @@ const AvailableVersion* AvailableExtension::find(const Version& version) const {
 }
 
 bool DependentObject::user_data() const {
-  return kind == "column" || kind == "table" || kind == "materialized view" || kind == "index";
+  if (kind == "extension" || kind == "configuration sequence") return false;
+  if (kind == "configuration table") return !rows || *rows > 0;
+  return true;
 }
 
 const AvailableExtension* ClusterState::find_available(const std::string& extension) const {
@@ -38,6 +40,12 @@ const std::vector<DependentObject>& DatabaseState::dependents(const std::string&
   static const std::vector<DependentObject> none;
   auto it = blast_radius.find(extension);
   return it == blast_radius.end() ? none : it->second;
+}
+
+const std::vector<ConfigTable>& DatabaseState::configuration(const std::string& extension) const {
+  static const std::vector<ConfigTable> none;
+  auto it = config_tables.find(extension);
+  return it == config_tables.end() ? none : it->second;
 }
 
 std::optional<double> ClusterState::normalized(const std::string& setting) const {

@@ -46,13 +46,34 @@ struct UpdatePath {
   bool operator==(const UpdatePath&) const = default;
 };
 
-/// An object DROP EXTENSION ... CASCADE would take with it (pg_depend walk).
+/// An object DROP EXTENSION ... CASCADE would take with it (pg_depend walk),
+/// or one of the extension's own configuration tables (pg_extension.extconfig).
 struct DependentObject {
-  std::string description;  ///< pg_describe_object: "column h of table t"
-  std::string kind;         ///< column, table, materialized view, index, view, function, type, extension, ...
-  /// Whether dropping it loses stored data: columns, tables, materialized views, indexes.
+  std::string description;  ///< pg_describe_object: "column h of table t", "table cron.job"
+  /// column, table, materialized view, index, view, function, type, trigger, constraint, policy,
+  /// column default, extension, configuration table, configuration sequence, ...
+  std::string kind;
+  /// Tables and materialized views: their rows (configuration tables: only the
+  /// rows their extcondition keeps, as pg_dump would); nullopt when not counted
+  /// or not readable by the observing role.
+  std::optional<long long> rows;
+  /// Whether dropping it loses something a user made: every non-member object
+  /// CASCADE removes (not other extensions, which are planned on their own),
+  /// and configuration tables that hold rows (or whose rows cannot be counted).
   bool user_data() const;
+  bool configuration() const { return kind == "configuration table" || kind == "configuration sequence"; }
   bool operator==(const DependentObject&) const = default;
+};
+
+/// A configuration table or sequence of an extension (pg_extension.extconfig),
+/// whose rows a recreate copies aside and restores.
+struct ConfigTable {
+  Identifier schema;
+  Identifier name;
+  bool sequence = false;
+  std::string condition;  ///< extcondition: "" (every row) or "WHERE ..." (the rows pg_dump keeps)
+  std::optional<long long> rows;
+  bool operator==(const ConfigTable&) const = default;
 };
 
 /// Other client sessions on the database when it was observed.
@@ -95,6 +116,8 @@ struct DatabaseState {
   std::vector<InstalledExtension> installed;  ///< sorted by name
   /// For each installed extension asked about; absent when nothing depends on it.
   std::map<std::string, std::vector<DependentObject>> blast_radius;
+  /// Configuration tables of the same extensions, in extconfig order.
+  std::map<std::string, std::vector<ConfigTable>> config_tables;
   Activity activity;
   std::vector<IntegrityProblem> integrity;  ///< only when asked (doctor)
   std::vector<RunRecord> runs;              ///< pgparity's journal, newest first, when asked (doctor)
@@ -102,6 +125,7 @@ struct DatabaseState {
 
   const InstalledExtension* find(const std::string& extension) const;
   const std::vector<DependentObject>& dependents(const std::string& extension) const;
+  const std::vector<ConfigTable>& configuration(const std::string& extension) const;
 };
 
 /// A row of pg_settings, with its value normalized by unit.

@@ -178,17 +178,17 @@ TEST_F(Apply, WaitsForAnOpenTransactionShowsProgressAndGivesUpChangingNothing) {
   EXPECT_EQ(version_of("hstore"), "1.4");
 }
 
-TEST_F(Apply, TerminateIdleEndsIdleSessionsAndGoesOn) {
+TEST_F(Apply, TerminateIdleInTransactionEndsAForgottenTransactionAndGoesOn) {
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
   pqxx::connection other(staging_.conninfo() + " application_name=forgotten-psql");
   pqxx::work open(other);
   open.exec("SELECT 1");
-  const CommandResult r =
-      apply(manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n"
-                     "policy:\n  drain:\n    quiet_for: 1s\n    timeout: 20s\n    terminate_idle: true\n"));
+  const CommandResult r = apply(
+      manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n"
+               "policy:\n  drain:\n    quiet_for: 1s\n    timeout: 20s\n    terminate_idle_in_transaction: true\n"));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(
-      r.err.find("terminated idle sessions (policy.drain.terminate_idle): pid " + std::to_string(other.backendpid())),
+      r.err.find("terminated sessions (policy.drain.terminate_idle*): pid " + std::to_string(other.backendpid())),
       std::string::npos)
       << r.err;
   EXPECT_EQ(version_of("hstore"), "1.8");
@@ -258,7 +258,8 @@ TEST_F(Apply, RefusesASavedPlanWhenTheDatabaseChangedSince) {
   staging_.exec("ALTER EXTENSION hstore UPDATE TO '1.6'");
   const CommandResult stale = pgparity({"apply", "-f", m, "--plan", saved, "--auto-approve"});
   EXPECT_EQ(stale.exit_code, 1);
-  EXPECT_NE(stale.err.find("is stale: the databases changed since it was made"), std::string::npos) << stale.err;
+  EXPECT_NE(stale.err.find("is stale or was edited"), std::string::npos) << stale.err;
+  EXPECT_NE(stale.err.find("planned 1.4 → 1.8, now 1.6 → 1.8"), std::string::npos) << stale.err;
   EXPECT_NE(stale.err.find("staging/postgres/update/hstore"), std::string::npos) << stale.err;
   EXPECT_EQ(version_of("hstore"), "1.6");
 

@@ -173,7 +173,7 @@ TEST_F(Plan, SavesAPlanFileWithTheFingerprintAndWritesNothing) {
   std::ifstream in(out);
   const auto saved = nlohmann::json::parse(in);
   EXPECT_EQ(saved["kind"], "Plan");
-  EXPECT_EQ(saved["fingerprint"].get<std::string>().size(), 16u);
+  EXPECT_EQ(saved["fingerprint"].get<std::string>().size(), 64u) << "SHA-256 in hex";
   EXPECT_EQ(staging_.query_value(catalog), before);
 }
 

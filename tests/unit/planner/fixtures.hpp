@@ -48,7 +48,15 @@ class Db {
   }
   /// An object DROP EXTENSION name CASCADE would take.
   Db& depends(const std::string& name, const std::string& description, const std::string& kind) {
-    state_.blast_radius[name].push_back({description, kind});
+    state_.blast_radius[name].push_back({description, kind, std::nullopt});
+    return *this;
+  }
+  /// A configuration table of `name` (pg_extension.extconfig) holding `rows` rows that extcondition keeps.
+  Db& config_table(const std::string& name, const std::string& schema, const std::string& table, long long rows,
+                   const std::string& condition = "") {
+    state_.blast_radius[name].push_back({"table " + schema + "." + table, "configuration table", rows});
+    state_.config_tables[name].push_back(
+        {Identifier::from_catalog(schema), Identifier::from_catalog(table), false, condition, rows});
     return *this;
   }
   state::DatabaseState state() const { return state_; }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "planner/render.hpp"
+#include "planner/plan_file.hpp"
 #include "tests/unit/planner/fixtures.hpp"
 
 namespace pgparity::planner {
@@ -79,7 +80,57 @@ TEST(Planner, ADropListsItsBlastRadiusAndUsesCascadeOnlyWhenSomethingDependsOnIt
   EXPECT_EQ(s->sql, Ids{"DROP EXTENSION \"citext\" CASCADE"});
   ASSERT_EQ(s->blast_radius.size(), 2u);
   EXPECT_TRUE(s->blast_radius[0].user_data());
-  EXPECT_FALSE(s->blast_radius[1].user_data());
+  EXPECT_TRUE(s->blast_radius[1].user_data()) << "a user's view is lost with the drop too";
+}
+
+TEST(Planner, AViewOverAnExtensionFunctionBlocksItsDropUnlessDataLossIsAllowed) {
+  const auto m = manifest("extensions:\n  - name: citext\n    ensure: absent\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().installed("citext", "1.6").depends("citext", "view v", "view")));
+  EXPECT_EQ(blocker_codes(plan), Ids{"data-loss"});
+  EXPECT_NE(plan.blockers[0].message.find("view v"), std::string::npos) << plan.blockers[0].message;
+  EXPECT_NE(plan.blockers[0].hint.find("DROP EXTENSION \"citext\" CASCADE"), std::string::npos)
+      << "the hint shows what would run: " << plan.blockers[0].hint;
+}
+
+TEST(Planner, DroppingAnExtensionWhoseConfigurationTableHoldsRowsIsDataLoss) {
+  const auto m = manifest("extensions:\n  - name: pg_cron\n    ensure: absent\n");
+  const Db db = Db().installed("pg_cron", "1.4").config_table("pg_cron", "cron", "job", 2);
+  const Plan blocked = plan_for(m, Server("staging").db(db));
+  EXPECT_EQ(blocker_codes(blocked), Ids{"data-loss"});
+  EXPECT_NE(blocked.blockers[0].message.find("table cron.job (2 rows)"), std::string::npos)
+      << blocked.blockers[0].message;
+
+  const auto allowed = manifest("extensions:\n  - name: pg_cron\n    ensure: absent\npolicy:\n  allow_data_loss: true\n");
+  const Plan plan = plan_for(allowed, Server("staging").db(db));
+  const Step* s = step(plan, "staging/app/drop/pg_cron");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->sql, Ids{"DROP EXTENSION \"pg_cron\" RESTRICT"}) << "its own configuration tables need no CASCADE";
+  ASSERT_EQ(s->blast_radius.size(), 1u);
+  EXPECT_EQ(s->blast_radius[0].rows, 2);
+}
+
+TEST(Planner, AnEmptyConfigurationTableIsNotDataLoss) {
+  const auto m = manifest("extensions:\n  - name: pg_cron\n    ensure: absent\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().installed("pg_cron", "1.4").config_table("pg_cron", "cron", "job", 0)));
+  EXPECT_TRUE(plan.blockers.empty());
+  EXPECT_NE(step(plan, "staging/app/drop/pg_cron"), nullptr);
+}
+
+TEST(Planner, ARecreateKeepsTheConfigurationRowsInTheSameTransaction) {
+  const auto m = manifest("extensions:\n  - name: hypo\n    version: \"2.0\"\npolicy:\n  recreate: always\n");
+  const Db db = Db().installed("hypo", "1.0").available("hypo", {"1.0", "2.0"}).config_table("hypo", "public", "hypo_conf", 3, "WHERE NOT builtin");
+  const Plan plan = plan_for(m, Server("staging").db(db));
+  EXPECT_TRUE(plan.blockers.empty()) << "rows that are kept are not lost";
+  const Step* s = step(plan, "staging/app/recreate/hypo");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->keeps, Ids{"3 rows of public.hypo_conf"});
+  ASSERT_EQ(s->sql.size(), 5u);
+  EXPECT_EQ(s->sql[0], "CREATE TABLE \"pgparity\".\"keep_hypo_1\" AS SELECT * FROM \"public\".\"hypo_conf\" WHERE NOT builtin");
+  EXPECT_EQ(s->sql[1], "DROP EXTENSION \"hypo\" RESTRICT");
+  EXPECT_EQ(s->sql[2], "CREATE EXTENSION \"hypo\" SCHEMA \"public\" VERSION '2.0'");
+  EXPECT_EQ(s->sql[3].rfind("DO $pgparity$", 0), 0u) << s->sql[3];
+  EXPECT_NE(s->sql[3].find("'\"public\".\"hypo_conf\"'::regclass"), std::string::npos) << s->sql[3];
+  EXPECT_EQ(s->sql[4], "DROP TABLE \"pgparity\".\"keep_hypo_1\"");
 }
 
 TEST(Planner, ReferenceVersionIsWhatTheReferenceRunsInTheSameDatabase) {
@@ -367,7 +418,41 @@ TEST(Planner, TheFingerprintChangesWhenTheObservedVersionsChange) {
   const Plan after = plan_for(m, Server("staging").db(Db().installed("hstore", "1.8")));
   EXPECT_NE(before.fingerprint, after.fingerprint);
   EXPECT_EQ(before.fingerprint, plan_for(m, Server("staging").db(Db().installed("hstore", "1.4"))).fingerprint);
-  EXPECT_EQ(before.fingerprint.size(), 16u);
+  EXPECT_EQ(before.fingerprint.size(), 64u) << "SHA-256 in hex";
+}
+
+TEST(Planner, TheFingerprintCoversTheManifestTheBlastRadiusAndPgparitysVersion) {
+  const auto m = manifest("extensions:\n  - name: citext\n    ensure: absent\npolicy:\n  allow_data_loss: true\n");
+  const auto other = manifest("extensions:\n  - name: citext\n    ensure: absent\npolicy:\n  allow_data_loss: true\n  lock_timeout: 9s\n");
+  const Server plain = Server("staging").db(Db().installed("citext", "1.6"));
+  const Server with_view = Server("staging").db(Db().installed("citext", "1.6").depends("citext", "view v", "view"));
+  const std::string base = plan_for(m, plain).fingerprint;
+  EXPECT_NE(base, plan_for(other, plain).fingerprint) << "another manifest";
+  EXPECT_NE(base, plan_for(m, with_view).fingerprint) << "a new dependent object";
+  PlanInput input;
+  input.manifest = &m;
+  input.observed.emplace("staging", plain.state());
+  input.observed.emplace("production", Server("production").state());
+  input.tool_version = "9.9.9";
+  EXPECT_NE(base, make_plan(input).fingerprint) << "another pgparity version";
+}
+
+TEST(Planner, ASavedPlanDiffersFromAFreshOneAtItsFirstChangedStep) {
+  const auto m = manifest("extensions:\n  - name: citext\n    ensure: absent\npolicy:\n  allow_data_loss: true\n");
+  const Plan fresh = plan_for(m, Server("staging").db(Db().installed("citext", "1.6")));
+  EXPECT_EQ(first_difference(fresh, fresh), "");
+  Plan edited = fresh;
+  for (auto& s : edited.steps) {
+    if (s.kind == StepKind::drop) s.sql.push_back("DROP TABLE kv");
+  }
+  EXPECT_NE(first_difference(edited, fresh).find("its SQL differs: the file says DROP TABLE kv"), std::string::npos)
+      << first_difference(edited, fresh);
+  const Plan grown = plan_for(m, Server("staging").db(Db().installed("citext", "1.6").depends("citext", "view v", "view")));
+  EXPECT_NE(first_difference(fresh, grown).find("blast radius changed"), std::string::npos)
+      << first_difference(fresh, grown);
+  Plan other_manifest = fresh;
+  other_manifest.fingerprint = std::string(64, '0');
+  EXPECT_NE(first_difference(other_manifest, fresh).find("another manifest"), std::string::npos);
 }
 
 TEST(Planner, NamesTheExtensionsAndLibrariesItNeedsObserved) {
