@@ -27,6 +27,10 @@ void Journal::ensure() {
           " (run_id text NOT NULL, extname name NOT NULL, extversion text NOT NULL, schema name NOT NULL,"
           "  relocatable boolean NOT NULL, extconfig text[], taken_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
           "  PRIMARY KEY (run_id, extname))");
+  tx.exec("CREATE TABLE IF NOT EXISTS " + table("pauses") +
+          " (run_id text NOT NULL, pooler text NOT NULL, alias text NOT NULL,"
+          "  paused_at timestamptz NOT NULL DEFAULT clock_timestamp(), resumed_at timestamptz,"
+          "  PRIMARY KEY (run_id, alias))");
   tx.commit();
 }
 
@@ -94,6 +98,34 @@ std::vector<state::RunRecord> Journal::runs() const {
   tx.commit();
   for (auto& r : runs) r.snapshot = std::move(snapshots[r.run_id]);
   return runs;
+}
+
+void Journal::pause_started(const std::string& run_id, const std::string& pooler, const std::string& alias) {
+  pqxx::work tx(session_);
+  tx.exec_params("INSERT INTO " + table("pauses") + " (run_id, pooler, alias) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                 run_id, pooler, alias);
+  tx.commit();
+}
+
+void Journal::pause_ended(const std::string& run_id, const std::string& alias) {
+  pqxx::work tx(session_);
+  tx.exec_params("UPDATE " + table("pauses") +
+                     " SET resumed_at = clock_timestamp() WHERE alias = $2 AND resumed_at IS NULL AND ($1 = '' OR run_id = $1)",
+                 run_id, alias);
+  tx.commit();
+}
+
+std::vector<std::vector<std::string>> Journal::open_pauses() const {
+  std::vector<std::vector<std::string>> out;
+  pqxx::read_transaction tx(session_);
+  if (!tx.exec_params1("SELECT pg_catalog.to_regclass($1) IS NOT NULL", table("pauses"))[0].as<bool>()) return out;
+  for (const auto& row : tx.exec("SELECT run_id, pooler, alias, to_char(paused_at AT TIME ZONE 'UTC', "
+                                 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM " +
+                                 table("pauses") + " WHERE resumed_at IS NULL ORDER BY paused_at, alias")) {
+    out.push_back({row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str()});
+  }
+  tx.commit();
+  return out;
 }
 
 bool Journal::has_snapshot(const std::string& run_id) const {

@@ -32,6 +32,16 @@ class Journal {
   /// snapshot; empty when there is no journal. Reads only (two queries).
   std::vector<state::RunRecord> runs() const;
 
+  /// Records, committed at once, that `run_id` is about to PAUSE `alias` on the
+  /// pooler `pooler` (its admin DSN with the password masked), so a run killed
+  /// while the pooler is paused leaves a trace doctor finds.
+  void pause_started(const std::string& run_id, const std::string& pooler, const std::string& alias);
+  /// Records that the pause of `alias` by `run_id` ended (RESUME sent), or, with
+  /// an empty run id, every open pause of `alias` (pgparity recover --mode resume-pooler).
+  void pause_ended(const std::string& run_id, const std::string& alias);
+  /// Pauses with no RESUME recorded: {run_id, pooler, alias, paused_at}.
+  std::vector<std::vector<std::string>> open_pauses() const;
+
   /// Whether the snapshot of `run_id` exists: written in the change
   /// transaction, it tells whether that transaction committed.
   bool has_snapshot(const std::string& run_id) const;

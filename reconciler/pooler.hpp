@@ -1,7 +1,10 @@
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/values.hpp"
 
@@ -11,23 +14,43 @@ class PoolerConsole;
 
 namespace pgparity::reconciler {
 
-/// PAUSE of one database on a PgBouncer admin console for as long as the
-/// object lives; RESUME when it goes, on every way out (success, failure,
-/// exception). PAUSE waits until the pooler has released the database's
-/// server connections: in transaction pooling that is the end of the running
-/// transactions; in session pooling it is the clients disconnecting, so it
-/// is bounded by `timeout`. New client queries wait in the pooler meanwhile.
+/// The PgBouncer aliases that route to `database`: those whose SHOW DATABASES
+/// row names it as their server database (the admin console's own
+/// `pgbouncer` excluded), or `database` itself when none does (an alias made
+/// on demand by a `*` entry).
+std::vector<std::string> pooler_aliases(state::PoolerConsole& console, const std::string& database);
+
+/// PAUSE of the aliases routing to one database on a PgBouncer admin console
+/// for as long as the object lives; RESUME when it goes, on every way out
+/// (success, failure, exception, SIGTERM/SIGINT, which end waits and unwind).
+/// PAUSE waits until the pooler has released the database's server
+/// connections: in transaction pooling that is the end of the running
+/// transactions; in session pooling it is the clients disconnecting, so the
+/// wait is bounded by `timeout` and ends early when `stop` is set.
 class PoolerPause {
  public:
-  PoolerPause(const std::string& admin_dsn, const std::string& database, Duration timeout);
+  struct Hooks {
+    std::function<void(const std::string& alias)> before_pause;  ///< journal: recorded before PAUSE is sent
+    std::function<void(const std::string& alias)> resumed;       ///< journal: recorded after RESUME
+  };
+  PoolerPause(const std::string& admin_dsn, const std::string& database, Duration timeout,
+              const std::atomic<bool>* stop, Hooks hooks);
   ~PoolerPause();
   PoolerPause(const PoolerPause&) = delete;
   PoolerPause& operator=(const PoolerPause&) = delete;
 
+  const std::vector<std::string>& aliases() const { return paused_; }
+
  private:
+  void pause(const std::string& alias, Duration timeout, const std::atomic<bool>* stop);
+  void resume(const std::string& alias) noexcept;
   std::unique_ptr<state::PoolerConsole> console_;
   std::string admin_dsn_;
-  std::string database_;
+  std::vector<std::string> paused_;
+  Hooks hooks_;
 };
+
+/// RESUME of `alias` on a fresh admin session (pgparity recover --mode resume-pooler).
+void resume_pooler(const std::string& admin_dsn, const std::string& alias);
 
 }  // namespace pgparity::reconciler

@@ -82,6 +82,11 @@ bool try_run_lock(pqxx::connection_base& session) {
   return tx.exec_params1("SELECT pg_catalog.pg_try_advisory_lock($1, $2)", lock_class, lock_object)[0].as<bool>();
 }
 
+void release_run_lock(pqxx::connection_base& session) {
+  pqxx::nontransaction tx(session);
+  tx.exec_params("SELECT pg_catalog.pg_advisory_unlock($1, $2)", lock_class, lock_object);
+}
+
 int run_lock_holder(pqxx::connection_base& session) {
   pqxx::nontransaction tx(session);
   const auto rows = tx.exec_params(

@@ -33,6 +33,8 @@ std::vector<int> terminate(pqxx::connection_base& session, const std::vector<Ses
 
 /// The session-level advisory lock that makes pgparity one writer per database.
 bool try_run_lock(pqxx::connection_base& session);
+/// Lets it go (it also goes with the session).
+void release_run_lock(pqxx::connection_base& session);
 /// The pid holding it, or 0.
 int run_lock_holder(pqxx::connection_base& session);
 

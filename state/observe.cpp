@@ -1,16 +1,14 @@
 #include "state/observe.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <exception>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <set>
-#include <thread>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "state/catalog_sql.hpp"
 #include "state/settings.hpp"
 
@@ -247,35 +245,19 @@ TargetState observe(const ObserveRequest& request) {
     }
   }
 
-  std::atomic<std::size_t> next{0};
-  std::mutex failure_mutex;
-  std::exception_ptr failure;
-  auto worker = [&] {
-    for (std::size_t k = next++; k < pending.size(); k = next++) {
-      const std::size_t i = pending[k];
-      try {
-        auto session = connect(request.dsn, request.access, "pgparity", selected[i]);
-        state.databases[i] = observe_database(*session, request.droppable, request.activity);
-        if (request.integrity) state.databases[i].integrity = observe_integrity(*session);
-        if (request.also) request.also(*session, state.databases[i]);
-      } catch (const Error& e) {
-        std::lock_guard lock(failure_mutex);
-        if (!failure) failure = std::make_exception_ptr(located(e, request.target, selected[i]));
-      } catch (const std::exception& e) {
-        std::lock_guard lock(failure_mutex);
-        if (!failure) {
-          failure = std::make_exception_ptr(
-              ConnectionError("cannot observe the database", e.what(), "", Where{request.target, selected[i], "", ""}));
-        }
-      }
+  parallel_for(pending.size(), request.parallel, [&](std::size_t k) {
+    const std::size_t i = pending[k];
+    try {
+      auto session = connect(request.dsn, request.access, "pgparity", selected[i]);
+      state.databases[i] = observe_database(*session, request.droppable, request.activity);
+      if (request.integrity) state.databases[i].integrity = observe_integrity(*session);
+      if (request.also) request.also(*session, state.databases[i]);
+    } catch (const Error& e) {
+      throw located(e, request.target, selected[i]);
+    } catch (const std::exception& e) {
+      throw ConnectionError("cannot observe the database", e.what(), "", Where{request.target, selected[i], "", ""});
     }
-  };
-  const auto threads = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, request.parallel), pending.size()));
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+  });
   try {
     observe_update_paths(*first, state.databases, request.extensions, request.every_extension, state.cluster);
   } catch (const std::exception& e) {

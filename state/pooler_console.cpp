@@ -41,4 +41,30 @@ void PoolerConsole::command(const std::string& text) {
   }
 }
 
+std::vector<std::map<std::string, std::string>> PoolerConsole::rows(const std::string& text) {
+  PGresult* result = PQexec(connection_, text.c_str());
+  std::vector<std::map<std::string, std::string>> out;
+  if (PQresultStatus(result) != PGRES_TUPLES_OK) {
+    const std::string why = trimmed(PQresultErrorMessage(result));
+    PQclear(result);
+    throw ConnectionError("the pooler refused '" + text + "'", why, "");
+  }
+  for (int r = 0; r < PQntuples(result); ++r) {
+    std::map<std::string, std::string> row;
+    for (int c = 0; c < PQnfields(result); ++c) {
+      row[PQfname(result, c)] = PQgetisnull(result, r, c) ? "" : PQgetvalue(result, r, c);
+    }
+    out.push_back(std::move(row));
+  }
+  PQclear(result);
+  return out;
+}
+
+std::string PoolerConsole::quote(const std::string& name) {
+  if (name.empty() || name.find('"') != std::string::npos || name.find('\0') != std::string::npos) {
+    throw InputError("the pooler's admin console cannot name '" + name + "': it has no way to quote a double quote");
+  }
+  return "\"" + name + "\"";
+}
+
 }  // namespace pgparity::state

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 struct pg_conn;
 
@@ -19,6 +21,12 @@ class PoolerConsole {
 
   /// Runs one command; throws ConnectionError with the console's message when it fails.
   void command(const std::string& text);
+  /// Runs a SHOW command; each row as column name → text.
+  std::vector<std::map<std::string, std::string>> rows(const std::string& text);
+
+  /// A name as the admin console reads it: in double quotes (it has no way to
+  /// escape one inside, so such a name throws InputError).
+  static std::string quote(const std::string& name);
 
  private:
   ::pg_conn* connection_ = nullptr;

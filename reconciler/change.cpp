@@ -1,0 +1,76 @@
+#include "reconciler/change.hpp"
+
+#include <mutex>
+#include <pqxx/pqxx>
+#include <utility>
+
+#include "planner/sql.hpp"
+#include "reconciler/journal.hpp"
+
+namespace pgparity::reconciler {
+
+namespace {
+
+/// Collects the server's notices that pgparity's own SQL raises ("pgparity: ..."),
+/// such as a configuration column a recreate could not restore.
+class NoticeCollector : public pqxx::errorhandler {
+ public:
+  explicit NoticeCollector(pqxx::connection_base& session) : pqxx::errorhandler(session) {}
+  bool operator()(const char message[]) noexcept override {
+    try {
+      std::string text = message;
+      const auto at = text.find("pgparity: ");
+      if (at == std::string::npos) return true;
+      text = text.substr(at + 10);
+      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+      std::lock_guard lock(mutex_);
+      notices_.push_back(text);
+    } catch (...) {
+    }
+    return true;
+  }
+  std::vector<std::string> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(notices_, {});
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> notices_;
+};
+
+}  // namespace
+
+struct ChangeTransaction::State {
+  explicit State(pqxx::connection_base& session) : notices(session), tx(session) {}
+  NoticeCollector notices;
+  pqxx::work tx;
+};
+
+ChangeTransaction::ChangeTransaction(pqxx::connection_base& session, const Journal& journal, std::string run_id,
+                                     Duration lock_timeout)
+    : state_(std::make_unique<State>(session)), journal_(journal), run_id_(std::move(run_id)) {
+  state_->tx.exec("SET LOCAL lock_timeout = " + planner::quote_literal(std::to_string(lock_timeout.ms()) + "ms"));
+  state_->tx.exec(journal_.snapshot_sql(run_id_));
+}
+
+ChangeTransaction::~ChangeTransaction() = default;  // pqxx::work rolls back unless committed
+
+std::vector<std::string> ChangeTransaction::run(const planner::Step& step) {
+  pqxx::subtransaction savepoint(state_->tx, "step");
+  for (const auto& sql : step.sql) savepoint.exec(sql);
+  savepoint.commit();
+  state_->tx.exec(journal_.progress_sql(run_id_, ++done_));
+  return state_->notices.take();
+}
+
+ChangeTransaction::Commit ChangeTransaction::commit() {
+  try {
+    state_->tx.commit();
+    return Commit::committed;
+  } catch (const pqxx::in_doubt_error&) {
+    return Commit::in_doubt;
+  }
+}
+
+}  // namespace pgparity::reconciler

@@ -1,0 +1,38 @@
+#include "reconciler/verifier.hpp"
+
+#include <pqxx/pqxx>
+
+#include "state/observe.hpp"
+
+namespace pgparity::reconciler {
+
+std::string verify_database(pqxx::connection_base& session, const std::vector<planner::Step>& steps,
+                            const std::map<Identifier, std::string>& health) {
+  const state::DatabaseState after = state::observe_database(session);
+  std::string problems;
+  for (const auto& s : steps) {
+    if (planner::is_gate(s.kind)) continue;
+    const state::InstalledExtension* e = after.find(s.extension);
+    const std::string installed = e == nullptr ? "" : e->version.str();
+    const std::string expected = s.kind == planner::StepKind::drop ? "" : s.to;
+    if (installed != expected) {
+      problems += "; " + s.extension + " is " + (installed.empty() ? "absent" : installed) + ", expected " +
+                  (expected.empty() ? "absent" : expected);
+    }
+  }
+  for (const auto& [extension, sql] : health) {
+    if (after.find(extension.str()) == nullptr) continue;
+    try {
+      pqxx::read_transaction tx(session);
+      tx.exec(sql);
+    } catch (const std::exception& e) {
+      std::string what = e.what();
+      while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+      for (char& c : what) c = c == '\n' ? ' ' : c;
+      problems += "; health query for " + extension.str() + " failed: " + what;
+    }
+  }
+  return problems;
+}
+
+}  // namespace pgparity::reconciler
