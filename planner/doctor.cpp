@@ -175,7 +175,23 @@ class Doctor {
     }
   }
 
+  /// A PAUSE whose run is gone without its RESUME: every client of the alias waits.
+  void pauses(const state::DatabaseState& db) {
+    if (in_.locked.count(db.name) > 0) return;  // a live run: its pause is expected and will end
+    for (const auto& p : db.open_pauses) {
+      Finding& f = add("pooler-left-paused", "error", db.name, p.alias,
+                       "the pooler alias " + p.alias + " was paused by run " + p.run_id + " at " + p.paused_at +
+                           ", whose process is gone: new clients of " + p.alias + " wait until it is resumed");
+      f.evidence = {"pgparity.pauses: run_id=" + p.run_id + " alias=" + p.alias + " pooler=" + p.pooler +
+                        " resumed_at=NULL",
+                    "no pgparity session holds the database's lock now"};
+      f.remedy = "pgparity recover " + manifest_arg() + " --target " + shell_word(in_.target) + " --database " +
+                 shell_word(db.name) + " --mode resume-pooler --yes";
+    }
+  }
+
   void journal(const state::DatabaseState& db) {
+    pauses(db);
     auto it = in_.runs.find(db.name);
     if (it == in_.runs.end() || it->second.empty()) return;
     const bool running_now = in_.locked.count(db.name) > 0;

@@ -9,7 +9,12 @@
 #include "planner/render.hpp"
 #include "reconciler/apply.hpp"
 #include "reconciler/commands.hpp"
+#include "reconciler/journal.hpp"
 #include "reconciler/observation.hpp"
+#include "reconciler/pooler.hpp"
+#include "state/activity.hpp"
+#include "state/connection.hpp"
+#include "state/pooler_console.hpp"
 
 namespace pgparity::reconciler {
 
@@ -90,6 +95,46 @@ planner::Plan plan_for(const desired::Manifest& m, const std::string& target, st
   return planner::make_plan(input);
 }
 
+/// RESUME of what a killed run left paused on the target's pooler: the aliases
+/// its journal recorded without a RESUME, or, when none is recorded, the
+/// aliases that route to the database.
+ExitCode resume_pooler_of(Context& context, const desired::Manifest& manifest, const desired::Target& target,
+                          const RecoverOptions& o) {
+  if (!target.pooler) {
+    throw InputError("target '" + o.target + "' has no pooler.admin_dsn: there is no pooler to resume");
+  }
+  auto session = state::connect(target.dsn, state::Access::read_write, "pgparity", o.database);
+  if (state::run_lock_holder(*session) != 0) {
+    context.err << "refused: a pgparity run holds the lock of " << o.target << "/" << o.database
+                << "; its pause ends with it. hint: wait for it, or see pgparity doctor\n";
+    return ExitCode::error;
+  }
+  Journal journal(*session, manifest.policy.state_schema.str());
+  const auto open = journal.open_pauses();
+  std::vector<std::string> aliases;
+  for (const auto& p : open) {
+    if (std::find(aliases.begin(), aliases.end(), p.alias) == aliases.end()) aliases.push_back(p.alias);
+  }
+  if (aliases.empty()) {
+    state::PoolerConsole console(target.pooler->admin_dsn);
+    aliases = pooler_aliases(console, o.database);
+  }
+  for (const auto& a : aliases) {
+    context.out << "RESUME " << state::PoolerConsole::quote(a) << " on " << state::mask_dsn(target.pooler->admin_dsn)
+                << (open.empty() ? "" : "  (paused by a run that never resumed it)") << "\n";
+  }
+  if (!o.yes) {
+    context.out << "\nThis is what recover would do; nothing was changed. Run again with --yes to do it.\n";
+    return ExitCode::changes;
+  }
+  for (const auto& a : aliases) {
+    resume_pooler(target.pooler->admin_dsn, a);
+    if (!open.empty()) journal.pause_ended("", a);
+    context.out << "resumed " << a << "\n";
+  }
+  return ExitCode::ok;
+}
+
 ExitCode run_recover(Context& context, const RecoverOptions& o) {
   const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
   if (!loaded) return ExitCode::error;
@@ -100,6 +145,7 @@ ExitCode run_recover(Context& context, const RecoverOptions& o) {
   }
   const auto database = Identifier::parse(o.database);
   if (!database) throw InputError("bad --database '" + o.database + "': not a valid name");
+  if (o.mode == "resume-pooler") return resume_pooler_of(context, manifest, target, o);
   if (o.mode != "restore-snapshot" && o.extension.empty()) throw InputError("--mode " + o.mode + " needs --extension");
   if (o.mode == "restore-snapshot" && o.run_id.empty()) {
     throw InputError("--mode restore-snapshot needs the run id: pgparity recover ... --mode restore-snapshot RUN_ID",
@@ -191,9 +237,9 @@ void add_recover_command(CLI::App& app, Context& context) {
   cmd->add_option("--target", o->target, "The managed target")->required();
   cmd->add_option("--database", o->database, "The database")->required();
   cmd->add_option("--extension", o->extension, "The extension (for restore-snapshot: only this one)");
-  cmd->add_option("--mode", o->mode, "update, recreate or restore-snapshot")
+  cmd->add_option("--mode", o->mode, "update, recreate, restore-snapshot or resume-pooler")
       ->required()
-      ->check(CLI::IsMember({"update", "recreate", "restore-snapshot"}));
+      ->check(CLI::IsMember({"update", "recreate", "restore-snapshot", "resume-pooler"}));
   cmd->add_option("run", o->run_id, "restore-snapshot: the run whose snapshot to return to (see pgparity history)");
   cmd->add_flag("--yes", o->yes, "Do it (without: show what would be done, exit 2)");
   cmd->add_flag("--allow-data-loss", o->allow_data_loss, "Recreate even when the drop takes user data with it");

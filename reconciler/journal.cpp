@@ -115,8 +115,8 @@ void Journal::pause_ended(const std::string& run_id, const std::string& alias) {
   tx.commit();
 }
 
-std::vector<std::vector<std::string>> Journal::open_pauses() const {
-  std::vector<std::vector<std::string>> out;
+std::vector<state::OpenPause> Journal::open_pauses() const {
+  std::vector<state::OpenPause> out;
   pqxx::read_transaction tx(session_);
   if (!tx.exec_params1("SELECT pg_catalog.to_regclass($1) IS NOT NULL", table("pauses"))[0].as<bool>()) return out;
   for (const auto& row : tx.exec("SELECT run_id, pooler, alias, to_char(paused_at AT TIME ZONE 'UTC', "

@@ -39,8 +39,8 @@ class Journal {
   /// Records that the pause of `alias` by `run_id` ended (RESUME sent), or, with
   /// an empty run id, every open pause of `alias` (pgparity recover --mode resume-pooler).
   void pause_ended(const std::string& run_id, const std::string& alias);
-  /// Pauses with no RESUME recorded: {run_id, pooler, alias, paused_at}.
-  std::vector<std::vector<std::string>> open_pauses() const;
+  /// Pauses with no RESUME recorded, oldest first; empty when there is no journal.
+  std::vector<state::OpenPause> open_pauses() const;
 
   /// Whether the snapshot of `run_id` exists: written in the change
   /// transaction, it tells whether that transaction committed.

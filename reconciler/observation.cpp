@@ -40,6 +40,7 @@ state::ObserveRequest request_for(const desired::Target& target, unsigned parall
 std::function<void(pqxx::connection_base&, state::DatabaseState&)> journal_reader(const desired::Manifest& manifest) {
   return [schema = manifest.policy.state_schema.str()](pqxx::connection_base& session, state::DatabaseState& db) {
     db.runs = Journal(session, schema).runs();
+    db.open_pauses = Journal(session, schema).open_pauses();
     db.run_in_progress = state::run_lock_holder(session) != 0;
   };
 }

@@ -101,6 +101,15 @@ struct RunRecord {
   bool operator==(const RunRecord&) const = default;
 };
 
+/// A PgBouncer PAUSE a run recorded in its journal with no RESUME after it.
+struct OpenPause {
+  std::string run_id;
+  std::string pooler;  ///< the admin DSN, password masked
+  std::string alias;
+  std::string paused_at;  ///< ISO 8601, UTC
+  bool operator==(const OpenPause&) const = default;
+};
+
 /// Something wrong with an extension's membership or files (observed for doctor).
 struct IntegrityProblem {
   std::string kind;  ///< missing-member, non-member-function, module-file-missing
@@ -121,6 +130,7 @@ struct DatabaseState {
   Activity activity;
   std::vector<IntegrityProblem> integrity;  ///< only when asked (doctor)
   std::vector<RunRecord> runs;              ///< pgparity's journal, newest first, when asked (doctor)
+  std::vector<OpenPause> open_pauses;       ///< pooler pauses with no RESUME recorded, when asked (doctor)
   bool run_in_progress = false;             ///< a pgparity run holds the database's lock (when asked)
 
   const InstalledExtension* find(const std::string& extension) const;

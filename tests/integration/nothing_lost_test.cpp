@@ -2,6 +2,7 @@
 // plans bound to what was reviewed, killed runs. Real throwaway clusters only.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -233,6 +234,59 @@ TEST_F(NothingLost, TerminateIdleEndsOnlyIdleSessionsAndSparesTransactionsReplic
   EXPECT_TRUE(alive(dump.backendpid())) << "pg_dump is on the never_terminate list";
   EXPECT_TRUE(alive(replication.backendpid())) << "replication connections are never terminated";
   EXPECT_EQ(version_of("hstore"), "1.4");
+}
+
+/// Whether a query through the pooler gets an answer within 3 s: a paused
+/// alias holds it (the admin console hides a paused '*' alias that has no
+/// pool from SHOW DATABASES, so what clients see is the test).
+bool answers_through(int port) {
+  return run_program("timeout", {"3", "psql", "host=127.0.0.1 port=" + std::to_string(port) + " dbname=postgres user=postgres",
+                                 "-Atc", "SELECT 1"}) == 0;
+}
+
+TEST_F(NothingLost, APoolerLeftPausedByAKilledRunIsReportedByDoctorAndResumedByRecover) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  const int port = staging_.start_bouncer("transaction");
+  const std::string admin = "host=127.0.0.1 port=" + std::to_string(port) + " dbname=pgbouncer user=postgres";
+  {
+    pqxx::connection client("host=127.0.0.1 port=" + std::to_string(port) + " dbname=postgres user=postgres");
+    pqxx::nontransaction tx(client);
+    tx.exec("SELECT 1");  // the alias exists on the pooler
+  }
+  const std::string m = staging_.dir() + "/pooled.yaml";
+  std::ofstream(m) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${STAGING_DSN}\"\n    role: managed\n"
+                      "    pooler:\n      admin_dsn: \""
+                   << admin
+                   << "\"\nextensions:\n  - name: hstore\n    version: \"1.8\"\n"
+                      "policy:\n  drain:\n    quiet_for: 120s\n    timeout: 300s\n";
+  auto apply = start_pgparity({"apply", "-f", m, "--auto-approve"}, env());
+  for (int i = 0; i < 200 && apply->err().find("waiting out quiet_for") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_NE(apply->err().find("waiting out quiet_for"), std::string::npos) << apply->err();
+  EXPECT_FALSE(answers_through(port)) << "paused while apply waits for quiet";
+  apply->signal(SIGKILL);
+  apply->wait(5000);
+  EXPECT_FALSE(answers_through(port)) << "nothing resumed it: the process is gone";
+
+  const CommandResult doctor = pgparity({"doctor", "-f", m, "--target", "staging"});
+  EXPECT_EQ(doctor.exit_code, 2) << doctor.out << doctor.err;
+  EXPECT_NE(doctor.out.find("pooler-left-paused"), std::string::npos) << doctor.out;
+  const std::string remedy = "pgparity recover -f " + m + " --target staging --database postgres --mode resume-pooler --yes";
+  EXPECT_NE(doctor.out.find(remedy), std::string::npos) << doctor.out;
+
+  const CommandResult shown = pgparity({"recover", "-f", m, "--target", "staging", "--database", "postgres", "--mode",
+                                        "resume-pooler"});
+  EXPECT_EQ(shown.exit_code, 2) << shown.out << shown.err;
+  EXPECT_NE(shown.out.find("RESUME \"postgres\""), std::string::npos) << shown.out;
+  EXPECT_FALSE(answers_through(port)) << "without --yes nothing is done";
+
+  const CommandResult resumed = pgparity({"recover", "-f", m, "--target", "staging", "--database", "postgres", "--mode",
+                                          "resume-pooler", "--yes"});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_TRUE(answers_through(port)) << "a query gets through the pooler again";
+  const CommandResult healthy = pgparity({"doctor", "-f", m, "--target", "staging"});
+  EXPECT_EQ(healthy.out.find("pooler-left-paused"), std::string::npos) << healthy.out;
 }
 
 /// pg_cron keeps its jobs in cron.job, a configuration table: it needs preloading.
