@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 
+#include "core/setting_list.hpp"
 #include "core/spelling.hpp"
 #include "desired/yaml_reader.hpp"
 
@@ -27,8 +28,8 @@ const std::vector<std::string> target_keys{"dsn", "role", "databases", "pooler"}
 const std::vector<std::string> extension_keys{"name", "version", "ensure", "schema", "preload", "databases"};
 const std::vector<std::string> settings_keys{"preload", "values", "ratios"};
 const std::vector<std::string> ratio_keys{"expr", "match", "tolerance", "min", "max"};
-const std::vector<std::string> policy_keys{"lock_timeout",    "drain",  "recreate",    "maintenance_window",
-                                           "allow_data_loss", "health", "state_schema"};
+const std::vector<std::string> policy_keys{"lock_timeout",    "drain",  "recreate",     "maintenance_window",
+                                           "allow_data_loss", "health", "state_schema", "manage_preload"};
 const std::vector<std::string> drain_keys{"enabled",        "quiet_for", "timeout", "terminate_idle",
                                           "terminate_idle_in_transaction", "never_terminate"};
 const std::vector<std::string> window_keys{"days", "start", "end", "timezone"};
@@ -346,7 +347,15 @@ class Loader {
       for (const auto& pair : values) {
         const std::string name = pair.first.Scalar();
         auto id = identifier(pair.first, name, "settings values", Identifier::Kind::setting);
-        auto value = reader_.scalar_text(pair.second, "setting '" + name + "'");
+        std::optional<std::string> value;
+        if (pair.second.IsSequence()) {
+          // A list setting written as a YAML sequence: kept in postgresql.conf form, one quoted element each.
+          if (auto elements = reader_.strings(pair.second, "setting '" + name + "'")) {
+            value = join_setting_list(*elements);
+          }
+        } else {
+          value = reader_.scalar_text(pair.second, "setting '" + name + "'");
+        }
         if (id && value) m.settings.values[*id] = *value;
       }
     }
@@ -460,6 +469,9 @@ class Loader {
     if (const YAML::Node window = node["maintenance_window"]; window) read_window(window, p);
     if (p.recreate == RecreatePolicy::in_window && !p.maintenance_window && node["recreate"]) {
       reader_.error(node["recreate"], "recreate: in-window needs a policy maintenance_window");
+    }
+    if (node["manage_preload"]) {
+      p.manage_preload = reader_.boolean(node["manage_preload"], "policy manage_preload").value_or(false);
     }
     if (node["allow_data_loss"]) {
       p.allow_data_loss = reader_.boolean(node["allow_data_loss"], "policy allow_data_loss").value_or(false);

@@ -110,6 +110,9 @@ struct Policy {
   RecreatePolicy recreate = RecreatePolicy::never;
   std::optional<MaintenanceWindow> maintenance_window;
   bool allow_data_loss = false;
+  /// Write shared_preload_libraries (settings.preload and preload: true, element-wise, restart
+  /// required) instead of only reporting what is missing.
+  bool manage_preload = false;
   std::map<Identifier, std::string> health;                  ///< extension -> SQL that must succeed after a change
   Identifier state_schema = *Identifier::parse("pgparity");  ///< where snapshots and the run journal live
   bool operator==(const Policy&) const = default;

@@ -135,6 +135,7 @@ void write_policy(YAML::Emitter& out, const Policy& p) {
     out << YAML::EndMap;
   }
   out << YAML::Key << "allow_data_loss" << YAML::Value << p.allow_data_loss;
+  out << YAML::Key << "manage_preload" << YAML::Value << p.manage_preload;
   if (!p.health.empty()) {
     out << YAML::Key << "health" << YAML::Value << YAML::BeginMap;
     for (const auto& [ext, sql] : p.health) quoted(out, ext.str(), sql);

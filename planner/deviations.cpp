@@ -27,7 +27,11 @@ std::vector<Deviation> deviations_of(const Plan& plan) {
   }
   for (const auto& b : plan.blockers) {
     out.push_back({b.target + (b.database.empty() ? "" : "/" + b.database), b.extension.empty() ? b.code : b.extension,
-                   "", "", b.message});
+                   "", "", b.message, "blocked"});
+  }
+  for (const auto& p : plan.pending_restarts) {
+    out.push_back({p.target, p.setting, p.running, p.written,
+                   "written to postgresql.auto.conf; the server runs it after a restart", "pending-restart"});
   }
   return out;
 }

@@ -14,6 +14,7 @@ struct Deviation {
   std::string observed;  ///< "absent" when not installed
   std::string desired;   ///< "absent" when the manifest wants it gone
   std::string problem;   ///< for differences that cannot be closed: the blocker's message
+  std::string kind = "drift";  ///< drift, blocked, or pending-restart (written; the server needs a restart)
 };
 
 /// Every deviation a plan closes or is blocked by (what `pgparity check` lists).

@@ -35,6 +35,9 @@ struct Step {
   std::string value;                                 ///< set: the new value
   std::string current;                               ///< set: the value now
   bool restart_required = false;                     ///< set: a postmaster setting, effective only after a restart
+  /// set: what puts postgresql.auto.conf back as it was (the old entry, or
+  /// RESET when there was none): run when a write, the reload or the check fails.
+  std::vector<std::string> undo_sql;
   std::string reason;                                ///< why the step exists, when not obvious
   std::vector<std::string> sql;                      ///< exactly what runs, in order
   std::vector<std::string> after;                    ///< ids of steps that must finish first
@@ -52,12 +55,23 @@ struct Blocker {
   bool operator==(const Blocker&) const = default;
 };
 
+/// A setting already written to postgresql.auto.conf that the server runs
+/// only after a restart: no step (pgparity never restarts a server), but told.
+struct PendingRestart {
+  std::string target;
+  std::string setting;
+  std::string running;  ///< what the server runs now, in human units
+  std::string written;  ///< what postgresql.auto.conf holds
+  bool operator==(const PendingRestart&) const = default;
+};
+
 /// What pgparity would do: steps in a valid order, and what stops it.
 struct Plan {
   std::string fingerprint;  ///< of the observed state the plan was made from
   std::vector<Step> steps;  ///< topologically sorted; stable for the same input
   std::vector<Blocker> blockers;
   std::vector<std::string> warnings;  ///< worth knowing, not blocking (restart required, ...)
+  std::vector<PendingRestart> pending_restarts;
 
   /// Steps that change something (not gates).
   std::size_t change_count() const;

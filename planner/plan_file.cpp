@@ -63,6 +63,7 @@ Plan parse_plan(const std::string& json) {
       step.value = text(s, "value");
       step.current = text(s, "current");
       step.restart_required = s.value("restartRequired", false);
+      step.undo_sql = s.value("undoSql", std::vector<std::string>{});
       step.reason = text(s, "reason");
       step.sql = s.at("sql").get<std::vector<std::string>>();
       step.after = s.at("after").get<std::vector<std::string>>();
@@ -73,6 +74,9 @@ Plan parse_plan(const std::string& json) {
           {b.at("code"), b.at("target"), b.at("database"), b.at("extension"), b.at("message"), b.at("hint")});
     }
     plan.warnings = doc.value("warnings", std::vector<std::string>{});
+    for (const auto& p : doc.value("pendingRestarts", nlohmann::json::array())) {
+      plan.pending_restarts.push_back({p.at("target"), p.at("setting"), p.at("running"), p.at("written")});
+    }
     return plan;
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("bad plan field: ") + e.what());

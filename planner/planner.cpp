@@ -9,6 +9,8 @@
 #include "planner/graph.hpp"
 #include "planner/keep_config.hpp"
 #include "planner/render.hpp"
+#include "planner/settings_sql.hpp"
+#include "core/setting_list.hpp"
 #include "planner/sql.hpp"
 #include "state/settings.hpp"
 
@@ -365,13 +367,110 @@ class ClusterPlanner {
 
   void run(std::vector<Step>& steps) {
     plan_values(steps);
-    check_preload();
+    check_preload(steps);
     check_ratios();
   }
 
  private:
   void block(const std::string& code, const std::string& message, const std::string& hint) {
     plan_.blockers.push_back({code, target_.target, "", "", message, hint});
+  }
+
+  /// Whether two values in postgresql.conf form mean the same for this setting.
+  static bool same_written(const std::string& a, const std::string& b, const state::Setting& s) {
+    if (state::is_list_setting(s.name)) return split_setting_list(a) == split_setting_list(b);
+    if ((s.type == "integer" || s.type == "real") && !s.unit.empty()) {
+      const auto x = state::normalize_written_value(a, s.unit);
+      const auto y = state::normalize_written_value(b, s.unit);
+      if (x && y) return std::abs(*x - *y) <= 1e-9 * std::max({1.0, std::abs(*x), std::abs(*y)});
+    }
+    return state::same_setting_value(a, b, "", s.type);
+  }
+
+  /// A value the server would refuse: not a number, out of min/max, not one of enumvals. "" when fine.
+  static std::string invalid(const std::string& value, const state::Setting& s) {
+    if (state::is_list_setting(s.name)) return "";
+    if (s.type == "integer" || s.type == "real") {
+      const auto n = state::normalize_written_value(value, s.unit);
+      if (!n) {
+        return s.name + " = " + value + " is not a number" +
+               (s.unit.empty() ? "" : " with a unit like " + state::display_value(s.reset_value, s.unit));
+      }
+      const auto low = state::normalize_setting(s.min, s.unit);
+      const auto high = state::normalize_setting(s.max, s.unit);
+      if ((low && *n < *low) || (high && *n > *high)) {
+        return s.name + " = " + value + " is out of range (allowed " + state::display_value(s.min, s.unit) + " … " +
+               state::display_value(s.max, s.unit) + ")";
+      }
+    }
+    if (s.type == "enum" && !s.enum_values.empty()) {
+      const bool known = std::any_of(s.enum_values.begin(), s.enum_values.end(), [&](const std::string& e) {
+        return state::same_setting_value(value, e, "", "enum");
+      });
+      if (!known) return s.name + " = " + value + " is not one of: " + join(s.enum_values, ", ");
+    }
+    return "";
+  }
+
+  /// The value as it will be written: lists in postgresql.conf form, numbers with a unit in one human unit.
+  static std::string canonical(const std::string& value, const state::Setting& s) {
+    if (state::is_list_setting(s.name)) return join_setting_list(split_setting_list(value));
+    if ((s.type == "integer" || s.type == "real") && !s.unit.empty()) {
+      if (const auto n = state::normalize_written_value(value, s.unit)) return state::render_setting(*n, s.unit);
+    }
+    return value;
+  }
+
+  /// A set step for `name` = `value`, or nothing when the server already runs
+  /// it, or a pending restart when postgresql.auto.conf already holds it.
+  void plan_setting(const state::Setting& current, const std::string& wanted, std::vector<Step>& steps,
+                    const std::string& reason = "") {
+    const std::string& name = current.name;
+    if (const std::string why = invalid(wanted, current); !why.empty()) {
+      block("setting-invalid-value", why, "choose a value the server accepts");
+      return;
+    }
+    const bool list = state::is_list_setting(name);
+    const bool running = list ? split_setting_list(wanted) == split_setting_list(current.value)
+                              : state::same_setting_value(wanted, current.value, current.unit, current.type);
+    if (running) return;
+    const std::string value = canonical(wanted, current);
+    const bool restart = current.context == "postmaster";
+    if (current.auto_conf && same_written(*current.auto_conf, wanted, current) && (restart || current.pending_restart)) {
+      plan_.pending_restarts.push_back({target_.target, name, state::display_value(current.value, current.unit), value});
+      return;
+    }
+    if (!target_.cluster.may_reload) {
+      block("setting-privilege", "the role may not reload the configuration (pg_reload_conf), so " + name +
+                                     " would be written but not take effect",
+            "as a superuser: GRANT EXECUTE ON FUNCTION pg_catalog.pg_reload_conf() TO <the role in the DSN>");
+      return;
+    }
+    if (!current.may_alter_system) {
+      block("setting-privilege", "the role may not ALTER SYSTEM " + name,
+            "as a superuser: GRANT ALTER SYSTEM ON PARAMETER " + quote_ident(name) +
+                " TO <the role in the DSN>; on a managed service without ALTER SYSTEM, set it in the provider's "
+                "parameter group");
+      return;
+    }
+    Step s;
+    s.kind = StepKind::set;
+    s.id = target_.target + "/set/" + name;
+    s.target = target_.target;
+    s.setting = name;
+    s.value = value;
+    s.current = state::display_value(current.value, current.unit);
+    s.restart_required = restart;
+    s.reason = reason;
+    if (s.restart_required) {
+      s.reason += std::string(s.reason.empty() ? "" : "; ") +
+                  "takes effect only after a restart; pgparity never restarts a server";
+      plan_.warnings.push_back(target_.target + ": " + name + " = " + value + " needs a server restart");
+    }
+    s.sql.push_back(alter_system_set(name, value));
+    s.undo_sql.push_back(alter_system_restore(current, target_.cluster.auto_conf_known));
+    if (!list) planned_[name] = state::normalize_written_value(value, current.unit);
+    steps.push_back(std::move(s));
   }
 
   void plan_values(std::vector<Step>& steps) {
@@ -385,47 +484,53 @@ class ClusterPlanner {
               "check the name" + did_you_mean(name, names));
         continue;
       }
-      const state::Setting& current = it->second;
-      if (state::same_setting_value(value, current.value, current.unit, current.type)) continue;
-      Step s;
-      s.kind = StepKind::set;
-      s.id = target_.target + "/set/" + name;
-      s.target = target_.target;
-      s.setting = name;
-      s.value = value;
-      s.current = current.value + current.unit;
-      s.restart_required = current.context == "postmaster";
-      if (s.restart_required) {
-        s.reason = "takes effect only after a restart; pgparity never restarts a server";
-        plan_.warnings.push_back(target_.target + ": " + name + " = " + value + " needs a server restart");
-      }
-      s.sql.push_back("ALTER SYSTEM SET " + quote_ident(name) + " = " + quote_literal(value));
-      s.sql.push_back("SELECT pg_catalog.pg_reload_conf()");
-      planned_[name] = state::normalize_written_value(value, current.unit);
-      steps.push_back(std::move(s));
+      plan_setting(it->second, value, steps);
     }
   }
 
-  void check_preload() {
-    std::set<std::string> required(manifest_.settings.preload.begin(), manifest_.settings.preload.end());
+  /// The preload libraries the manifest needs: settings.preload, then
+  /// extensions with preload: true, in that order, each once.
+  std::vector<std::string> required_preload() const {
+    std::vector<std::string> required(manifest_.settings.preload.begin(), manifest_.settings.preload.end());
     for (const auto& e : manifest_.extensions) {
-      if (e.preload && !e.absent) required.insert(e.name.str());
-    }
-    const auto& loaded = target_.cluster.preload_libraries;
-    for (const auto& lib : required) {
-      if (std::find(loaded.begin(), loaded.end(), lib) == loaded.end()) {
-        block("preload-missing",
-              lib + " must be in shared_preload_libraries (it is: " +
-                  (loaded.empty() ? std::string("empty") : join(loaded, ", ")) + ")",
-              "add it to shared_preload_libraries in postgresql.conf and restart the server; pgparity never restarts "
-              "a server");
+      if (e.preload && !e.absent && std::find(required.begin(), required.end(), e.name.str()) == required.end()) {
+        required.push_back(e.name.str());
       }
+    }
+    return required;
+  }
+
+  void check_preload(std::vector<Step>& steps) {
+    const auto& loaded = target_.cluster.preload_libraries;
+    std::vector<std::string> missing;
+    bool files_missing = false;
+    for (const auto& lib : required_preload()) {
       auto file = target_.cluster.library_files.find(lib);
       if (file != target_.cluster.library_files.end() && file->second.has_value() && !*file->second) {
+        files_missing = true;
         block("library-file-missing",
               "library " + lib + " has no file in " + target_.cluster.library_dir + " (a restart would fail)",
               "install the package that ships " + lib + " on the server");
       }
+      if (std::find(loaded.begin(), loaded.end(), lib) == loaded.end()) missing.push_back(lib);
+    }
+    if (missing.empty()) return;
+    auto setting = target_.cluster.settings.find("shared_preload_libraries");
+    if (manifest_.policy.manage_preload && setting != target_.cluster.settings.end()) {
+      if (files_missing) return;  // never write a list the server could not start with
+      // Nothing is removed or reordered: what is loaded stays first, the missing ones follow in the manifest's order.
+      std::vector<std::string> wanted = loaded;
+      wanted.insert(wanted.end(), missing.begin(), missing.end());
+      plan_setting(setting->second, join_setting_list(wanted), steps,
+                   "policy.manage_preload: adds " + join(missing, ", "));
+      return;
+    }
+    for (const auto& lib : missing) {
+      block("preload-missing",
+            lib + " must be in shared_preload_libraries (it is: " +
+                (loaded.empty() ? std::string("empty") : join(loaded, ", ")) + ")",
+            "set policy.manage_preload: true to have pgparity write it (a restart is then needed), or add it to "
+            "shared_preload_libraries in postgresql.conf and restart the server; pgparity never restarts a server");
     }
   }
 
@@ -508,7 +613,8 @@ void add_gates(std::vector<Step>& steps, std::size_t first_change, const std::st
   }
   for (std::size_t i = 1; i < gates.size(); ++i) gates[i].after.push_back(gates[i - 1].id);
   Step verify = gate(StepKind::verify,
-                     database.empty() ? "settings re-read after reload" : "versions re-observed; health queries run");
+                     database.empty() ? "one reload, then the settings read back" : "versions re-observed; health queries run");
+  if (database.empty()) verify.sql.push_back("SELECT pg_catalog.pg_reload_conf()");
   for (std::size_t i = first_change; i < steps.size(); ++i) {
     steps[i].after.insert(steps[i].after.begin(), gates.back().id);
     verify.after.push_back(steps[i].id);

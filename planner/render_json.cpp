@@ -30,6 +30,7 @@ std::string render_json(const Plan& plan) {
       step["value"] = s.value;
       step["current"] = s.current;
       step["restartRequired"] = s.restart_required;
+      step["undoSql"] = s.undo_sql;
     }
     if (!s.reason.empty()) step["reason"] = s.reason;
     step["sql"] = s.sql;
@@ -45,6 +46,10 @@ std::string render_json(const Plan& plan) {
                         {"message", b.message},
                         {"hint", b.hint}});
   }
+  ordered_json pending = ordered_json::array();
+  for (const auto& p : plan.pending_restarts) {
+    pending.push_back({{"target", p.target}, {"setting", p.setting}, {"running", p.running}, {"written", p.written}});
+  }
   ordered_json doc{
       {"apiVersion", "pgparity/v1"},
       {"kind", "Plan"},
@@ -53,7 +58,8 @@ std::string render_json(const Plan& plan) {
       {"summary", {{"text", summary_line(plan)}, {"changes", plan.change_count()}, {"blocked", plan.blocked()}}},
       {"blockers", blockers},
       {"steps", steps},
-      {"warnings", plan.warnings}};
+      {"warnings", plan.warnings},
+      {"pendingRestarts", pending}};
   return doc.dump(2) + "\n";
 }
 

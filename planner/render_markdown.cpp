@@ -96,6 +96,10 @@ std::string render_markdown(const Plan& plan) {
     for (const auto& statement : s.sql) sql += statement + ";\n";
   }
   close_group();
+  for (const auto& p : plan.pending_restarts) {
+    out << "\n> [!NOTE]\n> **pending restart**: " << cell(p.target + " " + p.setting + " = " + p.written)
+        << " is written to postgresql.auto.conf; the server runs " << cell(p.running) << " until it is restarted\n";
+  }
   for (const auto& w : plan.warnings) out << "\n> [!WARNING]\n> " << cell(w) << "\n";
   out << "\n<sub>fingerprint " << plan.fingerprint << "</sub>\n";
   return out.str();

@@ -98,6 +98,12 @@ std::string render_text(const Plan& plan, bool color) {
     }
     for (const auto& sql : s.sql) out << "      " << style.dim(sql + ";") << "\n";
   }
+  for (const auto& p : plan.pending_restarts) {
+    out << "\n" << style.yellow("pending restart: ") << p.target << " " << p.setting << " = " << p.written
+        << " is in postgresql.auto.conf; the server runs " << p.running
+        << " until it is restarted (pgparity never restarts a server)";
+  }
+  if (!plan.pending_restarts.empty()) out << "\n";
   for (const auto& w : plan.warnings) out << "\n" << style.yellow("warning: ") << w;
   if (!plan.warnings.empty()) out << "\n";
   return out.str();

@@ -401,14 +401,23 @@ class Unit {
                       " applied and verified (run " + result_.run_id + ")";
   }
 
+  /// Settings runs are journaled in the DSN's database like extension runs,
+  /// with each setting's value before and after.
   void apply_settings() {
-    const std::string problem = write_settings(*session_, steps_, [this](const Step& s, long long ms) {
+    Journal journal(*session_, manifest_.policy.state_schema.str());
+    journal.ensure();
+    result_.run_id = new_run_id();
+    journal.start(result_.run_id, target_.name, "", options_.plan_digest, options_.manifest_digest);
+    const std::string problem = write_settings(*session_, steps_, [&](const Step& s, long long ms) {
+      journal.record_setting(result_.run_id, s.setting, s.current, s.value, s.undo_sql.empty() ? "" : s.undo_sql.front());
       say_step(s, ms, s.restart_required ? " (takes effect after a restart)" : "");
     });
     if (!problem.empty()) {
       fail(problem);
+      journal.finish(result_.run_id, "failed", 0, result_.message);
       return;
     }
+    journal.finish(result_.run_id, "succeeded", static_cast<int>(changes().size()), "");
     result_.steps_done = static_cast<int>(changes().size());
     result_.outcome = Outcome::applied;
     result_.message = std::to_string(result_.steps_done) + " setting" + (result_.steps_done == 1 ? "" : "s") +

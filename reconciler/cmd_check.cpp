@@ -28,7 +28,8 @@ ExitCode run_check(Context& context, const CheckOptions& o) {
                       {"subject", d.subject},
                       {"observed", d.observed},
                       {"desired", d.desired},
-                      {"problem", d.problem}});
+                      {"problem", d.problem},
+                      {"kind", d.kind}});
     }
     context.out << nlohmann::ordered_json{{"apiVersion", "pgparity/v1"},
                                           {"kind", "CheckResult"},
@@ -42,7 +43,10 @@ ExitCode run_check(Context& context, const CheckOptions& o) {
     context.out << deviations.size() << " deviation" << (deviations.size() == 1 ? "" : "s") << " from the manifest:\n";
     for (const auto& d : deviations) {
       context.out << "  " << d.where << ": " << d.subject;
-      if (!d.problem.empty()) {
+      if (d.kind == "pending-restart") {
+        context.out << " = " << d.desired << " is written, the server runs " << d.observed
+                    << " until it is restarted (pending restart)\n";
+      } else if (!d.problem.empty()) {
         context.out << ": " << d.problem << "\n";
       } else {
         context.out << " is " << d.observed << ", the manifest wants " << d.desired << "\n";

@@ -117,6 +117,7 @@ class Loop {
     metrics_.clear("pgparity_drift");
     metrics_.clear("pgparity_drift_steps");
     metrics_.clear("pgparity_blocked");
+    metrics_.clear("pgparity_pending_restart");
     for (const auto& [name, target] : manifest.targets) {
       if (target.role != desired::Role::managed) continue;
       metrics_.set("pgparity_drift_steps", {{"target", name}}, 0);
@@ -135,6 +136,9 @@ class Loop {
     for (const auto& b : plan.blockers) blockers[b.target] += 1;
     for (const auto& [t, n] : steps) metrics_.set("pgparity_drift_steps", {{"target", t}}, n);
     for (const auto& [t, n] : blockers) metrics_.set("pgparity_blocked", {{"target", t}}, n);
+    for (const auto& p : plan.pending_restarts) {
+      metrics_.set("pgparity_pending_restart", {{"target", p.target}, {"setting", p.setting}}, 1);
+    }
   }
 
   /// The plan without the databases still waiting out a backoff.

@@ -27,6 +27,9 @@ void Journal::ensure() {
           " (run_id text NOT NULL, extname name NOT NULL, extversion text NOT NULL, schema name NOT NULL,"
           "  relocatable boolean NOT NULL, extconfig text[], taken_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
           "  PRIMARY KEY (run_id, extname))");
+  tx.exec("CREATE TABLE IF NOT EXISTS " + table("settings") +
+          " (run_id text NOT NULL, setting text NOT NULL, value_before text, value_after text NOT NULL,"
+          "  undo_sql text, written_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run_id, setting))");
   tx.exec("CREATE TABLE IF NOT EXISTS " + table("pauses") +
           " (run_id text NOT NULL, pooler text NOT NULL, alias text NOT NULL,"
           "  paused_at timestamptz NOT NULL DEFAULT clock_timestamp(), resumed_at timestamptz,"
@@ -126,6 +129,16 @@ std::vector<state::OpenPause> Journal::open_pauses() const {
   }
   tx.commit();
   return out;
+}
+
+void Journal::record_setting(const std::string& run_id, const std::string& setting, const std::string& before,
+                             const std::string& after, const std::string& undo_sql) {
+  pqxx::work tx(session_);
+  tx.exec_params("INSERT INTO " + table("settings") +
+                     " (run_id, setting, value_before, value_after, undo_sql) VALUES ($1, $2, $3, $4, $5)"
+                     " ON CONFLICT DO NOTHING",
+                 run_id, setting, before, after, undo_sql);
+  tx.commit();
 }
 
 bool Journal::has_snapshot(const std::string& run_id) const {

@@ -42,6 +42,11 @@ class Journal {
   /// Pauses with no RESUME recorded, oldest first; empty when there is no journal.
   std::vector<state::OpenPause> open_pauses() const;
 
+  /// Records a setting a run wrote: its value before (as the server ran it),
+  /// after, and the SQL that puts postgresql.auto.conf back.
+  void record_setting(const std::string& run_id, const std::string& setting, const std::string& before,
+                      const std::string& after, const std::string& undo_sql);
+
   /// Whether the snapshot of `run_id` exists: written in the change
   /// transaction, it tells whether that transaction committed.
   bool has_snapshot(const std::string& run_id) const;

@@ -14,6 +14,7 @@ const std::map<std::string, std::string>& metric_help() {
       {"pgparity_drift", "1 for each extension or setting that differed from the manifest at the last tick."},
       {"pgparity_drift_steps", "Steps needed to converge each target at the last tick."},
       {"pgparity_blocked", "Blockers per target at the last tick."},
+      {"pgparity_pending_restart", "1 for each setting written to postgresql.auto.conf that the server runs only after a restart."},
       {"pgparity_last_success_timestamp_seconds", "When a tick last ended converged or applied, in Unix time."},
       {"pgparity_manifest_valid", "1 when the manifest read at the last tick was valid."},
       {"pgparity_manifest_errors_total", "Manifest reads that failed; the last good manifest stayed in force."},

@@ -4,7 +4,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 
-#include "planner/sql.hpp"
+#include "core/setting_list.hpp"
 #include "state/observe.hpp"
 #include "state/settings.hpp"
 
@@ -13,6 +13,49 @@ namespace pgparity::reconciler {
 using planner::Step;
 using planner::StepKind;
 
+namespace {
+
+std::string one_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  for (char& c : text) c = c == '\n' ? ' ' : c;
+  return text;
+}
+
+void exec(pqxx::connection_base& session, const std::string& sql) {
+  pqxx::nontransaction tx(session);
+  tx.exec(sql);
+}
+
+/// What the server shows for each written setting after the reload: "" when all hold.
+std::string read_back(pqxx::connection_base& session, const std::vector<const Step*>& steps) {
+  std::string problems;
+  // Reload is asynchronous: give the server a moment, then check what it shows.
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    problems.clear();
+    const state::ClusterState cluster = state::observe_cluster(session);
+    for (const Step* s : steps) {
+      if (s->restart_required) continue;
+      auto it = cluster.settings.find(s->setting);
+      bool same = false;
+      if (it != cluster.settings.end()) {
+        same = state::is_list_setting(s->setting)
+                   ? split_setting_list(s->value) == split_setting_list(it->second.value)
+                   : state::same_setting_value(s->value, it->second.value, it->second.unit, it->second.type);
+      }
+      if (!same) {
+        problems += "; " + s->setting + " shows " +
+                    (it == cluster.settings.end() ? "nothing" : state::display_value(it->second.value, it->second.unit)) +
+                    ", not " + s->value;
+      }
+    }
+    if (problems.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return problems;
+}
+
+}  // namespace
+
 std::string write_settings(pqxx::connection_base& session, const std::vector<Step>& all,
                            const std::function<void(const Step&, long long ms)>& done) {
   std::vector<const Step*> steps;
@@ -20,45 +63,36 @@ std::string write_settings(pqxx::connection_base& session, const std::vector<Ste
     if (s.kind == StepKind::set) steps.push_back(&s);
   }
   std::vector<const Step*> written;
+  std::string problem;
   try {
     for (const Step* s : steps) {
       const auto started = std::chrono::steady_clock::now();
-      pqxx::nontransaction tx(session);
-      tx.exec(s->sql.front());
+      for (const auto& sql : s->sql) exec(session, sql);
       written.push_back(s);
       done(*s, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
     }
-    pqxx::nontransaction tx(session);
-    tx.exec("SELECT pg_catalog.pg_reload_conf()");
+    exec(session, "SELECT pg_catalog.pg_reload_conf()");
+    if (const std::string shown = read_back(session, steps); !shown.empty()) problem = "verification failed" + shown;
   } catch (const std::exception& e) {
-    for (const Step* s : written) {
-      try {
-        pqxx::nontransaction tx(session);
-        tx.exec("ALTER SYSTEM SET " + planner::quote_ident(s->setting) + " = " + planner::quote_literal(s->current));
-      } catch (const std::exception&) {
-      }
-    }
-    std::string what = e.what();
-    while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
-    return "setting failed: " + what + "; settings already written were put back";
+    problem = "setting failed: " + one_line(e.what());
   }
-  // Reload is asynchronous: give the server a moment, then check what it shows.
-  std::string problems;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    problems.clear();
-    const state::ClusterState cluster = state::observe_cluster(session);
-    for (const Step* s : steps) {
-      if (s->restart_required) continue;
-      auto it = cluster.settings.find(s->setting);
-      if (it == cluster.settings.end() ||
-          !state::same_setting_value(s->value, it->second.value, it->second.unit, it->second.type)) {
-        problems += "; " + s->setting + " shows " + (it == cluster.settings.end() ? "nothing" : it->second.value);
-      }
+  if (problem.empty()) return "";
+  // Put postgresql.auto.conf back exactly as it was: the old entry, or none.
+  std::string undone;
+  for (auto it = written.rbegin(); it != written.rend(); ++it) {
+    try {
+      for (const auto& sql : (*it)->undo_sql) exec(session, sql);
+      undone += (undone.empty() ? "" : ", ") + (*it)->setting;
+    } catch (const std::exception& e) {
+      problem += "; could not put " + (*it)->setting + " back (" + one_line(e.what()) + "): run " +
+                 ((*it)->undo_sql.empty() ? std::string("ALTER SYSTEM RESET") : (*it)->undo_sql.front());
     }
-    if (problems.empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return problems.empty() ? "" : "verification failed" + problems;
+  try {
+    if (!written.empty()) exec(session, "SELECT pg_catalog.pg_reload_conf()");
+  } catch (const std::exception&) {
+  }
+  return problem + (undone.empty() ? "" : "; postgresql.auto.conf was put back as it was for " + undone);
 }
 
 }  // namespace pgparity::reconciler

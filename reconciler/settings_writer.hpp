@@ -10,10 +10,13 @@
 namespace pgparity::reconciler {
 
 /// Writes a server's `set` steps: ALTER SYSTEM cannot run in a transaction,
-/// so each runs on its own, then the configuration is reloaded and the values
-/// read back. If a write fails, those already written are put back. `done`
-/// is told each step written with its duration. "" when all is written and
-/// shows, else what went wrong.
+/// so each runs on its own, then one reload, then the values are read back.
+/// If a write, the reload or the read-back fails, each setting already
+/// written is put back exactly as postgresql.auto.conf had it (the step's
+/// undo_sql: the old entry, or ALTER SYSTEM RESET when there was none) and
+/// the configuration reloaded again. `done` is told each step written with
+/// its duration. "" when all is written and shows, else what went wrong and
+/// what was put back.
 std::string write_settings(pqxx::connection_base& session, const std::vector<planner::Step>& steps,
                            const std::function<void(const planner::Step&, long long ms)>& done);
 

@@ -6,11 +6,23 @@
 
 namespace pgparity::state::sql {
 
-/// Settings, version and the DSN's database: one row per setting.
+/// Settings, version and the DSN's database: one row per setting, with its
+/// type, range, enum values and whether the role may ALTER SYSTEM it (PG15's
+/// parameter privileges; always true for a superuser).
 inline constexpr const char* settings =
     "SELECT name, setting, coalesce(unit, ''), context, source, pending_restart, "
-    "       current_setting('server_version'), current_setting('server_version_num')::int, current_database(), vartype "
+    "       current_setting('server_version'), current_setting('server_version_num')::int, current_database(), vartype, "
+    "       coalesce(min_val, ''), coalesce(max_val, ''), coalesce(array_to_string(enumvals, ','), ''), "
+    "       coalesce(boot_val, ''), coalesce(reset_val, ''), pg_catalog.has_parameter_privilege(name, 'ALTER SYSTEM'), "
+    "       pg_catalog.has_function_privilege('pg_catalog.pg_reload_conf()', 'EXECUTE') "
     "FROM pg_catalog.pg_settings ORDER BY name";
+
+/// What postgresql.auto.conf holds (ALTER SYSTEM's file), in file order: the
+/// last entry of a name wins. Superuser only by default: callers treat a
+/// failure as "cannot tell".
+inline constexpr const char* auto_conf =
+    "SELECT name, setting FROM pg_catalog.pg_file_settings "
+    "WHERE sourcefile LIKE '%/postgresql.auto.conf' ORDER BY seqno";
 
 inline constexpr const char* databases =
     "SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname";

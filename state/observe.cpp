@@ -45,6 +45,13 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
     cluster.server_version_num = row[7].as<int>();
     cluster.dsn_database = row[8].c_str();
     s.type = row[9].c_str();
+    s.min = row[10].c_str();
+    s.max = row[11].c_str();
+    if (const std::string values = row[12].c_str(); !values.empty()) s.enum_values = split_library_list(values);
+    s.boot_value = row[13].c_str();
+    s.reset_value = row[14].c_str();
+    s.may_alter_system = row[15].as<bool>();
+    cluster.may_reload = row[16].as<bool>();
     cluster.settings.emplace(s.name, std::move(s));
   }
   if (auto it = cluster.settings.find("shared_preload_libraries"); it != cluster.settings.end()) {
@@ -52,6 +59,17 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
   }
   for (const auto& row : tx.exec(sql::databases)) cluster.connectable_databases.emplace_back(row[0].c_str());
   tx.commit();
+  try {
+    pqxx::read_transaction files(session);
+    for (const auto& row : files.exec(sql::auto_conf)) {
+      auto it = cluster.settings.find(row[0].c_str());
+      if (it != cluster.settings.end()) it->second.auto_conf = row[1].is_null() ? "" : row[1].c_str();
+    }
+    files.commit();
+    cluster.auto_conf_known = true;
+  } catch (const pqxx::sql_error&) {
+    // Without superuser the files cannot be read: a pending restart is then told by pending_restart alone.
+  }
 
   if (preload_files) {
     for (const auto& lib : cluster.preload_libraries) {

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
@@ -128,6 +129,58 @@ std::vector<std::string> split_library_list(const std::string& value) {
   }
   flush();
   return out;
+}
+
+bool is_list_setting(const std::string& name) {
+  // guc.c of PostgreSQL 15: every setting with GUC_LIST_INPUT (tests/integration/settings_test.cpp proves the
+  // list on the server; restrict_nonsystem_relation_kind came with 15.8).
+  static const std::array<std::string_view, 12> lists{
+      "DateStyle",          "listen_addresses",          "local_preload_libraries",  "log_destination",
+      "search_path",        "session_preload_libraries", "shared_preload_libraries", "synchronous_standby_names",
+      "temp_tablespaces",   "unix_socket_directories",   "wal_consistency_checking", "restrict_nonsystem_relation_kind"};
+  const std::string wanted = [&] {
+    std::string l = name;
+    for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return l;
+  }();
+  for (const auto& l : lists) {
+    std::string candidate(l);
+    for (char& c : candidate) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (candidate == wanted) return true;
+  }
+  return false;
+}
+
+std::string render_setting(double normalized, const std::string& unit) {
+  auto number = [](double v) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.15g", v);
+    return std::string(text);
+  };
+  if (unit.empty()) return number(normalized);
+  const bool memory = unit.find('B') != std::string::npos;
+  struct Step {
+    const char* name;
+    double size;
+  };
+  static constexpr std::array<Step, 5> memory_units{
+      {{"TB", 1024.0 * 1024 * 1024 * 1024}, {"GB", 1024.0 * 1024 * 1024}, {"MB", 1024.0 * 1024}, {"kB", 1024.0}, {"B", 1}}};
+  static constexpr std::array<Step, 5> time_units{{{"d", 86'400'000}, {"h", 3'600'000}, {"min", 60'000}, {"s", 1000}, {"ms", 1}}};
+  const auto& units = memory ? memory_units : time_units;
+  if (normalized == 0) return std::string("0") + units.back().name;
+  for (const auto& u : units) {
+    const double count = normalized / u.size;
+    if (std::abs(count) >= 1 && std::abs(count - std::round(count)) < 1e-9) return number(std::round(count)) + u.name;
+  }
+  return number(normalized) + units.back().name;
+}
+
+std::string display_value(const std::string& value, const std::string& unit) {
+  if (unit.empty()) return value;
+  const auto normalized = normalize_setting(value, unit);
+  // -1 means "use the default" or "off" for many settings: keep it as the server says it.
+  if (!normalized || value == "-1") return value;
+  return render_setting(*normalized, unit);
 }
 
 }  // namespace pgparity::state

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "core/setting_list.hpp"
+
 namespace pgparity::state {
 
 /// A pg_settings value in base units: memory in bytes ("8kB" unit, setting
@@ -25,5 +27,19 @@ bool same_setting_value(const std::string& written, const std::string& observed,
 
 /// shared_preload_libraries as a list: split on commas, spaces trimmed, quotes removed.
 std::vector<std::string> split_library_list(const std::string& value);
+
+/// Whether PostgreSQL 15 reads this setting as a list (GUC_LIST_INPUT): it
+/// takes one literal per element, and `ALTER SYSTEM SET x = 'a, b'` would
+/// store ONE element named "a, b". Proven against the server by a test.
+bool is_list_setting(const std::string& name);
+
+/// A normalized value (bytes, milliseconds) in the largest unit of its kind
+/// that holds it exactly: 134217728 with unit "8kB" → "128MB", 300000 with
+/// "ms" → "5min". Unitless settings: the number as it is.
+std::string render_setting(double normalized, const std::string& unit);
+
+/// What a server shows for a setting, for people: in human units ("128MB",
+/// not "16384" blocks of 8kB); lists and text as they are.
+std::string display_value(const std::string& value, const std::string& unit);
 
 }  // namespace pgparity::state

@@ -97,6 +97,22 @@ class Server {
     if (name == "shared_preload_libraries") state_.cluster.preload_libraries = state::split_library_list(value);
     return *this;
   }
+  /// What postgresql.auto.conf holds for a setting (pg_file_settings).
+  Server& auto_conf(const std::string& name, const std::string& value) {
+    state_.cluster.settings[name].auto_conf = value;
+    state_.cluster.auto_conf_known = true;
+    return *this;
+  }
+  Server& range(const std::string& name, const std::string& min, const std::string& max) {
+    state_.cluster.settings[name].min = min;
+    state_.cluster.settings[name].max = max;
+    return *this;
+  }
+  /// The role lacks ALTER SYSTEM on this parameter.
+  Server& denied(const std::string& name) {
+    state_.cluster.settings[name].may_alter_system = false;
+    return *this;
+  }
   Server& library_file(const std::string& lib, bool present) {
     state_.cluster.library_files[lib] = present;
     state_.cluster.library_dir = "/usr/lib/postgresql/15/lib";

@@ -207,8 +207,87 @@ TEST(Planner, SetsADifferingValueWithAlterSystemAndReload) {
       plan_for(m, Server("staging").setting("work_mem", "4096", "kB").setting("lock_timeout", "30000", "ms"));
   ASSERT_EQ(changes(plan), Ids{"staging/set/work_mem"});
   const Step* s = step(plan, "staging/set/work_mem");
-  EXPECT_EQ(s->sql, (Ids{"ALTER SYSTEM SET \"work_mem\" = '8MB'", "SELECT pg_catalog.pg_reload_conf()"}));
+  EXPECT_EQ(s->sql, (Ids{"ALTER SYSTEM SET \"work_mem\" = '8MB'"}));
+  EXPECT_EQ(s->current, "4MB") << "shown in human units, never value and unit glued together";
+  EXPECT_EQ(step(plan, "staging/verify")->sql, Ids{"SELECT pg_catalog.pg_reload_conf()"}) << "one reload for all";
   EXPECT_FALSE(s->restart_required);
+}
+
+TEST(Planner, AListSettingIsWrittenOneLiteralPerElementWhicheverFormTheManifestUses) {
+  for (const std::string form : {"'\"$user\", public, extra'", "[\"$user\", public, extra]"}) {
+    const auto m = manifest("settings:\n  values:\n    search_path: " + form + "\n");
+    const Plan plan = plan_for(m, Server("staging").setting("search_path", "\"$user\", public", "", "string"));
+    const Step* s = step(plan, "staging/set/search_path");
+    ASSERT_NE(s, nullptr) << form;
+    EXPECT_EQ(s->sql, Ids{"ALTER SYSTEM SET \"search_path\" = '$user', 'public', 'extra'"}) << form;
+    EXPECT_EQ(s->value, "\"$user\", public, extra");
+    const Plan same = plan_for(m, Server("staging").setting("search_path", "\"$user\", public, extra", "", "string"));
+    EXPECT_TRUE(same.steps.empty()) << "compared element by element";
+  }
+}
+
+TEST(Planner, SettingsAlreadyRunningInOtherUnitsPlanNothing) {
+  const auto m = manifest("settings:\n  values:\n    shared_buffers: 128MB\n    work_mem: 4MB\n");
+  const Plan plan = plan_for(m, Server("staging")
+                                    .setting("shared_buffers", "16384", "8kB", "integer", "postmaster")
+                                    .setting("work_mem", "4096", "kB"));
+  EXPECT_TRUE(plan.steps.empty());
+}
+
+TEST(Planner, ARestartOnlySettingAlreadyWrittenIsAPendingRestartNotAStep) {
+  const auto m = manifest("settings:\n  values:\n    max_connections: \"150\"\n");
+  const Plan plan = plan_for(m, Server("staging")
+                                    .setting("max_connections", "100", "", "integer", "postmaster")
+                                    .auto_conf("max_connections", "150"));
+  EXPECT_TRUE(plan.steps.empty());
+  ASSERT_EQ(plan.pending_restarts.size(), 1u);
+  EXPECT_EQ(plan.pending_restarts[0].setting, "max_connections");
+  EXPECT_EQ(plan.pending_restarts[0].running, "100");
+  EXPECT_NE(render_text(plan, false).find("pending restart: staging max_connections = 150"), std::string::npos);
+  EXPECT_NE(render_json(plan).find("\"pendingRestarts\""), std::string::npos);
+  EXPECT_NE(render_markdown(plan).find("**pending restart**"), std::string::npos);
+}
+
+TEST(Planner, AValueOutOfTheSettingsRangeIsABlockerWithTheAllowedRange) {
+  const auto m = manifest("settings:\n  values:\n    work_mem: 4TB\n");
+  const Plan plan = plan_for(m, Server("staging").setting("work_mem", "4096", "kB").range("work_mem", "64", "2147483647"));
+  EXPECT_EQ(blocker_codes(plan), Ids{"setting-invalid-value"});
+  EXPECT_NE(plan.blockers[0].message.find("out of range (allowed 64kB … "), std::string::npos) << plan.blockers[0].message;
+}
+
+TEST(Planner, ASettingTheRoleMayNotAlterIsABlockerNamingTheGrant) {
+  const auto m = manifest("settings:\n  values:\n    shared_buffers: 256MB\n");
+  const Plan plan = plan_for(
+      m, Server("staging").setting("shared_buffers", "16384", "8kB", "integer", "postmaster").denied("shared_buffers"));
+  EXPECT_EQ(blocker_codes(plan), Ids{"setting-privilege"});
+  EXPECT_NE(plan.blockers[0].hint.find("GRANT ALTER SYSTEM ON PARAMETER \"shared_buffers\""), std::string::npos);
+}
+
+TEST(Planner, AWriteCarriesTheSqlThatPutsPostgresqlAutoConfBack) {
+  const auto m = manifest("settings:\n  values:\n    work_mem: 8MB\n    lock_timeout: 5s\n");
+  const Plan plan = plan_for(m, Server("staging")
+                                    .setting("work_mem", "4096", "kB")
+                                    .setting("lock_timeout", "0", "ms")
+                                    .auto_conf("work_mem", "4MB"));
+  EXPECT_EQ(step(plan, "staging/set/work_mem")->undo_sql, Ids{"ALTER SYSTEM SET \"work_mem\" = '4MB'"});
+  EXPECT_EQ(step(plan, "staging/set/lock_timeout")->undo_sql, Ids{"ALTER SYSTEM RESET \"lock_timeout\""})
+      << "no entry before: RESET";
+}
+
+TEST(Planner, ManagedPreloadAppendsWhatIsMissingAndNeverWritesALibraryWithoutItsFile) {
+  const auto m = manifest("settings:\n  preload: [pg_stat_statements]\npolicy:\n  manage_preload: true\n");
+  const Plan plan = plan_for(m, Server("staging")
+                                    .setting("shared_preload_libraries", "auto_explain", "", "string", "postmaster")
+                                    .library_file("pg_stat_statements", true));
+  const Step* s = step(plan, "staging/set/shared_preload_libraries");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->sql, Ids{"ALTER SYSTEM SET \"shared_preload_libraries\" = 'auto_explain', 'pg_stat_statements'"});
+  EXPECT_TRUE(s->restart_required);
+  const Plan missing = plan_for(m, Server("staging")
+                                       .setting("shared_preload_libraries", "auto_explain", "", "string", "postmaster")
+                                       .library_file("pg_stat_statements", false));
+  EXPECT_EQ(blocker_codes(missing), Ids{"library-file-missing"});
+  EXPECT_TRUE(missing.steps.empty());
 }
 
 TEST(Planner, APostmasterSettingSaysARestartIsRequired) {

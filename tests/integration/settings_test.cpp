@@ -1,0 +1,183 @@
+// Server settings against real throwaway clusters: list settings, units,
+// restart-only settings, exact rollback, managed preload, parameter privileges.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <pqxx/pqxx>
+#include <sstream>
+
+#include "state/settings.hpp"
+#include "tests/support/cluster.hpp"
+
+namespace pgparity::testing {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class Settings : public ::testing::Test {
+ protected:
+  explicit Settings(const std::map<std::string, std::string>& settings = {}) : staging_(settings) {}
+
+  /// A manifest with one managed target, `staging`, then `body`.
+  std::string manifest(const std::string& body, const std::string& dsn_extra = "") {
+    const std::string path = staging_.dir() + "/manifest.yaml";
+    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${STAGING_DSN}" << dsn_extra
+                        << "\"\n    role: managed\n"
+                        << body;
+    return path;
+  }
+  CommandResult pgparity(const std::vector<std::string>& args) {
+    return run_pgparity(args, {{"STAGING_DSN", staging_.conninfo()}});
+  }
+  std::string auto_conf() const { return read_file(staging_.dir() + "/data/postgresql.auto.conf"); }
+
+  Cluster staging_;
+};
+
+TEST(SettingsFacts, TheListSettingsArePostgres15sOwnListSettings) {
+  Cluster server;
+  pqxx::connection session(server.conninfo());
+  pqxx::work tx(session);
+  std::vector<std::string> lists;
+  for (const auto& row : tx.exec("SELECT name FROM pg_settings WHERE vartype = 'string' ORDER BY name")) {
+    const std::string name = row[0].c_str();
+    pqxx::subtransaction probe(tx, "probe");
+    try {
+      // PostgreSQL refuses a second element before anything else for a setting that is not a list.
+      probe.exec("SET " + tx.quote_name(name) + " = 'a', 'b'");
+      lists.push_back(name);
+    } catch (const pqxx::sql_error& e) {
+      if (std::string(e.what()).find("takes only one argument") == std::string::npos) lists.push_back(name);
+    }
+  }
+  for (const auto& row : tx.exec("SELECT name FROM pg_settings ORDER BY name")) {
+    const std::string name = row[0].c_str();
+    const bool list = std::find(lists.begin(), lists.end(), name) != lists.end();
+    EXPECT_EQ(state::is_list_setting(name), list) << name;
+  }
+  EXPECT_GE(lists.size(), 5u);
+}
+
+TEST_F(Settings, ASearchPathInEitherFormIsWrittenElementWiseAndConverges) {
+  for (const std::string form : {"'\"$user\", public, extra'", "[\"$user\", public, extra]"}) {
+    staging_.exec("ALTER SYSTEM RESET search_path");
+    staging_.exec("SELECT pg_reload_conf()");
+    const std::string m = manifest("settings:\n  values:\n    search_path: " + form + "\n");
+    const CommandResult r = pgparity({"apply", "-f", m, "--auto-approve"});
+    ASSERT_EQ(r.exit_code, 0) << form << "\n" << r.out << r.err;
+    EXPECT_NE(r.out.find("ALTER SYSTEM SET \"search_path\" = '$user', 'public', 'extra'"), std::string::npos) << r.out;
+    EXPECT_EQ(staging_.query_value("SHOW search_path"), "\"$user\", public, extra") << form;
+    EXPECT_EQ(pgparity({"plan", "-f", m}).exit_code, 0) << "converged: " << form;
+  }
+}
+
+class SizedSettings : public Settings {
+ protected:
+  SizedSettings() : Settings({{"shared_buffers", "128MB"}, {"work_mem", "4MB"}}) {}
+};
+
+TEST_F(SizedSettings, ValuesTheServerRunsInOtherUnitsPlanNoStepAndShowHumanUnits) {
+  const CommandResult same = pgparity({"plan", "-f", manifest("settings:\n  values:\n    shared_buffers: 128MB\n    work_mem: 4MB\n")});
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  const CommandResult bigger = pgparity({"plan", "-f", manifest("settings:\n  values:\n    shared_buffers: 256MB\n")});
+  EXPECT_EQ(bigger.exit_code, 2);
+  EXPECT_NE(bigger.out.find("shared_buffers 128MB → 256MB"), std::string::npos) << bigger.out;
+  EXPECT_EQ(bigger.out.find("163848kB"), std::string::npos) << bigger.out;
+}
+
+TEST_F(Settings, ARestartOnlySettingIsWrittenOnceThenPendingUntilTheRestart) {
+  const std::string m = manifest("settings:\n  values:\n    max_connections: \"150\"\n");
+  const CommandResult applied = pgparity({"apply", "-f", m, "--auto-approve"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_NE(auto_conf().find("max_connections = '150'"), std::string::npos) << auto_conf();
+
+  const CommandResult plan = pgparity({"plan", "-f", m});
+  EXPECT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  EXPECT_NE(plan.out.find("pending restart: staging max_connections = 150"), std::string::npos) << plan.out;
+  const CommandResult check = pgparity({"check", "-f", m});
+  EXPECT_EQ(check.exit_code, 2) << check.out;
+  EXPECT_NE(check.out.find("(pending restart)"), std::string::npos) << check.out;
+
+  const std::string before = auto_conf();
+  const CommandResult tick = pgparity({"reconcile", "-f", m, "--once"});
+  EXPECT_EQ(tick.exit_code, 0) << tick.out << tick.err;
+  EXPECT_EQ(auto_conf(), before) << "reconcile never rewrites a pending restart";
+
+  staging_.restart();
+  EXPECT_EQ(staging_.query_value("SHOW max_connections"), "150");
+  const CommandResult after = pgparity({"check", "-f", m});
+  EXPECT_EQ(after.exit_code, 0) << after.out << after.err;
+}
+
+TEST_F(Settings, AFailedVerificationPutsPostgresqlAutoConfBackByteForByte) {
+  // A database-level value outranks postgresql.auto.conf: the reload cannot make the session show the new one.
+  staging_.exec("ALTER SYSTEM SET lock_timeout = '3s'");
+  staging_.exec("SELECT pg_reload_conf()");
+  staging_.exec("ALTER DATABASE postgres SET work_mem = '1MB'");
+  const std::string before = auto_conf();
+  const CommandResult r =
+      pgparity({"apply", "-f", manifest("settings:\n  values:\n    lock_timeout: 9s\n    work_mem: 4MB\n"), "--auto-approve"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("verification failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("put back as it was"), std::string::npos) << r.out;
+  EXPECT_EQ(auto_conf(), before);
+  EXPECT_EQ(staging_.query_value("SELECT count(*) FROM pgparity.runs WHERE status = 'failed' AND database = ''"), "1")
+      << "settings runs are journaled";
+}
+
+class Preloaded : public Settings {
+ protected:
+  Preloaded() : Settings({{"shared_preload_libraries", "auto_explain"}}) {}
+};
+
+TEST_F(Preloaded, ManagedPreloadAddsALibraryNextToTheLoadedOneAndBothLoadAfterARestart) {
+  const std::string m = manifest("settings:\n  preload: [pg_stat_statements]\npolicy:\n  manage_preload: true\n");
+  const CommandResult r = pgparity({"apply", "-f", m, "--auto-approve"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("ALTER SYSTEM SET \"shared_preload_libraries\" = 'auto_explain', 'pg_stat_statements'"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(pgparity({"plan", "-f", m}).exit_code, 0) << "written, pending a restart";
+  staging_.restart();
+  EXPECT_EQ(staging_.query_value("SHOW shared_preload_libraries"), "auto_explain, pg_stat_statements");
+  staging_.exec("CREATE EXTENSION pg_stat_statements");
+  EXPECT_NE(staging_.query_value("SELECT count(*) FROM pg_stat_statements"), "");
+}
+
+TEST_F(Preloaded, APreloadLibraryWithoutItsFileIsABlockerAndNothingIsWritten) {
+  const std::string before = auto_conf();
+  const CommandResult r = pgparity(
+      {"apply", "-f", manifest("settings:\n  preload: [pgparity_no_such_library]\npolicy:\n  manage_preload: true\n"),
+       "--auto-approve"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("library pgparity_no_such_library has no file"), std::string::npos) << r.out;
+  EXPECT_EQ(auto_conf(), before);
+}
+
+TEST_F(Settings, ARoleGrantedAlterSystemOnOneParameterChangesItAndIsToldWhichGrantTheOtherNeeds) {
+  staging_.exec("CREATE ROLE tuner LOGIN; GRANT ALTER SYSTEM ON PARAMETER work_mem TO tuner;"
+                "GRANT CREATE ON DATABASE postgres TO tuner");
+  const CommandResult no_reload =
+      pgparity({"plan", "-f", manifest("settings:\n  values:\n    work_mem: 8MB\n", " user=tuner")});
+  EXPECT_EQ(no_reload.exit_code, 3) << no_reload.out << no_reload.err;
+  EXPECT_NE(no_reload.out.find("GRANT EXECUTE ON FUNCTION pg_catalog.pg_reload_conf() TO"), std::string::npos)
+      << no_reload.out;
+  staging_.exec("GRANT EXECUTE ON FUNCTION pg_catalog.pg_reload_conf() TO tuner");
+  const CommandResult r =
+      pgparity({"apply", "-f", manifest("settings:\n  values:\n    work_mem: 8MB\n", " user=tuner"), "--auto-approve"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(staging_.query_value("SHOW work_mem"), "8MB");
+
+  const CommandResult denied =
+      pgparity({"plan", "-f", manifest("settings:\n  values:\n    shared_buffers: 256MB\n", " user=tuner")});
+  EXPECT_EQ(denied.exit_code, 3) << denied.out << denied.err;
+  EXPECT_NE(denied.out.find("GRANT ALTER SYSTEM ON PARAMETER \"shared_buffers\""), std::string::npos) << denied.out;
+}
+
+}  // namespace
+}  // namespace pgparity::testing
