@@ -1,6 +1,9 @@
 // pgparity doctor's reasoning: findings from observed catalogs, the journal and the manifest's plan. No I/O.
 #include "planner/doctor.hpp"
 
+#include "core/setting_list.hpp"
+#include "planner/settings_sql.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
@@ -146,8 +149,8 @@ class Doctor {
         f.evidence = {row(e), "shared_preload_libraries = '" + join(loaded, ",") + "'"};
         std::vector<std::string> wanted = loaded;
         wanted.push_back(name);
-        f.remedy = "ALTER SYSTEM SET shared_preload_libraries = " + quote_literal(join(wanted, ",")) +
-                   ";  -- then restart PostgreSQL (pgparity never restarts a server)";
+        f.remedy = alter_system_set("shared_preload_libraries", join_setting_list(wanted)) +
+                   ";  -- then restart PostgreSQL (pgparity never restarts a server), or set policy.manage_preload: true";
       }
     }
   }
@@ -234,8 +237,8 @@ class Doctor {
       for (const auto& other : cluster_.preload_libraries) {
         if (other != lib) rest.push_back(other);
       }
-      f.remedy = "reinstall the package that ships " + lib + ".so, or before any restart: ALTER SYSTEM SET " +
-                 "shared_preload_libraries = " + quote_literal(join(rest, ",")) + ";";
+      f.remedy = "reinstall the package that ships " + lib + ".so, or before any restart: " +
+                 alter_system_set("shared_preload_libraries", join_setting_list(rest)) + ";";
     }
   }
 

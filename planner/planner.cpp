@@ -623,6 +623,50 @@ void add_gates(std::vector<Step>& steps, std::size_t first_change, const std::st
   steps.push_back(std::move(verify));
 }
 
+/// A managed target that is not a writable cluster of its own: a standby, the
+/// reference's cluster under another name, or another managed target's
+/// cluster with databases in common. Such a target gets blockers and no steps.
+bool isolated(const PlanInput& input, const std::string& name, const state::TargetState& observed, Plan& plan) {
+  auto block = [&](const std::string& code, const std::string& message, const std::string& hint) {
+    plan.blockers.push_back({code, name, "", "", message, hint});
+  };
+  bool ok = true;
+  if (observed.cluster.in_recovery) {
+    block("managed-is-standby", name + " (" + observed.endpoint + ") points at a standby: pg_is_in_recovery() is true",
+          "use the primary's DSN; pgparity changes only primaries");
+    ok = false;
+  }
+  const std::string& id = observed.cluster.system_identifier;
+  if (id.empty()) return ok;
+  for (const auto& [other_name, other] : input.observed) {
+    if (other_name == name || other.cluster.system_identifier != id) continue;
+    const auto target = input.manifest->targets.find(other_name);
+    if (target == input.manifest->targets.end()) continue;
+    if (target->second.role == desired::Role::reference) {
+      block("managed-is-reference",
+            name + " (" + observed.endpoint + ") reaches the same cluster as the reference " + other_name + " (" +
+                other.endpoint + "): system_identifier " + id + "; nothing is written there",
+            "point " + name + " at its own cluster; pgparity never writes to a reference");
+      ok = false;
+    } else {
+      std::vector<std::string> common;
+      for (const auto& db : observed.databases) {
+        for (const auto& theirs : other.databases) {
+          if (theirs.name == db.name) common.push_back(db.name);
+        }
+      }
+      if (!common.empty()) {
+        block("managed-twice",
+              name + " (" + observed.endpoint + ") and " + other_name + " (" + other.endpoint +
+                  ") are the same cluster (system_identifier " + id + ") with databases in common: " + join(common, ", "),
+              "list the cluster once in the manifest, or give each target its own databases");
+        ok = false;
+      }
+    }
+  }
+  return ok;
+}
+
 }  // namespace
 
 Plan make_plan(const PlanInput& input) {
@@ -636,6 +680,7 @@ Plan make_plan(const PlanInput& input) {
     auto it = input.observed.find(name);
     if (it == input.observed.end()) continue;
     const state::TargetState& observed = it->second;
+    if (!isolated(input, name, observed, plan)) continue;
 
     std::size_t first = steps.size();
     ClusterPlanner(input, observed, plan).run(steps);

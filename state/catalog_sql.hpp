@@ -24,6 +24,11 @@ inline constexpr const char* auto_conf =
     "SELECT name, setting FROM pg_catalog.pg_file_settings "
     "WHERE sourcefile LIKE '%/postgresql.auto.conf' ORDER BY seqno";
 
+/// Which cluster this is, and whether it is a standby. pg_control_system()
+/// may be revoked from PUBLIC: callers treat a failure as "cannot tell".
+inline constexpr const char* identity = "SELECT (pg_catalog.pg_control_system()).system_identifier::text";
+inline constexpr const char* in_recovery = "SELECT pg_catalog.pg_is_in_recovery()";
+
 inline constexpr const char* databases =
     "SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname";
 

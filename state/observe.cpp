@@ -59,6 +59,18 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
   }
   for (const auto& row : tx.exec(sql::databases)) cluster.connectable_databases.emplace_back(row[0].c_str());
   tx.commit();
+  {
+    pqxx::read_transaction recovery(session);
+    cluster.in_recovery = recovery.exec1(sql::in_recovery)[0].as<bool>();
+    recovery.commit();
+  }
+  try {
+    pqxx::read_transaction identity(session);
+    cluster.system_identifier = identity.exec1(sql::identity)[0].c_str();
+    identity.commit();
+  } catch (const pqxx::sql_error&) {
+    // Without the right to pg_control_system() the identity stays unknown.
+  }
   try {
     pqxx::read_transaction files(session);
     for (const auto& row : files.exec(sql::auto_conf)) {
@@ -212,6 +224,7 @@ ConnectionError located(const Error& e, const std::string& target, const std::st
 TargetState observe(const ObserveRequest& request) {
   TargetState state;
   state.target = request.target;
+  state.endpoint = mask_dsn(request.dsn);
   std::unique_ptr<pqxx::connection> first;
   try {
     first = connect(request.dsn, request.access, "pgparity", {});

@@ -170,6 +170,10 @@ struct ClusterState {
   std::vector<std::string> connectable_databases;  ///< non-template databases that allow connections, sorted
   std::string dsn_database;                        ///< the database the DSN itself connects to
   std::string library_dir;                         ///< PKGLIBDIR, "" when the role may not read it
+  /// pg_control_system().system_identifier: the same on a primary and all its
+  /// physical standbys, different for every initdb; "" when it cannot be read.
+  std::string system_identifier;
+  bool in_recovery = false;  ///< pg_is_in_recovery(): a standby
   /// For each library asked about: whether its file is in library_dir (nullopt: cannot tell).
   std::map<std::string, std::optional<bool>> library_files;
   /// What the installation offers (the same in every database): the extensions
@@ -189,6 +193,7 @@ struct ClusterState {
 /// Everything observed of one target.
 struct TargetState {
   std::string target;
+  std::string endpoint;  ///< the DSN with any password masked, for messages
   ClusterState cluster;
   std::vector<DatabaseState> databases;  ///< the selected databases, sorted by name
 };

@@ -122,7 +122,7 @@ TEST_F(Plan, AMissingPreloadLibraryFileIsABlocker) {
   const auto plan = plan_json("settings:\n  preload: [pgparity_no_such_library]\n", 3);
   std::vector<std::string> codes;
   for (const auto& b : plan["blockers"]) codes.push_back(b["code"]);
-  EXPECT_EQ(codes, (std::vector<std::string>{"preload-missing", "library-file-missing"})) << plan.dump(2);
+  EXPECT_EQ(codes, (std::vector<std::string>{"library-file-missing", "preload-missing"})) << plan.dump(2);
 }
 
 TEST_F(Plan, DifferentMemoryRatiosAreABlockerAndADifference) {

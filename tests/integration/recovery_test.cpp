@@ -169,7 +169,7 @@ TEST_F(Recovery, DoctorReportsAPreloadLibraryWhoseFileIsGoneAndAModuleFileThatIs
   ASSERT_EQ(preload.size(), 1u) << r.out;
   EXPECT_EQ(preload[0].at("subject"), "pg_stat_statements");
   EXPECT_EQ(preload[0].at("evidence")[1], "no file pg_stat_statements.so in " + staging_.library_dir());
-  EXPECT_NE(preload[0].at("remedy").get<std::string>().find("ALTER SYSTEM SET shared_preload_libraries = '';"),
+  EXPECT_NE(preload[0].at("remedy").get<std::string>().find("ALTER SYSTEM SET \"shared_preload_libraries\" = '';"),
             std::string::npos)
       << preload[0].dump(2);
   const auto module = findings(r, "module-file-missing");
@@ -194,7 +194,7 @@ TEST_F(Recovery, DoctorReportsAPreloadExtensionNotLoadedAndSettingsWaitingForARe
   const auto not_loaded = findings(r, "preload-not-loaded");
   ASSERT_EQ(not_loaded.size(), 1u) << r.out;
   EXPECT_EQ(not_loaded[0].at("remedy").get<std::string>().rfind(
-                "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements';", 0),
+                "ALTER SYSTEM SET \"shared_preload_libraries\" = 'pg_stat_statements';", 0),
             0u)
       << not_loaded[0].dump(2);
   const auto pending = findings(r, "pending-restart");

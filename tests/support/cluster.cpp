@@ -225,6 +225,12 @@ Cluster::Cluster(const std::map<std::string, std::string>& settings) {
   dir_ = pgcluster(args);
 }
 
+std::unique_ptr<Cluster> Cluster::standby_of(const Cluster& primary) {
+  install_cleanup_handlers();
+  return std::unique_ptr<Cluster>(
+      new Cluster(Existing{}, pgcluster({"standby", primary.dir(), "--owner", std::to_string(getpid())})));
+}
+
 Cluster::~Cluster() {
   try {
     pgcluster({"destroy", dir_});

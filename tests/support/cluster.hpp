@@ -61,6 +61,9 @@ class Cluster {
  public:
   /// Settings for postgresql.conf, e.g. {{"work_mem", "4MB"}}.
   explicit Cluster(const std::map<std::string, std::string>& settings = {});
+  /// A physical standby of `primary` (pg_basebackup -R), with its own private
+  /// installation, started; destroyed with the object.
+  static std::unique_ptr<Cluster> standby_of(const Cluster& primary);
   ~Cluster();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
@@ -92,6 +95,8 @@ class Cluster {
   void exec(const std::string& sql, const std::string& dbname = "postgres") const;
 
  private:
+  struct Existing {};
+  Cluster(Existing, std::string dir) : dir_(std::move(dir)) {}
   std::string dir_;
 };
 

@@ -67,7 +67,7 @@ TEST(Doctor, APreloadLibraryWithoutItsFileSaysTheNextRestartFailsAndHowToAvoidIt
   EXPECT_NE(findings[0].message.find("the next restart will fail"), std::string::npos);
   EXPECT_EQ(findings[0].remedy,
             "reinstall the package that ships pg_cron.so, or before any restart: ALTER SYSTEM SET "
-            "shared_preload_libraries = 'pg_stat_statements';");
+            "\"shared_preload_libraries\" = 'pg_stat_statements';");
 }
 
 TEST(Doctor, AnExtensionThatNeedsPreloadingIsReportedWhenItsLibraryIsNotLoaded) {
@@ -78,7 +78,7 @@ TEST(Doctor, AnExtensionThatNeedsPreloadingIsReportedWhenItsLibraryIsNotLoaded) 
   const auto findings = diagnose_state(s);
   ASSERT_EQ(ids(findings), Ids{"preload-not-loaded app pg_stat_statements"});
   EXPECT_EQ(findings[0].remedy.substr(0, findings[0].remedy.find(';') + 1),
-            "ALTER SYSTEM SET shared_preload_libraries = 'auto_explain,pg_stat_statements';");
+            "ALTER SYSTEM SET \"shared_preload_libraries\" = 'auto_explain', 'pg_stat_statements';");
 }
 
 TEST(Doctor, AnUnfinishedRunIsAnErrorUnlessARunHoldsTheLockNow) {
