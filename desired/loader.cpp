@@ -29,7 +29,9 @@ const std::vector<std::string> extension_keys{"name", "version", "ensure", "sche
 const std::vector<std::string> settings_keys{"preload", "values", "ratios"};
 const std::vector<std::string> ratio_keys{"expr", "match", "tolerance", "min", "max"};
 const std::vector<std::string> policy_keys{"lock_timeout",    "drain",  "recreate",     "maintenance_window",
-                                           "allow_data_loss", "health", "state_schema", "manage_preload"};
+                                           "allow_data_loss", "health", "state_schema", "manage_preload",
+                                           "rehearse"};
+const std::vector<std::string> rehearse_keys{"lock_timeout", "statement_timeout"};
 const std::vector<std::string> drain_keys{"enabled",        "quiet_for", "timeout", "terminate_idle",
                                           "terminate_idle_in_transaction", "never_terminate"};
 const std::vector<std::string> window_keys{"days", "start", "end", "timezone"};
@@ -469,6 +471,17 @@ class Loader {
     if (const YAML::Node window = node["maintenance_window"]; window) read_window(window, p);
     if (p.recreate == RecreatePolicy::in_window && !p.maintenance_window && node["recreate"]) {
       reader_.error(node["recreate"], "recreate: in-window needs a policy maintenance_window");
+    }
+    if (const YAML::Node rehearse = node["rehearse"]; rehearse && reader_.expect_map(rehearse, "policy rehearse")) {
+      reader_.check_keys(rehearse, rehearse_keys, "policy rehearse");
+      if (rehearse["lock_timeout"]) {
+        p.rehearse.lock_timeout =
+            duration(rehearse["lock_timeout"], "rehearse lock_timeout").value_or(p.rehearse.lock_timeout);
+      }
+      if (rehearse["statement_timeout"]) {
+        p.rehearse.statement_timeout =
+            duration(rehearse["statement_timeout"], "rehearse statement_timeout").value_or(p.rehearse.statement_timeout);
+      }
     }
     if (node["manage_preload"]) {
       p.manage_preload = reader_.boolean(node["manage_preload"], "policy manage_preload").value_or(false);

@@ -104,6 +104,13 @@ struct Drain {
   bool operator==(const Drain&) const = default;
 };
 
+/// Timeouts of a rehearsal (plan --rehearse): short enough for a pull-request check.
+struct Rehearse {
+  Duration lock_timeout = Duration::seconds(5);
+  Duration statement_timeout = Duration::minutes(2);
+  bool operator==(const Rehearse&) const = default;
+};
+
 struct Policy {
   Duration lock_timeout = Duration::seconds(30);
   Drain drain;
@@ -113,6 +120,7 @@ struct Policy {
   /// Write shared_preload_libraries (settings.preload and preload: true, element-wise, restart
   /// required) instead of only reporting what is missing.
   bool manage_preload = false;
+  Rehearse rehearse;
   std::map<Identifier, std::string> health;                  ///< extension -> SQL that must succeed after a change
   Identifier state_schema = *Identifier::parse("pgparity");  ///< where snapshots and the run journal live
   bool operator==(const Policy&) const = default;

@@ -136,6 +136,10 @@ void write_policy(YAML::Emitter& out, const Policy& p) {
   }
   out << YAML::Key << "allow_data_loss" << YAML::Value << p.allow_data_loss;
   out << YAML::Key << "manage_preload" << YAML::Value << p.manage_preload;
+  out << YAML::Key << "rehearse" << YAML::Value << YAML::BeginMap;
+  plain(out, "lock_timeout", p.rehearse.lock_timeout.str());
+  plain(out, "statement_timeout", p.rehearse.statement_timeout.str());
+  out << YAML::EndMap;
   if (!p.health.empty()) {
     out << YAML::Key << "health" << YAML::Value << YAML::BeginMap;
     for (const auto& [ext, sql] : p.health) quoted(out, ext.str(), sql);

@@ -35,6 +35,31 @@ bool is_gate(StepKind kind) {
          kind == StepKind::verify;
 }
 
+std::string describe(const Step& s) {
+  switch (s.kind) {
+    case StepKind::create:
+      return "create " + s.extension + " " + s.to;
+    case StepKind::update:
+      return "update " + s.extension + " " + s.from + " → " + s.to;
+    case StepKind::drop:
+      return "drop " + s.extension + " " + s.from;
+    case StepKind::recreate:
+      return "recreate " + s.extension + " " + s.from + " → " + s.to;
+    case StepKind::set:
+      return "set " + s.setting + " = " + s.value;
+    default:
+      return planner::name_of(s.kind);
+  }
+}
+
+std::string rehearsal_text(const Rehearsal& r) {
+  if (r.status != "failed") return r.status + " (" + std::to_string(r.ms) + " ms, " + r.how + ")";
+  std::string out = "failed: " + r.error + (r.sqlstate.empty() ? "" : " (SQLSTATE " + r.sqlstate + ")");
+  if (!r.detail.empty()) out += "; detail: " + r.detail;
+  if (!r.hint.empty()) out += "; hint: " + r.hint;
+  return out + " [" + r.how + "]";
+}
+
 std::string describe(const state::DependentObject& o) {
   std::string notes;
   if (o.rows) notes = std::to_string(*o.rows) + (*o.rows == 1 ? " row" : " rows");

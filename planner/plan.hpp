@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,18 @@ enum class StepKind { preflight, drain, snapshot, create, update, drop, recreate
 const char* name_of(StepKind kind);
 /// True for the gates around changes (pre-flight, drain, snapshot, verify).
 bool is_gate(StepKind kind);
+
+/// How a step fared when its SQL was run in a transaction that was rolled back (plan --rehearse).
+struct Rehearsal {
+  std::string status;  ///< ok, failed, skipped
+  long long ms = 0;
+  std::string how;  ///< what was run: "in a rolled-back transaction", "set_config in a rolled-back transaction", ...
+  std::string error;  ///< the server's message, SQLSTATE, detail and hint when it failed
+  std::string sqlstate;
+  std::string detail;
+  std::string hint;
+  bool operator==(const Rehearsal&) const = default;
+};
 
 /// One node of the plan's graph, with the exact SQL it runs.
 struct Step {
@@ -38,6 +51,7 @@ struct Step {
   /// set: what puts postgresql.auto.conf back as it was (the old entry, or
   /// RESET when there was none): run when a write, the reload or the check fails.
   std::vector<std::string> undo_sql;
+  std::optional<Rehearsal> rehearsal;  ///< with plan --rehearse
   std::string reason;                                ///< why the step exists, when not obvious
   std::vector<std::string> sql;                      ///< exactly what runs, in order
   std::vector<std::string> after;                    ///< ids of steps that must finish first
@@ -72,6 +86,9 @@ struct Plan {
   std::vector<Blocker> blockers;
   std::vector<std::string> warnings;  ///< worth knowing, not blocking (restart required, ...)
   std::vector<PendingRestart> pending_restarts;
+  /// plan --rehearse: a line per database ("rehearsed on staging/orders: ✓ 3 steps in 1.2 s, rolled back").
+  std::vector<std::string> rehearsals;
+  bool rehearsed = false;  ///< the plan's SQL was rehearsed against the state of `fingerprint`
 
   /// Steps that change something (not gates).
   std::size_t change_count() const;

@@ -64,6 +64,11 @@ Plan parse_plan(const std::string& json) {
       step.current = text(s, "current");
       step.restart_required = s.value("restartRequired", false);
       step.undo_sql = s.value("undoSql", std::vector<std::string>{});
+      if (s.contains("rehearsal")) {
+        const auto& r = s.at("rehearsal");
+        step.rehearsal = Rehearsal{r.at("status"), r.at("durationMs").get<long long>(), r.at("how"), r.at("error"),
+                                   r.at("sqlstate"),  r.at("detail"),                     r.at("hint")};
+      }
       step.reason = text(s, "reason");
       step.sql = s.at("sql").get<std::vector<std::string>>();
       step.after = s.at("after").get<std::vector<std::string>>();
@@ -74,6 +79,10 @@ Plan parse_plan(const std::string& json) {
           {b.at("code"), b.at("target"), b.at("database"), b.at("extension"), b.at("message"), b.at("hint")});
     }
     plan.warnings = doc.value("warnings", std::vector<std::string>{});
+    if (doc.contains("rehearsal")) {
+      plan.rehearsed = doc.at("rehearsal").value("rehearsed", false);
+      plan.rehearsals = doc.at("rehearsal").value("databases", std::vector<std::string>{});
+    }
     for (const auto& p : doc.value("pendingRestarts", nlohmann::json::array())) {
       plan.pending_restarts.push_back({p.at("target"), p.at("setting"), p.at("running"), p.at("written")});
     }

@@ -9,6 +9,13 @@ namespace pgparity::planner {
 /// "2 to create, 1 to update, 1 to drop; 1 blocker", or "no changes".
 std::string summary_line(const Plan& plan);
 
+/// A change step in a few words: "update hstore 1.4 → 1.8", "set work_mem = 8MB".
+std::string describe(const Step& step);
+
+/// A step's rehearsal for people: "ok (12 ms, in a transaction that was rolled back)",
+/// "failed: syntax error at or near "FUNCTIN" (SQLSTATE 42601)".
+std::string rehearsal_text(const Rehearsal& rehearsal);
+
 /// An object of a blast radius for people: "table cron.job (2 rows, data)", "view v (data)".
 std::string describe(const state::DependentObject& object);
 

@@ -33,6 +33,11 @@ std::string render_json(const Plan& plan) {
       step["undoSql"] = s.undo_sql;
     }
     if (!s.reason.empty()) step["reason"] = s.reason;
+    if (s.rehearsal) {
+      const auto& r = *s.rehearsal;
+      step["rehearsal"] = {{"status", r.status}, {"durationMs", r.ms}, {"how", r.how},    {"error", r.error},
+                           {"sqlstate", r.sqlstate}, {"detail", r.detail},  {"hint", r.hint}};
+    }
     step["sql"] = s.sql;
     step["after"] = s.after;
     steps.push_back(step);
@@ -60,6 +65,9 @@ std::string render_json(const Plan& plan) {
       {"steps", steps},
       {"warnings", plan.warnings},
       {"pendingRestarts", pending}};
+  if (plan.rehearsed) {
+    doc["rehearsal"] = {{"rehearsed", true}, {"fingerprint", plan.fingerprint}, {"databases", plan.rehearsals}};
+  }
   return doc.dump(2) + "\n";
 }
 

@@ -56,6 +56,10 @@ std::string detail_of(const Step& s) {
     for (std::size_t i = 0; i < s.keeps.size(); ++i) out += (i ? ", " : "") + s.keeps[i];
   }
   if (s.restart_required) out += (out.empty() ? "" : "; ") + std::string("**restart required**");
+  if (s.rehearsal) {
+    out += (out.empty() ? "" : "; ") + std::string(s.rehearsal->status == "failed" ? "rehearsal ✗ " : "rehearsal ✓ ") +
+           rehearsal_text(*s.rehearsal);
+  }
   return out;
 }
 
@@ -65,6 +69,8 @@ std::string render_markdown(const Plan& plan) {
   std::ostringstream out;
   out << markdown_marker << "\n";
   out << "### pgparity plan: " << summary_line(plan) << "\n\n";
+  for (const auto& line : plan.rehearsals) out << "- " << cell(line) << "\n";
+  if (!plan.rehearsals.empty()) out << "\n";
   if (plan.blocked()) {
     out << "> [!CAUTION]\n> **Blocked** — nothing is applied while any of these remain.\n\n";
     out << "| where | extension | problem | hint |\n|---|---|---|---|\n";

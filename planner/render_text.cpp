@@ -97,7 +97,10 @@ std::string render_text(const Plan& plan, bool color) {
       out << "\n";
     }
     for (const auto& sql : s.sql) out << "      " << style.dim(sql + ";") << "\n";
+    if (s.rehearsal) out << "      rehearsal: " << rehearsal_text(*s.rehearsal) << "\n";
   }
+  if (!plan.rehearsals.empty()) out << "\n";
+  for (const auto& line : plan.rehearsals) out << line << "\n";
   for (const auto& p : plan.pending_restarts) {
     out << "\n" << style.yellow("pending restart: ") << p.target << " " << p.setting << " = " << p.written
         << " is in postgresql.auto.conf; the server runs " << p.running

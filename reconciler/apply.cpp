@@ -34,23 +34,6 @@ using planner::Step;
 using planner::StepKind;
 using Outcome = DatabaseResult::Outcome;
 
-std::string describe(const Step& s) {
-  switch (s.kind) {
-    case StepKind::create:
-      return "create " + s.extension + " " + s.to;
-    case StepKind::update:
-      return "update " + s.extension + " " + s.from + " → " + s.to;
-    case StepKind::drop:
-      return "drop " + s.extension + " " + s.from;
-    case StepKind::recreate:
-      return "recreate " + s.extension + " " + s.from + " → " + s.to;
-    case StepKind::set:
-      return "set " + s.setting + " = " + s.value;
-    default:
-      return planner::name_of(s.kind);
-  }
-}
-
 std::string one_line(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   for (char& c : text) c = c == '\n' ? ' ' : c;
@@ -135,7 +118,7 @@ class Unit {
     if (!s.from.empty() || !s.current.empty()) fields.emplace_back("from", s.setting.empty() ? s.from : s.current);
     if (!s.to.empty() || !s.value.empty()) fields.emplace_back("to", s.setting.empty() ? s.to : s.value);
     fields.emplace_back("duration_ms", std::to_string(ms));
-    say(describe(s) + note, std::move(fields));
+    say(planner::describe(s) + note, std::move(fields));
   }
 
   void fail(const std::string& message) {
@@ -277,7 +260,7 @@ class Unit {
                 " in one transaction");
             break;
           case StepKind::snapshot:
-            change.emplace(*session_, journal, result_.run_id, manifest_.policy.lock_timeout);
+            change.emplace(*session_, &journal, result_.run_id, manifest_.policy.lock_timeout);
             break;
           case StepKind::verify:
             finish(journal, change, paused);
@@ -297,7 +280,7 @@ class Unit {
       change.reset();  // ROLLBACK first: the session then answers who held the lock
       fail(step_failure(current, e));
     } catch (const pqxx::broken_connection&) {
-      fail("the connection was lost during " + (current ? describe(*current) : std::string("the change")) +
+      fail("the connection was lost during " + (current ? planner::describe(*current) : std::string("the change")) +
            "; PostgreSQL rolled the whole transaction back");
     } catch (const Error& e) {
       fail(e.message() + (e.detail().empty() ? "" : ": " + one_line(e.detail())));
@@ -358,7 +341,7 @@ class Unit {
   }
 
   std::string step_failure(const Step* step, const pqxx::sql_error& e) {
-    const std::string what = step ? describe(*step) : std::string("the snapshot");
+    const std::string what = step ? planner::describe(*step) : std::string("the snapshot");
     if (e.sqlstate() == "55P03" && step != nullptr) {
       std::string holders;
       try {

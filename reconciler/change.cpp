@@ -47,11 +47,26 @@ struct ChangeTransaction::State {
   pqxx::work tx;
 };
 
-ChangeTransaction::ChangeTransaction(pqxx::connection_base& session, const Journal& journal, std::string run_id,
-                                     Duration lock_timeout)
+ChangeTransaction::ChangeTransaction(pqxx::connection_base& session, const Journal* journal, std::string run_id,
+                                     Duration lock_timeout, std::optional<Duration> statement_timeout)
     : state_(std::make_unique<State>(session)), journal_(journal), run_id_(std::move(run_id)) {
   state_->tx.exec("SET LOCAL lock_timeout = " + planner::quote_literal(std::to_string(lock_timeout.ms()) + "ms"));
-  state_->tx.exec(journal_.snapshot_sql(run_id_));
+  if (statement_timeout) {
+    state_->tx.exec("SET LOCAL statement_timeout = " +
+                    planner::quote_literal(std::to_string(statement_timeout->ms()) + "ms"));
+  }
+  if (journal_ != nullptr) state_->tx.exec(journal_->snapshot_sql(run_id_));
+}
+
+std::string ChangeTransaction::value(const std::string& sql, const std::string& parameter) {
+  const auto rows = state_->tx.exec_params(sql, parameter);
+  return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].c_str();
+}
+
+void ChangeTransaction::check(const std::string& sql) {
+  pqxx::subtransaction savepoint(state_->tx, "check");
+  savepoint.exec(sql);
+  savepoint.commit();
 }
 
 ChangeTransaction::~ChangeTransaction() = default;  // pqxx::work rolls back unless committed
@@ -60,7 +75,8 @@ std::vector<std::string> ChangeTransaction::run(const planner::Step& step) {
   pqxx::subtransaction savepoint(state_->tx, "step");
   for (const auto& sql : step.sql) savepoint.exec(sql);
   savepoint.commit();
-  state_->tx.exec(journal_.progress_sql(run_id_, ++done_));
+  ++done_;
+  if (journal_ != nullptr) state_->tx.exec(journal_->progress_sql(run_id_, done_));
   return state_->notices.take();
 }
 

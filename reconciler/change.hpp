@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <pqxx/connection_base>
 #include <string>
 #include <vector>
@@ -17,15 +18,23 @@ class Journal;
 /// id), one savepoint per change step, progress recorded in the journal, then
 /// COMMIT. Destroyed without commit(), it rolls back. Any failure of a step
 /// throws; PostgreSQL has then rolled nothing forward.
+///
+/// A rehearsal (plan --rehearse) is the same transaction with no journal (no
+/// snapshot, no progress rows) and a statement_timeout, never committed.
 class ChangeTransaction {
  public:
-  ChangeTransaction(pqxx::connection_base& session, const Journal& journal, std::string run_id, Duration lock_timeout);
+  ChangeTransaction(pqxx::connection_base& session, const Journal* journal, std::string run_id, Duration lock_timeout,
+                    std::optional<Duration> statement_timeout = std::nullopt);
   ~ChangeTransaction();
   ChangeTransaction(const ChangeTransaction&) = delete;
   ChangeTransaction& operator=(const ChangeTransaction&) = delete;
 
   /// Runs the step's SQL in a savepoint; returns the notices pgparity's own SQL raised ("pgparity: ...").
   std::vector<std::string> run(const planner::Step& step);
+  /// Runs a statement in its own savepoint (a rehearsal's health query or set_config).
+  void check(const std::string& sql);
+  /// The first column of the first row of a read inside the transaction ("" when none).
+  std::string value(const std::string& sql, const std::string& parameter);
   int steps_done() const { return done_; }
 
   enum class Commit { committed, in_doubt };
@@ -36,7 +45,7 @@ class ChangeTransaction {
  private:
   struct State;
   std::unique_ptr<State> state_;
-  const Journal& journal_;
+  const Journal* journal_;
   std::string run_id_;
   int done_ = 0;
 };

@@ -7,6 +7,7 @@
 #include "reconciler/commands.hpp"
 #include "reconciler/files.hpp"
 #include "reconciler/observation.hpp"
+#include "reconciler/rehearse.hpp"
 
 namespace pgparity::reconciler {
 
@@ -18,13 +19,15 @@ struct PlanOptions {
   std::string out;
   std::string format = "text";
   unsigned parallel = 4;
+  bool rehearse = false;
 };
 
 ExitCode run_plan(Context& context, const PlanOptions& o) {
   const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
   if (!loaded) return ExitCode::error;
   const desired::Manifest& manifest = *loaded;
-  const planner::Plan plan = plan_now(manifest, o.target, o.parallel);
+  planner::Plan plan = plan_now(manifest, o.target, o.parallel);
+  if (o.rehearse && !plan.blocked() && plan.has_changes()) rehearse(manifest, plan, o.parallel);
 
   if (!o.out.empty()) write_file_atomically(o.out, planner::render_json(plan));
   if (o.format == "json") {
@@ -51,6 +54,9 @@ void add_plan_command(CLI::App& app, Context& context) {
   cmd->add_option("--format", o->format, "text, json, markdown or dot")
       ->check(CLI::IsMember({"text", "json", "markdown", "dot"}))
       ->capture_default_str();
+  cmd->add_flag("--rehearse", o->rehearse,
+                "Run the plan's SQL on the managed databases in a transaction that is always rolled back, and report "
+                "each step (takes the same locks as the change while it runs)");
   cmd->add_option("--parallel", o->parallel, "Databases observed at once")
       ->check(CLI::Range(1u, 64u))
       ->capture_default_str();

@@ -17,6 +17,7 @@
 #include "reconciler/logging.hpp"
 #include "reconciler/metrics.hpp"
 #include "reconciler/observation.hpp"
+#include "reconciler/rehearse.hpp"
 #include "reconciler/signals.hpp"
 
 namespace pgparity::reconciler {
@@ -30,6 +31,7 @@ struct ReconcileOptions {
   std::string interval = "5m";
   bool once = false;
   bool plan_only = false;
+  bool rehearse = false;  ///< with plan_only: rehearse the plan's SQL (always rolled back) every tick
   bool suspend = false;
   std::string metrics_addr;
   std::string metrics_file;
@@ -93,6 +95,10 @@ class Loop {
     planner::Plan plan;
     try {
       plan = plan_now(*manifest, "", options_.parallel);
+      if (options_.plan_only && options_.rehearse && !plan.blocked() && plan.has_changes()) {
+        rehearse(*manifest, plan, options_.parallel);
+        for (const auto& line : plan.rehearsals) spdlog::info("{}", line);
+      }
     } catch (const Error& e) {
       spdlog::error("{}", e.report());
       return "failed";
@@ -275,6 +281,8 @@ void add_reconcile_command(CLI::App& app, Context& context) {
   cmd->add_option("--interval", o->interval, "Time between ticks")->capture_default_str();
   cmd->add_flag("--once", o->once, "One tick, then exit (for cron and CI)");
   cmd->add_flag("--plan-only", o->plan_only, "Report drift, never change anything");
+  cmd->add_flag("--rehearse", o->rehearse,
+                "With --plan-only: rehearse the plan's SQL each tick in a transaction that is always rolled back");
   cmd->add_flag("--suspend", o->suspend, "Like suspend: true in the manifest: report drift, change nothing");
   cmd->add_option("--metrics", o->metrics_addr, "Serve /metrics and /healthz on HOST:PORT");
   cmd->add_option("--metrics-file", o->metrics_file, "Write the metrics here after each tick (node_exporter textfile)");

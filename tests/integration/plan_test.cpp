@@ -145,21 +145,39 @@ TEST_F(Plan, DiffOfATargetWithItselfMatches) {
   EXPECT_NE(diff.out.find("production and production match"), std::string::npos);
 }
 
-TEST_F(Plan, AnExportedClusterPlannedAgainstItselfIsEmpty) {
-  production_.exec("CREATE DATABASE orders");
-  production_.exec("CREATE EXTENSION earthdistance CASCADE; CREATE EXTENSION hstore VERSION '1.5'", "orders");
+TEST_F(Plan, AnExportedClusterPlannedAgainstAnIdenticalOneIsEmpty) {
+  // A cluster made identical to production (same settings, same extensions), database by database.
+  Cluster twin;
+  twin.exec("CREATE EXTENSION hstore; CREATE EXTENSION pg_trgm; CREATE EXTENSION pgparity_test_versions");
+  for (Cluster* c : {&production_, &twin}) {
+    c->exec("CREATE DATABASE orders");
+    c->exec("CREATE EXTENSION earthdistance CASCADE; CREATE EXTENSION hstore VERSION '1.5'", "orders");
+  }
   const std::string exported = production_.dir() + "/exported.yaml";
   ASSERT_EQ(run_pgparity({"export", "--dsn", production_.conninfo(), "--databases", "*", "-o", exported}).exit_code, 0);
-  // Add the same cluster as the managed target, as a user adds staging to an exported baseline.
+  // Add staging as the managed target, as a user adds staging to an exported baseline.
   std::ifstream in(exported);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   text.replace(
       text.find("targets:\n"), 9,
-      "targets:\n  staging:\n    dsn: \"" + production_.conninfo() + "\"\n    role: managed\n    databases: [\"*\"]\n");
+      "targets:\n  staging:\n    dsn: \"" + twin.conninfo() + "\"\n    role: managed\n    databases: [\"*\"]\n");
   std::ofstream(exported) << text;
   const CommandResult r = run_pgparity({"plan", "-f", exported});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "pgparity plan: no changes\n");
+}
+
+TEST_F(Plan, AManagedTargetPointedAtTheExportedReferenceItselfIsBlocked) {
+  const std::string exported = production_.dir() + "/exported.yaml";
+  ASSERT_EQ(run_pgparity({"export", "--dsn", production_.conninfo(), "-o", exported}).exit_code, 0);
+  std::ifstream in(exported);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("targets:\n"), 9,
+               "targets:\n  staging:\n    dsn: \"" + production_.conninfo() + "\"\n    role: managed\n");
+  std::ofstream(exported) << text;
+  const CommandResult r = run_pgparity({"plan", "-f", exported});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("reaches the same cluster as the reference production"), std::string::npos) << r.out;
 }
 
 TEST_F(Plan, SavesAPlanFileWithTheFingerprintAndWritesNothing) {

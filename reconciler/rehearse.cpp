@@ -1,0 +1,211 @@
+#include "reconciler/rehearse.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <pqxx/pqxx>
+
+#include "core/parallel.hpp"
+#include "planner/render.hpp"
+#include "planner/sql.hpp"
+#include "reconciler/change.hpp"
+#include "state/connection.hpp"
+
+namespace pgparity::reconciler {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using planner::Rehearsal;
+using planner::Step;
+using planner::StepKind;
+
+std::string one_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  for (char& c : text) c = c == '\n' ? ' ' : c;
+  return text;
+}
+
+/// The server's error for a report: message, SQLSTATE, and DETAIL/HINT when it gave them.
+Rehearsal failure(const pqxx::sql_error& e, long long ms, const std::string& how) {
+  Rehearsal r{"failed", ms, how, "", e.sqlstate(), "", ""};
+  std::string text = e.what();
+  // libpq's text is "ERROR:  message\nDETAIL:  ...\nHINT:  ...\n"
+  auto field = [&](const std::string& label) {
+    const auto at = text.find(label);
+    if (at == std::string::npos) return std::string();
+    const auto end = text.find('\n', at);
+    return one_line(text.substr(at + label.size(), end == std::string::npos ? std::string::npos : end - at - label.size()));
+  };
+  r.detail = field("DETAIL:  ");
+  r.hint = field("HINT:  ");
+  const auto first = text.find('\n');
+  r.error = one_line(text.substr(0, first));
+  if (r.error.rfind("ERROR:  ", 0) == 0) r.error = r.error.substr(8);
+  return r;
+}
+
+std::string seconds(long long ms) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(ms) / 1000.0);
+  return text;
+}
+
+/// What happened to one database (or one server's settings).
+struct Outcome {
+  std::string line;                         ///< for plan.rehearsals
+  std::optional<planner::Blocker> blocker;  ///< when it failed
+};
+
+class Rehearser {
+ public:
+  Rehearser(const desired::Manifest& manifest, const desired::Target& target, std::string database,
+            std::vector<Step*> steps)
+      : manifest_(manifest), target_(target), database_(std::move(database)), steps_(std::move(steps)) {}
+
+  Outcome run() {
+    const std::string where = target_.name + (database_.empty() ? "" : "/" + database_);
+    const auto started = Clock::now();
+    try {
+      auto session = state::connect(target_.dsn, state::Access::read_write, "pgparity-rehearsal",
+                                    database_.empty() ? std::nullopt : std::optional<std::string>(database_));
+      ChangeTransaction change(*session, nullptr, "", manifest_.policy.rehearse.lock_timeout,
+                               manifest_.policy.rehearse.statement_timeout);
+      // Inside the transaction: a rehearsal commits nothing, not even a SET.
+      change.check("SET LOCAL client_connection_check_interval = '1s'");
+      if (database_.empty()) {
+        settings(change);
+      } else {
+        extensions(change);
+      }
+      // ~ChangeTransaction: ROLLBACK, always.
+    } catch (const std::exception& e) {
+      failed_ = "the rehearsal could not run: " + one_line(e.what());
+    }
+    const long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    Outcome out;
+    if (failed_.empty()) {
+      out.line = "rehearsed on " + where + ": ✓ " + std::to_string(changes_) + " step" + (changes_ == 1 ? "" : "s") +
+                 " in " + seconds(ms) + ", rolled back";
+      return out;
+    }
+    out.line = "rehearsed on " + where + ": ✗ " + failed_ + "; rolled back, nothing changed";
+    out.blocker = planner::Blocker{"rehearsal-failed", target_.name, database_, failed_extension_,
+                                   "rehearsal failed: " + failed_,
+                                   "fix the script or choose another version; the rehearsal was rolled back and "
+                                   "changed nothing"};
+    return out;
+  }
+
+ private:
+  void extensions(ChangeTransaction& change) {
+    for (const Step* s : steps_) {
+      if (s->kind == StepKind::recreate) {
+        // A recreate keeps configuration rows in the state schema: inside this transaction only.
+        change.check("CREATE SCHEMA IF NOT EXISTS " + planner::quote_ident(manifest_.policy.state_schema.str()));
+        break;
+      }
+    }
+    for (Step* s : steps_) {
+      if (planner::is_gate(s->kind)) continue;
+      if (!failed_.empty()) {
+        s->rehearsal = Rehearsal{"skipped", 0, "an earlier step failed", "", "", "", ""};
+        continue;
+      }
+      const auto begun = Clock::now();
+      try {
+        change.run(*s);
+        s->rehearsal = Rehearsal{"ok", elapsed(begun), "in a transaction that was rolled back", "", "", "", ""};
+        ++changes_;
+      } catch (const pqxx::sql_error& e) {
+        s->rehearsal = failure(e, elapsed(begun), "in a transaction that was rolled back");
+        failed_ = planner::describe(*s) + ": " + s->rehearsal->error +
+                  (s->rehearsal->sqlstate.empty() ? "" : " (SQLSTATE " + s->rehearsal->sqlstate + ")");
+        failed_extension_ = s->extension;
+      }
+    }
+    Step* verify = nullptr;
+    for (Step* s : steps_) verify = s->kind == StepKind::verify ? s : verify;
+    if (!failed_.empty() || verify == nullptr) return;
+    // The health queries, against the rehearsed versions.
+    const auto begun = Clock::now();
+    for (const auto& [extension, sql] : manifest_.policy.health) {
+      if (change.value("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = $1", extension.str()).empty()) continue;
+      try {
+        change.check(sql);
+      } catch (const pqxx::sql_error& e) {
+        verify->rehearsal = failure(e, elapsed(begun), "health query of " + extension.str() + " on the rehearsed versions");
+        failed_ = "health query for " + extension.str() + " failed on the rehearsed versions: " + verify->rehearsal->error;
+        failed_extension_ = extension.str();
+        return;
+      }
+    }
+    verify->rehearsal = Rehearsal{"ok", elapsed(begun), "health queries on the rehearsed versions", "", "", "", ""};
+  }
+
+  void settings(ChangeTransaction& change) {
+    for (Step* s : steps_) {
+      if (s->kind != StepKind::set) continue;
+      const auto begun = Clock::now();
+      try {
+        change.check("SELECT pg_catalog.set_config(" + planner::quote_literal(s->setting) + ", " +
+                     planner::quote_literal(s->value) + ", true)");
+        s->rehearsal = Rehearsal{"ok", elapsed(begun), "set_config in a transaction that was rolled back", "", "", "", ""};
+        ++changes_;
+      } catch (const pqxx::sql_error& e) {
+        // 55P02: the setting's context does not allow set_config; its value was checked at planning.
+        if (e.sqlstate() == "55P02" || e.sqlstate() == "42501") {
+          s->rehearsal = Rehearsal{"ok", elapsed(begun),
+                                   "checked against pg_settings (type, unit, range, enum values) when planned; its "
+                                   "context does not allow set_config",
+                                   "", "", "", ""};
+          ++changes_;
+          continue;
+        }
+        s->rehearsal = failure(e, elapsed(begun), "set_config in a transaction that was rolled back");
+        failed_ = planner::describe(*s) + ": " + s->rehearsal->error;
+      }
+    }
+  }
+
+  static long long elapsed(Clock::time_point since) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
+  }
+
+  const desired::Manifest& manifest_;
+  const desired::Target& target_;
+  std::string database_;
+  std::vector<Step*> steps_;
+  int changes_ = 0;
+  std::string failed_;
+  std::string failed_extension_;
+};
+
+}  // namespace
+
+void rehearse(const desired::Manifest& manifest, planner::Plan& plan, unsigned parallel) {
+  std::map<std::pair<std::string, std::string>, std::vector<Step*>> groups;
+  for (auto& s : plan.steps) {
+    const auto target = manifest.targets.find(s.target);
+    if (target == manifest.targets.end() || target->second.role != desired::Role::managed) continue;
+    groups[{s.target, s.database}].push_back(&s);
+  }
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& [key, steps] : groups) {
+    if (std::any_of(steps.begin(), steps.end(), [](const Step* s) { return !planner::is_gate(s->kind); })) {
+      keys.push_back(key);
+    }
+  }
+  std::vector<Outcome> outcomes(keys.size());
+  parallel_for(keys.size(), parallel, [&](std::size_t i) {
+    const auto& [target, database] = keys[i];
+    outcomes[i] = Rehearser(manifest, manifest.targets.at(target), database, groups[keys[i]]).run();
+  });
+  for (auto& o : outcomes) {
+    plan.rehearsals.push_back(o.line);
+    if (o.blocker) plan.blockers.push_back(*o.blocker);
+  }
+  plan.rehearsed = true;
+}
+
+}  // namespace pgparity::reconciler
