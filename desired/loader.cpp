@@ -42,7 +42,71 @@ class Loader {
  public:
   Loader(std::string file, const LoadOptions& options) : reader_(std::move(file)), options_(options) {}
 
+  /// yaml-cpp parses nested collections recursively: a hostile manifest nested
+  /// thousands of levels deep would exhaust the stack. A manifest never needs
+  /// more than a few levels, so deeper nesting is refused before parsing.
+  bool too_deep(const std::string& text) {
+    constexpr int limit = 64;
+    int depth = 0;
+    int line = 1;
+    int column = 0;
+    char quote = 0;
+    char previous = 0;  // the last character that is not a space, on this line
+    char last = 0;      // the last character
+    bool escaped = false;
+    bool comment = false;
+    int dashes = 0;  // "- - - x": block sequences nested on one line
+    auto refuse = [&] {
+      reader_.diagnostics().push_back({reader_.file(), line, column,
+                                       "nested deeper than " + std::to_string(limit) +
+                                           " levels: a manifest never needs that; refused before parsing"});
+      return true;
+    };
+    for (char c : text) {
+      ++column;
+      const char before = last;
+      last = c;
+      if (c == '\n') {
+        ++line;
+        column = 0;
+        comment = false;
+        previous = 0;
+        dashes = 0;
+        continue;
+      }
+      if (comment) continue;
+      if (quote != 0) {
+        if (quote == '"' && c == '\\' && !escaped) {
+          escaped = true;
+          continue;
+        }
+        if (c == quote && !escaped) quote = 0;
+        escaped = false;
+        continue;
+      }
+      const bool token_start = before == 0 || before == ' ' || before == '\t' || before == '\n';
+      if (c == '-' && token_start && (previous == 0 || previous == '-') && depth == 0 && ++dashes > limit) {
+        return refuse();
+      }
+      // A quote opens a scalar only where one can start (an apostrophe inside plain text does not).
+      const bool starts = previous == 0 || previous == ':' || previous == '[' || previous == '{' || previous == ',' ||
+                          previous == '-';
+      if ((c == '"' || c == '\'') && starts) {
+        quote = c;
+      } else if (c == '#' && token_start) {
+        comment = true;
+      } else if ((c == '[' || c == '{') && ++depth > limit) {
+        return refuse();
+      } else if ((c == ']' || c == '}') && depth > 0) {
+        --depth;
+      }
+      if (c != ' ') previous = c;
+    }
+    return false;
+  }
+
   LoadResult load(const std::string& text) {
+    if (too_deep(text)) return {std::nullopt, reader_.diagnostics()};
     YAML::Node root;
     try {
       root = YAML::Load(text);

@@ -37,6 +37,8 @@ class RatioParser {
     return -1;
   }
   int add(Node node) {
+    // evaluate() recurses once per operator: bound the size so no input can exhaust the stack.
+    if (expr_.nodes_.size() >= max_nodes) return fail("expression longer than " + std::to_string(max_nodes) + " terms");
     expr_.nodes_.push_back(std::move(node));
     return static_cast<int>(expr_.nodes_.size()) - 1;
   }
@@ -60,8 +62,10 @@ class RatioParser {
     if (at_end()) return fail("expression ends early: expected a setting name, a number or '('");
     const char c = text_[pos_];
     if (c == '(') {
+      if (++depth_ > max_depth) return fail("parentheses nested deeper than " + std::to_string(max_depth));
       ++pos_;
       const int inner = expression();
+      --depth_;
       if (failed_) return -1;
       skip_space();
       if (at_end() || text_[pos_] != ')') return fail("expected ')'");
@@ -91,7 +95,10 @@ class RatioParser {
     return fail(std::string("unexpected '") + c + "': expected a setting name, a number or '('");
   }
 
+  static constexpr int max_depth = 32;
+  static constexpr std::size_t max_nodes = 256;
   const std::string& text_;
+  int depth_ = 0;
   std::size_t pos_ = 0;
   RatioExpr expr_;
   bool failed_ = false;

@@ -194,6 +194,10 @@ class Unit {
       return false;
     }
     std::vector<std::string> problems;
+    if (const std::string why = state::foreign_state_schema(*session_, manifest_.policy.state_schema.str());
+        !why.empty()) {
+      problems.push_back(why + "; drop or rename it, or set policy.state_schema");
+    }
     for (const auto& s : steps_) {
       if (s.kind == StepKind::create || s.kind == StepKind::recreate || s.kind == StepKind::update) {
         const std::string why = state::cannot_install(*session_, s.extension, s.to);
@@ -387,6 +391,12 @@ class Unit {
   /// Settings runs are journaled in the DSN's database like extension runs,
   /// with each setting's value before and after.
   void apply_settings() {
+    if (const std::string why = state::foreign_state_schema(*session_, manifest_.policy.state_schema.str());
+        !why.empty()) {
+      result_.outcome = Outcome::blocked;
+      result_.message = "pre-flight: " + why + "; nothing changed";
+      return;
+    }
     Journal journal(*session_, manifest_.policy.state_schema.str());
     journal.ensure();
     result_.run_id = new_run_id();

@@ -113,6 +113,18 @@ std::string cannot_install(pqxx::connection_base& session, const std::string& ex
          ": it needs a superuser" + (row[2].as<bool>() ? " or CREATE on the database" : "");
 }
 
+std::string foreign_state_schema(pqxx::connection_base& session, const std::string& schema) {
+  pqxx::nontransaction tx(session);
+  const auto rows = tx.exec_params(
+      "SELECT o.rolname, o.rolsuper, o.rolname = current_user FROM pg_catalog.pg_namespace n "
+      "JOIN pg_catalog.pg_roles o ON o.oid = n.nspowner WHERE n.nspname = $1",
+      schema);
+  if (rows.empty() || rows[0][1].as<bool>() || rows[0][2].as<bool>()) return "";
+  return "pgparity's state schema \"" + schema + "\" exists and is owned by role " + rows[0][0].c_str() +
+         ", which is neither the applying role nor a superuser: an object planted there (a trigger on its tables) "
+         "would run with the applying role's rights";
+}
+
 Privileges privileges(pqxx::connection_base& session) {
   pqxx::nontransaction tx(session);
   const auto row = tx.exec1(

@@ -43,6 +43,11 @@ int run_lock_holder(pqxx::connection_base& session);
 /// "" when it may, else why not.
 std::string cannot_install(pqxx::connection_base& session, const std::string& extension, const std::string& version);
 
+/// "" when pgparity's state schema `schema` is absent, or owned by the
+/// session's role or a superuser; else why it must not be written (a trigger
+/// planted in a schema someone else owns would run with the applying role's rights).
+std::string foreign_state_schema(pqxx::connection_base& session, const std::string& schema);
+
 /// What the session's role may do.
 struct Privileges {
   bool superuser = false;

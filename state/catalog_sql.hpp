@@ -84,9 +84,11 @@ WHERE u.path IS NOT NULL AND (k.name, u.source) IN (SELECT name, version FROM pa
 
 /// The extensions installed in the session's database. Kept as small as the
 /// floor's own query: on a fresh session, planning cost is what dominates.
+/// The schema is the plain nspname (regnamespace::text would quote "MixedCase"):
+/// names are quoted exactly once, where SQL is rendered.
 inline constexpr const char* installed =
-    "SELECT e.extname, e.extversion, e.extnamespace::pg_catalog.regnamespace::text, e.extrelocatable "
-    "FROM pg_catalog.pg_extension e ORDER BY e.extname";
+    "SELECT e.extname, e.extversion, n.nspname, e.extrelocatable "
+    "FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace ORDER BY e.extname";
 
 /// Other client sessions on the session's database.
 inline constexpr const char* activity =

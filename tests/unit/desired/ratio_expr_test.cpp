@@ -65,3 +65,22 @@ TEST(RatioExpr, ErrorsSayWhere) {
 
 }  // namespace
 }  // namespace pgparity::desired
+
+namespace pgparity::desired {
+namespace {
+
+TEST(RatioExpr, HostileNestingAndLengthAreRefusedInsteadOfExhaustingTheStack) {
+  const std::string deep = std::string(200000, '(') + "work_mem" + std::string(200000, ')');
+  const auto nested = RatioExpr::parse(deep);
+  ASSERT_TRUE(std::holds_alternative<RatioExpr::ParseError>(nested));
+  EXPECT_NE(std::get<RatioExpr::ParseError>(nested).message.find("nested deeper than"), std::string::npos);
+  std::string chain = "work_mem";
+  for (int i = 0; i < 200000; ++i) chain += " * 2";
+  const auto longer = RatioExpr::parse(chain);
+  ASSERT_TRUE(std::holds_alternative<RatioExpr::ParseError>(longer));
+  EXPECT_NE(std::get<RatioExpr::ParseError>(longer).message.find("longer than"), std::string::npos);
+  EXPECT_TRUE(std::holds_alternative<RatioExpr>(RatioExpr::parse("((work_mem * 2) / (shared_buffers))")));
+}
+
+}  // namespace
+}  // namespace pgparity::desired

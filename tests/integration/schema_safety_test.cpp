@@ -1,0 +1,65 @@
+// Names and schemas: a schema planted under pgparity's name, and schemas with capitals, on real clusters.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/support/cluster.hpp"
+
+namespace pgparity::testing {
+namespace {
+
+std::string manifest(const Cluster& staging, const std::string& body) {
+  const std::string path = staging.dir() + "/manifest.yaml";
+  std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"" << staging.conninfo()
+                      << "\"\n    role: managed\n"
+                      << body;
+  return path;
+}
+
+TEST(SchemaSafety, AStateSchemaPlantedByAnotherRoleMakesApplyRefuseAndItsTriggerNeverFires) {
+  Cluster staging;
+  staging.exec("CREATE EXTENSION hstore VERSION '1.4'; CREATE ROLE mallory; CREATE TABLE canary (fired text)");
+  staging.exec(
+      "CREATE SCHEMA pgparity AUTHORIZATION mallory;"
+      "CREATE TABLE pgparity.runs (run_id text PRIMARY KEY, target text, database text, started_at timestamptz,"
+      "  finished_at timestamptz, status text, plan_digest text, manifest_digest text, steps_done int, error text,"
+      "  pgparity_version text);"
+      "CREATE FUNCTION pgparity.planted() RETURNS trigger LANGUAGE plpgsql AS"
+      "  $$ BEGIN INSERT INTO public.canary VALUES (current_user); RETURN NEW; END $$;"
+      "CREATE TRIGGER planted BEFORE INSERT OR UPDATE ON pgparity.runs FOR EACH ROW EXECUTE FUNCTION pgparity.planted();"
+      "ALTER TABLE pgparity.runs OWNER TO mallory; ALTER FUNCTION pgparity.planted() OWNER TO mallory");
+  const CommandResult r = run_pgparity(
+      {"apply", "-f",
+       manifest(staging, "extensions:\n  - name: hstore\n    version: \"1.8\"\npolicy:\n  drain:\n    quiet_for: 0s\n"),
+       "--auto-approve"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("is owned by role mallory"), std::string::npos) << r.out;
+  EXPECT_EQ(staging.query_value("SELECT count(*) FROM canary"), "0") << "the planted trigger never fired";
+  EXPECT_EQ(staging.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.4");
+}
+
+TEST(SchemaSafety, AnExtensionInAMixedCaseSchemaConvergesAndExportsItsSchemaAsItIs) {
+  Cluster staging;
+  staging.exec("CREATE SCHEMA \"MixedCase\"");
+  const std::string m = manifest(staging, "extensions:\n  - name: isn\n    version: default\n    schema: MixedCase\n"
+                                          "policy:\n  drain:\n    quiet_for: 0s\n");
+  const CommandResult applied = run_pgparity({"apply", "-f", m, "--auto-approve"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_NE(applied.out.find("CREATE EXTENSION \"isn\" SCHEMA \"MixedCase\""), std::string::npos) << applied.out;
+  const CommandResult again = run_pgparity({"plan", "-f", m});
+  EXPECT_EQ(again.exit_code, 0) << "no permanent schema-differs blocker\n" << again.out << again.err;
+
+  const std::string first = staging.dir() + "/export1.yaml";
+  const std::string second = staging.dir() + "/export2.yaml";
+  ASSERT_EQ(run_pgparity({"export", "--dsn", staging.conninfo(), "--name", "staging", "-o", first}).exit_code, 0);
+  ASSERT_EQ(run_pgparity({"export", "--dsn", staging.conninfo(), "--name", "staging", "-o", second}).exit_code, 0);
+  std::ifstream a(first), b(second);
+  const std::string exported((std::istreambuf_iterator<char>(a)), std::istreambuf_iterator<char>());
+  const std::string exported_again((std::istreambuf_iterator<char>(b)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(exported, exported_again);
+  EXPECT_NE(exported.find("MixedCase"), std::string::npos) << exported;
+  EXPECT_EQ(exported.find("\\\"MixedCase"), std::string::npos) << "never quoted twice\n" << exported;
+}
+
+}  // namespace
+}  // namespace pgparity::testing
