@@ -106,23 +106,23 @@ class Loader {
   }
 
   LoadResult load(const std::string& text) {
-    if (too_deep(text)) return {std::nullopt, reader_.diagnostics()};
+    if (too_deep(text)) return {std::nullopt, reader_.diagnostics(), {}};
     YAML::Node root;
     try {
       root = YAML::Load(text);
     } catch (const YAML::ParserException& e) {
       reader_.error(e.mark, "invalid YAML: " + e.msg);
-      return {std::nullopt, reader_.diagnostics()};
+      return {std::nullopt, reader_.diagnostics(), {}};
     }
     if (!root.IsDefined() || root.IsNull()) {
       reader_.diagnostics().push_back({reader_.file(), 0, 0, "the manifest is empty"});
-      return {std::nullopt, reader_.diagnostics()};
+      return {std::nullopt, reader_.diagnostics(), {}};
     }
-    if (!reader_.expect_map(root, "the manifest")) return {std::nullopt, reader_.diagnostics()};
+    if (!reader_.expect_map(root, "the manifest")) return {std::nullopt, reader_.diagnostics(), {}};
     Manifest manifest;
     read_top(root, manifest);
-    if (!reader_.diagnostics().empty()) return {std::nullopt, reader_.diagnostics()};
-    return {std::move(manifest), {}};
+    if (!reader_.diagnostics().empty()) return {std::nullopt, reader_.diagnostics(), notes_};
+    return {std::move(manifest), {}, notes_};
   }
 
  private:
@@ -231,6 +231,7 @@ class Loader {
   /// Expands ${NAME} from the environment ($${ writes a literal ${); unset variables are errors.
   std::string expand(const YAML::Node& node, const std::string& text, const std::string& what) {
     std::string out;
+    bool unset = false;
     const std::size_t base = YamlReader::content_offset(node);
     for (std::size_t i = 0; i < text.size(); ++i) {
       if (text.compare(i, 3, "$${") == 0) {
@@ -252,16 +253,64 @@ class Loader {
       }
       const auto value = options_.environment(name);
       if (!value) {
+        if (options_.offline) {
+          const YAML::Mark mark = node.Mark();
+          notes_.push_back({reader_.file(), mark.line + 1, static_cast<int>(static_cast<std::size_t>(mark.column) + 1 + base + i),
+                            "environment variable " + name + " is not set (used in " + what +
+                                "); commands that connect need it"});
+          unset = true;
+          i = close;
+          continue;
+        }
         reader_.error(node.Mark(), "environment variable " + name + " is not set (used in " + what + ")", base + i);
         return {};
       }
-      out += *value;
+      // The whole DSN from one variable is used as it is; a value inside a DSN is escaped for where it stands.
+      out += (i == 0 && close + 1 == text.size()) ? *value : escaped(*value, text, i);
       i = close;
     }
-    if (options_.check_dsn) {
+    if (options_.check_dsn && !unset) {
       if (auto problem = options_.check_dsn(out)) reader_.error(node, "invalid " + what + ": " + *problem);
     }
     return out;
+  }
+
+  /// A variable's value as it must be written at position `at` of a DSN: percent-encoded in a
+  /// postgresql:// URI; in a conninfo string, backslash-escaped inside '...' and quoted where a
+  /// bare value stands, so a quote, backslash, space, @, % or : in a password cannot break it.
+  static std::string escaped(const std::string& value, const std::string& dsn, std::size_t at) {
+    if (dsn.rfind("postgresql://", 0) == 0 || dsn.rfind("postgres://", 0) == 0) {
+      static const char* hex = "0123456789ABCDEF";
+      std::string out;
+      for (unsigned char c : value) {
+        if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+          out += static_cast<char>(c);
+        } else {
+          out += '%';
+          out += hex[c >> 4];
+          out += hex[c & 0xf];
+        }
+      }
+      return out;
+    }
+    bool quoted = false;
+    for (std::size_t k = 0; k < at; ++k) {
+      if (dsn[k] == '\\' && quoted) {
+        ++k;
+      } else if (dsn[k] == '\'') {
+        quoted = !quoted;
+      }
+    }
+    std::string inner;
+    for (char c : value) {
+      if (c == '\'' || c == '\\') inner += '\\';
+      inner += c;
+    }
+    if (quoted) return inner;
+    std::size_t k = at;
+    while (k > 0 && dsn[k - 1] == ' ') --k;
+    const bool value_position = k > 0 && dsn[k - 1] == '=';
+    return value_position ? "'" + inner + "'" : value;
   }
 
   // --- extensions ------------------------------------------------------------
@@ -655,6 +704,7 @@ class Loader {
 
   YamlReader reader_;
   const LoadOptions& options_;
+  Diagnostics notes_;
 };
 
 }  // namespace
@@ -665,7 +715,7 @@ LoadResult load_manifest_text(const std::string& text, const std::string& file, 
 
 LoadResult load_manifest_file(const std::string& path, const LoadOptions& options) {
   std::ifstream in(path);
-  if (!in) return {std::nullopt, {{path, 0, 0, "cannot read the manifest: " + std::string(std::strerror(errno))}}};
+  if (!in) return {std::nullopt, {{path, 0, 0, "cannot read the manifest: " + std::string(std::strerror(errno))}}, {}};
   std::ostringstream text;
   text << in.rdbuf();
   return load_manifest_text(text.str(), path, options);

@@ -21,12 +21,16 @@ using DsnCheck = std::function<std::optional<std::string>(const std::string& dsn
 struct LoadOptions {
   Environment environment = process_environment;
   DsnCheck check_dsn;  ///< optional
+  /// validate: nothing will connect, so an unset ${VAR} is a note, not an
+  /// error (a pull request from a fork has no secrets).
+  bool offline = false;
 };
 
 /// A manifest, or every problem that kept it from loading.
 struct LoadResult {
   std::optional<Manifest> manifest;
   Diagnostics diagnostics;
+  Diagnostics notes;  ///< worth saying, not errors (offline: variables that are not set)
   bool ok() const { return manifest.has_value(); }
 };
 

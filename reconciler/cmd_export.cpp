@@ -1,5 +1,6 @@
 // pgparity export: a baseline manifest written from a live cluster. Never writes to it.
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <ostream>
 
 #include "core/error.hpp"
@@ -32,6 +33,7 @@ ExitCode run_export(Context& context, const ExportOptions& o) {
   request.access = state::Access::read_only;
   request.parallel = o.parallel;
   planner::ExportTarget target;
+  std::string password_note;
   if (!o.target.empty()) {
     if (o.manifest.empty()) throw InputError("--target needs -f MANIFEST to find the target in");
     const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
@@ -41,7 +43,15 @@ ExitCode run_export(Context& context, const ExportOptions& o) {
     request.dsn = t.dsn;
     request.all_databases = t.databases.all;
     for (const auto& db : t.databases.names) request.databases.push_back(db.str());
-    target = {t.name, t.dsn_source, t.databases.all};
+    // A literal password never goes into a file meant to be committed.
+    std::string variable = "PGPARITY_" + t.name + "_PASSWORD";
+    for (char& c : variable) c = std::isalnum(static_cast<unsigned char>(c)) != 0 ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_';
+    bool replaced = false;
+    target = {t.name, state::dsn_with_password_variable(t.dsn_source, variable, replaced), t.databases.all};
+    if (replaced) {
+      password_note = "the password in " + t.name + "'s dsn is written as ${" + variable +
+                      "}: set that variable where pgparity runs (never commit the value)";
+    }
   } else {
     if (!Identifier::parse(o.name)) throw InputError("bad target name '" + o.name + "' for --name");
     request.target = o.name;
@@ -55,7 +65,10 @@ ExitCode run_export(Context& context, const ExportOptions& o) {
   }
 
   const state::TargetState observed = state::observe(request);
-  const planner::Exported exported = planner::export_manifest(observed, target);
+  planner::Exported exported = planner::export_manifest(observed, target);
+  if (!password_note.empty()) {
+    exported.notes.header += (exported.notes.header.empty() ? "" : "\n") + password_note;
+  }
   const std::string text = desired::write_manifest(exported.manifest, exported.notes);
   if (o.output.empty() || o.output == "-") {
     context.out << text;

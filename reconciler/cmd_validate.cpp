@@ -30,15 +30,19 @@ void add_validate_command(CLI::App& app, Context& context) {
   cmd->add_option("--format", options->format, "text or json")->check(CLI::IsMember({"text", "json"}));
   cmd->callback([&context, options] {
     context.run = [&context, options] {
-      const desired::LoadResult result = desired::load_manifest_file(options->file, load_options());
+      desired::LoadOptions offline = load_options();
+      offline.offline = true;  // nothing connects: unset ${VAR} are notes
+      const desired::LoadResult result = desired::load_manifest_file(options->file, offline);
       if (options->format == "json") {
         nlohmann::json out{{"apiVersion", "pgparity/v1"},
                            {"kind", "ValidationResult"},
                            {"file", options->file},
                            {"valid", result.ok()},
-                           {"diagnostics", diagnostics_json(result.diagnostics)}};
+                           {"diagnostics", diagnostics_json(result.diagnostics)},
+                           {"notes", diagnostics_json(result.notes)}};
         context.out << out.dump(2) << '\n';
       } else if (result.ok()) {
+        for (const auto& n : result.notes) context.err << "note: " << n.str() << "\n";
         const desired::Manifest& m = *result.manifest;
         context.out << options->file << ": valid (" << m.targets.size() << " target"
                     << (m.targets.size() == 1 ? "" : "s") << ", " << m.extensions.size() << " extension entr"

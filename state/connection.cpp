@@ -20,13 +20,31 @@ std::string conninfo_value(const std::string& value) {
   return out + "'";
 }
 
-/// Parses with libpq; nullptr on a syntax error, with the message in `error`.
+/// libpq's parse error with every quoted token masked: libpq quotes the part
+/// of the DSN it choked on (`invalid percent-encoded token: "SEC%zzRETX"`),
+/// and that part can be a password.
+std::string masked_parse_error(std::string message) {
+  std::string out;
+  bool quoted = false;
+  for (char c : message) {
+    if (c == '"') {
+      out += quoted ? "\"" : "\"…";
+      quoted = !quoted;
+    } else if (!quoted) {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/// Parses with libpq; nullptr on a syntax error, with the (masked) message in `error`.
 PQconninfoOption* parse(const std::string& dsn, std::string& error) {
   char* err = nullptr;
   PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &err);
   if (err != nullptr) {
     error = err;
     while (!error.empty() && error.back() == '\n') error.pop_back();
+    error = masked_parse_error(error);
     PQfreemem(err);
   }
   return options;
@@ -69,6 +87,27 @@ std::optional<std::string> dsn_problem(const std::string& dsn) {
   if (options == nullptr) return error.empty() ? std::string("libpq cannot parse it") : error;
   PQconninfoFree(options);
   return std::nullopt;
+}
+
+std::string dsn_with_password_variable(const std::string& dsn, const std::string& variable, bool& replaced) {
+  replaced = false;
+  std::string error;
+  PQconninfoOption* options = parse(dsn, error);
+  if (options == nullptr) return dsn;
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string keyword = o->keyword;
+    std::string value = o->val;
+    if (keyword == "password" && value.find("${") == std::string::npos) {
+      replaced = true;
+      out += (out.empty() ? "" : " ") + keyword + "=${" + variable + "}";
+      continue;
+    }
+    out += (out.empty() ? "" : " ") + keyword + "=" + conninfo_value(value);
+  }
+  PQconninfoFree(options);
+  return replaced ? out : dsn;
 }
 
 std::string dsn_without_password(const std::string& dsn) {

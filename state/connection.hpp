@@ -28,6 +28,12 @@ std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access,
                                           const std::string& application_name = "pgparity",
                                           const std::optional<std::string>& database = std::nullopt);
 
+/// The DSN as written in a manifest, with a literal password (a conninfo
+/// `password=` or a URI's user:password@) replaced by ${variable}; unchanged
+/// when it has none, when it is already a ${...} reference, or when libpq
+/// cannot parse it (a whole-DSN "${PROD_DSN}"). `replaced` says whether it was.
+std::string dsn_with_password_variable(const std::string& dsn, const std::string& variable, bool& replaced);
+
 /// The DSN as a conninfo string without its password (libpq then finds one in
 /// .pgpass or PGPASSWORD), for writing into files people commit.
 std::string dsn_without_password(const std::string& dsn);
