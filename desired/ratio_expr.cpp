@@ -134,6 +134,16 @@ std::optional<double> RatioExpr::evaluate(int index, const Lookup& lookup) const
   return std::nullopt;
 }
 
+std::optional<std::pair<std::string, std::string>> RatioExpr::simple_ratio() const {
+  if (root_ < 0) return std::nullopt;
+  const Node& root = nodes_[static_cast<std::size_t>(root_)];
+  if (root.kind != Node::Kind::divide) return std::nullopt;
+  const Node& a = nodes_[static_cast<std::size_t>(root.lhs)];
+  const Node& b = nodes_[static_cast<std::size_t>(root.rhs)];
+  if (a.kind != Node::Kind::setting || b.kind != Node::Kind::setting) return std::nullopt;
+  return std::make_pair(a.setting, b.setting);
+}
+
 std::vector<std::string> RatioExpr::settings() const {
   std::vector<std::string> names;
   for (const auto& node : nodes_) {

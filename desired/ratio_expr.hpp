@@ -27,6 +27,9 @@ class RatioExpr {
   std::optional<double> evaluate(const Lookup& lookup) const;
   /// Every setting name used, sorted, each once.
   std::vector<std::string> settings() const;
+  /// For an expression "a / b" of two settings: {a, b}, so a value of `a`
+  /// that gives the wanted ratio can be suggested. nullopt for any other shape.
+  std::optional<std::pair<std::string, std::string>> simple_ratio() const;
   /// The text as written.
   const std::string& text() const { return text_; }
   bool operator==(const RatioExpr& other) const { return text_ == other.text_; }

@@ -144,10 +144,13 @@ class DatabasePlanner {
   bool available(const std::string& name, const Version& version) {
     const auto* available = target_.cluster.find_available(name);
     if (available == nullptr || available->find(version) == nullptr) {
+      const std::string suggestion =
+          available == nullptr ? did_you_mean(name, target_.cluster.offered) : std::string();
       block("version-not-available", name,
             name + " " + version.str() + " is not available on this server (available: " + available_list(available) +
-                ")",
-            "install the package that ships it, or choose an available version");
+                ")" + suggestion,
+            suggestion.empty() ? "install the package that ships it, or choose an available version"
+                               : "fix the name in the manifest, or install the package that ships " + name);
       return false;
     }
     return true;
@@ -539,6 +542,27 @@ class ClusterPlanner {
     return cluster.normalized(name);
   }
 
+  /// For "a / b": the value of a that makes the ratio `wanted` here, rounded to
+  /// a's unit and kept within its min/max, with the arithmetic shown:
+  /// "set work_mem: 2MB on staging (0.03125 × shared_buffers 64MB = 2MB), e.g. in settings.values".
+  std::string suggest(const desired::Ratio& ratio, double wanted, const std::string& otherwise) const {
+    const auto parts = ratio.expr.simple_ratio();
+    if (!parts) return otherwise;
+    const auto a = target_.cluster.settings.find(parts->first);
+    const auto b = target_.cluster.settings.find(parts->second);
+    const auto divisor = value_after(target_.cluster, parts->second);
+    if (a == target_.cluster.settings.end() || b == target_.cluster.settings.end() || !divisor) return otherwise;
+    const auto unit = state::normalize_setting("1", a->second.unit);
+    if (!unit || *unit <= 0) return otherwise;
+    double count = std::round(wanted * *divisor / *unit);
+    if (const auto low = state::normalize_setting(a->second.min, "")) count = std::max(count, *low);
+    if (const auto high = state::normalize_setting(a->second.max, "")) count = std::min(count, *high);
+    const std::string value = state::render_setting(count * *unit, a->second.unit);
+    const std::string divisor_shown = state::render_setting(*divisor, b->second.unit);
+    return "set " + parts->first + ": " + value + " on " + target_.target + " (" + desired::format_number(wanted) +
+           " × " + parts->second + " " + divisor_shown + " = " + value + "), e.g. in settings.values";
+  }
+
   void check_ratios() {
     const desired::Target* reference = manifest_.reference();
     const state::TargetState* ref = nullptr;
@@ -557,11 +581,11 @@ class ClusterPlanner {
       const std::string shown = desired::format_number(*value);
       if (ratio.min && *value < *ratio.min) {
         block("ratio-out-of-bounds", text + " is " + shown + ", below its min " + desired::format_number(*ratio.min),
-              "change the settings in it, e.g. with settings.values");
+              suggest(ratio, *ratio.min, "change the settings in it, e.g. with settings.values"));
       }
       if (ratio.max && *value > *ratio.max) {
         block("ratio-out-of-bounds", text + " is " + shown + ", above its max " + desired::format_number(*ratio.max),
-              "change the settings in it, e.g. with settings.values");
+              suggest(ratio, *ratio.max, "change the settings in it, e.g. with settings.values"));
       }
       if (ratio.match_reference) {
         if (ref == nullptr) {
@@ -578,7 +602,7 @@ class ClusterPlanner {
           block("ratio-off-reference",
                 text + " is " + shown + " on " + target_.target + ", " + desired::format_number(*expected) + " on " +
                     ref->target + " (tolerance " + desired::format_number(ratio.tolerance * 100) + " %)",
-                "set the settings in it to match the reference, e.g. with settings.values");
+                suggest(ratio, *expected, "set the settings in it to match the reference, e.g. with settings.values"));
         }
       }
     }

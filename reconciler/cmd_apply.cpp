@@ -2,6 +2,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -31,19 +34,26 @@ struct ApplyCommandOptions {
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw InputError("cannot read " + path);
+  if (!in) throw InputError("cannot read " + path + ": " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
 }
 
-bool confirm(Context& context, std::size_t changes) {
-  if (isatty(STDIN_FILENO) == 0) return false;
-  context.err << "\napply " << changes << " change" << (changes == 1 ? "" : "s")
-              << "? only 'yes' is accepted: " << std::flush;
+enum class Answer { yes, no, no_terminal };
+
+/// At a terminal: "yes" or "y" (any case) goes on; anything else is said back and stops.
+Answer confirm(Context& context, std::size_t changes) {
+  if (isatty(STDIN_FILENO) == 0) return Answer::no_terminal;
+  context.err << "\napply " << changes << " change" << (changes == 1 ? "" : "s") << "? type yes (or y) to go on: "
+              << std::flush;
   std::string answer;
   std::getline(std::cin, answer);
-  return answer == "yes";
+  for (char& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!answer.empty() && answer.back() == ' ') answer.pop_back();
+  if (answer == "yes" || answer == "y") return Answer::yes;
+  context.err << "not applied: the answer was '" << answer << "', not yes or y; nothing was changed\n";
+  return Answer::no;
 }
 
 ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
@@ -86,9 +96,13 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
     context.out << "nothing to apply: every managed database matches the manifest\n";
     return ExitCode::ok;
   }
-  if (!o.auto_approve && !confirm(context, plan.change_count())) {
-    context.err << "not applied: confirm at a terminal, or pass --auto-approve; nothing was changed\n";
-    return ExitCode::error;
+  if (!o.auto_approve) {
+    const Answer answer = confirm(context, plan.change_count());
+    if (answer == Answer::no_terminal) {
+      context.err << "not applied: there is no terminal to confirm at (pipelines: pass --auto-approve); nothing was "
+                     "changed\n";
+    }
+    if (answer != Answer::yes) return ExitCode::error;
   }
 
   ApplyOptions options;

@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "planner/planner.hpp"
+#include "planner/deviations.hpp"
 #include "reconciler/apply.hpp"
 #include "reconciler/commands.hpp"
 #include "reconciler/files.hpp"
@@ -114,6 +115,12 @@ class Loop {
     if (options_.plan_only || options_.suspend || manifest->suspend) {
       spdlog::info("drift: {} step(s) pending; {}", plan.change_count(),
                    options_.plan_only ? "--plan-only" : "suspended: changing nothing");
+      // Each drifted object, so the log alone says what and where (not only the metrics).
+      for (const auto& d : planner::deviations_of(plan)) {
+        if (d.kind != "drift") continue;
+        const LogFields fields({{"where", d.where}, {"object", d.subject}, {"from", d.observed}, {"to", d.desired}});
+        spdlog::info("drift: {}: {} {} → {}", d.where, d.subject, d.observed, d.desired);
+      }
       return "drift";
     }
     return apply(*manifest, without_backed_off(plan));

@@ -58,6 +58,7 @@ std::string Drain::wait() {
   auto quiet_since = Clock::now();
   auto last_told = start - std::chrono::hours(1);
   bool was_busy = false;
+  std::string last_state = "-";
   while (true) {
     terminate_allowed();
     const auto busy = state::busy_sessions(session_);
@@ -73,12 +74,25 @@ std::string Drain::wait() {
     const bool stopped = stop_ != nullptr && stop_->load();
     if (now >= deadline || stopped) {
       std::string who;
-      for (const auto& s : busy) who += "; " + describe_session(s);
-      return std::string(stopped ? "stopped" : "drain timed out after " + policy_.timeout.str()) +
-             " waiting for quiet" + (who.empty() ? "" : ": still busy" + who) + "; nothing changed";
+      std::string pids;
+      for (const auto& s : busy) {
+        who += "; " + describe_session(s);
+        pids += (pids.empty() ? "" : ", ") + std::to_string(s.pid);
+      }
+      if (stopped) return "stopped waiting for quiet" + (who.empty() ? "" : ": still busy" + who) + "; nothing changed";
+      return "drain timed out after " + policy_.timeout.str() + " waiting for quiet" +
+             (who.empty() ? "" : ": still busy" + who) +
+             "; nothing changed. hint: look at pid " + (pids.empty() ? "(none now)" : pids) +
+             " in pg_stat_activity; set policy.drain.terminate_idle (idle sessions) or "
+             "terminate_idle_in_transaction (open transactions), or a shorter policy.drain.quiet_for "
+             "(now " + policy_.quiet_for.str() + ") or a longer timeout";
     }
-    if (now - last_told >= std::chrono::seconds(2)) {
+    // Told when who is busy changes, and otherwise every 10 s.
+    std::string state;
+    for (const auto& s : busy) state += std::to_string(s.pid) + s.state + ";";
+    if (state != last_state || now - last_told >= std::chrono::seconds(10)) {
       last_told = now;
+      last_state = state;
       const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - start).count();
       if (busy.empty()) {
         say_("quiet, waiting out quiet_for " + policy_.quiet_for.str() + " (" + std::to_string(waited) + "s so far)");

@@ -44,7 +44,7 @@ inline constexpr const char* library_files =
 /// What the installation offers, the same in every database of a server: the
 /// available versions of the extensions in $1 (or of all, for '*') and of
 /// everything they require.
-/// One statement, a JSON array.
+/// One statement, a JSON object {versions: [...], names: [...]}.
 inline constexpr const char* available = R"SQL(
 WITH RECURSIVE
 every_version AS MATERIALIZED (SELECT * FROM pg_catalog.pg_available_extension_versions),  -- reads every control file once
@@ -59,10 +59,13 @@ wanted(name) AS (
 ),
 versions AS (SELECT * FROM every_version WHERE name::text IN (SELECT name FROM wanted)),
 defaults AS (SELECT * FROM pg_catalog.pg_available_extensions WHERE name::text IN (SELECT name FROM wanted))
-SELECT coalesce(json_agg(json_build_object(
+SELECT json_build_object(
+  'versions', coalesce(json_agg(json_build_object(
     'name', v.name, 'version', v.version, 'requires', coalesce(v.requires, '{}'), 'superuser', v.superuser,
     'trusted', v.trusted, 'relocatable', v.relocatable, 'schema', v.schema, 'default', d.default_version)
-    ORDER BY v.name, v.version), '[]')::text
+    ORDER BY v.name, v.version), '[]'),
+  -- every name the server offers, from the same scan, for "did you mean" on a misspelt name
+  'names', (SELECT json_agg(DISTINCT e.name::text ORDER BY e.name::text) FROM every_version e))::text
 FROM versions v JOIN defaults d ON d.name = v.name
 )SQL";
 

@@ -107,9 +107,10 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
 void observe_available(pqxx::connection_base& session, const std::vector<std::string>& extensions,
                        ClusterState& cluster) {
   pqxx::read_transaction tx(session);
-  const auto doc = nlohmann::json::parse(tx.exec_params1(sql::available, join(extensions))[0].c_str());
+  const auto result = nlohmann::json::parse(tx.exec_params1(sql::available, join(extensions))[0].c_str());
   tx.commit();
-  for (const auto& v : doc) {
+  if (result.at("names").is_array()) cluster.offered = result.at("names").get<std::vector<std::string>>();
+  for (const auto& v : result.at("versions")) {
     const std::string name = v.at("name");
     AvailableExtension& ext = cluster.available[name];
     ext.name = Identifier::from_catalog(name);

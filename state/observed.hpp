@@ -179,6 +179,8 @@ struct ClusterState {
   /// What the installation offers (the same in every database): the extensions
   /// asked about and everything they require.
   std::map<std::string, AvailableExtension> available;
+  /// The name of every extension the server offers (for "did you mean").
+  std::vector<std::string> offered;
   /// Update paths from every version of an asked-about extension installed in an observed database.
   std::map<std::string, std::vector<UpdatePath>> paths;
 

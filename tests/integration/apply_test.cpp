@@ -175,6 +175,13 @@ TEST_F(Apply, WaitsForAnOpenTransactionShowsProgressAndGivesUpChangingNothing) {
                        std::to_string(other.backendpid()) + " (report-job)"),
             std::string::npos)
       << r.out;
+  EXPECT_NE(r.out.find("hint: look at pid " + std::to_string(other.backendpid()) +
+                       " in pg_stat_activity; set policy.drain.terminate_idle"),
+            std::string::npos)
+      << "the timeout names the remedy\n" << r.out;
+  std::size_t lines = 0;
+  for (std::size_t at = r.err.find("draining ("); at != std::string::npos; at = r.err.find("draining (", at + 1)) ++lines;
+  EXPECT_EQ(lines, 1u) << "progress is told when it changes (and every 10 s), not every 250 ms\n" << r.err;
   EXPECT_EQ(version_of("hstore"), "1.4");
 }
 
@@ -246,7 +253,7 @@ TEST_F(Apply, RefusesWithoutConfirmationWhenThereIsNoTerminal) {
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
   const CommandResult r = pgparity({"apply", "-f", manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n")});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("pass --auto-approve; nothing was changed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("there is no terminal to confirm at (pipelines: pass --auto-approve); nothing was changed"), std::string::npos) << r.err;
   EXPECT_EQ(version_of("hstore"), "1.4");
 }
 
@@ -326,6 +333,36 @@ TEST_F(Apply, PausesAndResumesPgBouncerAndItsClientSurvives) {
     EXPECT_EQ(column(line, "paused"), "0") << csv;
   }
   EXPECT_TRUE(found) << csv;
+}
+
+}  // namespace
+}  // namespace pgparity::testing
+
+namespace pgparity::testing {
+namespace {
+
+/// apply at a real pseudo-terminal (util-linux's script), answering `answer`.
+CommandResult apply_at_a_terminal(const std::string& manifest_path, const std::string& answer,
+                                  const std::map<std::string, std::string>& env) {
+  CommandResult r{};
+  const std::string command = "printf '" + answer + "\\n' | script -qec '" + std::string(PGPARITY_BIN) + " apply -f " +
+                              manifest_path + "' /dev/null";
+  r.exit_code = run_program("bash", {"-c", command}, &r.out, &r.err, env);
+  return r;
+}
+
+TEST_F(Apply, AtATerminalYAndYesGoOnAndAnythingElseIsSaidBack) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  const std::string m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n" + quick_drain);
+  const std::map<std::string, std::string> env{{"PROD_DSN", production_.conninfo()}, {"STAGING_DSN", staging_.conninfo()}};
+  const CommandResult no = apply_at_a_terminal(m, "nope", env);
+  EXPECT_NE(no.out.find("not applied: the answer was 'nope', not yes or y; nothing was changed"), std::string::npos)
+      << no.out << no.err;
+  EXPECT_EQ(version_of("hstore"), "1.4");
+  const CommandResult y = apply_at_a_terminal(m, "y", env);
+  EXPECT_NE(y.out.find("type yes (or y) to go on"), std::string::npos) << y.out << y.err;
+  EXPECT_NE(y.out.find("applied and verified"), std::string::npos) << y.out << y.err;
+  EXPECT_EQ(version_of("hstore"), "1.8");
 }
 
 }  // namespace

@@ -108,6 +108,11 @@ class Server {
     state_.cluster.settings[name].max = max;
     return *this;
   }
+  /// Every extension name the server offers.
+  Server& offers(std::vector<std::string> names) {
+    state_.cluster.offered = std::move(names);
+    return *this;
+  }
   /// The role lacks ALTER SYSTEM on this parameter.
   Server& denied(const std::string& name) {
     state_.cluster.settings[name].may_alter_system = false;

@@ -463,6 +463,33 @@ TEST(Planner, RatiosCompareNormalizedValuesWhateverTheUnits) {
   EXPECT_TRUE(plan.blockers.empty()) << plan.blockers[0].message;
 }
 
+TEST(Planner, AMisspeltExtensionNameGetsADidYouMeanFromWhatTheServerOffers) {
+  const auto m = manifest("extensions:\n  - name: pg_trgrm\n    version: \"1.6\"\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db()).offers({"hstore", "pg_trgm", "postgis"}));
+  ASSERT_EQ(blocker_codes(plan), Ids{"version-not-available"});
+  EXPECT_NE(plan.blockers[0].message.find("did you mean 'pg_trgm'?"), std::string::npos) << plan.blockers[0].message;
+  EXPECT_EQ(plan.blockers[0].hint, "fix the name in the manifest, or install the package that ships pg_trgrm");
+}
+
+TEST(Planner, ARatioOffTheReferenceNamesTheValueThatWouldSatisfyItWithTheArithmetic) {
+  const auto m = manifest("settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      match: reference\n");
+  const Plan plan =
+      plan_for(m, Server("staging").setting("work_mem", "16384", "kB").setting("shared_buffers", "8192", "8kB"),
+               Server("production").setting("work_mem", "4096", "kB").setting("shared_buffers", "16384", "8kB"));
+  ASSERT_EQ(blocker_codes(plan), Ids{"ratio-off-reference"});
+  EXPECT_EQ(plan.blockers[0].hint,
+            "set work_mem: 2MB on staging (0.03125 × shared_buffers 64MB = 2MB), e.g. in settings.values");
+
+  const auto bounded = manifest("settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      max: 0.1\n");
+  const Plan capped = plan_for(
+      bounded, Server("staging").setting("work_mem", "16384", "kB").setting("shared_buffers", "8192", "8kB").range(
+                   "work_mem", "64", "2147483647"));
+  ASSERT_EQ(blocker_codes(capped), Ids{"ratio-out-of-bounds"});
+  EXPECT_EQ(capped.blockers[0].hint,
+            "set work_mem: 6554kB on staging (0.1 × shared_buffers 64MB = 6554kB), e.g. in settings.values")
+      << "rounded to work_mem's unit";
+}
+
 TEST(Planner, RatiosAreCheckedWithThePlannedSettingValues) {
   const auto m = manifest(
       "settings:\n  values:\n    work_mem: 4MB\n  ratios:\n    - expr: work_mem / shared_buffers\n      match: "
