@@ -19,11 +19,7 @@ class Apply : public ::testing::Test {
  protected:
   /// Writes a manifest: production (reference), staging (managed), then `body`; returns its path.
   std::string manifest(const std::string& body, const std::string& staging_extra = "") {
-    const std::string path = staging_.dir() + "/manifest.yaml";
-    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PROD_DSN}\"\n"
-                           "    role: reference\n  staging:\n    dsn: \"${STAGING_DSN}\"\n    role: managed\n"
-                        << staging_extra << body;
-    return path;
+    return write_pair_manifest(staging_.dir() + "/manifest.yaml", body, staging_extra);
   }
 
   CommandResult pgparity(const std::vector<std::string>& args) {

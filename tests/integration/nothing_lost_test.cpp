@@ -25,11 +25,7 @@ class NothingLost : public ::testing::Test {
 
   /// A manifest: production (reference), staging (managed), then `body`; written to `name`.
   std::string manifest(const std::string& body, const std::string& name = "manifest.yaml") {
-    const std::string path = staging_.dir() + "/" + name;
-    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PROD_DSN}\"\n"
-                           "    role: reference\n  staging:\n    dsn: \"${STAGING_DSN}\"\n    role: managed\n"
-                        << body;
-    return path;
+    return write_pair_manifest(staging_.dir() + "/" + name, body);
   }
   std::map<std::string, std::string> env() const {
     return {{"PROD_DSN", production_.conninfo()}, {"STAGING_DSN", staging_.conninfo()}};

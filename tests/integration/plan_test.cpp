@@ -22,11 +22,7 @@ class Plan : public ::testing::Test {
 
   /// Writes a manifest with production (reference) and staging (managed) and `body`; returns its path.
   std::string manifest(const std::string& body) {
-    const std::string path = staging_.dir() + "/manifest.yaml";
-    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PROD_DSN}\"\n"
-                           "    role: reference\n  staging:\n    dsn: \"${STAGING_DSN}\"\n    role: managed\n"
-                        << body;
-    return path;
+    return write_pair_manifest(staging_.dir() + "/manifest.yaml", body);
   }
 
   CommandResult pgparity(const std::vector<std::string>& args) {

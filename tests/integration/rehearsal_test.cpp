@@ -15,11 +15,7 @@ namespace {
 class Rehearsal : public ::testing::Test {
  protected:
   std::string manifest(const std::string& body) {
-    const std::string path = staging_.dir() + "/manifest.yaml";
-    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PROD_DSN}\"\n"
-                           "    role: reference\n  staging:\n    dsn: \"${STAGING_DSN}\"\n    role: managed\n"
-                        << body;
-    return path;
+    return write_pair_manifest(staging_.dir() + "/manifest.yaml", body);
   }
   CommandResult pgparity(const std::vector<std::string>& args) {
     return run_pgparity(args, {{"PROD_DSN", production_.conninfo()}, {"STAGING_DSN", staging_.conninfo()}});

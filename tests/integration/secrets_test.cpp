@@ -11,13 +11,6 @@
 namespace pgparity::testing {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 /// Every output of a run, for grepping.
 std::string everything(const CommandResult& r) { return r.out + "\n" + r.err; }
 
@@ -83,8 +76,8 @@ TEST(Secrets, PasswordsWithQuotesBackslashesSpacesAtPercentAndColonAreEscapedAnd
       EXPECT_NE(r.exit_code, 1) << dsn << " " << args[0] << "\n" << r.out << r.err;
       EXPECT_EQ(everything(r).find("w@r%d"), std::string::npos) << args[0] << ": " << everything(r);
     }
-    EXPECT_EQ(read_file(saved).find("w@r%d"), std::string::npos);
-    EXPECT_EQ(read_file(staging.dir() + "/metrics.prom").find("w@r%d"), std::string::npos);
+    EXPECT_EQ(read_text(saved).find("w@r%d"), std::string::npos);
+    EXPECT_EQ(read_text(staging.dir() + "/metrics.prom").find("w@r%d"), std::string::npos);
   }
 }
 

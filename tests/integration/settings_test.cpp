@@ -12,13 +12,6 @@
 namespace pgparity::testing {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 class Settings : public ::testing::Test {
  protected:
   explicit Settings(const std::map<std::string, std::string>& settings = {}) : staging_(settings) {}
@@ -34,7 +27,7 @@ class Settings : public ::testing::Test {
   CommandResult pgparity(const std::vector<std::string>& args) {
     return run_pgparity(args, {{"STAGING_DSN", staging_.conninfo()}});
   }
-  std::string auto_conf() const { return read_file(staging_.dir() + "/data/postgresql.auto.conf"); }
+  std::string auto_conf() const { return read_text(staging_.dir() + "/data/postgresql.auto.conf"); }
 
   Cluster staging_;
 };

@@ -239,6 +239,18 @@ Cluster::~Cluster() {
   }
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
+}
+
+std::string write_pair_manifest(const std::string& path, const std::string& body, const std::string& staging_extra) {
+  std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PROD_DSN}\"\n"
+                         "    role: reference\n  staging:\n    dsn: \"${STAGING_DSN}\"\n    role: managed\n"
+                      << staging_extra << body;
+  return path;
+}
+
 int Cluster::port() const { return std::stoi(read_file(dir_ + "/port")); }
 
 std::string Cluster::conninfo(const std::string& dbname) const {

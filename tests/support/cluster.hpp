@@ -15,6 +15,14 @@ namespace pgparity::testing {
 int run_program(const std::string& program, const std::vector<std::string>& args, std::string* out = nullptr,
                 std::string* err = nullptr, const std::map<std::string, std::string>& env = {});
 
+/// The whole text of a file, as it is ("" when it cannot be read).
+std::string read_text(const std::string& path);
+
+/// Writes a manifest at `path` with the two targets most tests use —
+/// production (reference, "${PROD_DSN}") and staging (managed,
+/// "${STAGING_DSN}", then `staging_extra`) — followed by `body`; returns the path.
+std::string write_pair_manifest(const std::string& path, const std::string& body, const std::string& staging_extra = "");
+
 /// Runs scripts/pgcluster with `args`; throws with its stderr when it fails. Returns stdout.
 std::string pgcluster(const std::vector<std::string>& args);
 
