@@ -128,10 +128,8 @@ class DatabasePlanner {
         }
         const state::InstalledExtension* installed = ref_db == nullptr ? nullptr : ref_db->find(name);
         if (installed == nullptr) {
-          block("reference-missing", name,
-                name + " has version: reference, but " + ref.target + "/" + (ref_db ? ref_db->name : db_.name) +
-                    " does not have it installed",
-                "install it on the reference, or give an exact version");
+          // Mirroring the reference: absent there means absent here (docs/manifest.md).
+          mirror_absent_ = true;
           return std::nullopt;
         }
         return installed->version;
@@ -158,8 +156,12 @@ class DatabasePlanner {
 
   void plan_present(const Extension& e) {
     const std::string name = e.name.str();
+    mirror_absent_ = false;
     const auto version = resolve(e);
-    if (!version) return;
+    if (!version) {
+      if (mirror_absent_) plan_absent(e, "version: reference, and the reference does not have it in this database");
+      return;
+    }
     const state::InstalledExtension* installed = db_.find(name);
     if (installed == nullptr) {
       if (!available(name, *version)) return;
@@ -283,7 +285,7 @@ class DatabasePlanner {
     return false;
   }
 
-  void plan_absent(const Extension& e) {
+  void plan_absent(const Extension& e, const std::string& reason = "") {
     const std::string name = e.name.str();
     const state::InstalledExtension* installed = db_.find(name);
     if (installed == nullptr) return;
@@ -291,6 +293,7 @@ class DatabasePlanner {
     if (!check_blast(name, blast, "dropping")) return;
     Step& s = add(StepKind::drop, name);
     s.from = installed->version.str();
+    s.reason = reason;
     s.cascade = needs_cascade(blast);
     s.blast_radius = blast;
     s.sql.push_back("DROP EXTENSION " + quote_ident(name) + (s.cascade ? " CASCADE" : " RESTRICT"));
@@ -358,6 +361,7 @@ class DatabasePlanner {
   Plan& plan_;
   std::set<std::string> present_;
   std::set<std::string> absent_;
+  bool mirror_absent_ = false;  ///< set by resolve(): version: reference, and the reference lacks it
   std::vector<Step> steps_;
   std::vector<std::pair<std::string, std::string>> pending_edges_;  // (extension or step id, step id)
 };
@@ -729,7 +733,8 @@ std::vector<std::string> extensions_to_measure_for_drop(const desired::Manifest&
   std::set<std::string> names;
   const bool recreate = manifest.policy.recreate != desired::RecreatePolicy::never;
   for (const auto& e : manifest.extensions) {
-    if (e.absent || recreate) names.insert(e.name.str());
+    // version: reference may mirror an absence on the reference: a drop.
+    if (e.absent || recreate || e.version.kind == desired::VersionSpec::Kind::reference) names.insert(e.name.str());
   }
   return {names.begin(), names.end()};
 }

@@ -14,13 +14,15 @@ namespace {
 struct CheckOptions {
   std::string manifest;
   std::string format = "text";
+  std::string target;
   unsigned parallel = 4;
 };
 
 ExitCode run_check(Context& context, const CheckOptions& o) {
   const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
   if (!loaded) return ExitCode::error;
-  const auto deviations = planner::deviations_of(plan_now(*loaded, "", o.parallel));
+  if (!o.target.empty()) find_target(*loaded, o.target);  // an unknown name is an input error with a did-you-mean
+  const auto deviations = planner::deviations_of(plan_now(*loaded, o.target, o.parallel));
   if (o.format == "json") {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& d : deviations) {
@@ -63,6 +65,7 @@ void add_check_command(CLI::App& app, Context& context) {
   CLI::App* cmd =
       app.add_subcommand("check", "Health gate: exit 0 when every managed database matches, 2 with the deviations");
   cmd->add_option("-f,--file", o->manifest, "The manifest")->required();
+  cmd->add_option("--target", o->target, "Check only this managed target");
   cmd->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->add_option("--parallel", o->parallel, "Databases observed at once")
       ->check(CLI::Range(1u, 64u))

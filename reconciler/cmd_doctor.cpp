@@ -22,7 +22,7 @@ ExitCode run_doctor(Context& context, const DoctorOptions& o) {
   const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
   if (!loaded) return ExitCode::error;
   const desired::Manifest& manifest = *loaded;
-  const desired::Target& target = find_target(manifest, o.target);
+  const desired::Target& target = find_target_or_only_managed(manifest, o.target);
 
   // Everything below reads only: every session is read-only at the server.
   std::map<std::string, state::TargetState> observed;
@@ -62,7 +62,7 @@ void add_doctor_command(CLI::App& app, Context& context) {
   CLI::App* cmd = app.add_subcommand(
       "doctor", "Read-only diagnosis of a target: findings with evidence and remedy; exit 0 healthy, 2 findings");
   cmd->add_option("-f,--file", o->manifest, "The manifest")->required();
-  cmd->add_option("--target", o->target, "The target to examine (managed or reference)")->required();
+  cmd->add_option("--target", o->target, "The target to examine (managed or reference; default: the only managed one)");
   cmd->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->add_option("--parallel", o->parallel, "Databases observed at once")
       ->check(CLI::Range(1u, 64u))

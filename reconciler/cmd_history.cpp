@@ -27,7 +27,7 @@ ExitCode run_history(Context& context, const HistoryOptions& o) {
   const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
   if (!loaded) return ExitCode::error;
   const desired::Manifest& manifest = *loaded;
-  const desired::Target& target = find_target(manifest, o.target);
+  const desired::Target& target = find_target_or_only_managed(manifest, o.target);
   std::vector<state::RunRecord> runs;
   for (auto& [db, list] : read_journals(manifest, target, o.database)) {
     runs.insert(runs.end(), list.begin(), list.end());
@@ -88,7 +88,7 @@ void add_history_command(CLI::App& app, Context& context) {
   auto o = std::make_shared<HistoryOptions>();
   CLI::App* cmd = app.add_subcommand("history", "Runs from the journal and their snapshots, newest first (read-only)");
   cmd->add_option("-f,--file", o->manifest, "The manifest")->required();
-  cmd->add_option("--target", o->target, "A managed target")->required();
+  cmd->add_option("--target", o->target, "A managed target (default: the only one)");
   cmd->add_option("--database", o->database, "Only this database");
   cmd->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->callback([&context, o] { context.run = [&context, o] { return run_history(context, *o); }; });

@@ -22,6 +22,19 @@ const desired::Target& find_target(const desired::Manifest& manifest, const std:
   throw InputError("no target '" + name + "' in the manifest" + did_you_mean(name, names));
 }
 
+const desired::Target& find_target_or_only_managed(const desired::Manifest& manifest, const std::string& name) {
+  if (!name.empty()) return find_target(manifest, name);
+  std::vector<std::string> managed;
+  for (const auto& [n, t] : manifest.targets) {
+    if (t.role == desired::Role::managed) managed.push_back(n);
+  }
+  if (managed.size() == 1) return manifest.targets.at(managed.front());
+  std::string names;
+  for (const auto& n : managed) names += (names.empty() ? "" : ", ") + n;
+  throw InputError("--target is needed: the manifest has " + std::to_string(managed.size()) + " managed targets" +
+                   (names.empty() ? std::string() : " (" + names + ")"));
+}
+
 namespace {
 
 /// The target's databases, read-only, one session each.

@@ -32,6 +32,10 @@ std::map<std::string, std::vector<state::RunRecord>> read_journals(const desired
 /// The target named `name`, or InputError with a did-you-mean.
 const desired::Target& find_target(const desired::Manifest& manifest, const std::string& name);
 
+/// The target named `name`; with no name, the manifest's only managed target
+/// (InputError naming the choices when there are several, or none).
+const desired::Target& find_target_or_only_managed(const desired::Manifest& manifest, const std::string& name);
+
 /// Whether `now` (seconds since the epoch) is inside the policy's maintenance window.
 bool in_maintenance_window(const desired::Policy& policy, long long now);
 

@@ -370,9 +370,6 @@ const std::vector<BlockerCase> blocker_cases = {
                               .installed("earthdistance", "1.1")
                               .depends("cube", "extension earthdistance", "extension")),
      Server("production"), Ids{"drop-takes-extension"}, "dropping cube would also drop extension earthdistance"},
-    {"ReferenceDoesNotHaveIt", "extensions:\n  - name: hstore\n    version: reference\n",
-     Server("staging").db(Db().available("hstore", {"1.8"})), Server("production").db(Db()), Ids{"reference-missing"},
-     "hstore has version: reference, but production/app does not have it installed"},
     {"UnknownSetting", "settings:\n  values:\n    work_mam: 4MB\n", Server("staging").setting("work_mem", "4096", "kB"),
      Server("production"), Ids{"unknown-setting"}, "setting work_mam does not exist on this server"},
     {"InstalledInAnotherSchema", "extensions:\n  - name: hstore\n    version: \"1.8\"\n    schema: public\n",
@@ -461,6 +458,18 @@ TEST(Planner, RatiosCompareNormalizedValuesWhateverTheUnits) {
       plan_for(m, Server("staging").setting("work_mem", "4096", "kB").setting("shared_buffers", "16384", "8kB"),
                Server("production").setting("work_mem", "4", "MB").setting("shared_buffers", "131072", "kB"));
   EXPECT_TRUE(plan.blockers.empty()) << plan.blockers[0].message;
+}
+
+TEST(Planner, VersionReferenceMirrorsAnAbsenceOnTheReference) {
+  const auto m = manifest("extensions:\n  - name: hstore\n    version: reference\n");
+  const Plan absent_both = plan_for(m, Server("staging").db(Db().available("hstore", {"1.8"})), Server("production").db(Db()));
+  EXPECT_TRUE(absent_both.steps.empty()) << "absent there, absent here: nothing to do";
+  EXPECT_TRUE(absent_both.blockers.empty()) << "and no hint to install anything on the reference";
+  const Plan installed_here =
+      plan_for(m, Server("staging").db(Db().installed("hstore", "1.4")), Server("production").db(Db()));
+  const Step* s = step(installed_here, "staging/app/drop/hstore");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->reason, "version: reference, and the reference does not have it in this database");
 }
 
 TEST(Planner, AMisspeltExtensionNameGetsADidYouMeanFromWhatTheServerOffers) {
