@@ -42,8 +42,6 @@ class Sha256 {
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context_;
 };
 
-std::string optional_text(const std::optional<long long>& n) { return n ? std::to_string(*n) : "?"; }
-
 }  // namespace
 
 std::string digest(const std::string& text) {
@@ -95,7 +93,9 @@ std::string fingerprint(const PlanInput& input) {
       digest.add("database " + db.name);
       for (const auto& e : db.installed) digest.add(e.name.str() + " " + e.version.str() + " " + e.schema.str());
       for (const auto& [ext, objects] : db.blast_radius) {
-        for (const auto& o : objects) digest.add("blast " + ext + " " + o.kind + " " + o.description + " " + optional_text(o.rows));
+        for (const auto& o : objects) {
+          digest.add("blast " + ext + " " + o.kind + " " + o.description + (o.user_data() ? " data" : ""));
+        }
       }
       for (const auto& [ext, tables] : db.config_tables) {
         for (const auto& t : tables) digest.add("config " + ext + " " + t.schema.str() + "." + t.name.str() + " " + t.condition);

@@ -119,7 +119,7 @@ std::string first_difference(const Plan& saved, const Plan& fresh) {
       return step + "planned " + (a.from.empty() ? "absent" : a.from) + " → " + (a.to.empty() ? "absent" : a.to) +
              ", now " + (b.from.empty() ? "absent" : b.from) + " → " + (b.to.empty() ? "absent" : b.to);
     }
-    if (a.blast_radius != b.blast_radius) {
+    if (!state::same_blast_radius(a.blast_radius, b.blast_radius)) {
       return step + "the blast radius changed: it was " + objects(a.blast_radius) + "; now it is " + objects(b.blast_radius);
     }
     if (a.keeps != b.keeps) return step + "the kept rows changed: " + joined(a.keeps) + ", now " + joined(b.keeps);

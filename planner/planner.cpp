@@ -525,8 +525,18 @@ class ClusterPlanner {
     auto setting = target_.cluster.settings.find("shared_preload_libraries");
     if (manifest_.policy.manage_preload && setting != target_.cluster.settings.end()) {
       if (files_missing) return;  // never write a list the server could not start with
-      // Nothing is removed or reordered: what is loaded stays first, the missing ones follow in the manifest's order.
-      std::vector<std::string> wanted = loaded;
+      // Nothing is removed or reordered: what is loaded (or already written and waiting for a restart)
+      // stays first, the missing ones follow in the manifest's order.
+      std::vector<std::string> wanted =
+          setting->second.auto_conf ? split_setting_list(*setting->second.auto_conf) : loaded;
+      for (const auto& lib : loaded) {
+        if (std::find(wanted.begin(), wanted.end(), lib) == wanted.end()) wanted.push_back(lib);
+      }
+      missing.erase(std::remove_if(missing.begin(), missing.end(),
+                                   [&](const std::string& lib) {
+                                     return std::find(wanted.begin(), wanted.end(), lib) != wanted.end();
+                                   }),
+                    missing.end());
       wanted.insert(wanted.end(), missing.begin(), missing.end());
       plan_setting(setting->second, join_setting_list(wanted), steps,
                    "policy.manage_preload: adds " + join(missing, ", "));

@@ -9,6 +9,7 @@
 #include <ostream>
 #include <pqxx/pqxx>
 #include <sstream>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -63,6 +64,16 @@ class Unit {
   DatabaseResult run() {
     try {
       session_ = connect();
+      {
+        // Checked again on the change session: a multi-host DSN or a DNS change may lead elsewhere now.
+        pqxx::nontransaction tx(*session_);
+        if (tx.exec1("SELECT pg_catalog.pg_is_in_recovery()")[0].as<bool>()) {
+          result_.outcome = Outcome::blocked;
+          result_.message = "the session reached a standby (pg_is_in_recovery() is true); nothing changed. hint: use "
+                            "the primary's DSN";
+          return result_;
+        }
+      }
       RunLock lock(*session_);
       const int holder = lock.acquire(options_.lock_wait, options_.stop, [this](int pid) {
         say("waiting for the lock held by another pgparity run (pid " + std::to_string(pid) + ")");
@@ -171,7 +182,7 @@ class Unit {
     for (const auto& s : steps_) {
       if (s.kind != StepKind::drop && s.kind != StepKind::recreate) continue;
       const auto& blast = now.dependents(s.extension);
-      if (blast == s.blast_radius) continue;
+      if (state::same_blast_radius(blast, s.blast_radius)) continue;
       std::string seen;
       for (const auto& o : blast) seen += (seen.empty() ? "" : ", ") + planner::describe(o);
       return "the blast radius of " + s.extension + " changed; it now takes " + (seen.empty() ? "nothing" : seen);
@@ -217,7 +228,7 @@ class Unit {
     if (target_.pooler) {
       say("pausing " + database_ + " on the pooler");
       const std::string pooler = state::mask_dsn(target_.pooler->admin_dsn);
-      paused.emplace(target_.pooler->admin_dsn, database_, manifest_.policy.drain.timeout, options_.stop,
+      paused.emplace(target_.pooler->admin_dsn, database_, target_.dsn, manifest_.policy.drain.timeout, options_.stop,
                      PoolerPause::Hooks{
                          [&journal, pooler, this](const std::string& alias) {
                            journal.pause_started(result_.run_id, pooler, alias);
@@ -301,16 +312,28 @@ class Unit {
   /// connection hid), RESUME, then versions and health checked.
   void finish(Journal& journal, std::optional<ChangeTransaction>& change, std::optional<PoolerPause>& paused) {
     const int done = change ? change->steps_done() : 0;
+    const int backend = session_->backendpid();
     test_hook_before_commit();
     const auto committed = change ? change->commit() : ChangeTransaction::Commit::committed;
     change.reset();
     paused.reset();  // RESUME as soon as the change is over
     if (committed == ChangeTransaction::Commit::in_doubt) {
-      resolve_in_doubt(done);
+      resolve_in_doubt(done, backend);
       return;
     }
     result_.steps_done = done;
-    verify(*session_, journal);
+    try {
+      verify(*session_, journal);
+    } catch (const std::exception& e) {
+      // Committed: whatever fails now must not be reported as a rollback.
+      fail("the change committed (" + std::to_string(done) + " steps), but verification could not run: " +
+           one_line(e.what()) + "; run pgparity doctor");
+      try {
+        auto fresh = connect();
+        Journal(*fresh, manifest_.policy.state_schema.str()).finish(result_.run_id, "verify-failed", done, result_.message);
+      } catch (const std::exception&) {
+      }
+    }
   }
 
   /// PGPARITY_TEST_HOOK=terminate-before-commit: the integration tests' way to
@@ -325,9 +348,19 @@ class Unit {
 
   /// The connection was lost during COMMIT: the snapshot rows, written in the
   /// same transaction, say on a new session whether it committed.
-  void resolve_in_doubt(int done) {
+  void resolve_in_doubt(int done, int backend) {
     try {
       auto fresh = connect();
+      // The old backend may still be finishing its COMMIT (a synchronous standby, an I/O stall):
+      // decide only once it is gone, ending it if it lingers.
+      for (int i = 0; i < 300; ++i) {
+        pqxx::nontransaction tx(*fresh);
+        if (tx.exec_params1("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE pid = $1", backend)[0].as<int>() == 0) {
+          break;
+        }
+        if (i == 200) tx.exec_params("SELECT pg_catalog.pg_terminate_backend($1, 5000)", backend);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
       Journal journal(*fresh, manifest_.policy.state_schema.str());
       if (journal.has_snapshot(result_.run_id)) {
         say("the connection was lost while committing; the run's snapshot is there, so the change committed");

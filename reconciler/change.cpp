@@ -65,7 +65,8 @@ std::string ChangeTransaction::value(const std::string& sql, const std::string& 
 
 void ChangeTransaction::check(const std::string& sql) {
   pqxx::subtransaction savepoint(state_->tx, "check");
-  savepoint.exec(sql);
+  // The extended protocol takes one statement: a health query cannot smuggle in a COMMIT.
+  savepoint.exec_params(sql);
   savepoint.commit();
 }
 

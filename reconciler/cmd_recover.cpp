@@ -117,7 +117,7 @@ ExitCode resume_pooler_of(Context& context, const desired::Manifest& manifest, c
   }
   if (aliases.empty()) {
     state::PoolerConsole console(target.pooler->admin_dsn);
-    aliases = pooler_aliases(console, o.database);
+    aliases = pooler_aliases(console, o.database, target.dsn);
   }
   for (const auto& a : aliases) {
     context.out << "RESUME " << state::PoolerConsole::quote(a) << " on " << state::mask_dsn(target.pooler->admin_dsn)

@@ -4,30 +4,36 @@
 #include <future>
 
 #include "core/error.hpp"
+#include "state/connection.hpp"
 #include "state/pooler_console.hpp"
 
 namespace pgparity::reconciler {
 
 using state::PoolerConsole;
 
-std::vector<std::string> pooler_aliases(PoolerConsole& console, const std::string& database) {
+std::vector<std::string> pooler_aliases(PoolerConsole& console, const std::string& database,
+                                        const std::string& target_dsn) {
+  const state::Endpoint target = state::dsn_endpoint(target_dsn);
+  auto same = [](const std::string& a, const std::string& b) { return a.empty() || b.empty() || a == b; };
   std::vector<std::string> aliases;
   for (const auto& row : console.rows("SHOW DATABASES")) {
     const auto name = row.find("name");
     const auto db = row.find("database");
     if (name == row.end() || db == row.end() || name->second == "pgbouncer") continue;
-    if (db->second == database) aliases.push_back(name->second);
+    const std::string host = row.count("host") ? row.at("host") : "";
+    const std::string port = row.count("port") ? row.at("port") : "";
+    if (db->second == database && same(host, target.host) && same(port, target.port)) aliases.push_back(name->second);
   }
   if (aliases.empty()) aliases.push_back(database);
   return aliases;
 }
 
-PoolerPause::PoolerPause(const std::string& admin_dsn, const std::string& database, Duration timeout,
-                         const std::atomic<bool>* stop, Hooks hooks)
+PoolerPause::PoolerPause(const std::string& admin_dsn, const std::string& database, const std::string& target_dsn,
+                         Duration timeout, const std::atomic<bool>* stop, Hooks hooks)
     : admin_dsn_(admin_dsn), hooks_(std::move(hooks)) {
   console_ = std::make_unique<PoolerConsole>(admin_dsn);
   try {
-    for (const auto& alias : pooler_aliases(*console_, database)) pause(alias, timeout, stop);
+    for (const auto& alias : pooler_aliases(*console_, database, target_dsn)) pause(alias, timeout, stop);
   } catch (...) {
     for (const auto& alias : paused_) resume(alias);
     throw;
@@ -43,8 +49,14 @@ void PoolerPause::pause(const std::string& alias, Duration timeout, const std::a
   while (pausing.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
     stopped = stop != nullptr && stop->load();
     if (!stopped && std::chrono::steady_clock::now() < deadline) continue;
-    // Let the pending PAUSE go: RESUME from a second console session, then wait for the first to return.
-    resume(alias);
+    // Let the pending PAUSE go: RESUME from a second console session (libpq allows one command at a
+    // time per connection, and the first is still waiting), then wait for the first to return.
+    try {
+      resume_pooler(admin_dsn_, alias);
+      if (hooks_.resumed) hooks_.resumed(alias);
+    } catch (const std::exception&) {
+      // The journal's pause row stays open: doctor reports it.
+    }
     try {
       pausing.get();
     } catch (const std::exception&) {

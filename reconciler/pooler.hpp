@@ -14,11 +14,14 @@ class PoolerConsole;
 
 namespace pgparity::reconciler {
 
-/// The PgBouncer aliases that route to `database`: those whose SHOW DATABASES
-/// row names it as their server database (the admin console's own
-/// `pgbouncer` excluded), or `database` itself when none does (an alias made
-/// on demand by a `*` entry).
-std::vector<std::string> pooler_aliases(state::PoolerConsole& console, const std::string& database);
+/// The PgBouncer aliases that route to `database` on the server `target_dsn`
+/// names: those whose SHOW DATABASES row names it as their server database
+/// and, when both are known, the same host and port (a pooler shared with
+/// production never has production's alias paused); the admin console's own
+/// `pgbouncer` excluded. With none, `database` itself (an alias made on demand
+/// by a `*` entry).
+std::vector<std::string> pooler_aliases(state::PoolerConsole& console, const std::string& database,
+                                        const std::string& target_dsn);
 
 /// PAUSE of the aliases routing to one database on a PgBouncer admin console
 /// for as long as the object lives; RESUME when it goes, on every way out
@@ -33,8 +36,8 @@ class PoolerPause {
     std::function<void(const std::string& alias)> before_pause;  ///< journal: recorded before PAUSE is sent
     std::function<void(const std::string& alias)> resumed;       ///< journal: recorded after RESUME
   };
-  PoolerPause(const std::string& admin_dsn, const std::string& database, Duration timeout,
-              const std::atomic<bool>* stop, Hooks hooks);
+  PoolerPause(const std::string& admin_dsn, const std::string& database, const std::string& target_dsn,
+              Duration timeout, const std::atomic<bool>* stop, Hooks hooks);
   ~PoolerPause();
   PoolerPause(const PoolerPause&) = delete;
   PoolerPause& operator=(const PoolerPause&) = delete;

@@ -24,7 +24,7 @@ std::string verify_database(pqxx::connection_base& session, const std::vector<pl
     if (after.find(extension.str()) == nullptr) continue;
     try {
       pqxx::read_transaction tx(session);
-      tx.exec(sql);
+      tx.exec_params(sql);  // one statement only (extended protocol)
     } catch (const std::exception& e) {
       std::string what = e.what();
       while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();

@@ -89,6 +89,20 @@ std::optional<std::string> dsn_problem(const std::string& dsn) {
   return std::nullopt;
 }
 
+Endpoint dsn_endpoint(const std::string& dsn) {
+  Endpoint out;
+  std::string error;
+  PQconninfoOption* options = parse(dsn, error);
+  if (options == nullptr) return out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    if (std::string(o->keyword) == "host") out.host = o->val;
+    if (std::string(o->keyword) == "port") out.port = o->val;
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
 std::string dsn_with_password_variable(const std::string& dsn, const std::string& variable, bool& replaced) {
   replaced = false;
   std::string error;

@@ -28,6 +28,13 @@ std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access,
                                           const std::string& application_name = "pgparity",
                                           const std::optional<std::string>& database = std::nullopt);
 
+/// The host and port a DSN names ("" for what it leaves to libpq's defaults).
+struct Endpoint {
+  std::string host;
+  std::string port;
+};
+Endpoint dsn_endpoint(const std::string& dsn);
+
 /// The DSN as written in a manifest, with a literal password (a conninfo
 /// `password=` or a URI's user:password@) replaced by ${variable}; unchanged
 /// when it has none, when it is already a ${...} reference, or when libpq

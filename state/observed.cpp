@@ -16,6 +16,14 @@ const AvailableVersion* AvailableExtension::find(const Version& version) const {
   return nullptr;
 }
 
+bool same_blast_radius(const std::vector<DependentObject>& a, const std::vector<DependentObject>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].same_as(b[i])) return false;
+  }
+  return true;
+}
+
 bool DependentObject::user_data() const {
   if (kind == "extension" || kind == "configuration sequence") return false;
   if (kind == "configuration table") return !rows || *rows > 0;

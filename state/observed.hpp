@@ -62,6 +62,11 @@ struct DependentObject {
   /// and configuration tables that hold rows (or whose rows cannot be counted).
   bool user_data() const;
   bool configuration() const { return kind == "configuration table" || kind == "configuration sequence"; }
+  /// The same object with the same weight (data or not), whatever its exact row count: rows come
+  /// and go between a plan and its apply, and only a change of what is lost makes a plan stale.
+  bool same_as(const DependentObject& other) const {
+    return description == other.description && kind == other.kind && user_data() == other.user_data();
+  }
   bool operator==(const DependentObject&) const = default;
 };
 
@@ -118,6 +123,9 @@ struct IntegrityProblem {
   std::string detail;
   bool operator==(const IntegrityProblem&) const = default;
 };
+
+/// Whether two blast radii list the same objects with the same weight (DependentObject::same_as).
+bool same_blast_radius(const std::vector<DependentObject>& a, const std::vector<DependentObject>& b);
 
 /// One database as its catalogs describe it.
 struct DatabaseState {
