@@ -65,9 +65,14 @@ std::string ChangeTransaction::value(const std::string& sql, const std::string& 
 
 void ChangeTransaction::check(const std::string& sql) {
   pqxx::subtransaction savepoint(state_->tx, "check");
-  // The extended protocol takes one statement: a health query cannot smuggle in a COMMIT.
-  savepoint.exec_params(sql);
+  savepoint.exec(sql);
   savepoint.commit();
+}
+
+void ChangeTransaction::health(const std::string& sql) {
+  // The extended protocol takes one statement: a health query cannot smuggle in a COMMIT. A failure
+  // ends the rehearsal, so the savepoint is not needed after it.
+  state_->tx.exec_params(sql);
 }
 
 ChangeTransaction::~ChangeTransaction() = default;  // pqxx::work rolls back unless committed

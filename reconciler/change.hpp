@@ -31,8 +31,10 @@ class ChangeTransaction {
 
   /// Runs the step's SQL in a savepoint; returns the notices pgparity's own SQL raised ("pgparity: ...").
   std::vector<std::string> run(const planner::Step& step);
-  /// Runs a statement in its own savepoint (a rehearsal's health query or set_config).
+  /// Runs pgparity's own statement in its own savepoint (set_config, SET LOCAL, CREATE SCHEMA).
   void check(const std::string& sql);
+  /// Runs a health query from the manifest: one statement only; a failure ends the transaction's usefulness.
+  void health(const std::string& sql);
   /// The first column of the first row of a read inside the transaction ("" when none).
   std::string value(const std::string& sql, const std::string& parameter);
   int steps_done() const { return done_; }

@@ -132,7 +132,7 @@ class Rehearser {
     for (const auto& [extension, sql] : manifest_.policy.health) {
       if (change.value("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = $1", extension.str()).empty()) continue;
       try {
-        change.check(sql);
+        change.health(sql);
       } catch (const pqxx::sql_error& e) {
         verify->rehearsal = failure(e, elapsed(begun), "health query of " + extension.str() + " on the rehearsed versions");
         failed_ = "health query for " + extension.str() + " failed on the rehearsed versions: " + verify->rehearsal->error;
