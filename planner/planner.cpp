@@ -440,9 +440,11 @@ class ClusterPlanner {
     const bool list = state::is_list_setting(name);
     const bool running = list ? split_setting_list(wanted) == split_setting_list(current.value)
                               : state::same_setting_value(wanted, current.value, current.unit, current.type);
-    if (running) return;
-    const std::string value = canonical(wanted, current);
     const bool restart = current.context == "postmaster";
+    // Running as wanted, and nothing else waiting in postgresql.auto.conf for the next restart.
+    const bool other_pending = restart && current.auto_conf && !same_written(*current.auto_conf, wanted, current);
+    if (running && !other_pending) return;
+    const std::string value = canonical(wanted, current);
     if (current.auto_conf && same_written(*current.auto_conf, wanted, current) && (restart || current.pending_restart)) {
       plan_.pending_restarts.push_back({target_.target, name, state::display_value(current.value, current.unit), value});
       return;

@@ -248,6 +248,16 @@ TEST(Planner, ARestartOnlySettingAlreadyWrittenIsAPendingRestartNotAStep) {
   EXPECT_NE(render_markdown(plan).find("**pending restart**"), std::string::npos);
 }
 
+TEST(Planner, AnotherValueWaitingForTheNextRestartIsOverwrittenWithTheWantedOne) {
+  const auto m = manifest("settings:\n  values:\n    max_connections: \"100\"\n");
+  const Plan plan = plan_for(m, Server("staging")
+                                    .setting("max_connections", "100", "", "integer", "postmaster")
+                                    .auto_conf("max_connections", "300"));
+  const Step* s = step(plan, "staging/set/max_connections");
+  ASSERT_NE(s, nullptr) << "after the next restart the server would run 300";
+  EXPECT_EQ(s->sql, Ids{"ALTER SYSTEM SET \"max_connections\" = '100'"});
+}
+
 TEST(Planner, AValueOutOfTheSettingsRangeIsABlockerWithTheAllowedRange) {
   const auto m = manifest("settings:\n  values:\n    work_mem: 4TB\n");
   const Plan plan = plan_for(m, Server("staging").setting("work_mem", "4096", "kB").range("work_mem", "64", "2147483647"));
