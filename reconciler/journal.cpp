@@ -39,9 +39,13 @@ void Journal::ensure() {
 
 void Journal::close_interrupted() {
   pqxx::work tx(session_);
+  // A settings run (database '') has no transaction to roll back: ALTER SYSTEM writes stay.
   tx.exec("UPDATE " + table("runs") +
-          " SET status = 'interrupted', error = 'the run ended without finishing (process killed or connection lost);"
-          " PostgreSQL rolled its transaction back' WHERE status = 'running'");
+          " SET status = 'interrupted', error = CASE WHEN database = '' THEN 'the settings run ended without finishing"
+          " (process killed or connection lost); ALTER SYSTEM is not transactional: compare " +
+          table("settings") +
+          " with postgresql.auto.conf' ELSE 'the run ended without finishing (process killed or connection lost);"
+          " PostgreSQL rolled its transaction back' END WHERE status = 'running'");
   tx.commit();
 }
 
