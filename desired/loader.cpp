@@ -28,12 +28,12 @@ const std::vector<std::string> target_keys{"dsn", "role", "databases", "pooler"}
 const std::vector<std::string> extension_keys{"name", "version", "ensure", "schema", "preload", "databases"};
 const std::vector<std::string> settings_keys{"preload", "values", "ratios"};
 const std::vector<std::string> ratio_keys{"expr", "match", "tolerance", "min", "max"};
-const std::vector<std::string> policy_keys{"lock_timeout",    "drain",  "recreate",     "maintenance_window",
-                                           "allow_data_loss", "health", "state_schema", "manage_preload",
-                                           "rehearse"};
+const std::vector<std::string> policy_keys{"lock_timeout",       "drain",           "recreate",
+                                           "maintenance_window", "allow_data_loss", "health",
+                                           "state_schema",       "manage_preload",  "rehearse"};
 const std::vector<std::string> rehearse_keys{"lock_timeout", "statement_timeout"};
-const std::vector<std::string> drain_keys{"enabled",        "quiet_for", "timeout", "terminate_idle",
-                                          "terminate_idle_in_transaction", "never_terminate"};
+const std::vector<std::string> drain_keys{
+    "enabled", "quiet_for", "timeout", "terminate_idle", "terminate_idle_in_transaction", "never_terminate"};
 const std::vector<std::string> window_keys{"days", "start", "end", "timezone"};
 const std::vector<std::string> day_names{"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
@@ -89,8 +89,8 @@ class Loader {
         return refuse();
       }
       // A quote opens a scalar only where one can start (an apostrophe inside plain text does not).
-      const bool starts = previous == 0 || previous == ':' || previous == '[' || previous == '{' || previous == ',' ||
-                          previous == '-';
+      const bool starts =
+          previous == 0 || previous == ':' || previous == '[' || previous == '{' || previous == ',' || previous == '-';
       if ((c == '"' || c == '\'') && starts) {
         quote = c;
       } else if (c == '#' && token_start) {
@@ -261,9 +261,9 @@ class Loader {
       if (!value) {
         if (options_.offline) {
           const YAML::Mark mark = node.Mark();
-          notes_.push_back({reader_.file(), mark.line + 1, static_cast<int>(static_cast<std::size_t>(mark.column) + 1 + base + i),
-                            "environment variable " + name + " is not set (used in " + what +
-                                "); commands that connect need it"});
+          notes_.push_back(
+              {reader_.file(), mark.line + 1, static_cast<int>(static_cast<std::size_t>(mark.column) + 1 + base + i),
+               "environment variable " + name + " is not set (used in " + what + "); commands that connect need it"});
           unset = true;
           i = close;
           continue;
@@ -583,10 +583,12 @@ class Loader {
       }
       if (drain["terminate_idle_in_transaction"]) {
         p.drain.terminate_idle_in_transaction =
-            reader_.boolean(drain["terminate_idle_in_transaction"], "drain terminate_idle_in_transaction").value_or(false);
+            reader_.boolean(drain["terminate_idle_in_transaction"], "drain terminate_idle_in_transaction")
+                .value_or(false);
       }
       if (drain["never_terminate"]) {
-        if (auto names = reader_.strings(drain["never_terminate"], "drain never_terminate")) p.drain.never_terminate = *names;
+        if (auto names = reader_.strings(drain["never_terminate"], "drain never_terminate"))
+          p.drain.never_terminate = *names;
       }
     }
     if (const YAML::Node recreate = node["recreate"]; recreate) {
@@ -614,8 +616,8 @@ class Loader {
             duration(rehearse["lock_timeout"], "rehearse lock_timeout").value_or(p.rehearse.lock_timeout);
       }
       if (rehearse["statement_timeout"]) {
-        p.rehearse.statement_timeout =
-            duration(rehearse["statement_timeout"], "rehearse statement_timeout").value_or(p.rehearse.statement_timeout);
+        p.rehearse.statement_timeout = duration(rehearse["statement_timeout"], "rehearse statement_timeout")
+                                           .value_or(p.rehearse.statement_timeout);
       }
     }
     if (node["manage_preload"]) {

@@ -149,8 +149,9 @@ class Doctor {
         f.evidence = {row(e), "shared_preload_libraries = '" + join(loaded, ",") + "'"};
         std::vector<std::string> wanted = loaded;
         wanted.push_back(name);
-        f.remedy = alter_system_set("shared_preload_libraries", join_setting_list(wanted)) +
-                   ";  -- then restart PostgreSQL (pgparity never restarts a server), or set policy.manage_preload: true";
+        f.remedy =
+            alter_system_set("shared_preload_libraries", join_setting_list(wanted)) +
+            ";  -- then restart PostgreSQL (pgparity never restarts a server), or set policy.manage_preload: true";
       }
     }
   }
@@ -185,9 +186,9 @@ class Doctor {
       Finding& f = add("pooler-left-paused", "error", db.name, p.alias,
                        "the pooler alias " + p.alias + " was paused by run " + p.run_id + " at " + p.paused_at +
                            ", whose process is gone: new clients of " + p.alias + " wait until it is resumed");
-      f.evidence = {"pgparity.pauses: run_id=" + p.run_id + " alias=" + p.alias + " pooler=" + p.pooler +
-                        " resumed_at=NULL",
-                    "no pgparity session holds the database's lock now"};
+      f.evidence = {
+          "pgparity.pauses: run_id=" + p.run_id + " alias=" + p.alias + " pooler=" + p.pooler + " resumed_at=NULL",
+          "no pgparity session holds the database's lock now"};
       f.remedy = "pgparity recover " + manifest_arg() + " --target " + shell_word(in_.target) + " --database " +
                  shell_word(db.name) + " --mode resume-pooler --yes";
     }

@@ -74,12 +74,14 @@ std::string fingerprint(const PlanInput& input) {
       digest.add(lib + (present ? (*present ? "+" : "-") : "?"));
     }
     for (const auto& [ext, available] : target.cluster.available) {
-      digest.add("available " + ext + " default " + (available.default_version ? available.default_version->str() : ""));
+      digest.add("available " + ext + " default " +
+                 (available.default_version ? available.default_version->str() : ""));
       for (const auto& v : available.versions) {
         std::string requires_;
         for (const auto& r : v.required) requires_ += r.str() + ",";
-        digest.add(v.version.str() + " requires " + requires_ + (v.superuser ? " su" : "") + (v.trusted ? " trusted" : "") +
-                   (v.relocatable ? " reloc" : "") + " schema " + (v.schema ? v.schema->str() : ""));
+        digest.add(v.version.str() + " requires " + requires_ + (v.superuser ? " su" : "") +
+                   (v.trusted ? " trusted" : "") + (v.relocatable ? " reloc" : "") + " schema " +
+                   (v.schema ? v.schema->str() : ""));
       }
     }
     for (const auto& [ext, paths] : target.cluster.paths) {
@@ -98,7 +100,8 @@ std::string fingerprint(const PlanInput& input) {
         }
       }
       for (const auto& [ext, tables] : db.config_tables) {
-        for (const auto& t : tables) digest.add("config " + ext + " " + t.schema.str() + "." + t.name.str() + " " + t.condition);
+        for (const auto& t : tables)
+          digest.add("config " + ext + " " + t.schema.str() + "." + t.name.str() + " " + t.condition);
       }
     }
   }

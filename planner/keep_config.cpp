@@ -6,7 +6,9 @@ namespace pgparity::planner {
 
 namespace {
 
-std::string qualified(const state::ConfigTable& t) { return quote_ident(t.schema.str()) + "." + quote_ident(t.name.str()); }
+std::string qualified(const state::ConfigTable& t) {
+  return quote_ident(t.schema.str()) + "." + quote_ident(t.name.str());
+}
 
 /// Restores the copy into the new table: the columns both have, by name;
 /// columns the new table lacks are reported (NOTICE "pgparity: ..."), and a
@@ -16,8 +18,12 @@ std::string restore_table(const std::string& table, const std::string& copy) {
   const std::string c = quote_literal(copy);
   return "DO $pgparity$\n"
          "DECLARE\n"
-         "  new_table regclass := " + t + "::regclass;\n"
-         "  saved_copy regclass := " + c + "::regclass;\n"
+         "  new_table regclass := " +
+         t +
+         "::regclass;\n"
+         "  saved_copy regclass := " +
+         c +
+         "::regclass;\n"
          "  cols text;\n"
          "  lost text;\n"
          "  kept bigint;\n"

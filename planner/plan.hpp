@@ -22,7 +22,7 @@ bool is_gate(StepKind kind);
 struct Rehearsal {
   std::string status;  ///< ok, failed, skipped
   long long ms = 0;
-  std::string how;  ///< what was run: "in a rolled-back transaction", "set_config in a rolled-back transaction", ...
+  std::string how;    ///< what was run: "in a rolled-back transaction", "set_config in a rolled-back transaction", ...
   std::string error;  ///< the server's message, SQLSTATE, detail and hint when it failed
   std::string sqlstate;
   std::string detail;
@@ -52,9 +52,9 @@ struct Step {
   /// RESET when there was none): run when a write, the reload or the check fails.
   std::vector<std::string> undo_sql;
   std::optional<Rehearsal> rehearsal;  ///< with plan --rehearse
-  std::string reason;                                ///< why the step exists, when not obvious
-  std::vector<std::string> sql;                      ///< exactly what runs, in order
-  std::vector<std::string> after;                    ///< ids of steps that must finish first
+  std::string reason;                  ///< why the step exists, when not obvious
+  std::vector<std::string> sql;        ///< exactly what runs, in order
+  std::vector<std::string> after;      ///< ids of steps that must finish first
   bool operator==(const Step&) const = default;
 };
 

@@ -66,8 +66,10 @@ Plan parse_plan(const std::string& json) {
       step.undo_sql = s.value("undoSql", std::vector<std::string>{});
       if (s.contains("rehearsal")) {
         const auto& r = s.at("rehearsal");
-        step.rehearsal = Rehearsal{r.at("status"), r.at("durationMs").get<long long>(), r.at("how"), r.at("error"),
-                                   r.at("sqlstate"),  r.at("detail"),                     r.at("hint")};
+        step.rehearsal = Rehearsal{r.at("status"),   r.at("durationMs").get<long long>(),
+                                   r.at("how"),      r.at("error"),
+                                   r.at("sqlstate"), r.at("detail"),
+                                   r.at("hint")};
       }
       step.reason = text(s, "reason");
       step.sql = s.at("sql").get<std::vector<std::string>>();
@@ -113,14 +115,16 @@ std::string first_difference(const Plan& saved, const Plan& fresh) {
   for (std::size_t i = 0; i < common; ++i) {
     const Step& a = saved.steps[i];
     const Step& b = fresh.steps[i];
-    if (a.id != b.id || a.kind != b.kind) return "step " + std::to_string(i + 1) + " was " + a.id + ", now it is " + b.id;
+    if (a.id != b.id || a.kind != b.kind)
+      return "step " + std::to_string(i + 1) + " was " + a.id + ", now it is " + b.id;
     const std::string step = "step " + a.id + ": ";
     if (a.from != b.from || a.to != b.to) {
       return step + "planned " + (a.from.empty() ? "absent" : a.from) + " → " + (a.to.empty() ? "absent" : a.to) +
              ", now " + (b.from.empty() ? "absent" : b.from) + " → " + (b.to.empty() ? "absent" : b.to);
     }
     if (!state::same_blast_radius(a.blast_radius, b.blast_radius)) {
-      return step + "the blast radius changed: it was " + objects(a.blast_radius) + "; now it is " + objects(b.blast_radius);
+      return step + "the blast radius changed: it was " + objects(a.blast_radius) + "; now it is " +
+             objects(b.blast_radius);
     }
     if (a.keeps != b.keeps) return step + "the kept rows changed: " + joined(a.keeps) + ", now " + joined(b.keeps);
     if (a.sql != b.sql) {

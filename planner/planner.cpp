@@ -4,13 +4,13 @@
 #include <cmath>
 #include <set>
 
+#include "core/setting_list.hpp"
 #include "core/spelling.hpp"
 #include "desired/writer.hpp"
 #include "planner/graph.hpp"
 #include "planner/keep_config.hpp"
 #include "planner/render.hpp"
 #include "planner/settings_sql.hpp"
-#include "core/setting_list.hpp"
 #include "planner/sql.hpp"
 #include "state/settings.hpp"
 
@@ -142,8 +142,7 @@ class DatabasePlanner {
   bool available(const std::string& name, const Version& version) {
     const auto* available = target_.cluster.find_available(name);
     if (available == nullptr || available->find(version) == nullptr) {
-      const std::string suggestion =
-          available == nullptr ? did_you_mean(name, target_.cluster.offered) : std::string();
+      const std::string suggestion = available == nullptr ? did_you_mean(name, target_.cluster.offered) : std::string();
       block("version-not-available", name,
             name + " " + version.str() + " is not available on this server (available: " + available_list(available) +
                 ")" + suggestion,
@@ -307,7 +306,8 @@ class DatabasePlanner {
     std::vector<std::string> data;
     for (const auto& o : blast) {
       if (o.user_data() && (configuration_lost || !o.configuration())) {
-        data.push_back(o.description + (o.rows ? " (" + std::to_string(*o.rows) + (*o.rows == 1 ? " row)" : " rows)") : ""));
+        data.push_back(o.description +
+                       (o.rows ? " (" + std::to_string(*o.rows) + (*o.rows == 1 ? " row)" : " rows)") : ""));
       }
       if (o.kind == "extension") {
         const std::string other = o.description.substr(std::string("extension ").size());
@@ -445,13 +445,16 @@ class ClusterPlanner {
     const bool other_pending = restart && current.auto_conf && !same_written(*current.auto_conf, wanted, current);
     if (running && !other_pending) return;
     const std::string value = canonical(wanted, current);
-    if (current.auto_conf && same_written(*current.auto_conf, wanted, current) && (restart || current.pending_restart)) {
-      plan_.pending_restarts.push_back({target_.target, name, state::display_value(current.value, current.unit), value});
+    if (current.auto_conf && same_written(*current.auto_conf, wanted, current) &&
+        (restart || current.pending_restart)) {
+      plan_.pending_restarts.push_back(
+          {target_.target, name, state::display_value(current.value, current.unit), value});
       return;
     }
     if (!target_.cluster.may_reload) {
-      block("setting-privilege", "the role may not reload the configuration (pg_reload_conf), so " + name +
-                                     " would be written but not take effect",
+      block("setting-privilege",
+            "the role may not reload the configuration (pg_reload_conf), so " + name +
+                " would be written but not take effect",
             "as a superuser: GRANT EXECUTE ON FUNCTION pg_catalog.pg_reload_conf() TO <the role in the DSN>");
       return;
     }
@@ -652,8 +655,8 @@ void add_gates(std::vector<Step>& steps, std::size_t first_change, const std::st
     gates.push_back(gate(StepKind::snapshot, "pg_extension rows saved, in the same transaction as the changes"));
   }
   for (std::size_t i = 1; i < gates.size(); ++i) gates[i].after.push_back(gates[i - 1].id);
-  Step verify = gate(StepKind::verify,
-                     database.empty() ? "one reload, then the settings read back" : "versions re-observed; health queries run");
+  Step verify = gate(StepKind::verify, database.empty() ? "one reload, then the settings read back"
+                                                        : "versions re-observed; health queries run");
   if (database.empty()) verify.sql.push_back("SELECT pg_catalog.pg_reload_conf()");
   for (std::size_t i = first_change; i < steps.size(); ++i) {
     steps[i].after.insert(steps[i].after.begin(), gates.back().id);
@@ -698,7 +701,8 @@ bool isolated(const PlanInput& input, const std::string& name, const state::Targ
       if (!common.empty()) {
         block("managed-twice",
               name + " (" + observed.endpoint + ") and " + other_name + " (" + other.endpoint +
-                  ") are the same cluster (system_identifier " + id + ") with databases in common: " + join(common, ", "),
+                  ") are the same cluster (system_identifier " + id +
+                  ") with databases in common: " + join(common, ", "),
               "list the cluster once in the manifest, or give each target its own databases");
         ok = false;
       }

@@ -35,8 +35,8 @@ std::string render_json(const Plan& plan) {
     if (!s.reason.empty()) step["reason"] = s.reason;
     if (s.rehearsal) {
       const auto& r = *s.rehearsal;
-      step["rehearsal"] = {{"status", r.status}, {"durationMs", r.ms}, {"how", r.how},    {"error", r.error},
-                           {"sqlstate", r.sqlstate}, {"detail", r.detail},  {"hint", r.hint}};
+      step["rehearsal"] = {{"status", r.status},     {"durationMs", r.ms}, {"how", r.how},  {"error", r.error},
+                           {"sqlstate", r.sqlstate}, {"detail", r.detail}, {"hint", r.hint}};
     }
     step["sql"] = s.sql;
     step["after"] = s.after;

@@ -102,7 +102,8 @@ std::string render_text(const Plan& plan, bool color) {
   if (!plan.rehearsals.empty()) out << "\n";
   for (const auto& line : plan.rehearsals) out << line << "\n";
   for (const auto& p : plan.pending_restarts) {
-    out << "\n" << style.yellow("pending restart: ") << p.target << " " << p.setting << " = " << p.written
+    out << "\n"
+        << style.yellow("pending restart: ") << p.target << " " << p.setting << " = " << p.written
         << " is in postgresql.auto.conf; the server runs " << p.running
         << " until it is restarted (pgparity never restarts a server)";
   }

@@ -69,8 +69,9 @@ class Unit {
         pqxx::nontransaction tx(*session_);
         if (tx.exec1("SELECT pg_catalog.pg_is_in_recovery()")[0].as<bool>()) {
           result_.outcome = Outcome::blocked;
-          result_.message = "the session reached a standby (pg_is_in_recovery() is true); nothing changed. hint: use "
-                            "the primary's DSN";
+          result_.message =
+              "the session reached a standby (pg_is_in_recovery() is true); nothing changed. hint: use "
+              "the primary's DSN";
           return result_;
         }
       }
@@ -247,7 +248,7 @@ class Unit {
 
   void apply_extensions() {
     Journal journal(*session_, manifest_.policy.state_schema.str());
-    std::optional<PoolerPause> paused;            // declared first: resumed after the transaction is gone
+    std::optional<PoolerPause> paused;  // declared first: resumed after the transaction is gone
     std::optional<ChangeTransaction> change;
     bool started = false;
     const Step* current = nullptr;
@@ -326,11 +327,12 @@ class Unit {
       verify(*session_, journal);
     } catch (const std::exception& e) {
       // Committed: whatever fails now must not be reported as a rollback.
-      fail("the change committed (" + std::to_string(done) + " steps), but verification could not run: " +
-           one_line(e.what()) + "; run pgparity doctor");
+      fail("the change committed (" + std::to_string(done) +
+           " steps), but verification could not run: " + one_line(e.what()) + "; run pgparity doctor");
       try {
         auto fresh = connect();
-        Journal(*fresh, manifest_.policy.state_schema.str()).finish(result_.run_id, "verify-failed", done, result_.message);
+        Journal(*fresh, manifest_.policy.state_schema.str())
+            .finish(result_.run_id, "verify-failed", done, result_.message);
       } catch (const std::exception&) {
       }
     }
@@ -355,7 +357,8 @@ class Unit {
       // decide only once it is gone, ending it if it lingers.
       for (int i = 0; i < 300; ++i) {
         pqxx::nontransaction tx(*fresh);
-        if (tx.exec_params1("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE pid = $1", backend)[0].as<int>() == 0) {
+        if (tx.exec_params1("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE pid = $1", backend)[0].as<int>() ==
+            0) {
           break;
         }
         if (i == 200) tx.exec_params("SELECT pg_catalog.pg_terminate_backend($1, 5000)", backend);
@@ -368,8 +371,9 @@ class Unit {
         verify(*fresh, journal);
         return;
       }
-      fail("the connection was lost while committing; the run's snapshot is not there, so PostgreSQL rolled the "
-           "change back; nothing changed");
+      fail(
+          "the connection was lost while committing; the run's snapshot is not there, so PostgreSQL rolled the "
+          "change back; nothing changed");
       journal.finish(result_.run_id, "rolled-back", 0, result_.message);
     } catch (const std::exception& e) {
       fail("the connection was lost while committing, and the outcome cannot be read (" + one_line(e.what()) +
@@ -435,7 +439,8 @@ class Unit {
     result_.run_id = new_run_id();
     journal.start(result_.run_id, target_.name, "", options_.plan_digest, options_.manifest_digest);
     const std::string problem = write_settings(*session_, steps_, [&](const Step& s, long long ms) {
-      journal.record_setting(result_.run_id, s.setting, s.current, s.value, s.undo_sql.empty() ? "" : s.undo_sql.front());
+      journal.record_setting(result_.run_id, s.setting, s.current, s.value,
+                             s.undo_sql.empty() ? "" : s.undo_sql.front());
       say_step(s, ms, s.restart_required ? " (takes effect after a restart)" : "");
     });
     if (!problem.empty()) {
@@ -486,7 +491,8 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
   }
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& [key, steps] : groups) {
-    const bool changes = std::any_of(steps.begin(), steps.end(), [](const Step& s) { return !planner::is_gate(s.kind); });
+    const bool changes =
+        std::any_of(steps.begin(), steps.end(), [](const Step& s) { return !planner::is_gate(s.kind); });
     if (changes) keys.push_back(key);
   }
 

@@ -45,8 +45,8 @@ enum class Answer { yes, no, no_terminal };
 /// At a terminal: "yes" or "y" (any case) goes on; anything else is said back and stops.
 Answer confirm(Context& context, std::size_t changes) {
   if (isatty(STDIN_FILENO) == 0) return Answer::no_terminal;
-  context.err << "\napply " << changes << " change" << (changes == 1 ? "" : "s") << "? type yes (or y) to go on: "
-              << std::flush;
+  context.err << "\napply " << changes << " change" << (changes == 1 ? "" : "s")
+              << "? type yes (or y) to go on: " << std::flush;
   std::string answer;
   std::getline(std::cin, answer);
   for (char& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -45,7 +45,10 @@ ExitCode run_export(Context& context, const ExportOptions& o) {
     for (const auto& db : t.databases.names) request.databases.push_back(db.str());
     // A literal password never goes into a file meant to be committed.
     std::string variable = "PGPARITY_" + t.name + "_PASSWORD";
-    for (char& c : variable) c = std::isalnum(static_cast<unsigned char>(c)) != 0 ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_';
+    for (char& c : variable)
+      c = std::isalnum(static_cast<unsigned char>(c)) != 0
+              ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+              : '_';
     bool replaced = false;
     target = {t.name, state::dsn_with_password_variable(t.dsn_source, variable, replaced), t.databases.all};
     if (replaced) {

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "core/error.hpp"
-#include "planner/planner.hpp"
 #include "planner/deviations.hpp"
+#include "planner/planner.hpp"
 #include "reconciler/apply.hpp"
 #include "reconciler/commands.hpp"
 #include "reconciler/files.hpp"

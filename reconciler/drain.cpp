@@ -81,11 +81,12 @@ std::string Drain::wait() {
       }
       if (stopped) return "stopped waiting for quiet" + (who.empty() ? "" : ": still busy" + who) + "; nothing changed";
       return "drain timed out after " + policy_.timeout.str() + " waiting for quiet" +
-             (who.empty() ? "" : ": still busy" + who) +
-             "; nothing changed. hint: look at pid " + (pids.empty() ? "(none now)" : pids) +
+             (who.empty() ? "" : ": still busy" + who) + "; nothing changed. hint: look at pid " +
+             (pids.empty() ? "(none now)" : pids) +
              " in pg_stat_activity; set policy.drain.terminate_idle (idle sessions) or "
              "terminate_idle_in_transaction (open transactions), or a shorter policy.drain.quiet_for "
-             "(now " + policy_.quiet_for.str() + ") or a longer timeout";
+             "(now " +
+             policy_.quiet_for.str() + ") or a longer timeout";
     }
     // Told when who is busy changes, and otherwise every 10 s.
     std::string state;

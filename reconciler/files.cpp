@@ -18,7 +18,8 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   std::error_code error;
   if (!parent.empty()) std::filesystem::create_directories(parent, error);
-  if (error) throw InputError("cannot write " + path + ": cannot create the folder " + parent.string() + ": " + error.message());
+  if (error)
+    throw InputError("cannot write " + path + ": cannot create the folder " + parent.string() + ": " + error.message());
   const std::string temporary = path + ".tmp." + std::to_string(getpid());
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);

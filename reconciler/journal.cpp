@@ -109,16 +109,18 @@ std::vector<state::RunRecord> Journal::runs() const {
 
 void Journal::pause_started(const std::string& run_id, const std::string& pooler, const std::string& alias) {
   pqxx::work tx(session_);
-  tx.exec_params("INSERT INTO " + table("pauses") + " (run_id, pooler, alias) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                 run_id, pooler, alias);
+  tx.exec_params(
+      "INSERT INTO " + table("pauses") + " (run_id, pooler, alias) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", run_id,
+      pooler, alias);
   tx.commit();
 }
 
 void Journal::pause_ended(const std::string& run_id, const std::string& alias) {
   pqxx::work tx(session_);
-  tx.exec_params("UPDATE " + table("pauses") +
-                     " SET resumed_at = clock_timestamp() WHERE alias = $2 AND resumed_at IS NULL AND ($1 = '' OR run_id = $1)",
-                 run_id, alias);
+  tx.exec_params(
+      "UPDATE " + table("pauses") +
+          " SET resumed_at = clock_timestamp() WHERE alias = $2 AND resumed_at IS NULL AND ($1 = '' OR run_id = $1)",
+      run_id, alias);
   tx.commit();
 }
 

@@ -35,7 +35,8 @@ Rehearsal failure(const pqxx::sql_error& e, long long ms, const std::string& how
     const auto at = text.find(label);
     if (at == std::string::npos) return std::string();
     const auto end = text.find('\n', at);
-    return one_line(text.substr(at + label.size(), end == std::string::npos ? std::string::npos : end - at - label.size()));
+    return one_line(
+        text.substr(at + label.size(), end == std::string::npos ? std::string::npos : end - at - label.size()));
   };
   r.detail = field("DETAIL:  ");
   r.hint = field("HINT:  ");
@@ -90,7 +91,10 @@ class Rehearser {
       return out;
     }
     out.line = "rehearsed on " + where + ": ✗ " + failed_ + "; rolled back, nothing changed";
-    out.blocker = planner::Blocker{"rehearsal-failed", target_.name, database_, failed_extension_,
+    out.blocker = planner::Blocker{"rehearsal-failed",
+                                   target_.name,
+                                   database_,
+                                   failed_extension_,
                                    "rehearsal failed: " + failed_,
                                    "fix the script or choose another version; the rehearsal was rolled back and "
                                    "changed nothing"};
@@ -134,8 +138,10 @@ class Rehearser {
       try {
         change.health(sql);
       } catch (const pqxx::sql_error& e) {
-        verify->rehearsal = failure(e, elapsed(begun), "health query of " + extension.str() + " on the rehearsed versions");
-        failed_ = "health query for " + extension.str() + " failed on the rehearsed versions: " + verify->rehearsal->error;
+        verify->rehearsal =
+            failure(e, elapsed(begun), "health query of " + extension.str() + " on the rehearsed versions");
+        failed_ =
+            "health query for " + extension.str() + " failed on the rehearsed versions: " + verify->rehearsal->error;
         failed_extension_ = extension.str();
         return;
       }
@@ -150,15 +156,20 @@ class Rehearser {
       try {
         change.check("SELECT pg_catalog.set_config(" + planner::quote_literal(s->setting) + ", " +
                      planner::quote_literal(s->value) + ", true)");
-        s->rehearsal = Rehearsal{"ok", elapsed(begun), "set_config in a transaction that was rolled back", "", "", "", ""};
+        s->rehearsal =
+            Rehearsal{"ok", elapsed(begun), "set_config in a transaction that was rolled back", "", "", "", ""};
         ++changes_;
       } catch (const pqxx::sql_error& e) {
         // 55P02: the setting's context does not allow set_config; its value was checked at planning.
         if (e.sqlstate() == "55P02" || e.sqlstate() == "42501") {
-          s->rehearsal = Rehearsal{"ok", elapsed(begun),
+          s->rehearsal = Rehearsal{"ok",
+                                   elapsed(begun),
                                    "checked against pg_settings (type, unit, range, enum values) when planned; its "
                                    "context does not allow set_config",
-                                   "", "", "", ""};
+                                   "",
+                                   "",
+                                   "",
+                                   ""};
           ++changes_;
           continue;
         }

@@ -43,9 +43,10 @@ std::string read_back(pqxx::connection_base& session, const std::vector<const St
                    : state::same_setting_value(s->value, it->second.value, it->second.unit, it->second.type);
       }
       if (!same) {
-        problems += "; " + s->setting + " shows " +
-                    (it == cluster.settings.end() ? "nothing" : state::display_value(it->second.value, it->second.unit)) +
-                    ", not " + s->value;
+        problems +=
+            "; " + s->setting + " shows " +
+            (it == cluster.settings.end() ? "nothing" : state::display_value(it->second.value, it->second.unit)) +
+            ", not " + s->value;
       }
     }
     if (problems.empty()) break;
@@ -69,7 +70,8 @@ std::string write_settings(pqxx::connection_base& session, const std::vector<Ste
       const auto started = std::chrono::steady_clock::now();
       for (const auto& sql : s->sql) exec(session, sql);
       written.push_back(s);
-      done(*s, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+      done(*s,
+           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
     }
     exec(session, "SELECT pg_catalog.pg_reload_conf()");
     if (const std::string shown = read_back(session, steps); !shown.empty()) problem = "verification failed" + shown;

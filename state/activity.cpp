@@ -14,7 +14,8 @@ constexpr const char* session_columns =
 std::vector<Session> sessions_of(const pqxx::result& rows) {
   std::vector<Session> out;
   for (const auto& row : rows) {
-    out.push_back({row[0].as<int>(), row[1].c_str(), row[2].c_str(), row[3].as<double>(), row[4].c_str(), row[5].c_str()});
+    out.push_back(
+        {row[0].as<int>(), row[1].c_str(), row[2].c_str(), row[3].as<double>(), row[4].c_str(), row[5].c_str()});
   }
   return out;
 }

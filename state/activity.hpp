@@ -11,9 +11,9 @@ namespace pgparity::state {
 struct Session {
   int pid = 0;
   std::string application_name;
-  std::string state;         ///< active, idle, idle in transaction, ...
-  double state_seconds = 0;  ///< how long it has been in that state
-  std::string query;         ///< its last statement, shortened
+  std::string state;          ///< active, idle, idle in transaction, ...
+  double state_seconds = 0;   ///< how long it has been in that state
+  std::string query;          ///< its last statement, shortened
   std::string backend_start;  ///< when its backend started, as the server prints it: with pid, who it is
 };
 

@@ -11,7 +11,8 @@ namespace pgparity::state::sql {
 /// parameter privileges; always true for a superuser).
 inline constexpr const char* settings =
     "SELECT name, setting, coalesce(unit, ''), context, source, pending_restart, "
-    "       current_setting('server_version'), current_setting('server_version_num')::int, current_database(), vartype, "
+    "       current_setting('server_version'), current_setting('server_version_num')::int, current_database(), "
+    "vartype, "
     "       coalesce(min_val, ''), coalesce(max_val, ''), coalesce(array_to_string(enumvals, ','), ''), "
     "       coalesce(boot_val, ''), coalesce(reset_val, ''), pg_catalog.has_parameter_privilege(name, 'ALTER SYSTEM'), "
     "       pg_catalog.has_function_privilege('pg_catalog.pg_reload_conf()', 'EXECUTE') "

@@ -172,10 +172,9 @@ DatabaseState observe_database(pqxx::connection_base& session, const std::vector
       DependentObject object{b.at("object"), b.at("kind"), std::nullopt};
       if (!b.at("rows").is_null()) object.rows = b.at("rows").get<long long>();
       if (object.configuration()) {
-        db.config_tables[b.at("name")].push_back({Identifier::from_catalog(b.at("schema")),
-                                                  Identifier::from_catalog(b.at("table")),
-                                                  object.kind == "configuration sequence", b.at("condition"),
-                                                  object.rows});
+        db.config_tables[b.at("name")].push_back(
+            {Identifier::from_catalog(b.at("schema")), Identifier::from_catalog(b.at("table")),
+             object.kind == "configuration sequence", b.at("condition"), object.rows});
       }
       db.blast_radius[b.at("name")].push_back(std::move(object));
     }

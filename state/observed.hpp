@@ -155,9 +155,9 @@ struct Setting {
   std::string context;
   std::string source;
   bool pending_restart = false;
-  std::optional<double> normalized;  ///< memory in bytes, time in ms, other numbers as they are
-  std::string min;                      ///< pg_settings.min_val, in `unit` ("" when none)
-  std::string max;                      ///< pg_settings.max_val, in `unit`
+  std::optional<double> normalized;      ///< memory in bytes, time in ms, other numbers as they are
+  std::string min;                       ///< pg_settings.min_val, in `unit` ("" when none)
+  std::string max;                       ///< pg_settings.max_val, in `unit`
   std::vector<std::string> enum_values;  ///< pg_settings.enumvals
   std::string boot_value;
   std::string reset_value;
@@ -172,8 +172,8 @@ struct ClusterState {
   std::string server_version;  ///< "15.18 (Debian 15.18-0+deb12u1)"
   int server_version_num = 0;  ///< 150018
   std::map<std::string, Setting> settings;
-  bool auto_conf_known = false;  ///< pg_file_settings was readable: Setting::auto_conf is exact
-  bool may_reload = true;        ///< the role may run pg_reload_conf()
+  bool auto_conf_known = false;                    ///< pg_file_settings was readable: Setting::auto_conf is exact
+  bool may_reload = true;                          ///< the role may run pg_reload_conf()
   std::vector<std::string> preload_libraries;      ///< shared_preload_libraries, split and trimmed, in server order
   std::vector<std::string> connectable_databases;  ///< non-template databases that allow connections, sorted
   std::string dsn_database;                        ///< the database the DSN itself connects to

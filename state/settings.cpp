@@ -135,9 +135,9 @@ bool is_list_setting(const std::string& name) {
   // guc.c of PostgreSQL 15: every setting with GUC_LIST_INPUT (tests/integration/settings_test.cpp proves the
   // list on the server; restrict_nonsystem_relation_kind came with 15.8).
   static const std::array<std::string_view, 12> lists{
-      "DateStyle",          "listen_addresses",          "local_preload_libraries",  "log_destination",
-      "search_path",        "session_preload_libraries", "shared_preload_libraries", "synchronous_standby_names",
-      "temp_tablespaces",   "unix_socket_directories",   "wal_consistency_checking", "restrict_nonsystem_relation_kind"};
+      "DateStyle",        "listen_addresses",          "local_preload_libraries",  "log_destination",
+      "search_path",      "session_preload_libraries", "shared_preload_libraries", "synchronous_standby_names",
+      "temp_tablespaces", "unix_socket_directories",   "wal_consistency_checking", "restrict_nonsystem_relation_kind"};
   const std::string wanted = [&] {
     std::string l = name;
     for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -163,9 +163,13 @@ std::string render_setting(double normalized, const std::string& unit) {
     const char* name;
     double size;
   };
-  static constexpr std::array<Step, 5> memory_units{
-      {{"TB", 1024.0 * 1024 * 1024 * 1024}, {"GB", 1024.0 * 1024 * 1024}, {"MB", 1024.0 * 1024}, {"kB", 1024.0}, {"B", 1}}};
-  static constexpr std::array<Step, 5> time_units{{{"d", 86'400'000}, {"h", 3'600'000}, {"min", 60'000}, {"s", 1000}, {"ms", 1}}};
+  static constexpr std::array<Step, 5> memory_units{{{"TB", 1024.0 * 1024 * 1024 * 1024},
+                                                     {"GB", 1024.0 * 1024 * 1024},
+                                                     {"MB", 1024.0 * 1024},
+                                                     {"kB", 1024.0},
+                                                     {"B", 1}}};
+  static constexpr std::array<Step, 5> time_units{
+      {{"d", 86'400'000}, {"h", 3'600'000}, {"min", 60'000}, {"s", 1000}, {"ms", 1}}};
   const auto& units = memory ? memory_units : time_units;
   if (normalized == 0) return std::string("0") + units.back().name;
   for (const auto& u : units) {

@@ -174,9 +174,11 @@ TEST_F(Apply, WaitsForAnOpenTransactionShowsProgressAndGivesUpChangingNothing) {
   EXPECT_NE(r.out.find("hint: look at pid " + std::to_string(other.backendpid()) +
                        " in pg_stat_activity; set policy.drain.terminate_idle"),
             std::string::npos)
-      << "the timeout names the remedy\n" << r.out;
+      << "the timeout names the remedy\n"
+      << r.out;
   std::size_t lines = 0;
-  for (std::size_t at = r.err.find("draining ("); at != std::string::npos; at = r.err.find("draining (", at + 1)) ++lines;
+  for (std::size_t at = r.err.find("draining ("); at != std::string::npos; at = r.err.find("draining (", at + 1))
+    ++lines;
   EXPECT_EQ(lines, 1u) << "progress is told when it changes (and every 10 s), not every 250 ms\n" << r.err;
   EXPECT_EQ(version_of("hstore"), "1.4");
 }
@@ -190,9 +192,8 @@ TEST_F(Apply, TerminateIdleInTransactionEndsAForgottenTransactionAndGoesOn) {
       manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n"
                "policy:\n  drain:\n    quiet_for: 1s\n    timeout: 20s\n    terminate_idle_in_transaction: true\n"));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(
-      r.err.find("terminated sessions (policy.drain.terminate_idle*): pid " + std::to_string(other.backendpid())),
-      std::string::npos)
+  EXPECT_NE(r.err.find("terminated sessions (policy.drain.terminate_idle*): pid " + std::to_string(other.backendpid())),
+            std::string::npos)
       << r.err;
   EXPECT_EQ(version_of("hstore"), "1.8");
   EXPECT_ANY_THROW(open.exec("SELECT 1"));
@@ -249,7 +250,9 @@ TEST_F(Apply, RefusesWithoutConfirmationWhenThereIsNoTerminal) {
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
   const CommandResult r = pgparity({"apply", "-f", manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n")});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("there is no terminal to confirm at (pipelines: pass --auto-approve); nothing was changed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("there is no terminal to confirm at (pipelines: pass --auto-approve); nothing was changed"),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(version_of("hstore"), "1.4");
 }
 
@@ -350,7 +353,8 @@ CommandResult apply_at_a_terminal(const std::string& manifest_path, const std::s
 TEST_F(Apply, AtATerminalYAndYesGoOnAndAnythingElseIsSaidBack) {
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
   const std::string m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n" + quick_drain);
-  const std::map<std::string, std::string> env{{"PROD_DSN", production_.conninfo()}, {"STAGING_DSN", staging_.conninfo()}};
+  const std::map<std::string, std::string> env{{"PROD_DSN", production_.conninfo()},
+                                               {"STAGING_DSN", staging_.conninfo()}};
   const CommandResult no = apply_at_a_terminal(m, "nope", env);
   EXPECT_NE(no.out.find("not applied: the answer was 'nope', not yes or y; nothing was changed"), std::string::npos)
       << no.out << no.err;

@@ -19,7 +19,8 @@ class FirstHour : public ::testing::Test {
 
 TEST_F(FirstHour, DoctorHistoryAndCheckNeedNoTargetWhenThereIsOneManagedTarget) {
   for (Cluster* c : {&production_, &staging_}) c->exec("CREATE EXTENSION hstore VERSION '1.4'");
-  const std::string m = write_pair_manifest(staging_.dir() + "/m.yaml", "extensions:\n  - name: hstore\n    version: \"1.4\"\n");
+  const std::string m =
+      write_pair_manifest(staging_.dir() + "/m.yaml", "extensions:\n  - name: hstore\n    version: \"1.4\"\n");
   const CommandResult doctor = pgparity({"doctor", "-f", m});
   EXPECT_EQ(doctor.exit_code, 0) << doctor.out << doctor.err;
   const CommandResult history = pgparity({"history", "-f", m});
@@ -45,10 +46,11 @@ TEST_F(FirstHour, VersionReferenceOnADatabaseTheReferenceLacksMirrorsTheAbsence)
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'", "postgres");
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'", "app");
   const std::string m = staging_.dir() + "/m.yaml";
-  std::ofstream(m) << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PROD_DSN}\"\n    role: reference\n"
-                      "    databases: [postgres, app]\n  staging:\n    dsn: \"${STAGING_DSN}\"\n    role: managed\n"
-                      "    databases: [postgres, app]\n"
-                      "extensions:\n  - name: hstore\n    version: reference\npolicy:\n  drain:\n    quiet_for: 0s\n";
+  std::ofstream(m)
+      << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PROD_DSN}\"\n    role: reference\n"
+         "    databases: [postgres, app]\n  staging:\n    dsn: \"${STAGING_DSN}\"\n    role: managed\n"
+         "    databases: [postgres, app]\n"
+         "extensions:\n  - name: hstore\n    version: reference\npolicy:\n  drain:\n    quiet_for: 0s\n";
   const CommandResult plan = pgparity({"plan", "-f", m});
   EXPECT_EQ(plan.exit_code, 2) << plan.out << plan.err;
   EXPECT_EQ(plan.out.find("install it on the reference"), std::string::npos) << "never a hint to write production";

@@ -11,8 +11,7 @@ namespace {
 std::string write_manifest(const std::string& path, const std::string& reference_dsn, const std::string& managed_dsn,
                            const std::string& body) {
   std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"" << reference_dsn
-                      << "\"\n    role: reference\n  staging:\n    dsn: \"" << managed_dsn
-                      << "\"\n    role: managed\n"
+                      << "\"\n    role: reference\n  staging:\n    dsn: \"" << managed_dsn << "\"\n    role: managed\n"
                       << body;
   return path;
 }

@@ -49,12 +49,13 @@ TEST_F(NothingLost, AUserViewOverAnExtensionFunctionIsInTheBlastRadiusAndBlocksT
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.out.find("view pairs"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("DROP EXTENSION \"hstore\" CASCADE"), std::string::npos) << "the blocker shows what would run\n"
-                                                                                 << r.out;
+                                                                                << r.out;
 }
 
 TEST_F(NothingLost, ARecreateKeepsTheConfigurationRowsItsConditionSelects) {
-  staging_.exec("CREATE EXTENSION pgparity_test_config VERSION '1.0';"
-                "INSERT INTO pgparity_test_config_rows VALUES (1, 'one', 'x'), (2, 'two', NULL)");
+  staging_.exec(
+      "CREATE EXTENSION pgparity_test_config VERSION '1.0';"
+      "INSERT INTO pgparity_test_config_rows VALUES (1, 'one', 'x'), (2, 'two', NULL)");
   const std::string m = manifest(
       "extensions:\n  - name: pgparity_test_config\n    version: \"2.0\"\npolicy:\n  recreate: always\n" + quick_drain);
   const CommandResult plan = pgparity({"plan", "-f", m});
@@ -66,14 +67,16 @@ TEST_F(NothingLost, ARecreateKeepsTheConfigurationRowsItsConditionSelects) {
   EXPECT_EQ(version_of("pgparity_test_config"), "2.0");
   EXPECT_EQ(config_rows(), "0=built in,1=one,2=two") << "the new version's own row and the two kept ones";
   EXPECT_NE(r.err.find("no longer has column(s) legacy"), std::string::npos) << "a lost column is reported\n" << r.err;
-  EXPECT_EQ(staging_.query_value("SELECT count(*) FROM pg_tables WHERE schemaname = 'pgparity' AND tablename LIKE 'keep%'"),
-            "0")
+  EXPECT_EQ(
+      staging_.query_value("SELECT count(*) FROM pg_tables WHERE schemaname = 'pgparity' AND tablename LIKE 'keep%'"),
+      "0")
       << "the copies are gone";
 }
 
 TEST_F(NothingLost, RowsThatCannotBeRestoredRollTheWholeRecreateBack) {
-  staging_.exec("CREATE EXTENSION pgparity_test_config VERSION '1.0';"
-                "INSERT INTO pgparity_test_config_rows VALUES (1, 'one', 'x')");
+  staging_.exec(
+      "CREATE EXTENSION pgparity_test_config VERSION '1.0';"
+      "INSERT INTO pgparity_test_config_rows VALUES (1, 'one', 'x')");
   const std::string m = manifest(
       "extensions:\n  - name: pgparity_test_config\n    version: \"3.0\"\npolicy:\n  recreate: always\n" + quick_drain);
   const CommandResult r = pgparity({"apply", "-f", m, "--auto-approve"});
@@ -174,7 +177,8 @@ TEST_F(NothingLost, AConnectionLostDuringCommitIsResolvedFromTheSnapshotSoTheJou
 }
 
 TEST_F(NothingLost, AKilledRunFreesItsDatabaseWithinSecondsAndTheNextApplyConverges) {
-  staging_.exec("CREATE EXTENSION pgparity_test_slow VERSION '1.0'; ALTER DATABASE postgres SET pgparity_test.sleep = '120'");
+  staging_.exec(
+      "CREATE EXTENSION pgparity_test_slow VERSION '1.0'; ALTER DATABASE postgres SET pgparity_test.sleep = '120'");
   const std::string m =
       manifest("extensions:\n  - name: pgparity_test_slow\n    version: \"1.1\"\npolicy:\n" + quick_drain);
   const std::string running =
@@ -236,8 +240,9 @@ TEST_F(NothingLost, TerminateIdleEndsOnlyIdleSessionsAndSparesTransactionsReplic
 /// alias holds it (the admin console hides a paused '*' alias that has no
 /// pool from SHOW DATABASES, so what clients see is the test).
 bool answers_through(int port) {
-  return run_program("timeout", {"3", "psql", "host=127.0.0.1 port=" + std::to_string(port) + " dbname=postgres user=postgres",
-                                 "-Atc", "SELECT 1"}) == 0;
+  return run_program("timeout",
+                     {"3", "psql", "host=127.0.0.1 port=" + std::to_string(port) + " dbname=postgres user=postgres",
+                      "-Atc", "SELECT 1"}) == 0;
 }
 
 TEST_F(NothingLost, APoolerLeftPausedByAKilledRunIsReportedByDoctorAndResumedByRecover) {
@@ -268,17 +273,18 @@ TEST_F(NothingLost, APoolerLeftPausedByAKilledRunIsReportedByDoctorAndResumedByR
   const CommandResult doctor = pgparity({"doctor", "-f", m, "--target", "staging"});
   EXPECT_EQ(doctor.exit_code, 2) << doctor.out << doctor.err;
   EXPECT_NE(doctor.out.find("pooler-left-paused"), std::string::npos) << doctor.out;
-  const std::string remedy = "pgparity recover -f " + m + " --target staging --database postgres --mode resume-pooler --yes";
+  const std::string remedy =
+      "pgparity recover -f " + m + " --target staging --database postgres --mode resume-pooler --yes";
   EXPECT_NE(doctor.out.find(remedy), std::string::npos) << doctor.out;
 
-  const CommandResult shown = pgparity({"recover", "-f", m, "--target", "staging", "--database", "postgres", "--mode",
-                                        "resume-pooler"});
+  const CommandResult shown =
+      pgparity({"recover", "-f", m, "--target", "staging", "--database", "postgres", "--mode", "resume-pooler"});
   EXPECT_EQ(shown.exit_code, 2) << shown.out << shown.err;
   EXPECT_NE(shown.out.find("RESUME \"postgres\""), std::string::npos) << shown.out;
   EXPECT_FALSE(answers_through(port)) << "without --yes nothing is done";
 
-  const CommandResult resumed = pgparity({"recover", "-f", m, "--target", "staging", "--database", "postgres", "--mode",
-                                          "resume-pooler", "--yes"});
+  const CommandResult resumed = pgparity(
+      {"recover", "-f", m, "--target", "staging", "--database", "postgres", "--mode", "resume-pooler", "--yes"});
   EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   EXPECT_TRUE(answers_through(port)) << "a query gets through the pooler again";
   const CommandResult healthy = pgparity({"doctor", "-f", m, "--target", "staging"});
@@ -292,8 +298,9 @@ class PgCron : public NothingLost {
 };
 
 TEST_F(PgCron, DroppingPgCronWithScheduledJobsIsBlockedAndNamesCronJobWithItsRows) {
-  staging_.exec("CREATE EXTENSION pg_cron; SELECT cron.schedule('a', '0 1 * * *', 'SELECT 1');"
-                "SELECT cron.schedule('b', '0 2 * * *', 'SELECT 2')");
+  staging_.exec(
+      "CREATE EXTENSION pg_cron; SELECT cron.schedule('a', '0 1 * * *', 'SELECT 1');"
+      "SELECT cron.schedule('b', '0 2 * * *', 'SELECT 2')");
   const CommandResult blocked =
       pgparity({"plan", "-f", manifest("extensions:\n  - name: pg_cron\n    ensure: absent\npolicy:\n" + quick_drain)});
   EXPECT_EQ(blocked.exit_code, 3) << blocked.out << blocked.err;

@@ -21,9 +21,7 @@ class Plan : public ::testing::Test {
   }
 
   /// Writes a manifest with production (reference) and staging (managed) and `body`; returns its path.
-  std::string manifest(const std::string& body) {
-    return write_pair_manifest(staging_.dir() + "/manifest.yaml", body);
-  }
+  std::string manifest(const std::string& body) { return write_pair_manifest(staging_.dir() + "/manifest.yaml", body); }
 
   CommandResult pgparity(const std::vector<std::string>& args) {
     return run_pgparity(args, {{"PROD_DSN", production_.conninfo()}, {"STAGING_DSN", staging_.conninfo()}});

@@ -185,7 +185,8 @@ TEST_F(Reconcile, PlanOnlyReportsDriftAndChangesNothing) {
       run_pgparity({"reconcile", "-f", path_, "--once", "--plan-only", "--metrics-file", metrics_file}, env());
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("drift: staging/postgres: hstore 1.4 → 1.8"), std::string::npos)
-      << "the log names each drifted object\n" << r.err;
+      << "the log names each drifted object\n"
+      << r.err;
   EXPECT_EQ(version_of("hstore"), "1.4");
   std::ifstream in(metrics_file);
   const std::string m((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

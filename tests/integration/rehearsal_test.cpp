@@ -3,9 +3,9 @@
 
 #include <chrono>
 #include <fstream>
-#include <thread>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "tests/support/cluster.hpp"
 
@@ -14,14 +14,13 @@ namespace {
 
 class Rehearsal : public ::testing::Test {
  protected:
-  std::string manifest(const std::string& body) {
-    return write_pair_manifest(staging_.dir() + "/manifest.yaml", body);
-  }
+  std::string manifest(const std::string& body) { return write_pair_manifest(staging_.dir() + "/manifest.yaml", body); }
   CommandResult pgparity(const std::vector<std::string>& args) {
     return run_pgparity(args, {{"PROD_DSN", production_.conninfo()}, {"STAGING_DSN", staging_.conninfo()}});
   }
   std::string catalog() {
-    return staging_.query_value("SELECT string_agg(extname || '=' || extversion, ',' ORDER BY extname) FROM pg_extension");
+    return staging_.query_value(
+        "SELECT string_agg(extname || '=' || extversion, ',' ORDER BY extname) FROM pg_extension");
   }
   /// xact_commit of the database once every other session has gone: a backend flushes its
   /// statistics before it leaves pg_stat_activity, so the count is then settled.
@@ -38,7 +37,8 @@ class Rehearsal : public ::testing::Test {
   /// What the rehearsal leaves behind beyond a plain plan: none of pgparity's journal, locks or commits.
   void expect_nothing_left(const std::string& before_catalog) {
     EXPECT_EQ(catalog(), before_catalog);
-    EXPECT_EQ(staging_.query_value("SELECT count(*) FROM pg_namespace WHERE nspname = 'pgparity'"), "0") << "no journal";
+    EXPECT_EQ(staging_.query_value("SELECT count(*) FROM pg_namespace WHERE nspname = 'pgparity'"), "0")
+        << "no journal";
     EXPECT_EQ(staging_.query_value("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), "0");
   }
 
@@ -73,7 +73,8 @@ TEST_F(Rehearsal, AFailingUpdateScriptIsCaughtNamedAndLeavesNothingBehind) {
 }
 
 TEST_F(Rehearsal, AGoodPlanIsRehearsedStepByStepRolledBackAndThenApplied) {
-  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'; CREATE EXTENSION pg_trgm VERSION '1.3'; CREATE EXTENSION citext");
+  staging_.exec(
+      "CREATE EXTENSION hstore VERSION '1.4'; CREATE EXTENSION pg_trgm VERSION '1.3'; CREATE EXTENSION citext");
   const std::string m = manifest(
       "extensions:\n  - name: hstore\n    version: \"1.8\"\n  - name: pg_trgm\n    version: \"1.6\"\n"
       "  - name: earthdistance\n    version: \"1.1\"\n  - name: citext\n    ensure: absent\n"
@@ -120,7 +121,8 @@ TEST_F(Rehearsal, AHealthQueryThatFailsOnlyOnTheNewVersionFailsTheRehearsal) {
 }
 
 TEST_F(Rehearsal, ALockHeldByAnotherSessionTimesOutWithinTheRehearsalsLockTimeout) {
-  staging_.exec("CREATE EXTENSION pgparity_test_slow VERSION '1.0'; ALTER DATABASE postgres SET pgparity_test.sleep = '0'");
+  staging_.exec(
+      "CREATE EXTENSION pgparity_test_slow VERSION '1.0'; ALTER DATABASE postgres SET pgparity_test.sleep = '0'");
   pqxx::connection holder(staging_.conninfo() + " application_name=report");
   pqxx::work open(holder);
   open.exec("SELECT * FROM pgparity_test_slow_state");  // AccessShareLock until the transaction ends
@@ -140,7 +142,8 @@ TEST_F(Rehearsal, ALockHeldByAnotherSessionTimesOutWithinTheRehearsalsLockTimeou
 }
 
 TEST_F(Rehearsal, SettingsAreCheckedOutOfRangeIsReportedAndAValidWorkMemPassesSetConfig) {
-  const CommandResult bad = pgparity({"plan", "-f", manifest("settings:\n  values:\n    work_mem: 4TB\n"), "--rehearse"});
+  const CommandResult bad =
+      pgparity({"plan", "-f", manifest("settings:\n  values:\n    work_mem: 4TB\n"), "--rehearse"});
   EXPECT_EQ(bad.exit_code, 3) << bad.out << bad.err;
   EXPECT_NE(bad.out.find("work_mem = 4TB is out of range"), std::string::npos) << bad.out;
 
@@ -150,7 +153,8 @@ TEST_F(Rehearsal, SettingsAreCheckedOutOfRangeIsReportedAndAValidWorkMemPassesSe
   EXPECT_EQ(good.exit_code, 2) << good.out << good.err;
   EXPECT_NE(good.out.find("rehearsal: ok ("), std::string::npos) << good.out;
   EXPECT_NE(good.out.find("set_config in a transaction that was rolled back"), std::string::npos) << good.out;
-  EXPECT_NE(good.out.find("its context does not allow set_config"), std::string::npos) << "max_connections\n" << good.out;
+  EXPECT_NE(good.out.find("its context does not allow set_config"), std::string::npos) << "max_connections\n"
+                                                                                       << good.out;
   EXPECT_EQ(staging_.query_value("SHOW work_mem"), "4MB") << "nothing was set";
 }
 

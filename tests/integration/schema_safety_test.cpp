@@ -26,7 +26,8 @@ TEST(SchemaSafety, AStateSchemaPlantedByAnotherRoleMakesApplyRefuseAndItsTrigger
       "  pgparity_version text);"
       "CREATE FUNCTION pgparity.planted() RETURNS trigger LANGUAGE plpgsql AS"
       "  $$ BEGIN INSERT INTO public.canary VALUES (current_user); RETURN NEW; END $$;"
-      "CREATE TRIGGER planted BEFORE INSERT OR UPDATE ON pgparity.runs FOR EACH ROW EXECUTE FUNCTION pgparity.planted();"
+      "CREATE TRIGGER planted BEFORE INSERT OR UPDATE ON pgparity.runs FOR EACH ROW EXECUTE FUNCTION "
+      "pgparity.planted();"
       "ALTER TABLE pgparity.runs OWNER TO mallory; ALTER FUNCTION pgparity.planted() OWNER TO mallory");
   const CommandResult r = run_pgparity(
       {"apply", "-f",
@@ -41,8 +42,9 @@ TEST(SchemaSafety, AStateSchemaPlantedByAnotherRoleMakesApplyRefuseAndItsTrigger
 TEST(SchemaSafety, AnExtensionInAMixedCaseSchemaConvergesAndExportsItsSchemaAsItIs) {
   Cluster staging;
   staging.exec("CREATE SCHEMA \"MixedCase\"");
-  const std::string m = manifest(staging, "extensions:\n  - name: isn\n    version: default\n    schema: MixedCase\n"
-                                          "policy:\n  drain:\n    quiet_for: 0s\n");
+  const std::string m = manifest(staging,
+                                 "extensions:\n  - name: isn\n    version: default\n    schema: MixedCase\n"
+                                 "policy:\n  drain:\n    quiet_for: 0s\n");
   const CommandResult applied = run_pgparity({"apply", "-f", m, "--auto-approve"});
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
   EXPECT_NE(applied.out.find("CREATE EXTENSION \"isn\" SCHEMA \"MixedCase\""), std::string::npos) << applied.out;

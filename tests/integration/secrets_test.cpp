@@ -44,8 +44,9 @@ TEST(Secrets, LibpqsParseErrorNeverEchoesAPassword) {
 
   Cluster scratch;
   const std::string m = scratch.dir() + "/m.yaml";
-  std::ofstream(m) << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"postgresql://u:${PGPARITY_PW}x%zz@h/db\"\n"
-                      "    role: reference\n";
+  std::ofstream(m)
+      << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"postgresql://u:${PGPARITY_PW}x%zz@h/db\"\n"
+         "    role: reference\n";
   const CommandResult v = run_pgparity({"validate", "-f", m}, {{"PGPARITY_PW", "SEC%zzRETX"}});
   EXPECT_EQ(everything(v).find("SEC"), std::string::npos) << everything(v);
 }
@@ -57,21 +58,22 @@ TEST(Secrets, PasswordsWithQuotesBackslashesSpacesAtPercentAndColonAreEscapedAnd
   const std::string socket = staging.dir();
   const std::string port = std::to_string(staging.port());
   // Trust authentication ignores the password; the DSN must still parse and connect, whatever it holds.
-  for (const std::string& dsn : {"host=" + socket + " port=" + port + " user=postgres dbname=postgres password=${PGPARITY_PW}",
-                                 "host='" + socket + "' port=" + port + " user=postgres password='${PGPARITY_PW}'",
-                                 "postgresql://postgres:${PGPARITY_PW}@127.0.0.1:" + port + "/postgres"}) {
+  for (const std::string& dsn :
+       {"host=" + socket + " port=" + port + " user=postgres dbname=postgres password=${PGPARITY_PW}",
+        "host='" + socket + "' port=" + port + " user=postgres password='${PGPARITY_PW}'",
+        "postgresql://postgres:${PGPARITY_PW}@127.0.0.1:" + port + "/postgres"}) {
     const std::string m = staging.dir() + "/m.yaml";
     std::ofstream(m) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"" << dsn
                      << "\"\n    role: managed\nextensions:\n  - name: hstore\n    version: \"1.8\"\n";
     const std::string saved = staging.dir() + "/plan.json";
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"plan", "-f", m, "--out", saved},
-             {"plan", "-f", m, "--format", "json"},
-             {"plan", "-f", m, "--format", "markdown"},
-             {"--log-format", "json", "reconcile", "-f", m, "--once", "--plan-only", "--metrics-file",
-              staging.dir() + "/metrics.prom"},
-             {"check", "-f", m},
-             {"doctor", "-f", m, "--target", "staging"}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"plan", "-f", m, "--out", saved},
+                                               {"plan", "-f", m, "--format", "json"},
+                                               {"plan", "-f", m, "--format", "markdown"},
+                                               {"--log-format", "json", "reconcile", "-f", m, "--once", "--plan-only",
+                                                "--metrics-file", staging.dir() + "/metrics.prom"},
+                                               {"check", "-f", m},
+                                               {"doctor", "-f", m, "--target", "staging"}}) {
       const CommandResult r = run_pgparity(args, {{"PGPARITY_PW", password}});
       EXPECT_NE(r.exit_code, 1) << dsn << " " << args[0] << "\n" << r.out << r.err;
       EXPECT_EQ(everything(r).find("w@r%d"), std::string::npos) << args[0] << ": " << everything(r);

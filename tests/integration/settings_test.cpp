@@ -75,7 +75,8 @@ class SizedSettings : public Settings {
 };
 
 TEST_F(SizedSettings, ValuesTheServerRunsInOtherUnitsPlanNoStepAndShowHumanUnits) {
-  const CommandResult same = pgparity({"plan", "-f", manifest("settings:\n  values:\n    shared_buffers: 128MB\n    work_mem: 4MB\n")});
+  const CommandResult same =
+      pgparity({"plan", "-f", manifest("settings:\n  values:\n    shared_buffers: 128MB\n    work_mem: 4MB\n")});
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
   const CommandResult bigger = pgparity({"plan", "-f", manifest("settings:\n  values:\n    shared_buffers: 256MB\n")});
   EXPECT_EQ(bigger.exit_code, 2);
@@ -113,8 +114,8 @@ TEST_F(Settings, AFailedVerificationPutsPostgresqlAutoConfBackByteForByte) {
   staging_.exec("SELECT pg_reload_conf()");
   staging_.exec("ALTER DATABASE postgres SET work_mem = '1MB'");
   const std::string before = auto_conf();
-  const CommandResult r =
-      pgparity({"apply", "-f", manifest("settings:\n  values:\n    lock_timeout: 9s\n    work_mem: 4MB\n"), "--auto-approve"});
+  const CommandResult r = pgparity(
+      {"apply", "-f", manifest("settings:\n  values:\n    lock_timeout: 9s\n    work_mem: 4MB\n"), "--auto-approve"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("verification failed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("put back as it was"), std::string::npos) << r.out;
@@ -153,8 +154,9 @@ TEST_F(Preloaded, APreloadLibraryWithoutItsFileIsABlockerAndNothingIsWritten) {
 }
 
 TEST_F(Settings, ARoleGrantedAlterSystemOnOneParameterChangesItAndIsToldWhichGrantTheOtherNeeds) {
-  staging_.exec("CREATE ROLE tuner LOGIN; GRANT ALTER SYSTEM ON PARAMETER work_mem TO tuner;"
-                "GRANT CREATE ON DATABASE postgres TO tuner");
+  staging_.exec(
+      "CREATE ROLE tuner LOGIN; GRANT ALTER SYSTEM ON PARAMETER work_mem TO tuner;"
+      "GRANT CREATE ON DATABASE postgres TO tuner");
   const CommandResult no_reload =
       pgparity({"plan", "-f", manifest("settings:\n  values:\n    work_mem: 8MB\n", " user=tuner")});
   EXPECT_EQ(no_reload.exit_code, 3) << no_reload.out << no_reload.err;

@@ -21,7 +21,8 @@ std::string read_text(const std::string& path);
 /// Writes a manifest at `path` with the two targets most tests use —
 /// production (reference, "${PROD_DSN}") and staging (managed,
 /// "${STAGING_DSN}", then `staging_extra`) — followed by `body`; returns the path.
-std::string write_pair_manifest(const std::string& path, const std::string& body, const std::string& staging_extra = "");
+std::string write_pair_manifest(const std::string& path, const std::string& body,
+                                const std::string& staging_extra = "");
 
 /// Runs scripts/pgcluster with `args`; throws with its stderr when it fails. Returns stdout.
 std::string pgcluster(const std::vector<std::string>& args);

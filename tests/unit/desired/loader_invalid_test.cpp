@@ -238,8 +238,7 @@ namespace pgparity::desired {
 namespace {
 
 TEST(Loader, AManifestNested200000LevelsDeepIsRefusedWithAMessageNotACrash) {
-  for (const std::string& body : {std::string(200000, '[') + std::string(200000, ']'),
-                                  [] {
+  for (const std::string& body : {std::string(200000, '[') + std::string(200000, ']'), [] {
                                     std::string dashes;
                                     for (int i = 0; i < 200000; ++i) dashes += "- ";
                                     return dashes + "x";
@@ -247,7 +246,8 @@ TEST(Loader, AManifestNested200000LevelsDeepIsRefusedWithAMessageNotACrash) {
     const LoadResult r = load_manifest_text("apiVersion: pgparity/v1\ntargets: " + body + "\n", "deep.yaml");
     ASSERT_FALSE(r.ok());
     ASSERT_FALSE(r.diagnostics.empty());
-    EXPECT_NE(r.diagnostics[0].message.find("nested deeper than 64 levels"), std::string::npos) << r.diagnostics[0].message;
+    EXPECT_NE(r.diagnostics[0].message.find("nested deeper than 64 levels"), std::string::npos)
+        << r.diagnostics[0].message;
     EXPECT_EQ(r.diagnostics[0].line, 2);
   }
 }
@@ -256,7 +256,8 @@ TEST(Loader, QuotedBracketsCommentsAndDashedRulesAreNotNesting) {
   const LoadResult r = load_manifest_text(
       "# ------------------------------------------------------------------------------------\n"
       "apiVersion: pgparity/v1\n"
-      "targets:\n  production:\n    dsn: \"host=x application_name=[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]\"\n"
+      "targets:\n  production:\n    dsn: \"host=x "
+      "application_name=[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]\"\n"
       "    role: reference\n",
       "ok.yaml");
   EXPECT_TRUE(r.ok()) << format(r.diagnostics);

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "planner/render.hpp"
 #include "planner/plan_file.hpp"
+#include "planner/render.hpp"
 #include "tests/unit/planner/fixtures.hpp"
 
 namespace pgparity::planner {
@@ -85,7 +85,8 @@ TEST(Planner, ADropListsItsBlastRadiusAndUsesCascadeOnlyWhenSomethingDependsOnIt
 
 TEST(Planner, AViewOverAnExtensionFunctionBlocksItsDropUnlessDataLossIsAllowed) {
   const auto m = manifest("extensions:\n  - name: citext\n    ensure: absent\n");
-  const Plan plan = plan_for(m, Server("staging").db(Db().installed("citext", "1.6").depends("citext", "view v", "view")));
+  const Plan plan =
+      plan_for(m, Server("staging").db(Db().installed("citext", "1.6").depends("citext", "view v", "view")));
   EXPECT_EQ(blocker_codes(plan), Ids{"data-loss"});
   EXPECT_NE(plan.blockers[0].message.find("view v"), std::string::npos) << plan.blockers[0].message;
   EXPECT_NE(plan.blockers[0].hint.find("DROP EXTENSION \"citext\" CASCADE"), std::string::npos)
@@ -100,7 +101,8 @@ TEST(Planner, DroppingAnExtensionWhoseConfigurationTableHoldsRowsIsDataLoss) {
   EXPECT_NE(blocked.blockers[0].message.find("table cron.job (2 rows)"), std::string::npos)
       << blocked.blockers[0].message;
 
-  const auto allowed = manifest("extensions:\n  - name: pg_cron\n    ensure: absent\npolicy:\n  allow_data_loss: true\n");
+  const auto allowed =
+      manifest("extensions:\n  - name: pg_cron\n    ensure: absent\npolicy:\n  allow_data_loss: true\n");
   const Plan plan = plan_for(allowed, Server("staging").db(db));
   const Step* s = step(plan, "staging/app/drop/pg_cron");
   ASSERT_NE(s, nullptr);
@@ -111,21 +113,25 @@ TEST(Planner, DroppingAnExtensionWhoseConfigurationTableHoldsRowsIsDataLoss) {
 
 TEST(Planner, AnEmptyConfigurationTableIsNotDataLoss) {
   const auto m = manifest("extensions:\n  - name: pg_cron\n    ensure: absent\n");
-  const Plan plan = plan_for(m, Server("staging").db(Db().installed("pg_cron", "1.4").config_table("pg_cron", "cron", "job", 0)));
+  const Plan plan =
+      plan_for(m, Server("staging").db(Db().installed("pg_cron", "1.4").config_table("pg_cron", "cron", "job", 0)));
   EXPECT_TRUE(plan.blockers.empty());
   EXPECT_NE(step(plan, "staging/app/drop/pg_cron"), nullptr);
 }
 
 TEST(Planner, ARecreateKeepsTheConfigurationRowsInTheSameTransaction) {
   const auto m = manifest("extensions:\n  - name: hypo\n    version: \"2.0\"\npolicy:\n  recreate: always\n");
-  const Db db = Db().installed("hypo", "1.0").available("hypo", {"1.0", "2.0"}).config_table("hypo", "public", "hypo_conf", 3, "WHERE NOT builtin");
+  const Db db = Db().installed("hypo", "1.0")
+                    .available("hypo", {"1.0", "2.0"})
+                    .config_table("hypo", "public", "hypo_conf", 3, "WHERE NOT builtin");
   const Plan plan = plan_for(m, Server("staging").db(db));
   EXPECT_TRUE(plan.blockers.empty()) << "rows that are kept are not lost";
   const Step* s = step(plan, "staging/app/recreate/hypo");
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->keeps, Ids{"3 rows of public.hypo_conf"});
   ASSERT_EQ(s->sql.size(), 5u);
-  EXPECT_EQ(s->sql[0], "CREATE TABLE \"pgparity\".\"keep_hypo_1\" AS SELECT * FROM \"public\".\"hypo_conf\" WHERE NOT builtin");
+  EXPECT_EQ(s->sql[0],
+            "CREATE TABLE \"pgparity\".\"keep_hypo_1\" AS SELECT * FROM \"public\".\"hypo_conf\" WHERE NOT builtin");
   EXPECT_EQ(s->sql[1], "DROP EXTENSION \"hypo\" RESTRICT");
   EXPECT_EQ(s->sql[2], "CREATE EXTENSION \"hypo\" SCHEMA \"public\" VERSION '2.0'");
   EXPECT_EQ(s->sql[3].rfind("DO $pgparity$", 0), 0u) << s->sql[3];
@@ -260,9 +266,11 @@ TEST(Planner, AnotherValueWaitingForTheNextRestartIsOverwrittenWithTheWantedOne)
 
 TEST(Planner, AValueOutOfTheSettingsRangeIsABlockerWithTheAllowedRange) {
   const auto m = manifest("settings:\n  values:\n    work_mem: 4TB\n");
-  const Plan plan = plan_for(m, Server("staging").setting("work_mem", "4096", "kB").range("work_mem", "64", "2147483647"));
+  const Plan plan =
+      plan_for(m, Server("staging").setting("work_mem", "4096", "kB").range("work_mem", "64", "2147483647"));
   EXPECT_EQ(blocker_codes(plan), Ids{"setting-invalid-value"});
-  EXPECT_NE(plan.blockers[0].message.find("out of range (allowed 64kB … "), std::string::npos) << plan.blockers[0].message;
+  EXPECT_NE(plan.blockers[0].message.find("out of range (allowed 64kB … "), std::string::npos)
+      << plan.blockers[0].message;
 }
 
 TEST(Planner, ASettingTheRoleMayNotAlterIsABlockerNamingTheGrant) {
@@ -472,7 +480,8 @@ TEST(Planner, RatiosCompareNormalizedValuesWhateverTheUnits) {
 
 TEST(Planner, VersionReferenceMirrorsAnAbsenceOnTheReference) {
   const auto m = manifest("extensions:\n  - name: hstore\n    version: reference\n");
-  const Plan absent_both = plan_for(m, Server("staging").db(Db().available("hstore", {"1.8"})), Server("production").db(Db()));
+  const Plan absent_both =
+      plan_for(m, Server("staging").db(Db().available("hstore", {"1.8"})), Server("production").db(Db()));
   EXPECT_TRUE(absent_both.steps.empty()) << "absent there, absent here: nothing to do";
   EXPECT_TRUE(absent_both.blockers.empty()) << "and no hint to install anything on the reference";
   const Plan installed_here =
@@ -500,9 +509,10 @@ TEST(Planner, ARatioOffTheReferenceNamesTheValueThatWouldSatisfyItWithTheArithme
             "set work_mem: 2MB on staging (0.03125 × shared_buffers 64MB = 2MB), e.g. in settings.values");
 
   const auto bounded = manifest("settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      max: 0.1\n");
-  const Plan capped = plan_for(
-      bounded, Server("staging").setting("work_mem", "16384", "kB").setting("shared_buffers", "8192", "8kB").range(
-                   "work_mem", "64", "2147483647"));
+  const Plan capped = plan_for(bounded, Server("staging")
+                                            .setting("work_mem", "16384", "kB")
+                                            .setting("shared_buffers", "8192", "8kB")
+                                            .range("work_mem", "64", "2147483647"));
   ASSERT_EQ(blocker_codes(capped), Ids{"ratio-out-of-bounds"});
   EXPECT_EQ(capped.blockers[0].hint,
             "set work_mem: 6554kB on staging (0.1 × shared_buffers 64MB = 6554kB), e.g. in settings.values")
@@ -548,7 +558,8 @@ TEST(Planner, TheFingerprintChangesWhenTheObservedVersionsChange) {
 
 TEST(Planner, TheFingerprintCoversTheManifestTheBlastRadiusAndPgparitysVersion) {
   const auto m = manifest("extensions:\n  - name: citext\n    ensure: absent\npolicy:\n  allow_data_loss: true\n");
-  const auto other = manifest("extensions:\n  - name: citext\n    ensure: absent\npolicy:\n  allow_data_loss: true\n  lock_timeout: 9s\n");
+  const auto other = manifest(
+      "extensions:\n  - name: citext\n    ensure: absent\npolicy:\n  allow_data_loss: true\n  lock_timeout: 9s\n");
   const Server plain = Server("staging").db(Db().installed("citext", "1.6"));
   const Server with_view = Server("staging").db(Db().installed("citext", "1.6").depends("citext", "view v", "view"));
   const std::string base = plan_for(m, plain).fingerprint;
@@ -572,7 +583,8 @@ TEST(Planner, ASavedPlanDiffersFromAFreshOneAtItsFirstChangedStep) {
   }
   EXPECT_NE(first_difference(edited, fresh).find("its SQL differs: the file says DROP TABLE kv"), std::string::npos)
       << first_difference(edited, fresh);
-  const Plan grown = plan_for(m, Server("staging").db(Db().installed("citext", "1.6").depends("citext", "view v", "view")));
+  const Plan grown =
+      plan_for(m, Server("staging").db(Db().installed("citext", "1.6").depends("citext", "view v", "view")));
   EXPECT_NE(first_difference(fresh, grown).find("blast radius changed"), std::string::npos)
       << first_difference(fresh, grown);
   Plan other_manifest = fresh;
