@@ -31,4 +31,10 @@ std::string Error::report() const {
   return out;
 }
 
+std::string one_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  for (char& c : text) c = c == '\n' ? ' ' : c;
+  return text;
+}
+
 }  // namespace pgparity

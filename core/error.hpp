@@ -50,4 +50,8 @@ class InputError : public Error {
   using Error::Error;
 };
 
+/// A server's or a library's message on one line, for a summary: trailing
+/// newlines and spaces removed, inner newlines as spaces.
+std::string one_line(std::string text);
+
 }  // namespace pgparity

@@ -35,12 +35,6 @@ using planner::Step;
 using planner::StepKind;
 using Outcome = DatabaseResult::Outcome;
 
-std::string one_line(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  for (char& c : text) c = c == '\n' ? ' ' : c;
-  return text;
-}
-
 /// The work for one database (or the settings of one server): the plan's
 /// steps for it, gates included, executed in the plan's order. Each gate is
 /// backed by one part that owns its resource: the run lock (RunLock), the
@@ -64,16 +58,13 @@ class Unit {
   DatabaseResult run() {
     try {
       session_ = connect();
-      {
-        // Checked again on the change session: a multi-host DSN or a DNS change may lead elsewhere now.
-        pqxx::nontransaction tx(*session_);
-        if (tx.exec1("SELECT pg_catalog.pg_is_in_recovery()")[0].as<bool>()) {
-          result_.outcome = Outcome::blocked;
-          result_.message =
-              "the session reached a standby (pg_is_in_recovery() is true); nothing changed. hint: use "
-              "the primary's DSN";
-          return result_;
-        }
+      // Checked again on the change session: a multi-host DSN or a DNS change may lead elsewhere now.
+      if (state::in_recovery(*session_)) {
+        result_.outcome = Outcome::blocked;
+        result_.message =
+            "the session reached a standby (pg_is_in_recovery() is true); nothing changed. hint: use "
+            "the primary's DSN";
+        return result_;
       }
       RunLock lock(*session_);
       const int holder = lock.acquire(options_.lock_wait, options_.stop, [this](int pid) {
@@ -344,8 +335,7 @@ class Unit {
     const char* hook = std::getenv("PGPARITY_TEST_HOOK");
     if (hook == nullptr || std::string(hook) != "terminate-before-commit") return;
     auto other = state::connect(target_.dsn, state::Access::read_write, "pgparity-test-hook", database_);
-    pqxx::nontransaction tx(*other);
-    tx.exec_params("SELECT pg_catalog.pg_terminate_backend($1, 5000)", session_->backendpid());
+    state::terminate_backend(*other, session_->backendpid());
   }
 
   /// The connection was lost during COMMIT: the snapshot rows, written in the
@@ -355,13 +345,8 @@ class Unit {
       auto fresh = connect();
       // The old backend may still be finishing its COMMIT (a synchronous standby, an I/O stall):
       // decide only once it is gone, ending it if it lingers.
-      for (int i = 0; i < 300; ++i) {
-        pqxx::nontransaction tx(*fresh);
-        if (tx.exec_params1("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE pid = $1", backend)[0].as<int>() ==
-            0) {
-          break;
-        }
-        if (i == 200) tx.exec_params("SELECT pg_catalog.pg_terminate_backend($1, 5000)", backend);
+      for (int i = 0; i < 300 && state::backend_alive(*fresh, backend); ++i) {
+        if (i == 200) state::terminate_backend(*fresh, backend);
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       Journal journal(*fresh, manifest_.policy.state_schema.str());

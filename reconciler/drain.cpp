@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/error.hpp"
 #include "state/activity.hpp"
 
 namespace pgparity::reconciler {
@@ -12,12 +13,6 @@ namespace pgparity::reconciler {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string one_line(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  for (char& c : text) c = c == '\n' ? ' ' : c;
-  return text;
-}
 
 }  // namespace
 

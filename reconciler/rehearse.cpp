@@ -5,10 +5,12 @@
 #include <map>
 #include <pqxx/pqxx>
 
+#include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "planner/render.hpp"
 #include "planner/sql.hpp"
 #include "reconciler/change.hpp"
+#include "state/catalog_sql.hpp"
 #include "state/connection.hpp"
 
 namespace pgparity::reconciler {
@@ -19,12 +21,6 @@ using Clock = std::chrono::steady_clock;
 using planner::Rehearsal;
 using planner::Step;
 using planner::StepKind;
-
-std::string one_line(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  for (char& c : text) c = c == '\n' ? ' ' : c;
-  return text;
-}
 
 /// The server's error for a report: message, SQLSTATE, and DETAIL/HINT when it gave them.
 Rehearsal failure(const pqxx::sql_error& e, long long ms, const std::string& how) {
@@ -134,7 +130,7 @@ class Rehearser {
     // The health queries, against the rehearsed versions.
     const auto begun = Clock::now();
     for (const auto& [extension, sql] : manifest_.policy.health) {
-      if (change.value("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = $1", extension.str()).empty()) continue;
+      if (change.value(state::sql::extension_installed, extension.str()).empty()) continue;
       try {
         change.health(sql);
       } catch (const pqxx::sql_error& e) {

@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "core/error.hpp"
 #include "core/setting_list.hpp"
 #include "state/observe.hpp"
 #include "state/settings.hpp"
@@ -14,12 +15,6 @@ using planner::Step;
 using planner::StepKind;
 
 namespace {
-
-std::string one_line(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  for (char& c : text) c = c == '\n' ? ' ' : c;
-  return text;
-}
 
 void exec(pqxx::connection_base& session, const std::string& sql) {
   pqxx::nontransaction tx(session);

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "core/error.hpp"
 #include "state/observe.hpp"
 
 namespace pgparity::reconciler {
@@ -26,10 +27,7 @@ std::string verify_database(pqxx::connection_base& session, const std::vector<pl
       pqxx::read_transaction tx(session);
       tx.exec_params(sql);  // one statement only (extended protocol)
     } catch (const std::exception& e) {
-      std::string what = e.what();
-      while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
-      for (char& c : what) c = c == '\n' ? ' ' : c;
-      problems += "; health query for " + extension.str() + " failed: " + what;
+      problems += "; health query for " + extension.str() + " failed: " + one_line(e.what());
     }
   }
   return problems;

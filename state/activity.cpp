@@ -126,6 +126,21 @@ std::string foreign_state_schema(pqxx::connection_base& session, const std::stri
          "would run with the applying role's rights";
 }
 
+bool in_recovery(pqxx::connection_base& session) {
+  pqxx::nontransaction tx(session);
+  return tx.exec1("SELECT pg_catalog.pg_is_in_recovery()")[0].as<bool>();
+}
+
+bool backend_alive(pqxx::connection_base& session, int pid) {
+  pqxx::nontransaction tx(session);
+  return tx.exec_params1("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE pid = $1", pid)[0].as<int>() > 0;
+}
+
+bool terminate_backend(pqxx::connection_base& session, int pid) {
+  pqxx::nontransaction tx(session);
+  return tx.exec_params1("SELECT pg_catalog.pg_terminate_backend($1, 5000)", pid)[0].as<bool>();
+}
+
 Privileges privileges(pqxx::connection_base& session) {
   pqxx::nontransaction tx(session);
   const auto row = tx.exec1(

@@ -48,6 +48,17 @@ std::string cannot_install(pqxx::connection_base& session, const std::string& ex
 /// planted in a schema someone else owns would run with the applying role's rights).
 std::string foreign_state_schema(pqxx::connection_base& session, const std::string& schema);
 
+/// pg_is_in_recovery(): whether the session reached a standby.
+bool in_recovery(pqxx::connection_base& session);
+
+/// Whether backend `pid` still exists (shown in pg_stat_activity; a backend
+/// leaves it only after its COMMIT or ROLLBACK is over and its statistics are written).
+bool backend_alive(pqxx::connection_base& session, int pid);
+
+/// pg_terminate_backend(pid, 5000) for one of pgparity's own backends (an
+/// in-doubt COMMIT that lingers); whether it ended.
+bool terminate_backend(pqxx::connection_base& session, int pid);
+
 /// What the session's role may do.
 struct Privileges {
   bool superuser = false;

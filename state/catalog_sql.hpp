@@ -94,6 +94,9 @@ inline constexpr const char* installed =
     "SELECT e.extname, e.extversion, n.nspname, e.extrelocatable "
     "FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace ORDER BY e.extname";
 
+/// Whether extension $1 is installed (read inside a rehearsal's transaction).
+inline constexpr const char* extension_installed = "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = $1";
+
 /// Other client sessions on the session's database.
 inline constexpr const char* activity =
     "SELECT count(*), count(*) FILTER (WHERE state = 'active'), "

@@ -31,7 +31,7 @@ struct ObserveRequest {
 
 /// Observes a target: one session for what is the same in every database
 /// (settings, database list, library files, available versions, update
-/// paths: five queries), then one session and one to three queries per
+/// paths, postgresql.auto.conf, recovery, identity: eight queries), then one session and one to three queries per
 /// selected database, at most `parallel` at a time. Never writes.
 /// Throws ConnectionError, or InputError for a named database that does not exist.
 TargetState observe(const ObserveRequest& request);
