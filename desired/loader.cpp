@@ -257,6 +257,14 @@ class Loader {
                       base + i);
         return {};
       }
+      if (!expandable(name)) {
+        reader_.error(node.Mark(),
+                      "environment variable " + name + " may not be expanded (in " + what +
+                          "): only PGPARITY_* names, libpq's PG* variables and names listed in " +
+                          "PGPARITY_ENV_ALLOW can be; rename it PGPARITY_" + name + ", or have the runner allow it",
+                      base + i);
+        return {};
+      }
       const auto value = options_.environment(name);
       if (!value) {
         if (options_.offline) {
@@ -279,6 +287,32 @@ class Loader {
       if (auto problem = options_.check_dsn(out)) reader_.error(node, "invalid " + what + ": " + *problem);
     }
     return out;
+  }
+
+  /// Whether a manifest may expand `name`. A manifest comes from a pull request, so it must not be
+  /// able to send any variable of the runner (a CI token, a cloud key) to a host of its choosing:
+  /// only names the runner meant for pgparity are expanded. PGPARITY_ENV_ALLOW lives in the
+  /// runner's environment, which a manifest cannot set.
+  bool expandable(const std::string& name) const {
+    if (name.rfind("PGPARITY_", 0) == 0 && name != "PGPARITY_ENV_ALLOW") return true;
+    static const std::vector<std::string> libpq{
+        "PGHOST",        "PGHOSTADDR",           "PGPORT",           "PGDATABASE",    "PGUSER",
+        "PGPASSWORD",    "PGPASSFILE",           "PGSERVICE",        "PGSSLMODE",     "PGSSLCERT",
+        "PGSSLKEY",      "PGSSLROOTCERT",        "PGAPPNAME",        "PGSSLPASSWORD", "PGOPTIONS",
+        "PGSERVICEFILE", "PGTARGETSESSIONATTRS", "PGCONNECT_TIMEOUT"};
+    if (std::find(libpq.begin(), libpq.end(), name) != libpq.end()) return true;
+    const auto allowed = options_.environment("PGPARITY_ENV_ALLOW");
+    if (!allowed) return false;
+    std::string item;
+    for (char c : *allowed + ",") {
+      if (c == ',' || c == ' ') {
+        if (item == name) return true;
+        item.clear();
+      } else {
+        item += c;
+      }
+    }
+    return false;
   }
 
   /// A variable's value as it must be written at position `at` of a DSN: percent-encoded in a

@@ -38,7 +38,7 @@ Endpoint dsn_endpoint(const std::string& dsn);
 /// The DSN as written in a manifest, with a literal password (a conninfo
 /// `password=` or a URI's user:password@) replaced by ${variable}; unchanged
 /// when it has none, when it is already a ${...} reference, or when libpq
-/// cannot parse it (a whole-DSN "${PROD_DSN}"). `replaced` says whether it was.
+/// cannot parse it (a whole-DSN "${PGPARITY_PROD_DSN}"). `replaced` says whether it was.
 std::string dsn_with_password_variable(const std::string& dsn, const std::string& variable, bool& replaced);
 
 /// The DSN as a conninfo string without its password (libpq then finds one in

@@ -23,7 +23,7 @@ class Apply : public ::testing::Test {
   }
 
   CommandResult pgparity(const std::vector<std::string>& args) {
-    return run_pgparity(args, {{"PROD_DSN", production_.conninfo()}, {"STAGING_DSN", staging_.conninfo()}});
+    return run_pgparity(args, {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
   }
 
   CommandResult apply(const std::string& manifest_path, std::vector<std::string> extra = {}) {
@@ -353,8 +353,8 @@ CommandResult apply_at_a_terminal(const std::string& manifest_path, const std::s
 TEST_F(Apply, AtATerminalYAndYesGoOnAndAnythingElseIsSaidBack) {
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
   const std::string m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n" + quick_drain);
-  const std::map<std::string, std::string> env{{"PROD_DSN", production_.conninfo()},
-                                               {"STAGING_DSN", staging_.conninfo()}};
+  const std::map<std::string, std::string> env{{"PGPARITY_PROD_DSN", production_.conninfo()},
+                                               {"PGPARITY_STAGING_DSN", staging_.conninfo()}};
   const CommandResult no = apply_at_a_terminal(m, "nope", env);
   EXPECT_NE(no.out.find("not applied: the answer was 'nope', not yes or y; nothing was changed"), std::string::npos)
       << no.out << no.err;

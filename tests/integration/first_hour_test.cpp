@@ -11,7 +11,7 @@ namespace {
 class FirstHour : public ::testing::Test {
  protected:
   CommandResult pgparity(const std::vector<std::string>& args) {
-    return run_pgparity(args, {{"PROD_DSN", production_.conninfo()}, {"STAGING_DSN", staging_.conninfo()}});
+    return run_pgparity(args, {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
   }
   Cluster production_;
   Cluster staging_;
@@ -47,8 +47,8 @@ TEST_F(FirstHour, VersionReferenceOnADatabaseTheReferenceLacksMirrorsTheAbsence)
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'", "app");
   const std::string m = staging_.dir() + "/m.yaml";
   std::ofstream(m)
-      << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PROD_DSN}\"\n    role: reference\n"
-         "    databases: [postgres, app]\n  staging:\n    dsn: \"${STAGING_DSN}\"\n    role: managed\n"
+      << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PGPARITY_PROD_DSN}\"\n    role: reference\n"
+         "    databases: [postgres, app]\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n    role: managed\n"
          "    databases: [postgres, app]\n"
          "extensions:\n  - name: hstore\n    version: reference\npolicy:\n  drain:\n    quiet_for: 0s\n";
   const CommandResult plan = pgparity({"plan", "-f", m});

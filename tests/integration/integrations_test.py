@@ -262,7 +262,7 @@ done
         env.update({"CI_PIPELINE_SOURCE": source, "CI_DEFAULT_BRANCH": "main", "CI_COMMIT_BRANCH": branch or "",
                     "CI_API_V4_URL": "https://gitlab.example.com/api/v4", "CI_PROJECT_ID": "42",
                     "CI_MERGE_REQUEST_IID": "5", "PGPARITY_NOTE_TOKEN": "test-token", "FAKE_STATE": self.state,
-                    "PROD_DSN": self.dsns["production"], "STAGING_DSN": self.dsns["staging"]})
+                    "PGPARITY_PROD_DSN": self.dsns["production"], "PGPARITY_STAGING_DSN": self.dsns["staging"]})
         result = bash("\n".join(job["script"]), self.repo, self.environment(env))
         for artifact in job.get("artifacts", {}).get("paths", []):
             self.assertTrue(os.path.exists(os.path.join(self.repo, artifact)), f"artifact {artifact} of {name}")
@@ -348,8 +348,8 @@ class Systemd(PairTest):
             subprocess.run(git + ["-C", scratch, "commit", "-qm", "manifest"], check=True)
             subprocess.run(git + ["-C", scratch, "push", "-q", "origin", "HEAD:main"], check=True, capture_output=True)
 
-        base = ("apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PROD_DSN}\"\n    role: reference\n"
-                "  staging:\n    dsn: \"${STAGING_DSN}\"\n    role: managed\n"
+        base = ("apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PGPARITY_PROD_DSN}\"\n    role: reference\n"
+                "  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n    role: managed\n"
                 "policy:\n  drain:\n    quiet_for: 0s\nextensions:\n  - name: hstore\n    version: reference\n")
         commit(base)
         commit(base + "  - name: pg_trgm\n    version: reference\n")  # merged after the clone was made
@@ -366,7 +366,7 @@ class Systemd(PairTest):
 
         # EnvironmentFile: KEY=VALUE lines, as an operator writes them.
         self.assertEqual(service["EnvironmentFile"], "/etc/pgparity/env")
-        env = self.environment({"PROD_DSN": self.dsns["production"], "STAGING_DSN": self.dsns["staging"]})
+        env = self.environment({"PGPARITY_PROD_DSN": self.dsns["production"], "PGPARITY_STAGING_DSN": self.dsns["staging"]})
         successes = {0} | {int(c) for c in service.get("SuccessExitStatus", "").split()}
         for key in ("ExecStartPre", "ExecStart"):
             ignore_failure, words = command(service[key])

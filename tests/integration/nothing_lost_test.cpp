@@ -28,7 +28,7 @@ class NothingLost : public ::testing::Test {
     return write_pair_manifest(staging_.dir() + "/" + name, body);
   }
   std::map<std::string, std::string> env() const {
-    return {{"PROD_DSN", production_.conninfo()}, {"STAGING_DSN", staging_.conninfo()}};
+    return {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}};
   }
   CommandResult pgparity(const std::vector<std::string>& args) { return run_pgparity(args, env()); }
   std::string version_of(const std::string& extension) {
@@ -255,7 +255,7 @@ TEST_F(NothingLost, APoolerLeftPausedByAKilledRunIsReportedByDoctorAndResumedByR
     tx.exec("SELECT 1");  // the alias exists on the pooler
   }
   const std::string m = staging_.dir() + "/pooled.yaml";
-  std::ofstream(m) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${STAGING_DSN}\"\n    role: managed\n"
+  std::ofstream(m) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n    role: managed\n"
                       "    pooler:\n      admin_dsn: \""
                    << admin
                    << "\"\nextensions:\n  - name: hstore\n    version: \"1.8\"\n"

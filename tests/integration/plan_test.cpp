@@ -24,7 +24,7 @@ class Plan : public ::testing::Test {
   std::string manifest(const std::string& body) { return write_pair_manifest(staging_.dir() + "/manifest.yaml", body); }
 
   CommandResult pgparity(const std::vector<std::string>& args) {
-    return run_pgparity(args, {{"PROD_DSN", production_.conninfo()}, {"STAGING_DSN", staging_.conninfo()}});
+    return run_pgparity(args, {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
   }
 
   nlohmann::json plan_json(const std::string& body, int expected_exit) {

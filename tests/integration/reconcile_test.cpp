@@ -68,12 +68,12 @@ bool eventually(const std::function<bool()>& condition, int seconds) {
 class Reconcile : public ::testing::Test {
  protected:
   std::string write_manifest(const std::string& body) {
-    std::ofstream(path_) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${STAGING_DSN}\"\n"
+    std::ofstream(path_) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n"
                             "    role: managed\n"
                          << body;
     return path_;
   }
-  std::map<std::string, std::string> env() const { return {{"STAGING_DSN", staging_.conninfo()}}; }
+  std::map<std::string, std::string> env() const { return {{"PGPARITY_STAGING_DSN", staging_.conninfo()}}; }
   std::string version_of(const std::string& extension) {
     return staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = '" + extension + "'");
   }
@@ -128,7 +128,7 @@ TEST_F(Reconcile, SigtermWhileDrainingChangesNothingResumesThePoolerAndExitsZero
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
   const int bouncer = staging_.start_bouncer("transaction");
   const std::string admin = "host=127.0.0.1 port=" + std::to_string(bouncer) + " dbname=pgbouncer user=postgres";
-  std::ofstream(path_) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${STAGING_DSN}\"\n"
+  std::ofstream(path_) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n"
                           "    role: managed\n    pooler:\n      admin_dsn: \""
                        << admin << "\"\n"
                        << "extensions:\n  - name: hstore\n    version: \"1.8\"\n"
@@ -205,7 +205,7 @@ TEST_F(Reconcile, ADatabaseThatKeepsFailingBacksOffWithoutHoldingTheOthersBack) 
   staging_.exec("CREATE DATABASE healthy");
   staging_.exec("CREATE EXTENSION pgparity_test_fails VERSION '1.0'", "broken");
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'", "healthy");
-  std::ofstream(path_) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${STAGING_DSN}\"\n"
+  std::ofstream(path_) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n"
                           "    role: managed\n    databases: [broken, healthy]\n"
                           "extensions:\n  - name: pgparity_test_fails\n    version: \"1.1\"\n    databases: [broken]\n"
                           "  - name: hstore\n    version: \"1.8\"\n    databases: [healthy]\n"
@@ -242,7 +242,7 @@ TEST_F(Reconcile, LogsAreJsonLinesWhenAsked) {
   // A password in the DSN (trust authentication ignores it) must never reach a log line.
   const CommandResult r =
       run_pgparity({"--log-format", "json", "--log-level", "debug", "reconcile", "-f", path_, "--once"},
-                   {{"STAGING_DSN", staging_.conninfo() + " password=s3cret-value"}});
+                   {{"PGPARITY_STAGING_DSN", staging_.conninfo() + " password=s3cret-value"}});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(r.err);
   int events = 0;

@@ -22,14 +22,14 @@ class Recovery : public ::testing::Test {
 
   /// A manifest with staging (managed, every database) and `body`; returns its path.
   std::string manifest(const std::string& body, const std::string& extra_targets = "") {
-    std::ofstream(path_) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${STAGING_DSN}\"\n"
+    std::ofstream(path_) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n"
                             "    role: managed\n    databases: [\"*\"]\n"
                          << extra_targets << body << "policy:\n  drain:\n    quiet_for: 0s\n    timeout: 10s\n";
     return path_;
   }
 
   CommandResult pgparity(std::vector<std::string> args) {
-    return run_pgparity(args, {{"STAGING_DSN", staging_.conninfo()}, {"PROD_DSN", production_dsn_}});
+    return run_pgparity(args, {{"PGPARITY_STAGING_DSN", staging_.conninfo()}, {"PGPARITY_PROD_DSN", production_dsn_}});
   }
 
   CommandResult doctor() { return pgparity({"doctor", "-f", path_, "--target", "staging", "--format", "json"}); }
@@ -229,7 +229,7 @@ TEST_F(Recovery, ARunKilledMidApplyIsReportedChangesNothingAndApplyConvergesAfte
   staging_.exec("CREATE EXTENSION pgparity_test_slow VERSION '1.0'", "orders");
   staging_.exec("ALTER DATABASE orders SET pgparity_test.sleep = '3'");
   manifest("extensions:\n  - name: pgparity_test_slow\n    version: \"1.1\"\n    databases: [orders]\n");
-  auto run = start_pgparity({"apply", "-f", path_, "--auto-approve"}, {{"STAGING_DSN", staging_.conninfo()}});
+  auto run = start_pgparity({"apply", "-f", path_, "--auto-approve"}, {{"PGPARITY_STAGING_DSN", staging_.conninfo()}});
   bool applying = false;
   for (int i = 0; i < 600 && !applying; ++i) {
     applying = run->err().find("applying 1 step") != std::string::npos;
@@ -311,7 +311,7 @@ TEST_F(Recovery, DoctorReportsWhereStagingDivergesFromTheReference) {
   production.exec("CREATE DATABASE orders");
   production.exec("CREATE EXTENSION hstore", "orders");
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'", "orders");
-  manifest("", "  production:\n    dsn: \"${PROD_DSN}\"\n    role: reference\n    databases: [\"*\"]\n");
+  manifest("", "  production:\n    dsn: \"${PGPARITY_PROD_DSN}\"\n    role: reference\n    databases: [\"*\"]\n");
   const CommandResult r = doctor();
   EXPECT_EQ(r.exit_code, 2) << r.err;
   const auto divergence = findings(r, "reference-divergence");

@@ -17,8 +17,8 @@ std::string everything(const CommandResult& r) { return r.out + "\n" + r.err; }
 TEST(Secrets, ValidateChecksEveryExampleWithNoVariablesSetAndNotesTheUnsetOnes) {
   for (const auto& entry : std::filesystem::directory_iterator(PGPARITY_SOURCE_DIR "/examples")) {
     if (entry.path().extension() != ".yaml") continue;
-    // The examples use ${PROD_DSN} and friends; none is set here (a fork's pull request has no secrets).
-    ASSERT_EQ(std::getenv("PROD_DSN"), nullptr) << "the test needs PROD_DSN unset";
+    // The examples use ${PGPARITY_PROD_DSN} and friends; none is set here (a fork's pull request has no secrets).
+    ASSERT_EQ(std::getenv("PGPARITY_PROD_DSN"), nullptr) << "the test needs PGPARITY_PROD_DSN unset";
     const CommandResult r = run_pgparity({"validate", "-f", entry.path().string()});
     EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.out << r.err;
   }

@@ -19,13 +19,13 @@ class Settings : public ::testing::Test {
   /// A manifest with one managed target, `staging`, then `body`.
   std::string manifest(const std::string& body, const std::string& dsn_extra = "") {
     const std::string path = staging_.dir() + "/manifest.yaml";
-    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${STAGING_DSN}" << dsn_extra
+    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}" << dsn_extra
                         << "\"\n    role: managed\n"
                         << body;
     return path;
   }
   CommandResult pgparity(const std::vector<std::string>& args) {
-    return run_pgparity(args, {{"STAGING_DSN", staging_.conninfo()}});
+    return run_pgparity(args, {{"PGPARITY_STAGING_DSN", staging_.conninfo()}});
   }
   std::string auto_conf() const { return read_text(staging_.dir() + "/data/postgresql.auto.conf"); }
 

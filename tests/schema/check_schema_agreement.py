@@ -23,7 +23,7 @@ def main() -> int:
         schema = json.load(f)
     jsonschema.Draft7Validator.check_schema(schema)
     validator = jsonschema.Draft7Validator(schema)
-    env = dict(os.environ, PROD_DSN="host=prod", STAGING_DSN="host=staging", APP_DSN="host=app")
+    env = dict(os.environ, PGPARITY_PROD_DSN="host=prod", PGPARITY_STAGING_DSN="host=staging", PGPARITY_APP_DSN="host=app")
 
     valid = sorted(glob.glob(os.path.join(source, "examples", "*.yaml")) +
                    glob.glob(os.path.join(source, "tests", "manifests", "valid", "*.yaml")))

@@ -245,8 +245,8 @@ std::string read_text(const std::string& path) {
 }
 
 std::string write_pair_manifest(const std::string& path, const std::string& body, const std::string& staging_extra) {
-  std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PROD_DSN}\"\n"
-                         "    role: reference\n  staging:\n    dsn: \"${STAGING_DSN}\"\n    role: managed\n"
+  std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PGPARITY_PROD_DSN}\"\n"
+                         "    role: reference\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n    role: managed\n"
                       << staging_extra << body;
   return path;
 }

@@ -19,8 +19,8 @@ int run_program(const std::string& program, const std::vector<std::string>& args
 std::string read_text(const std::string& path);
 
 /// Writes a manifest at `path` with the two targets most tests use —
-/// production (reference, "${PROD_DSN}") and staging (managed,
-/// "${STAGING_DSN}", then `staging_extra`) — followed by `body`; returns the path.
+/// production (reference, "${PGPARITY_PROD_DSN}") and staging (managed,
+/// "${PGPARITY_STAGING_DSN}", then `staging_extra`) — followed by `body`; returns the path.
 std::string write_pair_manifest(const std::string& path, const std::string& body,
                                 const std::string& staging_extra = "");
 

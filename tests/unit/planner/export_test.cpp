@@ -17,7 +17,7 @@ TEST(Export, OneEntryWhenEveryDatabaseAgreesAndOnePerGroupOtherwise) {
                          .db(Db("b").installed("hstore", "1.8").installed("pg_trgm", "1.3"))
                          .db(Db("c").installed("hstore", "1.8").installed("pg_trgm", "1.3"))
                          .state();
-  const Exported e = export_manifest(state, {"production", "${PROD_DSN}", true});
+  const Exported e = export_manifest(state, {"production", "${PGPARITY_PROD_DSN}", true});
   const auto& x = e.manifest.extensions;
   ASSERT_EQ(x.size(), 3u);
   EXPECT_EQ(x[0].name.str(), "hstore");
