@@ -8,6 +8,9 @@ std::vector<Deviation> deviations_of(const Plan& plan) {
   for (const auto& s : plan.steps) {
     const std::string where = s.target + (s.database.empty() ? "" : "/" + s.database);
     switch (s.kind) {
+      case StepKind::schema:
+        out.push_back({where, "schema " + s.schema, "absent", "present", ""});
+        break;
       case StepKind::create:
         out.push_back({where, s.extension, "absent", s.to, ""});
         break;

@@ -14,6 +14,8 @@ const char* name_of(StepKind kind) {
       return "drain";
     case StepKind::snapshot:
       return "snapshot";
+    case StepKind::schema:
+      return "schema";
     case StepKind::create:
       return "create";
     case StepKind::update:
@@ -37,6 +39,8 @@ bool is_gate(StepKind kind) {
 
 std::string describe(const Step& s) {
   switch (s.kind) {
+    case StepKind::schema:
+      return "create schema " + s.schema;
     case StepKind::create:
       return "create " + s.extension + " " + s.to;
     case StepKind::update:

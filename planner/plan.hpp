@@ -11,7 +11,8 @@ namespace pgparity::planner {
 /// The version of the plan document (JSON field "formatVersion").
 inline constexpr int plan_format_version = 1;
 
-enum class StepKind { preflight, drain, snapshot, create, update, drop, recreate, set, verify };
+/// `schema` is a CREATE SCHEMA that a create needs first (planned, shown, run in the same transaction).
+enum class StepKind { preflight, drain, snapshot, schema, create, update, drop, recreate, set, verify };
 
 /// "create", "update", ...
 const char* name_of(StepKind kind);
@@ -40,7 +41,7 @@ struct Step {
   std::string from;               ///< installed version (update, drop, recreate)
   std::string to;                 ///< version after the step (create, update, recreate)
   std::vector<std::string> path;  ///< update: every version PostgreSQL passes through, from..to
-  std::string schema;             ///< create, recreate: where the extension goes ("" = server's choice)
+  std::string schema;             ///< create, recreate: where the extension goes; schema: the one created
   bool cascade = false;           ///< drop, recreate: DROP ... CASCADE
   std::vector<state::DependentObject> blast_radius;  ///< what a drop or recreate takes with it
   std::vector<std::string> keeps;                    ///< recreate: configuration rows copied aside and restored

@@ -10,8 +10,8 @@ namespace pgparity::planner {
 namespace {
 
 StepKind kind_named(const std::string& name) {
-  for (StepKind k : {StepKind::preflight, StepKind::drain, StepKind::snapshot, StepKind::create, StepKind::update,
-                     StepKind::drop, StepKind::recreate, StepKind::set, StepKind::verify}) {
+  for (StepKind k : {StepKind::preflight, StepKind::drain, StepKind::snapshot, StepKind::schema, StepKind::create,
+                     StepKind::update, StepKind::drop, StepKind::recreate, StepKind::set, StepKind::verify}) {
     if (name == name_of(k)) return k;
   }
   throw std::invalid_argument("unknown step kind '" + name + "'");

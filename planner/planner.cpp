@@ -116,16 +116,7 @@ class DatabasePlanner {
           block("reference-not-observed", name, "version: reference, but the reference target was not observed");
           return std::nullopt;
         }
-        const state::TargetState& ref = it->second;
-        const state::DatabaseState* ref_db = nullptr;
-        for (const auto& d : ref.databases) {
-          if (d.name == db_.name) ref_db = &d;
-        }
-        if (ref_db == nullptr) {
-          for (const auto& d : ref.databases) {
-            if (d.name == ref.cluster.dsn_database) ref_db = &d;
-          }
-        }
+        const state::DatabaseState* ref_db = reference_database();
         const state::InstalledExtension* installed = ref_db == nullptr ? nullptr : ref_db->find(name);
         if (installed == nullptr) {
           // Mirroring the reference: absent there means absent here (docs/manifest.md).
@@ -136,6 +127,77 @@ class DatabasePlanner {
       }
     }
     return std::nullopt;
+  }
+
+  /// The reference's database of the same name, else the one its DSN names; nullptr when not observed.
+  const state::DatabaseState* reference_database() const {
+    const desired::Target* reference = manifest_.reference();
+    auto it = reference == nullptr ? input_.observed.end() : input_.observed.find(reference->name);
+    if (it == input_.observed.end()) return nullptr;
+    const state::TargetState& ref = it->second;
+    for (const auto& d : ref.databases) {
+      if (d.name == db_.name) return &d;
+    }
+    for (const auto& d : ref.databases) {
+      if (d.name == ref.cluster.dsn_database) return &d;
+    }
+    return nullptr;
+  }
+
+  /// Where a CREATE EXTENSION puts the extension. Nothing relies on search_path:
+  /// the control file's fixed schema (no SCHEMA clause: PostgreSQL creates that
+  /// schema itself), else the manifest's schema, else the schema the reference
+  /// has it in, else public. A chosen schema the database lacks gets its own
+  /// CREATE SCHEMA step first. nullopt (and a blocker) when it cannot go anywhere.
+  struct Placement {
+    std::string schema;
+    bool fixed = false;       ///< by the control file: no SCHEMA clause
+    std::string schema_step;  ///< id of the CREATE SCHEMA step to run first, or ""
+    std::string why;          ///< how the schema was chosen, when neither the manifest nor the default
+  };
+  std::optional<Placement> place(const std::string& name, const Version& version, const std::string& wanted) {
+    Placement p;
+    const auto* available = target_.cluster.find_available(name);
+    const auto* control = available == nullptr ? nullptr : available->find(version);
+    if (control != nullptr && control->schema) {
+      p.schema = control->schema->str();
+      p.fixed = true;
+      p.why = "schema " + p.schema + " fixed by its control file";
+      if (!wanted.empty() && wanted != p.schema) {
+        block("schema-fixed", name,
+              name + " can only be installed in schema " + p.schema +
+                  " (its control file says so), the manifest wants " + wanted,
+              "remove schema: from " + name + "'s manifest entry");
+        return std::nullopt;
+      }
+      return p;
+    }
+    const state::DatabaseState* ref_db = reference_database();
+    const state::InstalledExtension* on_reference = ref_db == nullptr ? nullptr : ref_db->find(name);
+    if (!wanted.empty()) {
+      p.schema = wanted;  // the manifest's own choice needs no explanation
+    } else if (on_reference != nullptr) {
+      p.schema = on_reference->schema.str();
+      p.why = "schema " + p.schema + " as on the reference";
+    } else {
+      p.schema = "public";
+    }
+    if (!db_.has_schema(p.schema)) p.schema_step = plan_schema(p.schema);
+    return p;
+  }
+
+  /// The CREATE SCHEMA step for `schema` (one per database), owned by the applying role.
+  std::string plan_schema(const std::string& schema) {
+    const std::string id = prefix() + "/" + name_of(StepKind::schema) + "/" + schema;
+    for (const auto& s : steps_) {
+      if (s.id == id) return id;
+    }
+    Step& s = add(StepKind::schema, "");
+    s.id = id;
+    s.schema = schema;
+    s.reason = "the database has no schema " + schema;
+    s.sql.push_back("CREATE SCHEMA " + quote_ident(schema));
+    return id;
   }
 
   /// Whether `version` of `name` can be installed here; a blocker when not.
@@ -209,7 +271,11 @@ class DatabasePlanner {
     Step& s = add(StepKind::recreate, name);
     s.from = installed.version.str();
     s.to = version.str();
-    s.schema = e.schema ? e.schema->str() : installed.schema.str();
+    // Back where it was (or where the manifest wants it); a fixed control-file schema wins.
+    const auto placement = place(name, version, e.schema ? e.schema->str() : installed.schema.str());
+    if (!placement) return;
+    s.schema = placement->schema;
+    if (!placement->schema_step.empty()) pending_edges_.push_back({placement->schema_step, s.id});
     s.cascade = needs_cascade(blast);
     s.blast_radius = blast;
     s.reason = forced ? "recreate requested (pgparity recover)"
@@ -218,7 +284,7 @@ class DatabasePlanner {
     s.keeps = keep.keeps;
     s.sql = keep.before;
     s.sql.push_back("DROP EXTENSION " + quote_ident(name) + (s.cascade ? " CASCADE" : " RESTRICT"));
-    s.sql.push_back(create_sql(name, version.str(), s.schema));
+    s.sql.push_back(create_sql(name, version.str(), *placement));
     s.sql.insert(s.sql.end(), keep.after.begin(), keep.after.end());
   }
 
@@ -228,9 +294,9 @@ class DatabasePlanner {
     return std::any_of(blast.begin(), blast.end(), [](const auto& o) { return !o.configuration(); });
   }
 
-  static std::string create_sql(const std::string& name, const std::string& version, const std::string& schema) {
+  static std::string create_sql(const std::string& name, const std::string& version, const Placement& where) {
     std::string sql = "CREATE EXTENSION " + quote_ident(name);
-    if (!schema.empty()) sql += " SCHEMA " + quote_ident(schema);
+    if (!where.fixed) sql += " SCHEMA " + quote_ident(where.schema);
     return sql + " VERSION " + quote_literal(version);
   }
 
@@ -244,12 +310,18 @@ class DatabasePlanner {
     }
     const std::size_t first_step = steps_.size();
     const std::size_t first_blocker = plan_.blockers.size();
+    const auto placement = place(name, version, schema);
+    if (!placement) return false;
     Step& created = add(StepKind::create, name);
     created.to = version.str();
-    created.schema = schema;
-    if (!required_by.empty()) created.reason = "required by " + required_by;
-    created.sql.push_back(create_sql(name, version.str(), schema));
+    created.schema = placement->schema;
+    created.reason = placement->why;
+    if (!required_by.empty()) {
+      created.reason = "required by " + required_by + (placement->why.empty() ? "" : "; " + placement->why);
+    }
+    created.sql.push_back(create_sql(name, version.str(), *placement));
     const std::string id = created.id;
+    if (!placement->schema_step.empty()) pending_edges_.push_back({placement->schema_step, id});
 
     const auto* available = target_.cluster.find_available(name);
     const auto* avail_version = available == nullptr ? nullptr : available->find(version);

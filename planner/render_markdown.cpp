@@ -23,6 +23,8 @@ std::string cell(const std::string& text) {
 
 std::string change_of(const Step& s) {
   switch (s.kind) {
+    case StepKind::schema:
+      return "→ created";
     case StepKind::create:
       return "→ " + s.to;
     case StepKind::update:
@@ -97,8 +99,11 @@ std::string render_markdown(const Plan& plan) {
       group = here;
       out << "\n#### " << here << "\n\n| step | object | change | detail |\n|---|---|---|---|\n";
     }
-    out << "| " << name_of(s.kind) << " | " << cell(s.extension.empty() ? s.setting : s.extension) << " | "
-        << cell(change_of(s)) << " | " << cell(detail_of(s)) << " |\n";
+    out << "| " << name_of(s.kind) << " | "
+        << cell(!s.extension.empty() ? s.extension
+                : !s.setting.empty() ? s.setting
+                                     : s.schema)
+        << " | " << cell(change_of(s)) << " | " << cell(detail_of(s)) << " |\n";
     for (const auto& statement : s.sql) sql += statement + ";\n";
   }
   close_group();

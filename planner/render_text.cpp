@@ -21,6 +21,8 @@ struct Style {
 
 std::string describe(const Step& s, const Style& style) {
   switch (s.kind) {
+    case StepKind::schema:
+      return style.green("+ schema  ") + s.schema;
     case StepKind::create:
       return style.green("+ create  ") + s.extension + " " + s.to + (s.schema.empty() ? "" : " in schema " + s.schema);
     case StepKind::update: {

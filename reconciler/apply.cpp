@@ -144,6 +144,11 @@ class Unit {
     std::string changed;
     const auto steps = changes();
     for (const auto& s : steps) {
+      if (s.kind == StepKind::schema) {
+        // Created by someone else meanwhile: CREATE SCHEMA would fail, so the plan no longer holds.
+        if (now.has_schema(s.schema)) changed += (changed.empty() ? "" : "; ") + ("schema " + s.schema + " now exists");
+        continue;
+      }
       const state::InstalledExtension* e = now.find(s.extension);
       const std::string installed = e == nullptr ? "" : e->version.str();
       const std::string before = s.kind == StepKind::create ? "" : s.from;

@@ -13,6 +13,10 @@ std::string verify_database(pqxx::connection_base& session, const std::vector<pl
   std::string problems;
   for (const auto& s : steps) {
     if (planner::is_gate(s.kind)) continue;
+    if (s.kind == planner::StepKind::schema) {
+      if (!after.has_schema(s.schema)) problems += "; schema " + s.schema + " is absent, expected present";
+      continue;
+    }
     const state::InstalledExtension* e = after.find(s.extension);
     const std::string installed = e == nullptr ? "" : e->version.str();
     const std::string expected = s.kind == planner::StepKind::drop ? "" : s.to;

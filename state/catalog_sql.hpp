@@ -90,9 +90,14 @@ WHERE u.path IS NOT NULL AND (k.name, u.source) IN (SELECT name, version FROM pa
 /// floor's own query: on a fresh session, planning cost is what dominates.
 /// The schema is the plain nspname (regnamespace::text would quote "MixedCase"):
 /// names are quoted exactly once, where SQL is rendered.
+/// Rows of kind 'extension' (name, version, schema, relocatable), then of kind 'schema'
+/// (every schema of the database, so a CREATE EXTENSION knows whether its schema exists):
+/// one round trip.
 inline constexpr const char* installed =
-    "SELECT e.extname, e.extversion, n.nspname, e.extrelocatable "
-    "FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace ORDER BY e.extname";
+    "SELECT 'extension' AS kind, e.extname::text COLLATE \"C\", e.extversion, n.nspname::text, e.extrelocatable "
+    "FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
+    "UNION ALL SELECT 'schema', nspname::text COLLATE \"C\", '', '', false FROM pg_catalog.pg_namespace "
+    "ORDER BY 1, 2";
 
 /// Whether extension $1 is installed (read inside a rehearsal's transaction).
 inline constexpr const char* extension_installed = "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = $1";

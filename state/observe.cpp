@@ -164,8 +164,12 @@ DatabaseState observe_database(pqxx::connection_base& session, const std::vector
   // Each read is one statement, hence one snapshot: no BEGIN/COMMIT round trips.
   pqxx::nontransaction tx(session);
   for (const auto& row : tx.exec(sql::installed)) {
-    db.installed.push_back({Identifier::from_catalog(row[0].c_str()), Version::from_catalog(row[1].c_str()),
-                            Identifier::from_catalog(row[2].c_str()), row[3].as<bool>()});
+    if (std::string_view(row[0].c_str()) == "schema") {
+      db.schemas.push_back(row[1].c_str());
+      continue;
+    }
+    db.installed.push_back({Identifier::from_catalog(row[1].c_str()), Version::from_catalog(row[2].c_str()),
+                            Identifier::from_catalog(row[3].c_str()), row[4].as<bool>()});
   }
   if (!droppable.empty()) {
     for (const auto& b : nlohmann::json::parse(tx.exec_params1(sql::blast_radius, join(droppable))[0].c_str())) {

@@ -1,5 +1,7 @@
 #include "state/observed.hpp"
 
+#include <algorithm>
+
 namespace pgparity::state {
 
 const InstalledExtension* DatabaseState::find(const std::string& extension) const {
@@ -7,6 +9,10 @@ const InstalledExtension* DatabaseState::find(const std::string& extension) cons
     if (e.name.str() == extension) return &e;
   }
   return nullptr;
+}
+
+bool DatabaseState::has_schema(const std::string& schema) const {
+  return std::find(schemas.begin(), schemas.end(), schema) != schemas.end();
 }
 
 const AvailableVersion* AvailableExtension::find(const Version& version) const {

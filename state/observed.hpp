@@ -131,6 +131,7 @@ bool same_blast_radius(const std::vector<DependentObject>& a, const std::vector<
 struct DatabaseState {
   std::string name;
   std::vector<InstalledExtension> installed;  ///< sorted by name
+  std::vector<std::string> schemas;           ///< every schema of the database, sorted by name
   /// For each installed extension asked about; absent when nothing depends on it.
   std::map<std::string, std::vector<DependentObject>> blast_radius;
   /// Configuration tables of the same extensions, in extconfig order.
@@ -142,6 +143,7 @@ struct DatabaseState {
   bool run_in_progress = false;             ///< a pgparity run holds the database's lock (when asked)
 
   const InstalledExtension* find(const std::string& extension) const;
+  bool has_schema(const std::string& schema) const;
   const std::vector<DependentObject>& dependents(const std::string& extension) const;
   const std::vector<ConfigTable>& configuration(const std::string& extension) const;
 };

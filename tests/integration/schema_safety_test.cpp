@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 
 #include "tests/support/cluster.hpp"
 
@@ -61,6 +62,45 @@ TEST(SchemaSafety, AnExtensionInAMixedCaseSchemaConvergesAndExportsItsSchemaAsIt
   EXPECT_EQ(exported, exported_again);
   EXPECT_NE(exported.find("MixedCase"), std::string::npos) << exported;
   EXPECT_EQ(exported.find("\\\"MixedCase"), std::string::npos) << "never quoted twice\n" << exported;
+}
+
+/// Debian's postgis_topology (control file: schema = topology), pg_partman (installed in schema
+/// partman on production, no schema in its control file) and pglogical (schema = pglogical),
+/// mirrored onto a fresh staging: the schema each goes to is chosen, never left to search_path.
+TEST(SchemaSafety, MirroringExtensionsThatLiveInTheirOwnSchemasCreatesThoseSchemasAndConverges) {
+  const std::map<std::string, std::string> preload{{"shared_preload_libraries", "pglogical"}};
+  Cluster production(preload);
+  Cluster staging(preload);
+  production.exec(
+      "CREATE EXTENSION postgis_topology CASCADE; CREATE SCHEMA partman; CREATE EXTENSION pg_partman SCHEMA partman;"
+      "CREATE EXTENSION pglogical");
+  const std::string path = write_pair_manifest(staging.dir() + "/m.yaml",
+                                               "extensions:\n"
+                                               "  - name: postgis\n    version: reference\n"
+                                               "  - name: postgis_topology\n    version: reference\n"
+                                               "  - name: pg_partman\n    version: reference\n"
+                                               "  - name: pglogical\n    version: reference\n"
+                                               "policy:\n  drain:\n    quiet_for: 0s\n");
+  const std::map<std::string, std::string> env{{"PGPARITY_PROD_DSN", production.conninfo()},
+                                               {"PGPARITY_STAGING_DSN", staging.conninfo()}};
+  const CommandResult plan = run_pgparity({"plan", "-f", path, "--format", "json"}, env);
+  ASSERT_EQ(plan.exit_code, 2) << plan.out << plan.err;
+  EXPECT_NE(plan.out.find("CREATE SCHEMA \\\"partman\\\""), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("CREATE EXTENSION \\\"pg_partman\\\" SCHEMA \\\"partman\\\""), std::string::npos);
+  EXPECT_NE(plan.out.find("CREATE EXTENSION \\\"postgis_topology\\\" VERSION"), std::string::npos)
+      << "its control file fixes the schema: no SCHEMA clause";
+
+  const CommandResult applied = run_pgparity({"apply", "-f", path, "--auto-approve"}, env);
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  const std::string where =
+      "SELECT string_agg(extname || ' ' || extnamespace::regnamespace::text, ', ' ORDER BY extname) FROM pg_extension "
+      "WHERE extname <> 'plpgsql'";
+  EXPECT_EQ(staging.query_value(where), production.query_value(where));
+  EXPECT_EQ(staging.query_value("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'partman'"),
+            "postgres")
+      << "owned by the applying role";
+  const CommandResult again = run_pgparity({"plan", "-f", path}, env);
+  EXPECT_EQ(again.exit_code, 0) << "converged\n" << again.out << again.err;
 }
 
 }  // namespace

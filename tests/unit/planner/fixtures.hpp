@@ -15,14 +15,30 @@ namespace pgparity::planner::testing {
 /// A database as its catalogs would describe it.
 class Db {
  public:
-  explicit Db(std::string name = "app") { state_.name = std::move(name); }
+  /// Like a fresh database: the schemas every database has.
+  explicit Db(std::string name = "app") {
+    state_.name = std::move(name);
+    state_.schemas = {"information_schema", "pg_catalog", "pg_toast", "public"};
+  }
 
   /// An extension installed at `version`.
   Db& installed(const std::string& name, const std::string& version, const std::string& schema = "public") {
     state_.installed.push_back(
         {Identifier::from_catalog(name), Version::from_catalog(version), Identifier::from_catalog(schema), true});
+    with_schema(schema);
     std::sort(state_.installed.begin(), state_.installed.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
+    return *this;
+  }
+  /// A schema that exists in the database.
+  Db& with_schema(const std::string& schema) {
+    if (!state_.has_schema(schema)) state_.schemas.push_back(schema);
+    std::sort(state_.schemas.begin(), state_.schemas.end());
+    return *this;
+  }
+  /// The control file of every available version of `name` fixes its schema.
+  Db& control_schema(const std::string& name, const std::string& schema) {
+    for (auto& v : available_[name].versions) v.schema = Identifier::from_catalog(schema);
     return *this;
   }
   /// The versions the server offers; the last one is the default.

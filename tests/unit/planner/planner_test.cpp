@@ -159,6 +159,47 @@ TEST(Planner, ReferenceVersionFallsBackToTheReferencesOwnDatabase) {
   EXPECT_EQ(step(plan, "staging/staging_db/create/hstore")->to, "1.4");
 }
 
+TEST(Planner, ACreateNamesItsSchemaFromTheReferenceAndCreatesTheSchemaFirst) {
+  const auto m = manifest("extensions:\n  - name: pg_partman\n    version: reference\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().available("pg_partman", {"4.7.2"})),
+                             Server("production").db(Db().installed("pg_partman", "4.7.2", "partman")));
+  EXPECT_EQ(changes(plan), (Ids{"staging/app/schema/partman", "staging/app/create/pg_partman"}));
+  EXPECT_EQ(step(plan, "staging/app/schema/partman")->sql, Ids{"CREATE SCHEMA \"partman\""});
+  const Step* created = step(plan, "staging/app/create/pg_partman");
+  EXPECT_EQ(created->sql, Ids{"CREATE EXTENSION \"pg_partman\" SCHEMA \"partman\" VERSION '4.7.2'"});
+  EXPECT_EQ(created->reason, "schema partman as on the reference");
+  EXPECT_NE(std::find(created->after.begin(), created->after.end(), "staging/app/schema/partman"),
+            created->after.end());
+}
+
+TEST(Planner, ACreateWithoutAnySchemaGoesToPublicExplicitlyNeverBySearchPath) {
+  const auto m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().available("hstore", {"1.8"})));
+  EXPECT_EQ(step(plan, "staging/app/create/hstore")->sql,
+            Ids{"CREATE EXTENSION \"hstore\" SCHEMA \"public\" VERSION '1.8'"});
+}
+
+TEST(Planner, AControlFileThatFixesTheSchemaGetsNoSchemaClause) {
+  const auto fixed = [](const std::string& extensions) {
+    return plan_for(manifest(extensions),
+                    Server("staging").db(Db().available("postgis", {"3.3.2"})
+                                             .available("postgis_topology", {"3.3.2"}, {"postgis"})
+                                             .control_schema("postgis_topology", "topology")));
+  };
+  const Plan plan = fixed("extensions:\n  - name: postgis_topology\n    version: \"3.3.2\"\n");
+  EXPECT_TRUE(plan.blockers.empty());
+  EXPECT_EQ(changes(plan), (Ids{"staging/app/create/postgis", "staging/app/create/postgis_topology"}))
+      << "PostgreSQL creates a fixed schema itself: no CREATE SCHEMA step";
+  EXPECT_EQ(step(plan, "staging/app/create/postgis_topology")->sql,
+            Ids{"CREATE EXTENSION \"postgis_topology\" VERSION '3.3.2'"});
+  EXPECT_EQ(step(plan, "staging/app/create/postgis_topology")->schema, "topology");
+
+  const Plan elsewhere = fixed("extensions:\n  - name: postgis_topology\n    version: \"3.3.2\"\n    schema: gis\n");
+  ASSERT_EQ(elsewhere.blockers.size(), 1u);
+  EXPECT_EQ(elsewhere.blockers[0].code, "schema-fixed");
+  EXPECT_FALSE(elsewhere.has_changes());
+}
+
 TEST(Planner, DefaultVersionIsTheServersDefault) {
   const auto m = manifest("extensions:\n  - name: pg_trgm\n    version: default\n");
   const Plan plan = plan_for(m, Server("staging").db(Db().available("pg_trgm", {"1.5", "1.6"})));
