@@ -16,6 +16,12 @@ if(PGPARITY_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+if(PGPARITY_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 # pgparity_library(NAME folder SOURCES ... ) — one library per folder.
 function(pgparity_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <tuple>
 
 #include "core/setting_list.hpp"
 #include "core/spelling.hpp"
@@ -768,7 +769,14 @@ class Loader {
 }  // namespace
 
 LoadResult load_manifest_text(const std::string& text, const std::string& file, const LoadOptions& options) {
-  return Loader(file, options).load(text);
+  LoadResult result = Loader(file, options).load(text);
+  // In the order of the file, as a person reads it top to bottom (problems found on one spot keep their order).
+  const auto by_position = [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  };
+  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), by_position);
+  std::stable_sort(result.notes.begin(), result.notes.end(), by_position);
+  return result;
 }
 
 LoadResult load_manifest_file(const std::string& path, const LoadOptions& options) {

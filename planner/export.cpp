@@ -1,9 +1,13 @@
 #include "planner/export.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <sstream>
 #include <tuple>
+
+#include "state/settings.hpp"
 
 namespace pgparity::planner {
 
@@ -18,7 +22,7 @@ Exported export_manifest(const state::TargetState& state, const ExportTarget& ta
   t.name = target.name;
   t.dsn_source = target.dsn_source;
   t.dsn = target.dsn_source;
-  t.role = desired::Role::reference;
+  t.role = target.managed ? desired::Role::managed : desired::Role::reference;
   t.databases.all = target.all_databases;
   const bool several = state.databases.size() > 1 || target.all_databases;
   if (!target.all_databases &&
@@ -65,6 +69,65 @@ Exported export_manifest(const state::TargetState& state, const ExportTarget& ta
   header << "Exported by pgparity from target '" << target.name << "' (PostgreSQL " << state.cluster.server_version
          << ", " << state.databases.size() << " database" << (state.databases.size() == 1 ? "" : "s") << ").\n"
          << "This is the baseline the managed targets must mirror: add them under targets, review, commit.";
+  out.notes.header = header.str();
+  return out;
+}
+
+Exported mirror_manifest(const state::TargetState& reference, const ExportTarget& reference_target,
+                         const state::TargetState& managed, const ExportTarget& managed_target) {
+  Exported out = export_manifest(reference, reference_target);
+  desired::Manifest& m = out.manifest;
+
+  desired::Target t;
+  t.name = managed_target.name;
+  t.dsn_source = managed_target.dsn_source;
+  t.dsn = managed_target.dsn_source;
+  t.role = desired::Role::managed;
+  t.databases.all = managed_target.all_databases;
+  m.targets.emplace(t.name, t);
+  if (!reference_target.all_databases) {
+    // Both sides name the same databases, so every one the reference has is compared.
+    m.targets.at(t.name).databases = m.targets.at(reference_target.name).databases;
+  }
+
+  // One entry per extension: the reference decides its version, and its absence.
+  std::vector<desired::Extension> mirrored;
+  for (const auto& e : m.extensions) {
+    if (!mirrored.empty() && mirrored.back().name == e.name) continue;
+    desired::Extension x;
+    x.name = e.name;
+    x.version.kind = desired::VersionSpec::Kind::reference;
+    mirrored.push_back(x);
+  }
+  m.extensions = std::move(mirrored);
+
+  // The values that keep each memory ratio at the managed target's size.
+  const auto ref = [&](const std::string& s) { return reference.cluster.normalized(s); };
+  const auto own = [&](const std::string& s) { return managed.cluster.normalized(s); };
+  std::vector<std::string> explained;
+  for (const char* setting : {"work_mem", "maintenance_work_mem"}) {
+    const auto value = ref(setting);
+    const auto buffers = ref("shared_buffers");
+    const auto managed_buffers = own("shared_buffers");
+    if (!value || !buffers || !managed_buffers || *buffers <= 0) continue;
+    const double ratio = *value / *buffers;
+    const double kb = std::max(64.0, std::round(ratio * *managed_buffers / 1024.0));
+    const std::string rendered = state::render_setting(kb * 1024.0, "kB");
+    m.settings.values[Identifier::from_catalog(setting)] = rendered;
+    explained.push_back(std::string(setting) + ": " + rendered + " = " + desired::format_number(ratio) + " × " +
+                        state::render_setting(*managed_buffers, "8kB") + " (" + managed_target.name +
+                        "'s shared_buffers)");
+  }
+  if (const auto connections = ref("max_connections"); connections && own("max_connections") != connections) {
+    m.settings.values[Identifier::from_catalog("max_connections")] = desired::format_number(*connections);
+    explained.push_back("max_connections: as on " + reference_target.name + "; takes effect after a restart");
+  }
+  std::ostringstream header;
+  header << "Exported by pgparity: " << managed_target.name << " mirrors " << reference_target.name << " (PostgreSQL "
+         << reference.cluster.server_version << ").\n"
+         << "Extensions follow the reference (version: reference); settings.values keep its ratios at "
+         << managed_target.name << "'s size:";
+  for (const auto& line : explained) header << "\n  " << line;
   out.notes.header = header.str();
   return out;
 }

@@ -466,7 +466,15 @@ class ClusterPlanner {
     return state::same_setting_value(a, b, "", s.type);
   }
 
-  /// A value the server would refuse: not a number, out of min/max, not one of enumvals. "" when fine.
+  /// "10ms, 10s or 10min" for a time setting, "10kB, 10MB or 10GB" for memory.
+  static std::string unit_examples(const std::string& number, const std::string& unit) {
+    const bool time = unit == "ms" || unit == "s" || unit == "min" || unit == "h" || unit == "d" || unit == "us";
+    if (time) return number + "ms, " + number + "s or " + number + "min";
+    return number + "kB, " + number + "MB or " + number + "GB";
+  }
+
+  /// A value the server would refuse, or would read other than written: not a number, a bare number
+  /// for a setting with a unit, out of min/max, not one of enumvals. "" when fine.
   static std::string invalid(const std::string& value, const state::Setting& s) {
     if (state::is_list_setting(s.name)) return "";
     if (s.type == "integer" || s.type == "real") {
@@ -474,6 +482,13 @@ class ClusterPlanner {
       if (!n) {
         return s.name + " = " + value + " is not a number" +
                (s.unit.empty() ? "" : " with a unit like " + state::display_value(s.reset_value, s.unit));
+      }
+      // A bare number means the setting's base unit: "statement_timeout: 10" is 10 ms, never what was meant.
+      // 0 and -1 (off, or "use the default") need no unit.
+      const bool bare = !value.empty() && value.find_first_not_of("0123456789.+-") == std::string::npos;
+      if (bare && !s.unit.empty() && *n != 0 && value != "-1") {
+        return s.name + " = " + value + " has no unit, and the server would read it as " +
+               state::display_value(value, s.unit) + "; write the unit, e.g. " + unit_examples(value, s.unit);
       }
       const auto low = state::normalize_setting(s.min, s.unit);
       const auto high = state::normalize_setting(s.max, s.unit);

@@ -21,6 +21,7 @@
 #include "reconciler/pooler.hpp"
 #include "reconciler/run_lock.hpp"
 #include "reconciler/settings_writer.hpp"
+#include "reconciler/signals.hpp"
 #include "reconciler/verifier.hpp"
 #include "state/activity.hpp"
 #include "state/connection.hpp"
@@ -246,6 +247,7 @@ class Unit {
     Journal journal(*session_, manifest_.policy.state_schema.str());
     std::optional<PoolerPause> paused;  // declared first: resumed after the transaction is gone
     std::optional<ChangeTransaction> change;
+    std::optional<CancelOnStop> cancel;  // only around the steps: never during COMMIT or the journal's writes
     bool started = false;
     const Step* current = nullptr;
     try {
@@ -273,12 +275,18 @@ class Unit {
             break;
           case StepKind::snapshot:
             change.emplace(*session_, &journal, result_.run_id, manifest_.policy.lock_timeout);
+            cancel.emplace(*session_, options_.stop);
             break;
           case StepKind::verify:
+            cancel.reset();
             finish(journal, change, paused);
             return;
           default: {
             if (!change) throw std::logic_error("the plan has no snapshot gate before " + s.id);
+            if (options_.stop != nullptr && options_.stop->load()) {
+              throw Error("stopped by a signal before " + planner::describe(s) +
+                          "; the transaction is rolled back and nothing changed");
+            }
             current = &s;
             const auto begun = Clock::now();
             const auto notices = change->run(s);
@@ -289,8 +297,15 @@ class Unit {
         }
       }
     } catch (const pqxx::sql_error& e) {
+      // The watcher may not have marked its cancel yet when the error arrives: the signal and the
+      // server's "canceling statement due to user request" say it as well.
+      const bool stopped = (cancel && cancel->cancelled()) || (options_.stop != nullptr && options_.stop->load() &&
+                                                               std::string_view(e.sqlstate()) == "57014");
+      cancel.reset();
       change.reset();  // ROLLBACK first: the session then answers who held the lock
-      fail(step_failure(current, e));
+      fail(stopped ? "stopped by a signal: " + (current ? planner::describe(*current) : std::string("the change")) +
+                         " was cancelled; the transaction is rolled back and nothing changed"
+                   : step_failure(current, e));
     } catch (const pqxx::broken_connection&) {
       fail("the connection was lost during " + (current ? planner::describe(*current) : std::string("the change")) +
            "; PostgreSQL rolled the whole transaction back");
@@ -300,6 +315,7 @@ class Unit {
       fail(one_line(e.what()));
     }
     // Every way out after the journal's start row closes the run with its error.
+    cancel.reset();
     change.reset();
     paused.reset();
     if (started) record_failure("failed");

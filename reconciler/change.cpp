@@ -51,6 +51,9 @@ ChangeTransaction::ChangeTransaction(pqxx::connection_base& session, const Journ
                                      Duration lock_timeout, std::optional<Duration> statement_timeout)
     : state_(std::make_unique<State>(session)), journal_(journal), run_id_(std::move(run_id)) {
   state_->tx.exec("SET LOCAL lock_timeout = " + planner::quote_literal(std::to_string(lock_timeout.ms()) + "ms"));
+  // pgparity's own statements name every schema; nothing a user put on the path can stand in for them
+  // (CREATE/ALTER EXTENSION set their own search_path while a script runs).
+  state_->tx.exec("SET LOCAL search_path = pg_catalog, pg_temp");
   if (statement_timeout) {
     state_->tx.exec("SET LOCAL statement_timeout = " +
                     planner::quote_literal(std::to_string(statement_timeout->ms()) + "ms"));
@@ -71,7 +74,9 @@ void ChangeTransaction::check(const std::string& sql) {
 
 void ChangeTransaction::health(const std::string& sql) {
   // The extended protocol takes one statement: a health query cannot smuggle in a COMMIT. A failure
-  // ends the rehearsal, so the savepoint is not needed after it.
+  // ends the rehearsal, so the savepoint is not needed after it. A health query is the user's own SQL:
+  // it runs with the session's search_path, as it would from their application.
+  state_->tx.exec("RESET search_path");
   state_->tx.exec_params(sql);
 }
 

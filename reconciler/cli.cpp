@@ -2,7 +2,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <ostream>
+#include <regex>
+#include <utility>
 
 #include "core/error.hpp"
 #include "reconciler/commands.hpp"
@@ -44,7 +47,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     out << e.what() << '\n';
     return static_cast<int>(ExitCode::ok);
   } catch (const CLI::ParseError& e) {
-    err << "error: " << e.what() << "\nrun 'pgparity --help' for usage\n";
+    std::string command;
+    for (const auto* sub : app.get_subcommands()) command = sub->get_name();
+    err << "error: " << (command.empty() ? "" : command + ": ") << cli_message(e.what()) << "\nrun 'pgparity "
+        << (command.empty() ? "" : command + " ") << "--help' for usage\n";
     return static_cast<int>(ExitCode::error);
   }
 
@@ -61,6 +67,28 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << "error: " << e.what() << '\n';
     return static_cast<int>(ExitCode::error);
   }
+}
+
+std::string cli_message(const std::string& raw) {
+  static const std::vector<std::pair<std::regex, std::string>> rewrites{
+      {std::regex(R"(^targets: At least 2 required but received (\d+)$)"),
+       "needs two target names, e.g. production staging (got $1)"},
+      {std::regex(R"(^(\S+): At least (\d+) required but received (\d+)$)"), "$1 needs at least $2 values (got $3)"},
+      {std::regex(R"(^(\S+): (\d+) required (\S+) missing$)"), "$1 needs $2 values of type $3"},
+      {std::regex(R"(^(\S+) is required$)"), "$1 is required"},
+      {std::regex(R"(^The following arguments? (was|were) not expected: (.*)$)"), "unexpected argument: $2"},
+      {std::regex(R"(^The following argument was not expected: (.*)$)"), "unexpected argument: $1"},
+      {std::regex(R"(^(\S+): (.*) not in \{(.*)\}$)"), "$1: $2 is not one of $3"},
+      {std::regex(R"(^A subcommand is required$)"), "name a command: plan, apply, check, diff, ..."},
+  };
+  std::string text = raw;
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  for (const auto& [pattern, replacement] : rewrites) {
+    if (std::regex_match(text, pattern)) return std::regex_replace(text, pattern, replacement);
+  }
+  // Anything else CLI11 says, in the project's voice: lowercase, one line.
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
 }
 
 }  // namespace pgparity::reconciler

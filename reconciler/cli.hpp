@@ -11,4 +11,8 @@ namespace pgparity::reconciler {
 /// `color`: whether `out` is a terminal that should get colour (see main.cpp).
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool color = false);
 
+/// A CLI11 parse error in pgparity's voice: "targets: At least 2 required but received 1"
+/// becomes "needs two target names, e.g. production staging (got 1)".
+std::string cli_message(const std::string& raw);
+
 }  // namespace pgparity::reconciler

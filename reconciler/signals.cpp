@@ -1,6 +1,8 @@
 #include "reconciler/signals.hpp"
 
+#include <chrono>
 #include <csignal>
+#include <pqxx/connection_base>
 
 namespace pgparity::reconciler {
 
@@ -16,6 +18,30 @@ const std::atomic<bool>& stop_on_signals() {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   return stop_requested;
+}
+
+CancelOnStop::CancelOnStop(pqxx::connection_base& session, const std::atomic<bool>* stop) {
+  if (stop == nullptr) return;
+  watcher_ = std::thread([this, &session, stop] {
+    while (!done_.load()) {
+      if (stop->load()) {
+        // PQcancel opens its own connection to the server; it is meant to be
+        // called while another thread waits on the session.
+        try {
+          session.cancel_query();
+          cancelled_.store(true);
+        } catch (const std::exception&) {
+        }
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+}
+
+CancelOnStop::~CancelOnStop() {
+  done_.store(true);
+  if (watcher_.joinable()) watcher_.join();
 }
 
 }  // namespace pgparity::reconciler

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "core/error.hpp"
+#include "state/catalog_read.hpp"
 #include "state/observe.hpp"
 
 namespace pgparity::reconciler {
@@ -29,6 +30,7 @@ std::string verify_database(pqxx::connection_base& session, const std::vector<pl
     if (after.find(extension.str()) == nullptr) continue;
     try {
       pqxx::read_transaction tx(session);
+      tx.exec(std::string("SET LOCAL statement_timeout = '") + state::observation_statement_timeout + "'");
       tx.exec_params(sql);  // one statement only (extended protocol)
     } catch (const std::exception& e) {
       problems += "; health query for " + extension.str() + " failed: " + one_line(e.what());

@@ -9,8 +9,11 @@ namespace pgparity::state::sql {
 /// Settings, version and the DSN's database: one row per setting, with its
 /// type, range, enum values and whether the role may ALTER SYSTEM it (PG15's
 /// parameter privileges; always true for a superuser).
+/// search_path and statement_timeout are the two a CatalogRead pins with SET LOCAL:
+/// for them, reset_val is what the session runs outside pgparity's transaction.
 inline constexpr const char* settings =
-    "SELECT name, setting, coalesce(unit, ''), context, source, pending_restart, "
+    "SELECT name, CASE WHEN name IN ('search_path', 'statement_timeout') THEN reset_val ELSE setting END, "
+    "       coalesce(unit, ''), context, source, pending_restart, "
     "       current_setting('server_version'), current_setting('server_version_num')::int, current_database(), "
     "vartype, "
     "       coalesce(min_val, ''), coalesce(max_val, ''), coalesce(array_to_string(enumvals, ','), ''), "

@@ -2,6 +2,10 @@
 
 #include <libpq-fe.h>
 
+#include <cstdlib>
+#include <set>
+#include <utility>
+
 #include <pqxx/connection>
 
 #include "core/error.hpp"
@@ -50,6 +54,8 @@ PQconninfoOption* parse(const std::string& dsn, std::string& error) {
   return options;
 }
 
+}  // namespace
+
 /// The DSN as a conninfo string for the session pgparity opens: its own
 /// fallback application name, and for read-only access the server option
 /// default_transaction_read_only added to any `options` the DSN has.
@@ -62,9 +68,11 @@ std::string session_conninfo(const std::string& dsn, Access access, const std::s
   }
   std::string out;
   std::string server_options;
+  std::set<std::string> given;
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
     if (o->val == nullptr) continue;
     const std::string keyword = o->keyword;
+    given.insert(keyword);
     if (keyword == "options") {
       server_options = o->val;
       continue;
@@ -76,10 +84,19 @@ std::string session_conninfo(const std::string& dsn, Access access, const std::s
   if (access == Access::read_only) server_options += " -c default_transaction_read_only=on";
   if (!server_options.empty()) out += "options=" + conninfo_value(server_options) + " ";
   if (database) out += "dbname=" + conninfo_value(*database) + " ";
+  // A server that stops answering must not hang a run: a connect timeout and TCP keepalives
+  // unless the DSN (or PGCONNECT_TIMEOUT) says otherwise.
+  if (!given.contains("connect_timeout") && std::getenv("PGCONNECT_TIMEOUT") == nullptr) {
+    out += "connect_timeout=" + std::string(default_connect_timeout) + " ";
+  }
+  for (const auto& [keyword, value] : {std::pair<const char*, const char*>{"keepalives", "1"},
+                                       {"keepalives_idle", "30"},
+                                       {"keepalives_interval", "10"},
+                                       {"keepalives_count", "3"}}) {
+    if (!given.contains(keyword)) out += std::string(keyword) + "=" + value + " ";
+  }
   return out + "fallback_application_name=" + conninfo_value(application_name);
 }
-
-}  // namespace
 
 std::optional<std::string> dsn_problem(const std::string& dsn) {
   std::string error;

@@ -13,6 +13,9 @@ enum class Access {
   read_only,   ///< a reference target: every transaction READ ONLY at the server
 };
 
+/// Seconds libpq waits for a connection when neither the DSN nor PGCONNECT_TIMEOUT says.
+inline constexpr const char* default_connect_timeout = "10";
+
 /// A DSN (libpq conninfo string or URI) with any password replaced by "********",
 /// for messages and logs. A DSN libpq cannot parse is returned as "<unparsable dsn>".
 std::string mask_dsn(const std::string& dsn);
@@ -20,10 +23,18 @@ std::string mask_dsn(const std::string& dsn);
 /// libpq's objection to a DSN's syntax, or nullopt when libpq can parse it.
 std::optional<std::string> dsn_problem(const std::string& dsn);
 
+/// The conninfo string connect() hands to libpq: the DSN's own keywords, the
+/// read-only server option, the database, connect_timeout and keepalives where
+/// the DSN leaves them out, and a fallback application name.
+std::string session_conninfo(const std::string& dsn, Access access, const std::string& application_name,
+                             const std::optional<std::string>& database);
+
 /// Opens a session, to `database` instead of the DSN's own when given. Reads
 /// PG* variables, service files and .pgpass as libpq does. A read_only session
 /// sets default_transaction_read_only at connect, so the server itself refuses
-/// writes. Throws ConnectionError (password masked), InputError for a bad DSN.
+/// writes (and every catalog read is a CatalogRead: BEGIN READ ONLY, for when a
+/// pooler drops that option). Adds connect_timeout and TCP keepalives unless the
+/// DSN sets them. Throws ConnectionError (password masked), InputError for a bad DSN.
 std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access,
                                           const std::string& application_name = "pgparity",
                                           const std::optional<std::string>& database = std::nullopt);

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "state/catalog_read.hpp"
 #include "state/catalog_sql.hpp"
 #include "state/settings.hpp"
 
@@ -31,7 +32,7 @@ std::optional<Identifier> optional_identifier(const nlohmann::json& value) {
 
 ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::string> libraries, bool preload_files) {
   ClusterState cluster;
-  pqxx::read_transaction tx(session);
+  CatalogRead tx(session);
   for (const auto& row : tx.exec(sql::settings)) {
     Setting s;
     s.name = row[0].c_str();
@@ -60,19 +61,19 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
   for (const auto& row : tx.exec(sql::databases)) cluster.connectable_databases.emplace_back(row[0].c_str());
   tx.commit();
   {
-    pqxx::read_transaction recovery(session);
+    CatalogRead recovery(session);
     cluster.in_recovery = recovery.exec1(sql::in_recovery)[0].as<bool>();
     recovery.commit();
   }
   try {
-    pqxx::read_transaction identity(session);
+    CatalogRead identity(session);
     cluster.system_identifier = identity.exec1(sql::identity)[0].c_str();
     identity.commit();
   } catch (const pqxx::sql_error&) {
     // Without the right to pg_control_system() the identity stays unknown.
   }
   try {
-    pqxx::read_transaction files(session);
+    CatalogRead files(session);
     for (const auto& row : files.exec(sql::auto_conf)) {
       auto it = cluster.settings.find(row[0].c_str());
       if (it != cluster.settings.end()) it->second.auto_conf = row[1].is_null() ? "" : row[1].c_str();
@@ -91,7 +92,7 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
   if (!libraries.empty()) {
     for (const auto& lib : libraries) cluster.library_files[lib] = std::nullopt;
     try {
-      pqxx::read_transaction files(session);
+      CatalogRead files(session);
       for (const auto& row : files.exec_params(sql::library_files, join(libraries))) {
         cluster.library_dir = row[0].c_str();
         cluster.library_files[row[1].c_str()] = row[2].as<bool>();
@@ -106,7 +107,7 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
 
 void observe_available(pqxx::connection_base& session, const std::vector<std::string>& extensions,
                        ClusterState& cluster) {
-  pqxx::read_transaction tx(session);
+  CatalogRead tx(session);
   const auto result = nlohmann::json::parse(tx.exec_params1(sql::available, join(extensions))[0].c_str());
   tx.commit();
   if (result.at("names").is_array()) cluster.offered = result.at("names").get<std::vector<std::string>>();
@@ -140,7 +141,7 @@ void observe_update_paths(pqxx::connection_base& session, const std::vector<Data
     }
   }
   if (pairs.empty()) return;
-  pqxx::read_transaction tx(session);
+  CatalogRead tx(session);
   const auto doc = nlohmann::json::parse(
       tx.exec_params1(sql::update_paths, join(std::vector<std::string>(pairs.begin(), pairs.end())))[0].c_str());
   tx.commit();
@@ -161,8 +162,8 @@ DatabaseState observe_database(pqxx::connection_base& session, const std::vector
                                bool activity) {
   DatabaseState db;
   db.name = session.dbname();
-  // Each read is one statement, hence one snapshot: no BEGIN/COMMIT round trips.
-  pqxx::nontransaction tx(session);
+  // One read-only transaction: every read of the database sees one snapshot.
+  CatalogRead tx(session);
   for (const auto& row : tx.exec(sql::installed)) {
     if (std::string_view(row[0].c_str()) == "schema") {
       db.schemas.push_back(row[1].c_str());
@@ -187,13 +188,14 @@ DatabaseState observe_database(pqxx::connection_base& session, const std::vector
     const auto row = tx.exec1(sql::activity);
     db.activity = {row[0].as<int>(), row[1].as<int>(), row[2].as<int>()};
   }
+  tx.commit();
   return db;
 }
 
 std::vector<IntegrityProblem> observe_integrity(pqxx::connection_base& session) {
   std::vector<IntegrityProblem> problems;
   std::map<std::string, std::string> modules;  // probin → the extension whose members load it
-  pqxx::nontransaction tx(session);
+  CatalogRead tx(session);
   for (const auto& row : tx.exec(sql::integrity)) {
     if (std::string(row[0].c_str()) == "module") {
       modules.emplace(row[2].c_str(), row[1].c_str());

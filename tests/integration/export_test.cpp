@@ -36,7 +36,8 @@ class Export : public ::testing::Test {
 };
 
 TEST_F(Export, WritesEveryExtensionOfEveryDatabaseWithItsExactVersion) {
-  const CommandResult r = run_pgparity({"export", "--dsn", cluster_.conninfo(), "--databases", "*"});
+  const CommandResult r =
+      run_pgparity({"export", "--dsn", cluster_.conninfo(), "--name", "production", "--databases", "*"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const desired::LoadResult loaded = desired::load_manifest_text(r.out, "exported.yaml");
   ASSERT_TRUE(loaded.ok()) << format(loaded.diagnostics) << r.out;
@@ -71,11 +72,13 @@ TEST_F(Export, WritesEveryExtensionOfEveryDatabaseWithItsExactVersion) {
 
 TEST_F(Export, GivesByteIdenticalOutputOnEveryRun) {
   const std::string out = cluster_.dir() + "/exported.yaml";
-  const CommandResult first = run_pgparity({"export", "--dsn", cluster_.conninfo(), "--databases", "*", "-o", out});
+  const CommandResult first =
+      run_pgparity({"export", "--dsn", cluster_.conninfo(), "--name", "production", "--databases", "*", "-o", out});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   std::ifstream in(out);
   const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const CommandResult second = run_pgparity({"export", "--dsn", cluster_.conninfo(), "--databases", "*"});
+  const CommandResult second =
+      run_pgparity({"export", "--dsn", cluster_.conninfo(), "--name", "production", "--databases", "*"});
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(file, second.out);
   EXPECT_FALSE(file.empty());
@@ -100,8 +103,8 @@ TEST_F(Export, ChangesNothingAndLeavesNoPasswordInTheFile) {
       "SELECT md5(string_agg(c.oid::text || c.relname, ',' ORDER BY c.oid)) || "
       "(SELECT string_agg(extname || extversion, ',' ORDER BY extname) FROM pg_extension) FROM pg_class c";
   const std::string before = cluster_.query_value(catalog) + cluster_.query_value(catalog, "orders");
-  const CommandResult r =
-      run_pgparity({"export", "--dsn", cluster_.conninfo() + " password=s3cret", "--databases", "*"});
+  const CommandResult r = run_pgparity(
+      {"export", "--dsn", cluster_.conninfo() + " password=s3cret", "--name", "production", "--databases", "*"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(cluster_.query_value(catalog) + cluster_.query_value(catalog, "orders"), before);
   EXPECT_EQ(r.out.find("s3cret"), std::string::npos);
@@ -118,7 +121,8 @@ TEST_F(Export, AnUnknownTargetGetsADidYouMean) {
 }
 
 TEST_F(Export, AMissingDatabaseIsAClearError) {
-  const CommandResult r = run_pgparity({"export", "--dsn", cluster_.conninfo(), "--databases", "orders,nope"});
+  const CommandResult r =
+      run_pgparity({"export", "--dsn", cluster_.conninfo(), "--name", "production", "--databases", "orders,nope"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("database 'nope' does not exist"), std::string::npos) << r.err;
 }

@@ -1,7 +1,9 @@
 // What a new user meets in the first hour, on real throwaway clusters.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "tests/support/cluster.hpp"
 
@@ -11,7 +13,8 @@ namespace {
 class FirstHour : public ::testing::Test {
  protected:
   CommandResult pgparity(const std::vector<std::string>& args) {
-    return run_pgparity(args, {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
+    return run_pgparity(args,
+                        {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
   }
   Cluster production_;
   Cluster staging_;
@@ -59,6 +62,66 @@ TEST_F(FirstHour, VersionReferenceOnADatabaseTheReferenceLacksMirrorsTheAbsence)
   EXPECT_EQ(staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'", "postgres"), "1.8");
   EXPECT_EQ(staging_.query_value("SELECT count(*) FROM pg_extension WHERE extname = 'hstore'", "app"), "0")
       << "production's app database has no hstore: neither has staging's";
+}
+
+/// The ```sh blocks of docs/gitops.md, in order, as one script; the lines that set the DSN
+/// variables to the doc's placeholder hosts are left out (the test sets them to its clusters).
+std::string walk_through_script() {
+  std::istringstream doc(read_text(std::string(PGPARITY_SOURCE_DIR) + "/docs/gitops.md"));
+  std::string script;
+  std::string line;
+  bool inside = false;
+  int blocks = 0;
+  while (std::getline(doc, line)) {
+    if (!inside && line == "```sh") {
+      inside = true;
+      ++blocks;
+      continue;
+    }
+    if (inside && line == "```") {
+      inside = false;
+      continue;
+    }
+    if (inside && line.rfind("export PGPARITY_", 0) != 0) script += line + "\n";
+  }
+  EXPECT_GE(blocks, 3) << "docs/gitops.md lost its command blocks";
+  return script;
+}
+
+/// docs/gitops.md followed literally, from an empty folder, against a production and a smaller staging:
+/// every command block must succeed, and the last one is `pgparity check`.
+TEST(GitOps, TheWalkThroughRunsAsWrittenAndEndsWithCheckPassing) {
+  Cluster production({{"shared_buffers", "128MB"}, {"work_mem", "4MB"}, {"maintenance_work_mem", "64MB"}});
+  Cluster staging({{"shared_buffers", "32MB"}, {"work_mem", "4MB"}, {"maintenance_work_mem", "64MB"}});
+  for (Cluster* c : {&production, &staging}) c->exec("CREATE DATABASE app");
+  production.exec("CREATE EXTENSION hstore; CREATE EXTENSION pg_trgm");
+  production.exec("CREATE EXTENSION citext", "app");
+  staging.exec("CREATE EXTENSION hstore VERSION '1.4'");
+
+  const std::string folder = staging.dir() + "/walk-through";
+  const std::string script = staging.dir() + "/walk-through.sh";
+  ASSERT_EQ(run_program("mkdir", {"-p", folder}), 0);
+  std::ofstream(script) << "set -euo pipefail\ncd " << folder << "\ngit init -q\n" << walk_through_script();
+  const std::string bin = PGPARITY_BIN;
+  std::string out;
+  std::string err;
+  const int code = run_program("bash", {script}, &out, &err,
+                               {{"PATH", bin.substr(0, bin.rfind('/')) + ":" + std::getenv("PATH")},
+                                {"PGPARITY_PROD_DSN", production.conninfo()},
+                                {"PGPARITY_STAGING_DSN", staging.conninfo()},
+                                {"GIT_AUTHOR_NAME", "t"},
+                                {"GIT_AUTHOR_EMAIL", "t@example.com"},
+                                {"GIT_COMMITTER_NAME", "t"},
+                                {"GIT_COMMITTER_EMAIL", "t@example.com"}});
+  ASSERT_EQ(code, 0) << "a command of docs/gitops.md failed\n" << out << err;
+  const std::string manifest = read_text(folder + "/pgparity/manifest.yaml");
+  EXPECT_NE(manifest.find("work_mem: 1MB"), std::string::npos) << "4MB × 32MB/128MB\n" << manifest;
+  const std::string versions =
+      "SELECT string_agg(extname || ' ' || extversion, ', ' ORDER BY extname) FROM pg_extension";
+  EXPECT_EQ(staging.query_value(versions), production.query_value(versions));
+  EXPECT_EQ(staging.query_value(versions, "app"), production.query_value(versions, "app"));
+  EXPECT_EQ(staging.query_value("SHOW work_mem"), "1MB");
+  EXPECT_EQ(staging.query_value("SHOW maintenance_work_mem"), "16MB");
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <pqxx/pqxx>
+
+#include "state/catalog_read.hpp"
+#include "state/connection.hpp"
 
 #include "tests/support/cluster.hpp"
 
@@ -47,6 +51,48 @@ TEST(Isolation, AManagedTargetThatIsAStandbyIsBlocked) {
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.out.find("points at a standby"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("use the primary"), std::string::npos) << r.out;
+}
+
+/// PgBouncer drops the startup options that make a session read-only by default, so what keeps a
+/// reference read-only behind it is that every read pgparity makes is BEGIN READ ONLY (CatalogRead),
+/// never a SET SESSION that would leak onto a server connection production's clients share.
+TEST(Isolation, ThroughPgBouncerAReferenceSessionRefusesToWriteAndPlanningWritesNothing) {
+  Cluster production;
+  Cluster staging;
+  production.exec("CREATE EXTENSION hstore");
+  staging.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  const int bouncer = production.start_bouncer("transaction");
+  const std::string through = "host=127.0.0.1 port=" + std::to_string(bouncer) + " dbname=postgres user=postgres";
+
+  auto session = state::connect(through, state::Access::read_only);
+  {
+    pqxx::nontransaction raw(*session);
+    EXPECT_EQ(raw.exec1("SHOW default_transaction_read_only")[0].as<std::string>(), "off")
+        << "the pooler dropped the startup option: the hazard this test is about";
+  }
+  {
+    state::CatalogRead read(*session);
+    EXPECT_EQ(read.exec1("SHOW transaction_read_only")[0].as<std::string>(), "on");
+    EXPECT_EQ(read.exec1("SHOW search_path")[0].as<std::string>(), "pg_catalog, pg_temp");
+    EXPECT_EQ(read.exec1("SHOW statement_timeout")[0].as<std::string>(), "2min");
+    try {
+      read.exec("CREATE TABLE pgparity_must_not_exist (x int)");
+      ADD_FAILURE() << "a reference read created a table through the pooler";
+    } catch (const pqxx::sql_error& e) {
+      EXPECT_EQ(e.sqlstate(), "25006");  // read_only_sql_transaction
+    }
+  }
+  EXPECT_EQ(production.query_value("SELECT to_regclass('pgparity_must_not_exist') IS NULL"), "t");
+
+  const std::string catalog = "SELECT string_agg(extname || extversion, ',' ORDER BY extname) FROM pg_extension";
+  const std::string before = production.query_value(catalog);
+  const std::string m = write_manifest(staging.dir() + "/manifest.yaml", through, staging.conninfo(),
+                                       "extensions:\n  - name: hstore\n    version: reference\n");
+  const CommandResult r = run_pgparity({"plan", "-f", m});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.out.find("hstore 1.4 → 1.8"), std::string::npos) << "the reference was read\n" << r.out;
+  EXPECT_EQ(production.query_value(catalog), before);
+  EXPECT_EQ(production.query_value("SELECT count(*) FROM pg_namespace WHERE nspname = 'pgparity'"), "0");
 }
 
 }  // namespace

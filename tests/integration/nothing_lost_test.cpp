@@ -47,7 +47,7 @@ TEST_F(NothingLost, AUserViewOverAnExtensionFunctionIsInTheBlastRadiusAndBlocksT
   staging_.exec("CREATE EXTENSION hstore; CREATE VIEW pairs AS SELECT hstore('a', 'b') AS h");
   const CommandResult r = pgparity({"plan", "-f", manifest("extensions:\n  - name: hstore\n    ensure: absent\n")});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  EXPECT_NE(r.out.find("view pairs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("view public.pairs"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("DROP EXTENSION \"hstore\" CASCADE"), std::string::npos) << "the blocker shows what would run\n"
                                                                                 << r.out;
 }
@@ -97,7 +97,7 @@ TEST_F(NothingLost, AnObjectCreatedAfterThePlanWasSavedMakesApplyRefuseItAsStale
   const CommandResult r = pgparity({"apply", "-f", m, "--plan", saved, "--auto-approve"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("stale"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("column h of table kv"), std::string::npos) << "names the new dependent\n" << r.err;
+  EXPECT_NE(r.err.find("column h of table public.kv"), std::string::npos) << "names the new dependent\n" << r.err;
   EXPECT_EQ(version_of("hstore"), "1.8");
   EXPECT_EQ(staging_.query_value("SELECT count(*) FROM kv"), "1");
 }
@@ -152,7 +152,7 @@ TEST_F(NothingLost, AnObjectCreatedWhileApplyWaitsForQuietMakesThePlanStaleAndNo
   staging_.exec("CREATE TABLE kv (h hstore); INSERT INTO kv VALUES ('a=>b')");
   ASSERT_EQ(apply->wait(60000), 1) << apply->out() << apply->err();
   EXPECT_NE(apply->out().find("plan is stale"), std::string::npos) << apply->out();
-  EXPECT_NE(apply->out().find("column h of table kv"), std::string::npos) << apply->out();
+  EXPECT_NE(apply->out().find("column h of table public.kv"), std::string::npos) << apply->out();
   EXPECT_EQ(version_of("hstore"), "1.8");
   EXPECT_EQ(staging_.query_value("SELECT count(*) FROM kv"), "1");
 }
@@ -205,6 +205,32 @@ TEST_F(NothingLost, AKilledRunFreesItsDatabaseWithinSecondsAndTheNextApplyConver
             "interrupted,succeeded");
 }
 
+TEST_F(NothingLost, SigtermCancelsARunningScriptAtOnceAndTheTransactionRollsBack) {
+  staging_.exec(
+      "CREATE EXTENSION pgparity_test_slow VERSION '1.0'; ALTER DATABASE postgres SET pgparity_test.sleep = '120'");
+  const std::string m =
+      manifest("extensions:\n  - name: pgparity_test_slow\n    version: \"1.1\"\npolicy:\n" + quick_drain);
+  const std::string running =
+      "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND application_name = 'pgparity' "
+      "AND query LIKE 'ALTER EXTENSION%' AND state = 'active'";
+  auto apply = start_pgparity({"apply", "-f", m, "--auto-approve"}, env());
+  for (int i = 0; i < 200 && staging_.query_value(running) != "1"; ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(staging_.query_value(running), "1") << apply->err();
+  const auto signalled = std::chrono::steady_clock::now();
+  apply->signal(SIGTERM);
+  const auto code = apply->wait(30000);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  ASSERT_TRUE(code.has_value()) << "still running 30 s after SIGTERM: the script was not cancelled";
+  EXPECT_EQ(*code, 1) << apply->out() << apply->err();
+  EXPECT_LT(seconds, 20.0) << "the script's 120 s sleep was cancelled, not waited out";
+  std::cerr << "apply ended " << seconds << " s after SIGTERM\n";
+  EXPECT_NE(apply->out().find("stopped by a signal"), std::string::npos) << apply->out();
+  EXPECT_EQ(version_of("pgparity_test_slow"), "1.0");
+  EXPECT_EQ(staging_.query_value("SELECT string_agg(status, ',') FROM pgparity.runs"), "failed")
+      << "the run is closed with what happened";
+  staging_.exec("ALTER DATABASE postgres SET pgparity_test.sleep = '0'");
+}
+
 TEST_F(NothingLost, TerminateIdleEndsOnlyIdleSessionsAndSparesTransactionsReplicationAndPgDump) {
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
   pqxx::connection idle(staging_.conninfo() + " application_name=report");
@@ -255,11 +281,12 @@ TEST_F(NothingLost, APoolerLeftPausedByAKilledRunIsReportedByDoctorAndResumedByR
     tx.exec("SELECT 1");  // the alias exists on the pooler
   }
   const std::string m = staging_.dir() + "/pooled.yaml";
-  std::ofstream(m) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n    role: managed\n"
-                      "    pooler:\n      admin_dsn: \""
-                   << admin
-                   << "\"\nextensions:\n  - name: hstore\n    version: \"1.8\"\n"
-                      "policy:\n  drain:\n    quiet_for: 120s\n    timeout: 300s\n";
+  std::ofstream(m)
+      << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n    role: managed\n"
+         "    pooler:\n      admin_dsn: \""
+      << admin
+      << "\"\nextensions:\n  - name: hstore\n    version: \"1.8\"\n"
+         "policy:\n  drain:\n    quiet_for: 120s\n    timeout: 300s\n";
   auto apply = start_pgparity({"apply", "-f", m, "--auto-approve"}, env());
   for (int i = 0; i < 200 && apply->err().find("waiting out quiet_for") == std::string::npos; ++i) {
     std::this_thread::sleep_for(100ms);

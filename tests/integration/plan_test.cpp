@@ -24,7 +24,8 @@ class Plan : public ::testing::Test {
   std::string manifest(const std::string& body) { return write_pair_manifest(staging_.dir() + "/manifest.yaml", body); }
 
   CommandResult pgparity(const std::vector<std::string>& args) {
-    return run_pgparity(args, {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
+    return run_pgparity(args,
+                        {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
   }
 
   nlohmann::json plan_json(const std::string& body, int expected_exit) {
@@ -82,7 +83,7 @@ TEST_F(Plan, DroppingAnExtensionWhoseTypeHoldsUserDataIsBlockedUnlessAllowed) {
   const auto blocked = plan_json("extensions:\n  - name: citext\n    ensure: absent\n", 3);
   ASSERT_EQ(blocked["blockers"].size(), 1u) << blocked.dump(2);
   EXPECT_EQ(blocked["blockers"][0]["code"], "data-loss");
-  EXPECT_NE(blocked["blockers"][0]["message"].get<std::string>().find("column email of table customers"),
+  EXPECT_NE(blocked["blockers"][0]["message"].get<std::string>().find("column email of table public.customers"),
             std::string::npos);
   EXPECT_EQ(step(blocked, "staging/postgres/drop/citext"), nullptr);
 
@@ -93,7 +94,8 @@ TEST_F(Plan, DroppingAnExtensionWhoseTypeHoldsUserDataIsBlockedUnlessAllowed) {
   EXPECT_EQ((*drop)["cascade"], true);
   std::vector<std::string> objects;
   for (const auto& o : (*drop)["blastRadius"]) objects.push_back(o["object"]);
-  EXPECT_EQ(objects, (std::vector<std::string>{"column email of table customers", "index customers_email_idx"}));
+  EXPECT_EQ(objects,
+            (std::vector<std::string>{"column email of table public.customers", "index public.customers_email_idx"}));
 }
 
 TEST_F(Plan, AVersionWithNoUpdatePathIsABlocker) {
@@ -148,7 +150,10 @@ TEST_F(Plan, AnExportedClusterPlannedAgainstAnIdenticalOneIsEmpty) {
     c->exec("CREATE EXTENSION earthdistance CASCADE; CREATE EXTENSION hstore VERSION '1.5'", "orders");
   }
   const std::string exported = production_.dir() + "/exported.yaml";
-  ASSERT_EQ(run_pgparity({"export", "--dsn", production_.conninfo(), "--databases", "*", "-o", exported}).exit_code, 0);
+  ASSERT_EQ(run_pgparity(
+                {"export", "--dsn", production_.conninfo(), "--name", "production", "--databases", "*", "-o", exported})
+                .exit_code,
+            0);
   // Add staging as the managed target, as a user adds staging to an exported baseline.
   std::ifstream in(exported);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -163,7 +168,8 @@ TEST_F(Plan, AnExportedClusterPlannedAgainstAnIdenticalOneIsEmpty) {
 
 TEST_F(Plan, AManagedTargetPointedAtTheExportedReferenceItselfIsBlocked) {
   const std::string exported = production_.dir() + "/exported.yaml";
-  ASSERT_EQ(run_pgparity({"export", "--dsn", production_.conninfo(), "-o", exported}).exit_code, 0);
+  ASSERT_EQ(run_pgparity({"export", "--dsn", production_.conninfo(), "--name", "production", "-o", exported}).exit_code,
+            0);
   std::ifstream in(exported);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   text.replace(text.find("targets:\n"), 9,

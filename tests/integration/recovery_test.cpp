@@ -139,7 +139,7 @@ TEST_F(Recovery, RecreateRefusesWhenAUserTableColumnUsesTheExtensionsTypeAndLeav
 
   const CommandResult refused = pgparity(recover_recreate({"--outside-window", "--yes"}));
   EXPECT_EQ(refused.exit_code, 3) << refused.out << refused.err;
-  EXPECT_NE(refused.out.find("column code of table shipments"), std::string::npos) << refused.out;
+  EXPECT_NE(refused.out.find("column code of table public.shipments"), std::string::npos) << refused.out;
   EXPECT_NE(refused.out.find("allow_data_loss"), std::string::npos) << refused.out;
   EXPECT_EQ(version_of("pgparity_test_versions"), "1.0");
   EXPECT_EQ(staging_.query_value("SELECT string_agg(id || ':' || code, ',' ORDER BY id) FROM shipments", "orders"),
@@ -220,7 +220,7 @@ TEST_F(Recovery, DoctorReportsMembersThatAreGoneAndFunctionsThatLoadAModuleWitho
   const auto stray = findings(r, "non-member-function");
   ASSERT_EQ(stray.size(), 1u) << r.out;
   EXPECT_EQ(stray[0].at("remedy").get<std::string>().rfind(
-                "ALTER EXTENSION \"hstore\" ADD FUNCTION my_hstore_in(cstring);", 0),
+                "ALTER EXTENSION \"hstore\" ADD FUNCTION public.my_hstore_in(cstring);", 0),
             0u)
       << stray[0].dump(2);
 }

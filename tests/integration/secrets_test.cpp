@@ -37,7 +37,8 @@ TEST(Secrets, ValidateChecksEveryExampleWithNoVariablesSetAndNotesTheUnsetOnes) 
 }
 
 TEST(Secrets, LibpqsParseErrorNeverEchoesAPassword) {
-  const CommandResult r = run_pgparity({"export", "--dsn", "postgresql://u:SEC%zzRETX@127.0.0.1/db"});
+  const CommandResult r =
+      run_pgparity({"export", "--dsn", "postgresql://u:SEC%zzRETX@127.0.0.1/db", "--name", "production"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(everything(r).find("SEC"), std::string::npos) << everything(r);
   EXPECT_NE(r.err.find("invalid percent-encoded token"), std::string::npos) << r.err;

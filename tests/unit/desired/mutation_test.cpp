@@ -1,5 +1,5 @@
 // Hostile input never crashes: a seeded random-mutation run of the manifest loader and the ratio parser
-// under the sanitizer build (Debian's GCC toolchain has no libFuzzer; see docs/development.md).
+// under the GCC sanitizer build, beside the libFuzzer target in tests/fuzz/ (see docs/development.md).
 #include <gtest/gtest.h>
 
 #include <chrono>

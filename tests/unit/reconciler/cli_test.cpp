@@ -44,6 +44,22 @@ TEST(Cli, AnUnknownSubcommandIsBadInputWithExitOne) {
   EXPECT_TRUE(r.out.empty());
 }
 
+TEST(Cli, ArgumentMistakesAreSaidInThePointsOwnWordsNotCli11s) {
+  const CliRun diff = run_args({"diff", "-f", "m.yaml", "production"});
+  EXPECT_EQ(diff.code, 1);
+  EXPECT_EQ(diff.err,
+            "error: diff: needs two target names, e.g. production staging (got 1)\n"
+            "run 'pgparity diff --help' for usage\n");
+  const CliRun missing = run_args({"plan"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("error: plan: --file is required"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.err.find("At least"), std::string::npos);
+  const CliRun format = run_args({"plan", "-f", "m.yaml", "--format", "yaml"});
+  EXPECT_EQ(format.code, 1);
+  EXPECT_NE(format.err.find("error: plan: "), std::string::npos) << format.err;
+  EXPECT_NE(format.err.find("run 'pgparity plan --help'"), std::string::npos) << format.err;
+}
+
 std::string write_temp(const std::string& name, const std::string& text) {
   const auto path = std::filesystem::temp_directory_path() / ("pgparity-cli-test-" + name);
   std::ofstream(path) << text;

@@ -25,6 +25,26 @@ TEST(MaskDsn, SaysSoWhenLibpqCannotParseIt) {
   EXPECT_EQ(mask_dsn("host='unterminated password=s3cret"), "<unparsable dsn>");
 }
 
+TEST(SessionConninfo, AddsAConnectTimeoutAndKeepalivesUnlessTheDsnSetsThem) {
+  const std::string plain = session_conninfo("host=db.example", Access::read_write, "pgparity", std::nullopt);
+  EXPECT_NE(plain.find("connect_timeout=10 "), std::string::npos) << plain;
+  EXPECT_NE(plain.find("keepalives=1 "), std::string::npos) << plain;
+  EXPECT_NE(plain.find("keepalives_idle=30 "), std::string::npos) << plain;
+  const std::string own = session_conninfo("host=db.example connect_timeout=3 keepalives_idle=5", Access::read_write,
+                                           "pgparity", std::nullopt);
+  EXPECT_NE(own.find("connect_timeout='3'"), std::string::npos) << own;
+  EXPECT_EQ(own.find("connect_timeout=10"), std::string::npos) << "the DSN's own timeout wins\n" << own;
+  EXPECT_EQ(own.find("keepalives_idle=30"), std::string::npos) << own;
+}
+
+TEST(SessionConninfo, KeepsTargetSessionAttrsAndAddsReadOnlyToTheDsnsOptions) {
+  const std::string conninfo = session_conninfo("host=a,b target_session_attrs=read-write options='-c work_mem=3MB'",
+                                                Access::read_only, "pgparity", std::string("orders"));
+  EXPECT_NE(conninfo.find("target_session_attrs='read-write'"), std::string::npos) << conninfo;
+  EXPECT_NE(conninfo.find("-c work_mem=3MB -c default_transaction_read_only=on"), std::string::npos) << conninfo;
+  EXPECT_NE(conninfo.find("dbname='orders'"), std::string::npos) << conninfo;
+}
+
 TEST(Connect, RejectsAnUnparsableDsnAsInputWithoutConnecting) {
   EXPECT_THROW(connect("host='unterminated", Access::read_only), InputError);
 }
