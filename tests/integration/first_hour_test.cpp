@@ -64,6 +64,49 @@ TEST_F(FirstHour, VersionReferenceOnADatabaseTheReferenceLacksMirrorsTheAbsence)
       << "production's app database has no hstore: neither has staging's";
 }
 
+/// At a real terminal (a pseudo-terminal here), answering "y" applies; what was typed is never refused
+/// with a message that claims there is no terminal.
+TEST_F(FirstHour, AnsweringYAtATerminalApplies) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  production_.exec("CREATE EXTENSION hstore");
+  const std::string m = write_pair_manifest(staging_.dir() + "/m.yaml",
+                                            "extensions:\n  - name: hstore\n    version: \"1.8\"\n"
+                                            "policy:\n  drain:\n    quiet_for: 0s\n");
+  // python3's pty: pgparity's stdin and stderr are a terminal; "y" is typed once the prompt shows.
+  const std::string driver = R"PY(
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "apply", "-f", sys.argv[2]])
+seen = b""
+deadline = time.time() + 60
+typed = False
+while time.time() < deadline:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+    if not typed and b"type yes (or y)" in seen:
+        os.write(fd, b"y\n")
+        typed = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+)PY";
+  std::string out;
+  std::string err;
+  const int code =
+      run_program("python3", {"-c", driver, PGPARITY_BIN, m}, &out, &err,
+                  {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
+  EXPECT_EQ(code, 0) << out << err;
+  EXPECT_NE(out.find("type yes (or y)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("confirm at a terminal"), std::string::npos) << out;
+  EXPECT_EQ(staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.8") << out;
+}
+
 /// The ```sh blocks of docs/gitops.md, in order, as one script; the lines that set the DSN
 /// variables to the doc's placeholder hosts are left out (the test sets them to its clusters).
 std::string walk_through_script() {

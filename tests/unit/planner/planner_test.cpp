@@ -206,6 +206,18 @@ TEST(Planner, DefaultVersionIsTheServersDefault) {
   EXPECT_EQ(step(plan, "staging/app/create/pg_trgm")->to, "1.6");
 }
 
+TEST(Planner, ABareNumberForASettingWithAUnitIsRefusedWithTheUnitSpelledOut) {
+  const auto m = manifest("settings:\n  values:\n    statement_timeout: 10\n    lock_timeout: 0\n");
+  const Plan plan = plan_for(
+      m, Server("staging").setting("statement_timeout", "0", "ms").setting("lock_timeout", "1000", "ms").db(Db()));
+  ASSERT_EQ(plan.blockers.size(), 1u);
+  EXPECT_EQ(plan.blockers[0].code, "setting-invalid-value");
+  EXPECT_EQ(plan.blockers[0].message,
+            "statement_timeout = 10 has no unit, and the server would read it as 10ms; write the unit, e.g. 10ms, 10s "
+            "or 10min");
+  EXPECT_NE(step(plan, "staging/set/lock_timeout"), nullptr) << "0 (off) needs no unit";
+}
+
 TEST(Planner, AConvergedDatabaseGetsAnEmptyPlanWithoutGates) {
   const auto m = manifest(
       "extensions:\n  - name: hstore\n    version: \"1.8\"\n  - name: citext\n    ensure: absent\n"
