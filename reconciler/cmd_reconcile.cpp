@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -20,6 +21,7 @@
 #include "reconciler/observation.hpp"
 #include "reconciler/rehearse.hpp"
 #include "reconciler/signals.hpp"
+#include "reconciler/version.hpp"
 
 namespace pgparity::reconciler {
 
@@ -49,14 +51,24 @@ struct Backoff {
 class Loop {
  public:
   Loop(const ReconcileOptions& options, Duration interval, Duration lock_wait, const std::atomic<bool>& stop)
-      : options_(options), interval_(interval), lock_wait_(lock_wait), stop_(stop) {}
+      : options_(options), interval_(interval), lock_wait_(lock_wait), stop_(stop) {
+    metrics_.set("pgparity_info", {{"version", version}}, 1);
+  }
 
   Metrics& metrics() { return metrics_; }
+
+  /// Healthy while a tick completed (or the loop started) less than three intervals ago: a loop
+  /// stuck in a hung statement or a dead lock wait stops answering "ok" on /healthz.
+  bool healthy() const {
+    const auto last = Clock::time_point(Clock::duration(last_completed_.load()));
+    return Clock::now() - last < std::chrono::milliseconds(3 * interval_.ms());
+  }
 
   /// One tick; the result label: converged, applied, drift, blocked or failed.
   std::string tick() {
     const auto started = Clock::now();
     const std::string result = run_tick();
+    last_completed_.store(Clock::now().time_since_epoch().count());
     metrics_.add("pgparity_reconcile_runs_total", {{"result", result}});
     metrics_.observe("pgparity_reconcile_duration_seconds",
                      std::chrono::duration<double>(Clock::now() - started).count());
@@ -211,6 +223,7 @@ class Loop {
   Duration lock_wait_;
   const std::atomic<bool>& stop_;
   Metrics metrics_;
+  std::atomic<Clock::rep> last_completed_{Clock::now().time_since_epoch().count()};
   std::optional<desired::Manifest> manifest_;
   std::map<std::string, Backoff> backoff_;
   std::mt19937 random_{std::random_device{}()};
@@ -219,7 +232,7 @@ class Loop {
 /// Serves /metrics and /healthz on host:port until destroyed.
 class MetricsServer {
  public:
-  MetricsServer(const std::string& address, Metrics& metrics) {
+  MetricsServer(const std::string& address, Metrics& metrics, std::function<bool()> healthy) {
     const auto colon = address.rfind(':');
     if (colon == std::string::npos)
       throw InputError("bad --metrics '" + address + "': use HOST:PORT, e.g. 127.0.0.1:9187");
@@ -233,8 +246,14 @@ class MetricsServer {
     server_.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics.render(), "text/plain; version=0.0.4");
     });
-    server_.Get("/healthz",
-                [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+    server_.Get("/healthz", [healthy](const httplib::Request&, httplib::Response& res) {
+      if (healthy()) {
+        res.set_content("ok\n", "text/plain");
+      } else {
+        res.status = 503;
+        res.set_content("unhealthy: no tick completed in the last three intervals\n", "text/plain");
+      }
+    });
     if (!server_.bind_to_port(host_.c_str(), port_)) throw InputError("cannot listen on " + address);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
   }
@@ -260,7 +279,9 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
   const std::atomic<bool>& stop = stop_on_signals();
   Loop loop(o, *interval, *lock_wait, stop);
   std::unique_ptr<MetricsServer> server;
-  if (!o.metrics_addr.empty()) server = std::make_unique<MetricsServer>(o.metrics_addr, loop.metrics());
+  if (!o.metrics_addr.empty()) {
+    server = std::make_unique<MetricsServer>(o.metrics_addr, loop.metrics(), [&loop] { return loop.healthy(); });
+  }
 
   if (o.once) {
     const std::string result = loop.tick();
