@@ -1,4 +1,7 @@
+#include <algorithm>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include "planner/render.hpp"
 
@@ -6,19 +9,99 @@ namespace pgparity::planner {
 
 namespace {
 
-/// Table cells must not break the table.
+/// Table cells (and notes) must not break the table, inject HTML or mention anyone: a name, a
+/// server's error text or a setting value is shown as text, whatever it holds.
 std::string cell(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') {
-      out += "\\|";
-    } else if (c == '\n') {
-      out += ' ';
-    } else {
-      out += c;
+    switch (c) {
+      case '|':
+        out += "\\|";
+        break;
+      case '\n':
+      case '\r':
+        out += ' ';
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '@':
+        out += "&#64;";  // no @mention, no team ping
+        break;
+      default:
+        out += c;
     }
   }
   return out;
+}
+
+/// A code fence longer than any run of backticks in `content`, so SQL cannot close it early.
+std::string fence_for(const std::string& content) {
+  std::size_t longest = 0;
+  std::size_t run = 0;
+  for (char c : content) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  return std::string(std::max<std::size_t>(3, longest + 1), '`');
+}
+
+/// A Mermaid node's text: quoted, with Mermaid's own entity codes for what would end or format it.
+std::string mermaid_text(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "#quot;";
+        break;
+      case '<':
+        out += "#lt;";
+        break;
+      case '>':
+        out += "#gt;";
+        break;
+      case '&':
+        out += "#amp;";
+        break;
+      case '`':
+        out += "#96;";
+        break;
+      case '#':
+        out += "#35;";
+        break;
+      case '\n':
+      case '\r':
+        out += ' ';
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+/// The step graph of one database (or one server's settings) as a Mermaid flowchart: a node per
+/// step (s0, s1, ... in plan order), an edge per entry of each step's `after`.
+std::string mermaid_graph(const std::vector<const Step*>& steps) {
+  std::ostringstream out;
+  out << "graph LR\n";
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    index[steps[i]->id] = i;
+    out << "  s" << i << "[\"" << mermaid_text(describe(*steps[i])) << "\"]\n";
+  }
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    for (const auto& before : steps[i]->after) {
+      if (auto it = index.find(before); it != index.end()) out << "  s" << it->second << " --> s" << i << "\n";
+    }
+  }
+  return out.str();
 }
 
 std::string change_of(const Step& s) {
@@ -88,7 +171,16 @@ std::string render_markdown(const Plan& plan) {
   std::string sql;
   auto close_group = [&] {
     if (group.empty()) return;
-    out << "\n<details><summary>SQL for " << group << "</summary>\n\n```sql\n" << sql << "```\n\n</details>\n";
+    const std::string fence = fence_for(sql);
+    out << "\n<details><summary>SQL for " << cell(group) << "</summary>\n\n"
+        << fence << "sql\n"
+        << sql << fence << "\n\n</details>\n";
+    std::vector<const Step*> nodes;
+    for (const auto& s : plan.steps) {
+      if (s.target + (s.database.empty() ? " (server settings)" : "/" + s.database) == group) nodes.push_back(&s);
+    }
+    out << "\n<details><summary>Step graph for " << cell(group) << "</summary>\n\n```mermaid\n"
+        << mermaid_graph(nodes) << "```\n\n</details>\n";
     sql.clear();
   };
   for (const auto& s : plan.steps) {
@@ -97,7 +189,7 @@ std::string render_markdown(const Plan& plan) {
     if (here != group) {
       close_group();
       group = here;
-      out << "\n#### " << here << "\n\n| step | object | change | detail |\n|---|---|---|---|\n";
+      out << "\n#### " << cell(here) << "\n\n| step | object | change | detail |\n|---|---|---|---|\n";
     }
     out << "| " << name_of(s.kind) << " | "
         << cell(!s.extension.empty() ? s.extension

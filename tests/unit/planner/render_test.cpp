@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
 
 #include "planner/diff.hpp"
 #include "planner/sql.hpp"
@@ -71,6 +75,65 @@ TEST(RenderMarkdown, StartsWithTheMarkerAndPutsBlockersBeforeTheTables) {
   EXPECT_NE(
       md.find("<details><summary>SQL for staging/orders</summary>\n\n```sql\nDROP EXTENSION \"citext\" CASCADE;\n"),
       std::string::npos);
+}
+
+/// The Mermaid graph of each database, read back: its edges are exactly the JSON plan's `after` lists.
+TEST(RenderMarkdown, TheMermaidGraphHasAnEdgeForEveryAfterOfTheJsonPlan) {
+  const Plan plan = sample_plan();
+  const std::string md = render_markdown(plan);
+  const auto start = md.find("<details><summary>Step graph for staging/orders</summary>\n\n```mermaid\ngraph LR\n");
+  ASSERT_NE(start, std::string::npos) << md;
+  const auto end = md.find("```\n", start + 60);
+  std::istringstream graph(md.substr(start, end - start));
+  std::map<std::string, std::string> node_ids;  // s0 -> step id, in plan order
+  std::vector<std::string> ids;
+  for (const auto& s : plan.steps) {
+    if (s.database == "orders") ids.push_back(s.id);
+  }
+  std::set<std::pair<std::string, std::string>> edges;
+  std::string line;
+  while (std::getline(graph, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, std::regex(R"re(  s(\d+)\["(.*)"\])re"))) {
+      node_ids["s" + m[1].str()] = ids.at(std::stoul(m[1].str()));
+    } else if (std::regex_match(line, m, std::regex(R"(  (s\d+) --> (s\d+))"))) {
+      edges.insert({node_ids.at(m[1].str()), node_ids.at(m[2].str())});
+    }
+  }
+  std::set<std::pair<std::string, std::string>> expected;
+  const auto json = nlohmann::json::parse(render_json(plan));
+  for (const auto& step : json["steps"]) {
+    if (step["database"] != "orders") continue;
+    for (const auto& before : step["after"])
+      expected.insert({before.get<std::string>(), step["id"].get<std::string>()});
+  }
+  EXPECT_EQ(node_ids.size(), ids.size()) << "a node per step, gates included";
+  EXPECT_FALSE(expected.empty());
+  EXPECT_EQ(edges, expected);
+}
+
+TEST(RenderMarkdown, HostileTextCannotInjectHtmlMentionsOrCloseTheSqlFence) {
+  Plan plan;
+  Step s;
+  s.id = "staging/set/application_name";
+  s.kind = StepKind::set;
+  s.target = "staging";
+  s.setting = "application_name";
+  s.current = "<img src=x onerror=alert(1)> @octocat";
+  s.value = "```\n<script>";
+  s.sql = {"ALTER SYSTEM SET \"application_name\" = '```\n<script>'"};
+  plan.steps.push_back(s);
+  plan.blockers.push_back({"x", "staging", "", "", "ERROR: <b>bold</b> @org/team \"quoted\"", "hint"});
+  const std::string md = render_markdown(plan);
+  EXPECT_EQ(md.find("<img"), std::string::npos) << md;
+  EXPECT_EQ(md.find("<b>"), std::string::npos) << md;
+  EXPECT_NE(md.find("'```\n<script>';\n````\n"), std::string::npos) << "the SQL stays inside its fence\n" << md;
+  EXPECT_EQ(md.find("<script>"), md.find("'```\n<script>") + 5) << "and nowhere else\n" << md;
+  EXPECT_EQ(md.find("@octocat"), std::string::npos) << md;
+  EXPECT_EQ(md.find("@org"), std::string::npos) << md;
+  EXPECT_NE(md.find("&lt;img src=x onerror=alert(1)&gt; &#64;octocat"), std::string::npos) << md;
+  EXPECT_NE(md.find("````sql\n"), std::string::npos) << "a fence longer than the SQL's own backticks\n" << md;
+  EXPECT_NE(md.find("s0[\"set application_name = #96;#96;#96; #lt;script#gt;\"]"), std::string::npos) << md;
 }
 
 TEST(RenderJson, IsVersionedAndCarriesEveryStepWithItsSql) {
