@@ -122,6 +122,16 @@ class Unit {
     if (!s.from.empty() || !s.current.empty()) fields.emplace_back("from", s.setting.empty() ? s.from : s.current);
     if (!s.to.empty() || !s.value.empty()) fields.emplace_back("to", s.setting.empty() ? s.to : s.value);
     fields.emplace_back("duration_ms", std::to_string(ms));
+    const bool setting = !s.setting.empty();
+    const bool schema = s.kind == StepKind::schema;
+    result_.steps.push_back({s.id, planner::name_of(s.kind),
+                             setting  ? "setting"
+                             : schema ? "schema"
+                                      : "extension",
+                             setting  ? s.setting
+                             : schema ? s.schema
+                                      : s.extension,
+                             ms});
     say(planner::describe(s) + note, std::move(fields));
   }
 
@@ -301,6 +311,7 @@ class Unit {
       // server's "canceling statement due to user request" say it as well.
       const bool stopped = (cancel && cancel->cancelled()) || (options_.stop != nullptr && options_.stop->load() &&
                                                                std::string_view(e.sqlstate()) == "57014");
+      result_.sqlstate = e.sqlstate();
       cancel.reset();
       change.reset();  // ROLLBACK first: the session then answers who held the lock
       fail(stopped ? "stopped by a signal: " + (current ? planner::describe(*current) : std::string("the change")) +
@@ -520,28 +531,6 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
   }
   parallel_for(databases.size(), options.parallel, [&](std::size_t k) { run(databases[k]); });
   return result;
-}
-
-std::string summarize(const ApplyResult& result) {
-  std::ostringstream out;
-  int applied = 0;
-  int failed = 0;
-  for (const auto& r : result.results) {
-    applied += r.outcome == Outcome::applied;
-    failed += r.outcome == Outcome::failed || r.outcome == Outcome::blocked;
-  }
-  out << "apply: " << applied << " changed, " << failed << " failed, "
-      << result.results.size() - static_cast<std::size_t>(applied + failed) << " unchanged or skipped\n";
-  for (const auto& r : result.results) {
-    const char* mark = r.outcome == Outcome::applied   ? "✓"
-                       : r.outcome == Outcome::failed  ? "✗"
-                       : r.outcome == Outcome::blocked ? "✗"
-                       : r.outcome == Outcome::skipped ? "-"
-                                                       : "=";
-    out << "  " << mark << " " << r.target << (r.database.empty() ? " (server settings)" : "/" + r.database) << ": "
-        << r.message << "\n";
-  }
-  return out.str();
 }
 
 }  // namespace pgparity::reconciler

@@ -20,6 +20,15 @@ struct ApplyOptions {
   const std::atomic<bool>* stop = nullptr;  ///< set by a signal: give up waiting, change nothing more
 };
 
+/// A step that ran, and how long it took.
+struct StepRun {
+  std::string id;
+  std::string step;        ///< create, update, set, ...
+  std::string object_key;  ///< "extension", "setting" or "schema": the field name reconcile's log events use
+  std::string object;      ///< the extension, setting or schema
+  long long duration_ms = 0;
+};
+
 /// How one database (or one server's settings) fared.
 struct DatabaseResult {
   enum class Outcome { applied, unchanged, skipped, failed, blocked };
@@ -29,6 +38,8 @@ struct DatabaseResult {
   int steps_done = 0;
   std::string run_id;
   std::string message;
+  std::vector<StepRun> steps;  ///< in the order they ran (rolled back ones too, when the database failed)
+  std::string sqlstate;        ///< the server's error code when a statement failed
 };
 
 struct ApplyResult {
@@ -47,5 +58,13 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
 
 /// A line per database, for people.
 std::string summarize(const ApplyResult& result);
+
+/// "applied", "unchanged", "skipped", "failed" or "blocked".
+const char* name_of(DatabaseResult::Outcome outcome);
+
+/// apply --format json: the run as one document (docs/cli.md), with the field names
+/// reconcile's JSON log events use (target, database, run_id, step, duration_ms, ...).
+/// `plan` gives the fingerprint and, when it was blocked, the blockers.
+std::string render_apply_json(const ApplyResult& result, const planner::Plan& plan);
 
 }  // namespace pgparity::reconciler

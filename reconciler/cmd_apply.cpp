@@ -30,6 +30,7 @@ struct ApplyCommandOptions {
   bool auto_approve = false;
   std::string lock_wait = "0s";
   unsigned parallel = 4;
+  std::string format = "text";
 };
 
 std::string read_file(const std::string& path) {
@@ -66,7 +67,9 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   bool any_managed = false;
   for (const auto& [name, t] : manifest.targets) any_managed = any_managed || t.role == desired::Role::managed;
   if (!any_managed) {
-    context.out << "nothing to apply: the manifest has no managed target (reference targets are never written)\n";
+    (o.format == "json" ? context.err : context.out)
+        << "nothing to apply: the manifest has no managed target (reference targets are never written)\n";
+    if (o.format == "json") context.out << render_apply_json(ApplyResult{}, planner::Plan{});
     return ExitCode::ok;
   }
 
@@ -87,13 +90,18 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
     }
   }
 
-  context.out << planner::render_text(plan, context.color);
+  // With --format json, stdout carries only the result document; people read the plan on stderr.
+  const bool json = o.format == "json";
+  std::ostream& people = json ? context.err : context.out;
+  people << planner::render_text(plan, context.color && !json);
   if (plan.blocked()) {
     context.err << "blocked: nothing was changed\n";
+    if (json) context.out << render_apply_json(ApplyResult{}, plan);
     return ExitCode::blocked;
   }
   if (!plan.has_changes()) {
-    context.out << "nothing to apply: every managed database matches the manifest\n";
+    people << "nothing to apply: every managed database matches the manifest\n";
+    if (json) context.out << render_apply_json(ApplyResult{}, plan);
     return ExitCode::ok;
   }
   if (!o.auto_approve) {
@@ -110,18 +118,23 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   options.parallel = o.parallel;
   options.plan_digest = planner::digest(planner::render_json(plan));
   options.manifest_digest = planner::digest(manifest_text);
-  return apply_and_report(context, manifest, plan, options);
+  return apply_and_report(context, manifest, plan, options, o.format);
 }
 
 }  // namespace
 
 ExitCode apply_and_report(Context& context, const desired::Manifest& manifest, const planner::Plan& plan,
-                          ApplyOptions options) {
+                          ApplyOptions options, const std::string& format) {
   LogStream log;  // with --log-format json, progress lines are log events too
   options.progress = logging_as_json() ? static_cast<std::ostream*>(&log) : &context.err;
   options.stop = &stop_on_signals();
   const ApplyResult result = apply_plan(manifest, plan, options);
-  context.out << "\n" << summarize(result);
+  if (format == "json") {
+    context.err << "\n" << summarize(result);
+    context.out << render_apply_json(result, plan);
+  } else {
+    context.out << "\n" << summarize(result);
+  }
   if (result.failed() || result.skipped()) return ExitCode::error;
   if (result.blocked()) return ExitCode::blocked;
   return ExitCode::ok;
@@ -134,6 +147,9 @@ void add_apply_command(CLI::App& app, Context& context) {
   cmd->add_option("--target", o->target, "Apply only to this managed target");
   cmd->add_option("--plan", o->plan_file, "Apply this saved plan (refused if the databases changed since)");
   cmd->add_flag("--auto-approve", o->auto_approve, "Do not ask for confirmation");
+  cmd->add_option("--format", o->format, "text, or json: the result as one document on stdout (docs/cli.md)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   cmd->add_option("--lock-wait", o->lock_wait, "Wait this long for another run's lock, then skip")
       ->capture_default_str();
   cmd->add_option("--parallel", o->parallel, "Databases observed and changed at once")

@@ -26,7 +26,10 @@ ExitCode run_check(Context& context, const CheckOptions& o) {
   if (o.format == "json") {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& d : deviations) {
+      const auto slash = d.where.find('/');
       list.push_back({{"where", d.where},
+                      {"target", d.where.substr(0, slash)},
+                      {"database", slash == std::string::npos ? "" : d.where.substr(slash + 1)},
                       {"subject", d.subject},
                       {"observed", d.observed},
                       {"desired", d.desired},

@@ -31,9 +31,10 @@ desired::LoadOptions load_options();
 std::optional<desired::Manifest> load_manifest(Context& context, const std::string& path);
 
 /// Applies `plan` as apply does (progress to stderr, or to the log in JSON
-/// mode; a signal stops the waiting), prints the summary; the exit code.
+/// mode; a signal stops the waiting), prints the summary (`format` json: the
+/// summary to stderr and render_apply_json to stdout); the exit code.
 ExitCode apply_and_report(Context& context, const desired::Manifest& manifest, const planner::Plan& plan,
-                          ApplyOptions options);
+                          ApplyOptions options, const std::string& format = "text");
 
 /// Adds every subcommand to `app`; the one parsed sets `context.run`.
 void register_commands(CLI::App& app, Context& context);

@@ -1,6 +1,8 @@
 // pgparity apply against real throwaway clusters: nothing here mocks PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <fstream>
 #include <future>
@@ -23,7 +25,8 @@ class Apply : public ::testing::Test {
   }
 
   CommandResult pgparity(const std::vector<std::string>& args) {
-    return run_pgparity(args, {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
+    return run_pgparity(args,
+                        {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
   }
 
   CommandResult apply(const std::string& manifest_path, std::vector<std::string> extra = {}) {
@@ -78,6 +81,39 @@ TEST_F(Apply, ConvergesInOneRunAndASecondRunWritesNothing) {
 
   const CommandResult plan = pgparity({"plan", "-f", m});
   EXPECT_EQ(plan.exit_code, 0) << plan.out;
+}
+
+TEST_F(Apply, FormatJsonIsOneDocumentWithRunIdsStepDurationsAndTheSqlstateOfAFailure) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  staging_.exec("CREATE DATABASE broken");
+  staging_.exec("CREATE EXTENSION pgparity_test_fails VERSION '1.0'", "broken");
+  const std::string m = manifest(
+      "extensions:\n  - name: hstore\n    version: \"1.8\"\n    databases: [postgres]\n"
+      "  - name: pgparity_test_fails\n    version: \"1.1\"\n    databases: [broken]\n"
+      "policy:\n  drain:\n    quiet_for: 0s\n",
+      "    databases: [postgres, broken]\n");
+  const CommandResult r = apply(m, {"--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const auto doc = nlohmann::json::parse(r.out);  // stdout holds the document and nothing else
+  EXPECT_EQ(doc["kind"], "ApplyResult");
+  EXPECT_EQ(doc["status"], "failed");
+  ASSERT_EQ(doc["databases"].size(), 2u) << doc.dump(2);
+  const auto& broken = doc["databases"][0];
+  EXPECT_EQ(broken["database"], "broken");
+  EXPECT_EQ(broken["status"], "failed");
+  EXPECT_EQ(broken["error"]["sqlstate"], "P0001") << "RAISE EXCEPTION in the update script";
+  EXPECT_FALSE(broken["run_id"].get<std::string>().empty());
+  const auto& ok = doc["databases"][1];
+  EXPECT_EQ(ok["database"], "postgres");
+  EXPECT_EQ(ok["status"], "applied");
+  EXPECT_EQ(ok["steps_done"], 1);
+  ASSERT_EQ(ok["steps"].size(), 1u);
+  EXPECT_EQ(ok["steps"][0]["id"], "staging/postgres/update/hstore");
+  EXPECT_EQ(ok["steps"][0]["step"], "update");
+  EXPECT_EQ(ok["steps"][0]["extension"], "hstore") << "the field names of reconcile's JSON log events";
+  EXPECT_TRUE(ok["steps"][0]["duration_ms"].is_number());
+  EXPECT_EQ(ok["run_id"], staging_.query_value("SELECT run_id FROM pgparity.runs WHERE database = 'postgres'"));
+  EXPECT_NE(r.err.find("apply: 1 changed, 1 failed"), std::string::npos) << "people read the summary on stderr";
 }
 
 TEST_F(Apply, KeepsEveryRowOfTablesThatUseTheExtensionsTypes) {

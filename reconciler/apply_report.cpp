@@ -1,0 +1,89 @@
+// What an apply did, for people (summarize) and for pipelines (apply --format json).
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "reconciler/apply.hpp"
+
+namespace pgparity::reconciler {
+
+using Outcome = DatabaseResult::Outcome;
+
+const char* name_of(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::applied:
+      return "applied";
+    case Outcome::unchanged:
+      return "unchanged";
+    case Outcome::skipped:
+      return "skipped";
+    case Outcome::failed:
+      return "failed";
+    case Outcome::blocked:
+      return "blocked";
+  }
+  return "?";
+}
+
+std::string summarize(const ApplyResult& result) {
+  std::ostringstream out;
+  int applied = 0;
+  int failed = 0;
+  for (const auto& r : result.results) {
+    applied += r.outcome == Outcome::applied;
+    failed += r.outcome == Outcome::failed || r.outcome == Outcome::blocked;
+  }
+  out << "apply: " << applied << " changed, " << failed << " failed, "
+      << result.results.size() - static_cast<std::size_t>(applied + failed) << " unchanged or skipped\n";
+  for (const auto& r : result.results) {
+    const char* mark = r.outcome == Outcome::applied   ? "✓"
+                       : r.outcome == Outcome::failed  ? "✗"
+                       : r.outcome == Outcome::blocked ? "✗"
+                       : r.outcome == Outcome::skipped ? "-"
+                                                       : "=";
+    out << "  " << mark << " " << r.target << (r.database.empty() ? " (server settings)" : "/" + r.database) << ": "
+        << r.message << "\n";
+  }
+  return out.str();
+}
+
+std::string render_apply_json(const ApplyResult& result, const planner::Plan& plan) {
+  std::string status = "unchanged";
+  if (plan.blocked() || result.blocked()) {
+    status = "blocked";
+  } else if (result.failed()) {
+    status = "failed";
+  } else if (result.skipped()) {
+    status = "skipped";
+  } else {
+    for (const auto& r : result.results) status = r.outcome == Outcome::applied ? "applied" : status;
+  }
+  nlohmann::ordered_json databases = nlohmann::ordered_json::array();
+  for (const auto& r : result.results) {
+    nlohmann::ordered_json steps = nlohmann::ordered_json::array();
+    for (const auto& s : r.steps) {
+      steps.push_back({{"id", s.id}, {"step", s.step}, {s.object_key, s.object}, {"duration_ms", s.duration_ms}});
+    }
+    nlohmann::ordered_json database{{"target", r.target}, {"database", r.database},     {"status", name_of(r.outcome)},
+                                    {"run_id", r.run_id}, {"steps_done", r.steps_done}, {"message", r.message},
+                                    {"steps", steps}};
+    if (r.outcome == Outcome::failed || r.outcome == Outcome::blocked) {
+      database["error"] = {{"message", r.message}, {"sqlstate", r.sqlstate}};
+    }
+    databases.push_back(database);
+  }
+  nlohmann::ordered_json blockers = nlohmann::ordered_json::array();
+  for (const auto& b : plan.blockers) {
+    blockers.push_back({{"code", b.code},
+                        {"target", b.target},
+                        {"database", b.database},
+                        {"extension", b.extension},
+                        {"message", b.message},
+                        {"hint", b.hint}});
+  }
+  return nlohmann::ordered_json{{"apiVersion", "pgparity/v1"},     {"kind", "ApplyResult"},  {"status", status},
+                                {"fingerprint", plan.fingerprint}, {"databases", databases}, {"blockers", blockers}}
+             .dump(2) +
+         "\n";
+}
+
+}  // namespace pgparity::reconciler
