@@ -354,7 +354,7 @@ class Systemd(PairTest):
         commit(base)
         commit(base + "  - name: pg_trgm\n    version: reference\n")  # merged after the clone was made
 
-        paths = {"/usr/local/bin/pgparity": PGPARITY, "/usr/bin/git": shutil.which("git"),
+        paths = {"/usr/bin/pgparity": PGPARITY, "/usr/bin/git": shutil.which("git"),
                  "/etc/pgparity": etc, "/var/lib/prometheus/node-exporter": textfiles}
 
         def command(line):
