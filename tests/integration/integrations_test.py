@@ -9,7 +9,7 @@ containers' args with their ConfigMap mounted and their Secrets in the
 environment. The only stand-ins are the hosting services' own clients (`gh`,
 `curl` to GitLab's API), which record what they were asked to post. What
 cannot run here is named and skipped by the runner: `uses:` actions, the step
-that builds pgparity (the binary under test is on PATH), the image build.
+that installs the pgparity package (the binary under test is on PATH), the image build.
 
 Usage: integrations_test.py PGPARITY_BINARY SOURCE_DIR [unittest arguments]
 """
@@ -180,7 +180,7 @@ exit 1
         outputs, logs = {}, []
         for step in job["steps"]:
             if "uses" in step or step.get("id") == "install":
-                continue  # actions from the marketplace, and the build of the binary under test
+                continue  # actions from the marketplace, and the install of the binary under test
             output_file = os.path.join(self.work, "github_output")
             open(output_file, "w").close()
             step_env = dict(env, GITHUB_OUTPUT=output_file)
