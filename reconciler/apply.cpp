@@ -109,6 +109,7 @@ class Unit {
   void say(const std::string& line, std::vector<std::pair<std::string, std::string>> fields = {}) {
     if (options_.progress == nullptr) return;
     fields.insert(fields.begin(), {{"target", target_.name}, {"database", database_}});
+    if (!result_.run_id.empty()) fields.emplace_back("run_id", result_.run_id);  // as in apply --format json
     std::lock_guard lock(output_);
     const LogFields scope(std::move(fields));  // JSON logs: each becomes a key of the event
     *options_.progress << where() << ": " << line << std::endl;

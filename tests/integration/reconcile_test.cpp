@@ -258,6 +258,8 @@ TEST_F(Reconcile, LogsAreJsonLinesWhenAsked) {
       EXPECT_EQ(event["from"], "1.4");
       EXPECT_EQ(event["to"], "1.8");
       EXPECT_GE(std::stoi(event["duration_ms"].get<std::string>()), 0);
+      EXPECT_EQ(event["run_id"], staging_.query_value("SELECT run_id FROM pgparity.runs"))
+          << "the run_id of apply --format json and of the journal";
     }
     EXPECT_EQ(line.find("s3cret-value"), std::string::npos) << "no secret in a log line";
     ++events;
