@@ -25,13 +25,14 @@ std::optional<std::string> process_environment(const std::string& name) {
 namespace {
 
 const std::vector<std::string> top_keys{"apiVersion", "suspend", "targets", "extensions", "settings", "policy"};
-const std::vector<std::string> target_keys{"dsn", "role", "databases", "pooler"};
+const std::vector<std::string> target_keys{"dsn", "role", "databases", "exclude", "pooler"};
 const std::vector<std::string> extension_keys{"name", "version", "ensure", "schema", "preload", "databases"};
 const std::vector<std::string> settings_keys{"preload", "values", "ratios"};
 const std::vector<std::string> ratio_keys{"expr", "match", "tolerance", "min", "max"};
-const std::vector<std::string> policy_keys{"lock_timeout",       "drain",           "recreate",
-                                           "maintenance_window", "allow_data_loss", "health",
-                                           "state_schema",       "manage_preload",  "rehearse"};
+const std::vector<std::string> policy_keys{"lock_timeout",    "drain",  "recreate",     "maintenance_window",
+                                           "allow_data_loss", "health", "state_schema", "manage_preload",
+                                           "rehearse",        "rollout"};
+const std::vector<std::string> rollout_keys{"canary", "waves", "soak", "halt_on_failure"};
 const std::vector<std::string> rehearse_keys{"lock_timeout", "statement_timeout"};
 const std::vector<std::string> drain_keys{
     "enabled", "quiet_for", "timeout", "terminate_idle", "terminate_idle_in_transaction", "never_terminate"};
@@ -200,6 +201,26 @@ class Loader {
       }
     }
     if (node["databases"]) t.databases = read_database_selection(node["databases"], what + " databases");
+    if (const YAML::Node exclude = node["exclude"]; exclude) {
+      if (auto names = reader_.strings(exclude, what + " exclude")) {
+        std::size_t index = 0;
+        for (const auto& name : *names) {
+          const YAML::Node item = exclude[index++];
+          const bool ok = name.find_first_of("*?[") != std::string::npos
+                              ? glob(item, name, what + " exclude")
+                              : identifier(item, name, what + " exclude").has_value();
+          if (ok) {
+            t.databases.exclude.push_back(name);
+          }
+        }
+        std::sort(t.databases.exclude.begin(), t.databases.exclude.end());
+        if (!t.databases.listed()) {
+          reader_.error(exclude, what +
+                                     " exclude takes databases out of '*' or a pattern; with a list of "
+                                     "names, leave the name out of databases instead");
+        }
+      }
+    }
     if (const YAML::Node pooler = node["pooler"]; pooler) {
       if (reader_.expect_map(pooler, what + " pooler")) {
         reader_.check_keys(pooler, {"admin_dsn"}, what + " pooler");
@@ -223,6 +244,8 @@ class Loader {
       if (name == "*") {
         if (names->size() > 1) reader_.error(item, "'*' in " + what + " already selects every database");
         selection.all = true;
+      } else if (name.find_first_of("*?[") != std::string::npos) {
+        if (glob(item, name, what)) selection.patterns.push_back(name);
       } else if (auto id = identifier(item, name, what)) {
         if (std::find(selection.names.begin(), selection.names.end(), *id) != selection.names.end()) {
           reader_.error(item, "database '" + name + "' is listed twice in " + what);
@@ -232,7 +255,30 @@ class Loader {
     }
     std::sort(selection.names.begin(), selection.names.end());
     selection.names.erase(std::unique(selection.names.begin(), selection.names.end()), selection.names.end());
+    std::sort(selection.patterns.begin(), selection.patterns.end());
+    selection.patterns.erase(std::unique(selection.patterns.begin(), selection.patterns.end()),
+                             selection.patterns.end());
     return selection;
+  }
+
+  /// Whether `text` is a database glob: name characters plus `*`, `?` and closed `[...]` classes.
+  /// false (and an error) for anything else; false without an error when it has no wildcard at all.
+  bool glob(const YAML::Node& node, const std::string& text, const std::string& what) {
+    if (text.find_first_of("*?[") == std::string::npos) return false;
+    bool ok = !text.empty() && text.size() <= 63;
+    int depth = 0;
+    for (char c : text) {
+      const bool name_char = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$' || c == '-';
+      if (c == '[') ++depth;
+      if (c == ']') --depth;
+      ok = ok && depth >= 0 && depth <= 1 && (name_char || c == '*' || c == '?' || c == '[' || c == ']' || c == '!');
+    }
+    ok = ok && depth == 0;
+    if (!ok) {
+      reader_.error(node, "bad database pattern '" + text + "' in " + what +
+                              ": use name characters with *, ? and [...] classes, e.g. app_* or shard_[0-9]");
+    }
+    return ok;
   }
 
   /// Expands ${NAME} from the environment ($${ writes a literal ${); unset variables are errors.
@@ -593,6 +639,47 @@ class Loader {
 
   // --- policy ----------------------------------------------------------------
 
+  void read_rollout(const YAML::Node& node, Policy& p) {
+    reader_.check_keys(node, rollout_keys, "policy rollout");
+    Rollout r;
+    if (const YAML::Node canary = node["canary"]; canary) {
+      const auto text = reader_.scalar_text(canary, "rollout canary");
+      if (text && (text->empty() || text->size() > 6 || text->find_first_not_of("0123456789") != std::string::npos)) {
+        reader_.error(canary, "rollout canary must be a number of databases, e.g. 1");
+      } else if (text) {
+        r.canary = std::stoi(*text);
+      }
+    }
+    if (const YAML::Node waves = node["waves"]; waves) {
+      if (auto items = reader_.strings(waves, "rollout waves")) {
+        std::size_t index = 0;
+        for (const auto& item : *items) {
+          const YAML::Node at = waves[index++];
+          const std::string digits = item.empty() || item.back() != '%' ? "" : item.substr(0, item.size() - 1);
+          if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos ||
+              std::stoi(digits) < 1 || std::stoi(digits) > 100) {
+            reader_.error(at, "bad rollout wave '" + item + "': write a percentage of the databases, e.g. \"10%\"");
+            continue;
+          }
+          const int percent = std::stoi(digits);
+          if (!r.waves.empty() && percent <= r.waves.back()) {
+            reader_.error(at, "rollout waves must grow: " + item + " after " + std::to_string(r.waves.back()) + "%");
+          }
+          r.waves.push_back(percent);
+        }
+        if (!r.waves.empty() && r.waves.back() != 100) {
+          reader_.error(waves, "the last rollout wave must be \"100%\", or some databases would never converge");
+        }
+      }
+    }
+    if (r.waves.empty()) r.waves.push_back(100);
+    if (node["soak"]) r.soak = duration(node["soak"], "rollout soak").value_or(r.soak);
+    if (node["halt_on_failure"]) {
+      r.halt_on_failure = reader_.boolean(node["halt_on_failure"], "rollout halt_on_failure").value_or(true);
+    }
+    p.rollout = r;
+  }
+
   std::optional<Duration> duration(const YAML::Node& node, const std::string& what) {
     auto text = reader_.string(node, what);
     if (!text) return std::nullopt;
@@ -654,6 +741,9 @@ class Loader {
         p.rehearse.statement_timeout = duration(rehearse["statement_timeout"], "rehearse statement_timeout")
                                            .value_or(p.rehearse.statement_timeout);
       }
+    }
+    if (const YAML::Node rollout = node["rollout"]; rollout && reader_.expect_map(rollout, "policy rollout")) {
+      read_rollout(rollout, p);
     }
     if (node["manage_preload"]) {
       p.manage_preload = reader_.boolean(node["manage_preload"], "policy manage_preload").value_or(false);

@@ -1,6 +1,21 @@
 #include "desired/manifest.hpp"
 
+#include <fnmatch.h>
+
+#include <algorithm>
+
 namespace pgparity::desired {
+
+bool DatabaseSelection::matches(const std::string& pattern, const std::string& database) {
+  return fnmatch(pattern.c_str(), database.c_str(), 0) == 0;
+}
+
+bool DatabaseSelection::selects(const std::string& database) const {
+  const auto match = [&](const std::string& p) { return matches(p, database); };
+  if (std::any_of(exclude.begin(), exclude.end(), match)) return false;
+  if (all || std::any_of(patterns.begin(), patterns.end(), match)) return true;
+  return std::any_of(names.begin(), names.end(), [&](const Identifier& n) { return n.str() == database; });
+}
 
 std::string VersionSpec::str() const {
   switch (kind) {

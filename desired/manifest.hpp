@@ -20,8 +20,16 @@ enum class Role {
 
 /// Which databases of a target are managed.
 struct DatabaseSelection {
-  bool all = false;               ///< "*": every connectable, non-template database
-  std::vector<Identifier> names;  ///< explicit names (sorted); empty and !all: the DSN's database
+  bool all = false;                   ///< "*": every connectable, non-template database
+  std::vector<Identifier> names;      ///< explicit names (sorted); empty and !all: the DSN's database
+  std::vector<std::string> patterns;  ///< globs (`app_*`, `db?`, `shard_[0-9]`), sorted
+  std::vector<std::string> exclude;   ///< names or globs taken out of whatever the rest selects
+  /// Whether the selection is decided against the server's list of databases ("*" or a glob).
+  bool listed() const { return all || !patterns.empty(); }
+  /// Whether `database` (connectable, not a template) is selected.
+  bool selects(const std::string& database) const;
+  /// Shell-style glob matching (fnmatch): `*`, `?`, `[0-9]`, `[!x]`; a name without them matches itself.
+  static bool matches(const std::string& pattern, const std::string& database);
   bool operator==(const DatabaseSelection&) const = default;
 };
 
@@ -111,6 +119,16 @@ struct Rehearse {
   bool operator==(const Rehearse&) const = default;
 };
 
+/// Progressive rollout across a target's databases: the canaries first, then each wave; a
+/// failure, or a health query failing after a wave's soak, halts the waves not yet started.
+struct Rollout {
+  int canary = 0;          ///< databases changed first, on their own
+  std::vector<int> waves;  ///< cumulative percentages of the databases to change, ascending, the last 100
+  Duration soak;           ///< wait after each wave before its health queries run again
+  bool halt_on_failure = true;
+  bool operator==(const Rollout&) const = default;
+};
+
 struct Policy {
   Duration lock_timeout = Duration::seconds(30);
   Drain drain;
@@ -121,6 +139,7 @@ struct Policy {
   /// required) instead of only reporting what is missing.
   bool manage_preload = false;
   Rehearse rehearse;
+  std::optional<Rollout> rollout;
   std::map<Identifier, std::string> health;                  ///< extension -> SQL that must succeed after a change
   Identifier state_schema = *Identifier::parse("pgparity");  ///< where snapshots and the run journal live
   bool operator==(const Policy&) const = default;

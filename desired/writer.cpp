@@ -44,9 +44,12 @@ void write_targets(YAML::Emitter& out, const Manifest& m) {
     plain(out, "role", t.role == Role::reference ? "reference" : "managed");
     if (t.databases.all) {
       names(out, "databases", {"*"});
-    } else if (!t.databases.names.empty()) {
-      names(out, "databases", strings_of(t.databases.names));
+    } else if (!t.databases.names.empty() || !t.databases.patterns.empty()) {
+      std::vector<std::string> selected = strings_of(t.databases.names);
+      selected.insert(selected.end(), t.databases.patterns.begin(), t.databases.patterns.end());
+      names(out, "databases", selected);
     }
+    if (!t.databases.exclude.empty()) names(out, "exclude", t.databases.exclude);
     if (t.pooler) {
       out << YAML::Key << "pooler" << YAML::Value << YAML::BeginMap;
       quoted(out, "admin_dsn", t.pooler->admin_dsn_source);
@@ -140,6 +143,16 @@ void write_policy(YAML::Emitter& out, const Policy& p) {
   plain(out, "lock_timeout", p.rehearse.lock_timeout.str());
   plain(out, "statement_timeout", p.rehearse.statement_timeout.str());
   out << YAML::EndMap;
+  if (p.rollout) {
+    out << YAML::Key << "rollout" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "canary" << YAML::Value << p.rollout->canary;
+    out << YAML::Key << "waves" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (int w : p.rollout->waves) out << YAML::DoubleQuoted << std::to_string(w) + "%";
+    out << YAML::EndSeq;
+    plain(out, "soak", p.rollout->soak.str());
+    out << YAML::Key << "halt_on_failure" << YAML::Value << p.rollout->halt_on_failure;
+    out << YAML::EndMap;
+  }
   if (!p.health.empty()) {
     out << YAML::Key << "health" << YAML::Value << YAML::BeginMap;
     for (const auto& [ext, sql] : p.health) quoted(out, ext.str(), sql);

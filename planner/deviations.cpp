@@ -28,6 +28,10 @@ std::vector<Deviation> deviations_of(const Plan& plan) {
         break;
     }
   }
+  for (const auto& [target, pattern] : plan.unmatched_patterns) {
+    out.push_back(
+        {target, "databases pattern " + pattern, "", "", "matches no connectable database", "unmatched-pattern"});
+  }
   for (const auto& b : plan.blockers) {
     out.push_back({b.target + (b.database.empty() ? "" : "/" + b.database), b.extension.empty() ? b.code : b.extension,
                    "", "", b.message, "blocked"});

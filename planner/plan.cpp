@@ -32,6 +32,28 @@ const char* name_of(StepKind kind) {
   return "?";
 }
 
+std::vector<Wave> rollout_waves(const std::string& target, int canary, const std::vector<int>& waves,
+                                std::vector<std::string> databases) {
+  std::sort(databases.begin(), databases.end());
+  std::vector<Wave> out;
+  std::size_t done = 0;
+  const auto take = [&](const std::string& name, std::size_t upto) {
+    upto = std::min(upto, databases.size());
+    if (upto <= done) return;
+    out.push_back({target, name,
+                   std::vector<std::string>(databases.begin() + static_cast<std::ptrdiff_t>(done),
+                                            databases.begin() + static_cast<std::ptrdiff_t>(upto))});
+    done = upto;
+  };
+  take("canary", static_cast<std::size_t>(std::max(canary, 0)));
+  for (std::size_t i = 0; i < waves.size(); ++i) {
+    const std::size_t upto = (databases.size() * static_cast<std::size_t>(waves[i]) + 99) / 100;
+    take("wave " + std::to_string(i + 1) + " (" + std::to_string(waves[i]) + "%)", upto);
+  }
+  take("wave " + std::to_string(waves.size() + 1) + " (rest)", databases.size());  // never leave one out
+  return out;
+}
+
 bool is_gate(StepKind kind) {
   return kind == StepKind::preflight || kind == StepKind::drain || kind == StepKind::snapshot ||
          kind == StepKind::verify;

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "state/observed.hpp"
@@ -80,6 +81,20 @@ struct PendingRestart {
   bool operator==(const PendingRestart&) const = default;
 };
 
+/// One step of a progressive rollout (policy.rollout): the databases changed together.
+struct Wave {
+  std::string target;
+  std::string name;                    ///< "canary", "wave 1 (10%)", ...
+  std::vector<std::string> databases;  ///< sorted by name
+  bool operator==(const Wave&) const = default;
+};
+
+/// The waves of `target` for the databases that have changes: `canary` databases first, then
+/// each wave up to its cumulative share (rounded up) of them; by database name, so the same
+/// input always gives the same waves. Empty waves are left out.
+std::vector<Wave> rollout_waves(const std::string& target, int canary, const std::vector<int>& waves,
+                                std::vector<std::string> databases);
+
 /// What pgparity would do: steps in a valid order, and what stops it.
 struct Plan {
   std::string fingerprint;  ///< of the observed state the plan was made from
@@ -87,6 +102,10 @@ struct Plan {
   std::vector<Blocker> blockers;
   std::vector<std::string> warnings;  ///< worth knowing, not blocking (restart required, ...)
   std::vector<PendingRestart> pending_restarts;
+  std::vector<Wave> waves;  ///< policy.rollout: the order databases are changed in, per target
+  /// (target, pattern): a `databases` glob that matched no connectable database (a warning in plan,
+  /// a deviation in check).
+  std::vector<std::pair<std::string, std::string>> unmatched_patterns;
   /// plan --rehearse: a line per database ("rehearsed on staging/orders: ✓ 3 steps in 1.2 s, rolled back").
   std::vector<std::string> rehearsals;
   bool rehearsed = false;  ///< the plan's SQL was rehearsed against the state of `fingerprint`

@@ -81,6 +81,9 @@ Plan parse_plan(const std::string& json) {
           {b.at("code"), b.at("target"), b.at("database"), b.at("extension"), b.at("message"), b.at("hint")});
     }
     plan.warnings = doc.value("warnings", std::vector<std::string>{});
+    for (const auto& w : doc.value("waves", nlohmann::json::array())) {
+      plan.waves.push_back({w.at("target"), w.at("name"), w.at("databases").get<std::vector<std::string>>()});
+    }
     if (doc.contains("rehearsal")) {
       plan.rehearsed = doc.at("rehearsal").value("rehearsed", false);
       plan.rehearsals = doc.at("rehearsal").value("databases", std::vector<std::string>{});

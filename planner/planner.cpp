@@ -812,6 +812,16 @@ Plan make_plan(const PlanInput& input) {
     if (it == input.observed.end()) continue;
     const state::TargetState& observed = it->second;
     if (!isolated(input, name, observed, plan)) continue;
+    // A pattern that selects nothing is worth saying: a typo, or a fleet that is not there yet.
+    for (const auto& pattern : target.databases.patterns) {
+      const auto& all = observed.cluster.connectable_databases;
+      if (std::none_of(all.begin(), all.end(),
+                       [&](const std::string& db) { return desired::DatabaseSelection::matches(pattern, db); })) {
+        plan.unmatched_patterns.push_back({name, pattern});
+        plan.warnings.push_back(name + ": databases pattern '" + pattern +
+                                "' matches no connectable database (templates and datallowconn = false are skipped)");
+      }
+    }
 
     std::size_t first = steps.size();
     ClusterPlanner(input, observed, plan).run(steps);
@@ -823,6 +833,17 @@ Plan make_plan(const PlanInput& input) {
     }
   }
   plan.steps = order_steps(std::move(steps));
+  if (manifest.policy.rollout) {
+    std::map<std::string, std::set<std::string>> changing;  // target -> databases with changes
+    for (const auto& s : plan.steps) {
+      if (!is_gate(s.kind) && !s.database.empty()) changing[s.target].insert(s.database);
+    }
+    for (const auto& [target, databases] : changing) {
+      const auto waves = rollout_waves(target, manifest.policy.rollout->canary, manifest.policy.rollout->waves,
+                                       {databases.begin(), databases.end()});
+      plan.waves.insert(plan.waves.end(), waves.begin(), waves.end());
+    }
+  }
   return plan;
 }
 

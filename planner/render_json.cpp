@@ -55,6 +55,9 @@ std::string render_json(const Plan& plan) {
   for (const auto& p : plan.pending_restarts) {
     pending.push_back({{"target", p.target}, {"setting", p.setting}, {"running", p.running}, {"written", p.written}});
   }
+  ordered_json waves = ordered_json::array();
+  for (const auto& w : plan.waves)
+    waves.push_back({{"target", w.target}, {"name", w.name}, {"databases", w.databases}});
   ordered_json doc{
       {"apiVersion", "pgparity/v1"},
       {"kind", "Plan"},
@@ -64,6 +67,7 @@ std::string render_json(const Plan& plan) {
       {"blockers", blockers},
       {"steps", steps},
       {"warnings", plan.warnings},
+      {"waves", waves},
       {"pendingRestarts", pending}};
   if (plan.rehearsed) {
     doc["rehearsal"] = {{"rehearsed", true}, {"fingerprint", plan.fingerprint}, {"databases", plan.rehearsals}};

@@ -110,6 +110,11 @@ std::string render_text(const Plan& plan, bool color) {
         << " until it is restarted (pgparity never restarts a server)";
   }
   if (!plan.pending_restarts.empty()) out << "\n";
+  for (const auto& w : plan.waves) {
+    out << "\n" << style.bold("rollout ") << w.target << " " << w.name << ": ";
+    for (std::size_t i = 0; i < w.databases.size(); ++i) out << (i ? ", " : "") << w.databases[i];
+  }
+  if (!plan.waves.empty()) out << "\n";
   for (const auto& w : plan.warnings) out << "\n" << style.yellow("warning: ") << w;
   if (!plan.warnings.empty()) out << "\n";
   return out.str();

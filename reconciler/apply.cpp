@@ -8,6 +8,7 @@
 #include <optional>
 #include <ostream>
 #include <pqxx/pqxx>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -270,7 +271,8 @@ class Unit {
             journal.ensure();
             journal.close_interrupted();  // under the lock: no other run is live on this database
             result_.run_id = new_run_id();
-            journal.start(result_.run_id, target_.name, database_, options_.plan_digest, options_.manifest_digest);
+            journal.start(result_.run_id, target_.name, database_, options_.plan_digest, options_.manifest_digest,
+                          options_.wave);
             started = true;
             break;
           case StepKind::drain:
@@ -455,7 +457,7 @@ class Unit {
     Journal journal(*session_, manifest_.policy.state_schema.str());
     journal.ensure();
     result_.run_id = new_run_id();
-    journal.start(result_.run_id, target_.name, "", options_.plan_digest, options_.manifest_digest);
+    journal.start(result_.run_id, target_.name, "", options_.plan_digest, options_.manifest_digest, options_.wave);
     const std::string problem = write_settings(*session_, steps_, [&](const Step& s, long long ms) {
       journal.record_setting(result_.run_id, s.setting, s.current, s.value,
                              s.undo_sql.empty() ? "" : s.undo_sql.front());
@@ -486,7 +488,8 @@ class Unit {
 }  // namespace
 
 bool ApplyResult::failed() const {
-  return std::any_of(results.begin(), results.end(), [](const auto& r) { return r.outcome == Outcome::failed; });
+  return !halted.empty() ||
+         std::any_of(results.begin(), results.end(), [](const auto& r) { return r.outcome == Outcome::failed; });
 }
 
 bool ApplyResult::skipped() const {
@@ -496,6 +499,22 @@ bool ApplyResult::skipped() const {
 bool ApplyResult::blocked() const {
   return std::any_of(results.begin(), results.end(), [](const auto& r) { return r.outcome == Outcome::blocked; });
 }
+
+namespace {
+
+/// After a wave's soak: each changed database of the wave is observed again on a fresh read-only
+/// session and its health queries run; "" when all hold, else the first problem.
+std::string health_after_soak(const desired::Manifest& manifest, const desired::Target& target,
+                              const std::string& database, const std::vector<Step>& steps) {
+  try {
+    auto session = state::connect(target.dsn, state::Access::read_only, "pgparity", database);
+    return verify_database(*session, steps, manifest.policy.health);
+  } catch (const std::exception& e) {
+    return "; " + one_line(e.what());
+  }
+}
+
+}  // namespace
 
 ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& plan, const ApplyOptions& options) {
   // Group the steps, gates included, by (target, database), keeping the plan's order within each.
@@ -515,22 +534,98 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
   }
 
   ApplyResult result;
-  result.results.resize(keys.size());
+  std::vector<DatabaseResult> results(keys.size());
   std::mutex output;
-  auto run = [&](std::size_t i) {
+  auto run = [&](std::size_t i, const ApplyOptions& with) {
     const auto& [target, database] = keys[i];
-    result.results[i] = Unit(manifest, manifest.targets.at(target), database, groups[keys[i]], options, output).run();
+    results[i] = Unit(manifest, manifest.targets.at(target), database, groups[keys[i]], with, output).run();
   };
-  // Server settings first (a database's change may rely on them), then the databases in parallel.
-  std::vector<std::size_t> databases;
+  std::vector<std::size_t> order;  // the order results are reported in
+  auto batch = [&](const std::vector<std::size_t>& indices, const ApplyOptions& with) {
+    parallel_for(indices.size(), options.parallel, [&](std::size_t k) { run(indices[k], with); });
+    order.insert(order.end(), indices.begin(), indices.end());
+  };
+  // Server settings first (a database's change may rely on them).
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (keys[i].second.empty()) {
-      run(i);
-    } else {
-      databases.push_back(i);
-    }
+    if (keys[i].second.empty()) batch({i}, options);
   }
-  parallel_for(databases.size(), options.parallel, [&](std::size_t k) { run(databases[k]); });
+  // Databases of targets without a rollout: all at once (bounded by --parallel).
+  std::vector<std::size_t> free;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const bool rolled = std::any_of(plan.waves.begin(), plan.waves.end(),
+                                    [&](const planner::Wave& w) { return w.target == keys[i].first; });
+    if (!keys[i].second.empty() && !rolled) free.push_back(i);
+  }
+  batch(free, options);
+  // Rollouts: wave after wave; a failure, or a failed health query after the soak, halts the rest.
+  std::set<std::string> halted;
+  const auto& rollout = manifest.policy.rollout;
+  for (std::size_t w = 0; w < plan.waves.size(); ++w) {
+    const planner::Wave& wave = plan.waves[w];
+    if (halted.contains(wave.target)) continue;
+    std::vector<std::size_t> indices;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      const auto& dbs = wave.databases;
+      if (keys[i].first == wave.target && std::find(dbs.begin(), dbs.end(), keys[i].second) != dbs.end()) {
+        indices.push_back(i);
+      }
+    }
+    ApplyOptions with = options;
+    with.wave = wave.name;
+    if (options.progress != nullptr) {
+      std::lock_guard lock(output);
+      *options.progress << wave.target << ": rollout " << wave.name << ": " << indices.size() << " database"
+                        << (indices.size() == 1 ? "" : "s") << std::endl;
+    }
+    batch(indices, with);
+    std::string problem;
+    for (std::size_t i : indices) {
+      const auto& r = results[i];
+      if (r.outcome != Outcome::applied && r.outcome != Outcome::unchanged && problem.empty()) {
+        problem = r.target + "/" + r.database + ": " + r.message;
+      }
+    }
+    if (problem.empty() && rollout && rollout->soak.ms() > 0) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(rollout->soak.ms());
+      while (std::chrono::steady_clock::now() < until && !(options.stop != nullptr && options.stop->load())) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      if (options.stop != nullptr && options.stop->load()) problem = "stopped by a signal during the soak";
+    }
+    if (problem.empty()) {
+      for (std::size_t i : indices) {
+        if (results[i].outcome != Outcome::applied) continue;
+        std::vector<Step> changed;
+        for (const auto& s : groups[keys[i]]) {
+          if (!planner::is_gate(s.kind)) changed.push_back(s);
+        }
+        const std::string unhealthy =
+            health_after_soak(manifest, manifest.targets.at(keys[i].first), keys[i].second, changed);
+        if (!unhealthy.empty()) {
+          results[i].outcome = Outcome::failed;
+          results[i].message = "applied, but after the soak:" + unhealthy.substr(1);
+          problem = keys[i].first + "/" + keys[i].second + ": " + results[i].message;
+          break;
+        }
+      }
+    }
+    if (problem.empty() || (rollout && !rollout->halt_on_failure)) continue;
+    RolloutHalt halt{wave.target, wave.name, problem, {}};
+    for (std::size_t later = w + 1; later < plan.waves.size(); ++later) {
+      if (plan.waves[later].target != wave.target) continue;
+      halt.untouched.insert(halt.untouched.end(), plan.waves[later].databases.begin(),
+                            plan.waves[later].databases.end());
+    }
+    if (options.progress != nullptr) {
+      std::lock_guard lock(output);
+      *options.progress << wave.target << ": rollout halted after " << wave.name << " (" << problem << "); "
+                        << halt.untouched.size() << " database" << (halt.untouched.size() == 1 ? "" : "s")
+                        << " left untouched" << std::endl;
+    }
+    halted.insert(wave.target);
+    result.halted.push_back(std::move(halt));
+  }
+  for (std::size_t i : order) result.results.push_back(std::move(results[i]));
   return result;
 }
 

@@ -18,6 +18,7 @@ struct ApplyOptions {
   std::string manifest_digest;              ///< recorded in the journal
   std::ostream* progress = nullptr;         ///< where waits and steps are told (stderr)
   const std::atomic<bool>* stop = nullptr;  ///< set by a signal: give up waiting, change nothing more
+  std::string wave;                         ///< the rollout wave a run belongs to, for the journal ("" without)
 };
 
 /// A step that ran, and how long it took.
@@ -42,8 +43,17 @@ struct DatabaseResult {
   std::string sqlstate;        ///< the server's error code when a statement failed
 };
 
+/// A rollout that stopped: the waves after `wave` were not started.
+struct RolloutHalt {
+  std::string target;
+  std::string wave;                    ///< the wave that failed
+  std::string reason;                  ///< which database, and what failed
+  std::vector<std::string> untouched;  ///< the databases of the later waves, left as they were
+};
+
 struct ApplyResult {
-  std::vector<DatabaseResult> results;  ///< sorted by target, database
+  std::vector<DatabaseResult> results;  ///< in the order they ran: settings, then databases (wave by wave)
+  std::vector<RolloutHalt> halted;      ///< rollouts halted by a failure (policy.rollout.halt_on_failure)
   bool failed() const;
   bool skipped() const;  ///< another run held a database's lock
   bool blocked() const;

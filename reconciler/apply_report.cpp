@@ -43,6 +43,11 @@ std::string summarize(const ApplyResult& result) {
     out << "  " << mark << " " << r.target << (r.database.empty() ? " (server settings)" : "/" + r.database) << ": "
         << r.message << "\n";
   }
+  for (const auto& h : result.halted) {
+    out << "  ✗ rollout on " << h.target << " halted after " << h.wave << ": " << h.reason << "\n    not touched: ";
+    for (std::size_t i = 0; i < h.untouched.size(); ++i) out << (i ? ", " : "") << h.untouched[i];
+    out << (h.untouched.empty() ? "(nothing left)" : "") << "\n";
+  }
   return out.str();
 }
 
@@ -50,6 +55,8 @@ std::string render_apply_json(const ApplyResult& result, const planner::Plan& pl
   std::string status = "unchanged";
   if (plan.blocked() || result.blocked()) {
     status = "blocked";
+  } else if (!result.halted.empty()) {
+    status = "halted";
   } else if (result.failed()) {
     status = "failed";
   } else if (result.skipped()) {
@@ -80,8 +87,17 @@ std::string render_apply_json(const ApplyResult& result, const planner::Plan& pl
                         {"message", b.message},
                         {"hint", b.hint}});
   }
-  return nlohmann::ordered_json{{"apiVersion", "pgparity/v1"},     {"kind", "ApplyResult"},  {"status", status},
-                                {"fingerprint", plan.fingerprint}, {"databases", databases}, {"blockers", blockers}}
+  nlohmann::ordered_json halted = nlohmann::ordered_json::array();
+  for (const auto& h : result.halted) {
+    halted.push_back({{"target", h.target}, {"wave", h.wave}, {"reason", h.reason}, {"untouched", h.untouched}});
+  }
+  return nlohmann::ordered_json{{"apiVersion", "pgparity/v1"},
+                                {"kind", "ApplyResult"},
+                                {"status", status},
+                                {"fingerprint", plan.fingerprint},
+                                {"databases", databases},
+                                {"blockers", blockers},
+                                {"halted", halted}}
              .dump(2) +
          "\n";
 }

@@ -79,10 +79,7 @@ ExitCode run_export(Context& context, const ExportOptions& o) {
     const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
     if (!loaded) return ExitCode::error;
     const desired::Target& t = find_target(*loaded, o.target);
-    request.target = t.name;
-    request.dsn = t.dsn;
-    request.all_databases = t.databases.all;
-    for (const auto& db : t.databases.names) request.databases.push_back(db.str());
+    request = observe_request_for(t, o.parallel);
     // A literal password never goes into a file meant to be committed.
     const std::string variable = password_variable(t.name);
     bool replaced = false;

@@ -186,7 +186,12 @@ class Loop {
     options.progress = &progress;
     options.stop = &stop_;
     const ApplyResult result = apply_plan(manifest, plan, options);
-    bool failed = false;
+    bool failed = !result.halted.empty();
+    for (const auto& w : plan.waves) metrics_.set("pgparity_rollout_halted", {{"target", w.target}}, 0);
+    for (const auto& h : result.halted) {
+      metrics_.set("pgparity_rollout_halted", {{"target", h.target}}, 1);
+      spdlog::error("{}: rollout halted after {}: {}", h.target, h.wave, h.reason);
+    }
     for (const auto& r : result.results) {
       const std::string key = r.target + "/" + r.database;
       if (r.outcome == DatabaseResult::Outcome::failed || r.outcome == DatabaseResult::Outcome::blocked) {

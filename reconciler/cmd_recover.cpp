@@ -41,7 +41,7 @@ desired::Manifest narrowed(const desired::Manifest& manifest, const desired::Tar
   m.policy = manifest.policy;
   m.policy.allow_data_loss = allow_data_loss;
   desired::Target t = target;
-  t.databases = desired::DatabaseSelection{false, {database}};
+  t.databases = desired::DatabaseSelection{false, {database}, {}, {}};
   m.targets.emplace(t.name, t);
   if (const desired::Target* reference = manifest.reference()) m.targets.emplace(reference->name, *reference);
   return m;

@@ -23,6 +23,8 @@ void Journal::ensure() {
           "  started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz,"
           "  status text NOT NULL, plan_digest text, manifest_digest text, steps_done int NOT NULL DEFAULT 0,"
           "  error text, pgparity_version text)");
+  // Added with rollouts: the wave a run belonged to (NULL without a rollout); older journals gain it here.
+  tx.exec("ALTER TABLE " + table("runs") + " ADD COLUMN IF NOT EXISTS wave text");
   tx.exec("CREATE TABLE IF NOT EXISTS " + table("snapshots") +
           " (run_id text NOT NULL, extname name NOT NULL, extversion text NOT NULL, schema name NOT NULL,"
           "  relocatable boolean NOT NULL, extconfig text[], taken_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
@@ -50,12 +52,12 @@ void Journal::close_interrupted() {
 }
 
 void Journal::start(const std::string& run_id, const std::string& target, const std::string& database,
-                    const std::string& plan_digest, const std::string& manifest_digest) {
+                    const std::string& plan_digest, const std::string& manifest_digest, const std::string& wave) {
   pqxx::work tx(session_);
   tx.exec_params("INSERT INTO " + table("runs") +
-                     " (run_id, target, database, status, plan_digest, manifest_digest, pgparity_version)"
-                     " VALUES ($1, $2, $3, 'running', $4, $5, $6)",
-                 run_id, target, database, plan_digest, manifest_digest, std::string(version));
+                     " (run_id, target, database, status, plan_digest, manifest_digest, pgparity_version, wave)"
+                     " VALUES ($1, $2, $3, 'running', $4, $5, $6, NULLIF($7, ''))",
+                 run_id, target, database, plan_digest, manifest_digest, std::string(version), wave);
   tx.commit();
 }
 

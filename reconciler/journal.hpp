@@ -24,7 +24,7 @@ class Journal {
   void close_interrupted();
   /// Records a run as started and commits, so an interrupted run stays visible.
   void start(const std::string& run_id, const std::string& target, const std::string& database,
-             const std::string& plan_digest, const std::string& manifest_digest);
+             const std::string& plan_digest, const std::string& manifest_digest, const std::string& wave = "");
   /// Records how the run ended, in its own transaction.
   void finish(const std::string& run_id, const std::string& status, int steps_done, const std::string& error);
 

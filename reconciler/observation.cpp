@@ -35,19 +35,23 @@ const desired::Target& find_target_or_only_managed(const desired::Manifest& mani
                    (names.empty() ? std::string() : " (" + names + ")"));
 }
 
-namespace {
-
 /// The target's databases, read-only, one session each.
-state::ObserveRequest request_for(const desired::Target& target, unsigned parallel) {
+state::ObserveRequest observe_request_for(const desired::Target& target, unsigned parallel) {
   state::ObserveRequest request;
   request.target = target.name;
   request.dsn = target.dsn;
   request.access = state::Access::read_only;
-  request.all_databases = target.databases.all;
-  for (const auto& db : target.databases.names) request.databases.push_back(db.str());
+  request.all_databases = target.databases.listed();
+  if (request.all_databases) {
+    request.selects = [selection = target.databases](const std::string& db) { return selection.selects(db); };
+  } else {
+    for (const auto& db : target.databases.names) request.databases.push_back(db.str());
+  }
   request.parallel = parallel;
   return request;
 }
+
+namespace {
 
 /// Reads pgparity's journal, and whether a run holds the lock, on each database's own session.
 std::function<void(pqxx::connection_base&, state::DatabaseState&)> journal_reader(const desired::Manifest& manifest) {
@@ -62,7 +66,7 @@ std::function<void(pqxx::connection_base&, state::DatabaseState&)> journal_reade
 
 state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel,
                                   bool diagnosis) {
-  state::ObserveRequest request = request_for(target, parallel);
+  state::ObserveRequest request = observe_request_for(target, parallel);
   request.extensions = planner::extensions_to_observe(manifest);
   request.droppable = planner::extensions_to_measure_for_drop(manifest);
   request.libraries = planner::libraries_to_check(manifest);
@@ -76,7 +80,7 @@ state::TargetState observe_target(const desired::Manifest& manifest, const desir
 std::map<std::string, std::vector<state::RunRecord>> read_journals(const desired::Manifest& manifest,
                                                                    const desired::Target& target,
                                                                    const std::string& database) {
-  state::ObserveRequest request = request_for(target, 4);
+  state::ObserveRequest request = observe_request_for(target, 4);
   if (!database.empty()) {
     request.all_databases = false;
     request.databases = {database};

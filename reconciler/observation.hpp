@@ -6,6 +6,7 @@
 
 #include "desired/manifest.hpp"
 #include "planner/planner.hpp"
+#include "state/observe.hpp"
 #include "state/observed.hpp"
 
 namespace pgparity::reconciler {
@@ -31,6 +32,9 @@ std::map<std::string, std::vector<state::RunRecord>> read_journals(const desired
 
 /// The target named `name`, or InputError with a did-you-mean.
 const desired::Target& find_target(const desired::Manifest& manifest, const std::string& name);
+
+/// A read-only request for the target's databases ("*", globs and excludes applied to the server's list).
+state::ObserveRequest observe_request_for(const desired::Target& target, unsigned parallel);
 
 /// The target named `name`; with no name, the manifest's only managed target
 /// (InputError naming the choices when there are several, or none).

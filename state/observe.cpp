@@ -250,7 +250,9 @@ TargetState observe(const ObserveRequest& request) {
 
   std::vector<std::string> selected;
   if (request.all_databases) {
-    selected = state.cluster.connectable_databases;
+    for (const auto& name : state.cluster.connectable_databases) {
+      if (!request.selects || request.selects(name)) selected.push_back(name);
+    }
   } else if (!request.databases.empty()) {
     for (const auto& name : request.databases) {
       const auto& all = state.cluster.connectable_databases;

@@ -14,7 +14,9 @@ struct ObserveRequest {
   std::string target;  ///< its name, for messages
   std::string dsn;
   Access access = Access::read_only;
-  bool all_databases = false;           ///< every connectable, non-template database
+  bool all_databases = false;  ///< every connectable, non-template database (that `selects` takes)
+  /// With all_databases: which of the connectable databases to observe (globs, excludes); all when unset.
+  std::function<bool(const std::string&)> selects;
   std::vector<std::string> databases;   ///< these; empty and !all_databases: the DSN's own database
   unsigned parallel = 4;                ///< databases observed at once (at least 1)
   std::vector<std::string> extensions;  ///< looked at closely: available versions and update paths

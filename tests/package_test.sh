@@ -10,7 +10,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "package_test: $*" >&2; exit 1; }
 
-deb=$(PGPARITY_PACKAGE_BUILD_DIR=$build PGPARITY_PACKAGE_DIR=$work/out "$source_dir/scripts/package" 2>/dev/null | tail -1)
+deb=$(PGPARITY_PACKAGE_NO_BUILD=1 PGPARITY_PACKAGE_BUILD_DIR=$build PGPARITY_PACKAGE_DIR=$work/out \
+  "$source_dir/scripts/package" 2>/dev/null | tail -1)
 version=$(sed -n 's/^project(pgparity VERSION \([0-9.]*\).*/\1/p' "$source_dir/CMakeLists.txt")
 [ "$(basename "$deb")" = "pgparity_${version}_$(dpkg --print-architecture).deb" ] || fail "unexpected file name: $deb"
 

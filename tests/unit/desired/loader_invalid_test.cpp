@@ -85,6 +85,18 @@ const std::vector<Case> cases = {
     {"StarMixedWithDatabaseNames",
      base + "  qa:\n    dsn: \"host=q\"\n    role: managed\n    databases: [\"*\", orders]\n",
      {"12:17: '*' in target 'qa' databases already selects every database"}},
+    {"BadDatabasePattern",
+     base + "  qa:\n    dsn: \"host=q\"\n    role: managed\n    databases: [\"app_[0-9\"]\n",
+     {"12:17: bad database pattern 'app_[0-9' in target 'qa' databases: use name characters with *, ? and [...] "
+      "classes, e.g. app_* or shard_[0-9]"}},
+    {"ExcludeWithoutAPattern",
+     base + "  qa:\n    dsn: \"host=q\"\n    role: managed\n    databases: [a, b]\n    exclude: [b]\n",
+     {"13:14: target 'qa' exclude takes databases out of '*' or a pattern; with a list of names, leave the name "
+      "out of databases instead"}},
+    {"RolloutWavesThatShrinkOrStopShort",
+     base + "policy:\n  rollout:\n    waves: [\"50%\", \"10%\"]\n",
+     {"11:12: the last rollout wave must be \"100%\", or some databases would never converge",
+      "11:20: rollout waves must grow: 10% after 50%"}},
     {"EmptyDatabaseList",
      base + "  qa:\n    dsn: \"host=q\"\n    role: managed\n    databases: []\n",
      {"12:16: target 'qa' databases must not be empty: leave it out for the DSN's database"}},

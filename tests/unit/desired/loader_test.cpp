@@ -155,6 +155,25 @@ TEST(Loader, LeavesOutOptionalSectionsAsDefaults) {
   EXPECT_TRUE(m.targets.at("s").databases.names.empty());
 }
 
+TEST(Loader, DatabasesTakeGlobsAndAnExcludeList) {
+  const Manifest m = load_ok(
+      "apiVersion: pgparity/v1\ntargets:\n  s:\n    dsn: \"\"\n    role: managed\n"
+      "    databases: [\"app_*\", \"shard_[0-9]\", billing]\n    exclude: [app_3, \"app_te?t\"]\n");
+  const DatabaseSelection& d = m.targets.at("s").databases;
+  EXPECT_TRUE(d.listed());
+  EXPECT_EQ(d.patterns, (std::vector<std::string>{"app_*", "shard_[0-9]"}));
+  EXPECT_TRUE(d.selects("app_1"));
+  EXPECT_TRUE(d.selects("app_12"));
+  EXPECT_FALSE(d.selects("app_3")) << "excluded by name";
+  EXPECT_FALSE(d.selects("app_test")) << "excluded by a pattern";
+  EXPECT_TRUE(d.selects("shard_7"));
+  EXPECT_FALSE(d.selects("shard_10"));
+  EXPECT_TRUE(d.selects("billing"));
+  EXPECT_FALSE(d.selects("other"));
+  const Manifest again = load_ok(write_manifest(m));
+  EXPECT_EQ(again.targets.at("s").databases, d) << "written back as it was";
+}
+
 /// A manifest from a pull request must not send any of the runner's variables to a host of its choosing.
 TEST(Loader, ExpandsOnlyVariablesTheRunnerMeantForPgparity) {
   const std::string yaml =

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "desired/loader.hpp"
+#include "planner/outdated.hpp"
 #include "planner/planner.hpp"
 #include "tests/unit/planner/fixtures.hpp"
 
@@ -94,6 +95,18 @@ TEST(Export, AMirrorFollowsTheReferenceAndKeepsItsRatiosAtTheManagedTargetsSize)
   input.observed.emplace("staging", staging);
   const Plan plan = make_plan(input);
   for (const auto& b : plan.blockers) EXPECT_NE(b.code, "ratio-off-reference") << b.message;
+}
+
+TEST(Outdated, TheNewestVersionIsTheLastInNaturalOrder) {
+  const auto versions = [](std::vector<std::string> texts) {
+    std::vector<state::AvailableVersion> out;
+    for (const auto& t : texts) out.push_back({Version::from_catalog(t), {}, true, false, false, std::nullopt});
+    return out;
+  };
+  EXPECT_EQ(newest_version(versions({"1.9", "1.10", "1.2"})), "1.10");
+  EXPECT_EQ(newest_version(versions({"3.3.2", "unpackaged", "3.3.2next"})), "3.3.2next");
+  EXPECT_EQ(newest_version(versions({"unpackaged"})), "unpackaged");
+  EXPECT_EQ(newest_version(versions({"1.0", "1.01"})), "1.01");
 }
 
 }  // namespace

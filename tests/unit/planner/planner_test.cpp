@@ -218,6 +218,21 @@ TEST(Planner, ABareNumberForASettingWithAUnitIsRefusedWithTheUnitSpelledOut) {
   EXPECT_NE(step(plan, "staging/set/lock_timeout"), nullptr) << "0 (off) needs no unit";
 }
 
+TEST(Rollout, WavesTakeCanariesFirstThenCumulativeSharesByName) {
+  std::vector<std::string> dbs;
+  for (int i = 1; i <= 12; ++i) dbs.push_back("app_" + std::to_string(i));
+  const auto waves = rollout_waves("staging", 1, {10, 50, 100}, dbs);
+  ASSERT_EQ(waves.size(), 4u);
+  EXPECT_EQ(waves[0].name, "canary");
+  EXPECT_EQ(waves[0].databases, Ids{"app_1"}) << "by name: app_1, app_10, app_11, app_12, app_2, ...";
+  EXPECT_EQ(waves[1].name, "wave 1 (10%)");
+  EXPECT_EQ(waves[1].databases, Ids{"app_10"}) << "10% of 12, rounded up, is 2 with the canary";
+  EXPECT_EQ(waves[2].databases, (Ids{"app_11", "app_12", "app_2", "app_3"}));
+  EXPECT_EQ(waves[3].name, "wave 3 (100%)");
+  EXPECT_EQ(waves[3].databases.size(), 6u);
+  EXPECT_EQ(rollout_waves("staging", 5, {100}, {"b", "a"}).size(), 1u) << "empty waves are left out";
+}
+
 TEST(Planner, AConvergedDatabaseGetsAnEmptyPlanWithoutGates) {
   const auto m = manifest(
       "extensions:\n  - name: hstore\n    version: \"1.8\"\n  - name: citext\n    ensure: absent\n"
