@@ -105,22 +105,28 @@ Exported mirror_manifest(const state::TargetState& reference, const ExportTarget
   const auto ref = [&](const std::string& s) { return reference.cluster.normalized(s); };
   const auto own = [&](const std::string& s) { return managed.cluster.normalized(s); };
   std::vector<std::string> explained;
-  for (const char* setting : {"work_mem", "maintenance_work_mem"}) {
+  // Floors are the settings' own minimums (64kB, 1MB), so a tiny staging still gets a valid value.
+  for (const auto& [setting, floor_kb] : {std::pair<const char*, double>{"work_mem", 64.0},
+                                          std::pair<const char*, double>{"maintenance_work_mem", 1024.0}}) {
     const auto value = ref(setting);
     const auto buffers = ref("shared_buffers");
     const auto managed_buffers = own("shared_buffers");
     if (!value || !buffers || !managed_buffers || *buffers <= 0) continue;
     const double ratio = *value / *buffers;
-    const double kb = std::max(64.0, std::round(ratio * *managed_buffers / 1024.0));
+    const double kb = std::max(floor_kb, std::round(ratio * *managed_buffers / 1024.0));
     const std::string rendered = state::render_setting(kb * 1024.0, "kB");
     m.settings.values[Identifier::from_catalog(setting)] = rendered;
     explained.push_back(std::string(setting) + ": " + rendered + " = " + desired::format_number(ratio) + " × " +
                         state::render_setting(*managed_buffers, "8kB") + " (" + managed_target.name +
                         "'s shared_buffers)");
   }
+  // max_connections is not copied: raising it takes a restart, a smaller server may not start with
+  // production's value, and standbys need at least their primary's. When it differs, the
+  // max_connections ratio blocks the plan and says which value would satisfy it.
   if (const auto connections = ref("max_connections"); connections && own("max_connections") != connections) {
-    m.settings.values[Identifier::from_catalog("max_connections")] = desired::format_number(*connections);
-    explained.push_back("max_connections: as on " + reference_target.name + "; takes effect after a restart");
+    explained.push_back("max_connections differs (" + desired::format_number(*connections) + " on " +
+                        reference_target.name + "): not written; set it by hand if " + managed_target.name +
+                        " can take it (a restart)");
   }
   std::ostringstream header;
   header << "Exported by pgparity: " << managed_target.name << " mirrors " << reference_target.name << " (PostgreSQL "

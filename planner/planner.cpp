@@ -268,12 +268,13 @@ class DatabasePlanner {
     const auto& blast = db_.dependents(name);
     // Configuration rows are copied aside and restored, so they are not lost.
     if (!check_blast(name, blast, "recreating", false)) return;
+    // Back where it was (or where the manifest wants it); a fixed control-file schema wins. Placed
+    // before the step is added: a CREATE SCHEMA step added meanwhile must not move it in memory.
+    const auto placement = place(name, version, e.schema ? e.schema->str() : installed.schema.str());
+    if (!placement) return;
     Step& s = add(StepKind::recreate, name);
     s.from = installed.version.str();
     s.to = version.str();
-    // Back where it was (or where the manifest wants it); a fixed control-file schema wins.
-    const auto placement = place(name, version, e.schema ? e.schema->str() : installed.schema.str());
-    if (!placement) return;
     s.schema = placement->schema;
     if (!placement->schema_step.empty()) pending_edges_.push_back({placement->schema_step, s.id});
     s.cascade = needs_cascade(blast);

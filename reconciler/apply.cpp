@@ -8,6 +8,7 @@
 #include <optional>
 #include <ostream>
 #include <pqxx/pqxx>
+#include <semaphore>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -43,16 +44,19 @@ using Outcome = DatabaseResult::Outcome;
 /// pooler pause (PoolerPause), the drain (Drain), the change transaction
 /// (ChangeTransaction), the verification (verify_database), the settings
 /// writer (write_settings).
+using ChangeSlots = std::counting_semaphore<1024>;
+
 class Unit {
  public:
   Unit(const desired::Manifest& manifest, const desired::Target& target, std::string database, std::vector<Step> steps,
-       const ApplyOptions& options, std::mutex& output)
+       const ApplyOptions& options, std::mutex& output, ChangeSlots* change_slots = nullptr)
       : manifest_(manifest),
         target_(target),
         database_(std::move(database)),
         steps_(std::move(steps)),
         options_(options),
-        output_(output) {
+        output_(output),
+        change_slots_(change_slots) {
     result_.target = target_.name;
     result_.database = database_;
   }
@@ -235,6 +239,10 @@ class Unit {
   /// The drain gate: the pooler paused (journaled), no other session busy,
   /// then versions and blast radius measured again. "" when the change may go on.
   std::string drain(Journal& journal, std::optional<PoolerPause>& paused) {
+    // Behind a pooler the slot comes first: clients must not stay paused while a slot is awaited.
+    if (target_.pooler && change_slots_ != nullptr && !take_slot()) {
+      return "stopped waiting for a change slot; nothing changed";
+    }
     if (target_.pooler) {
       say("pausing " + database_ + " on the pooler");
       const std::string pooler = state::mask_dsn(target_.pooler->admin_dsn);
@@ -245,9 +253,16 @@ class Unit {
                          },
                          [&journal, this](const std::string& alias) { journal.pause_ended(result_.run_id, alias); }});
     }
-    const std::string busy =
-        Drain(*session_, manifest_.policy.drain, options_.stop, [this](const std::string& line) { say(line); }).wait();
-    if (!busy.empty()) return busy;
+    Drain quiet(*session_, manifest_.policy.drain, options_.stop, [this](const std::string& line) { say(line); });
+    while (true) {
+      if (const std::string busy = quiet.wait(); !busy.empty()) return busy;
+      if (change_slots_ == nullptr || slot_) break;
+      // Quiet: now wait for one of the --parallel change slots. If someone became busy meanwhile,
+      // give the slot back and wait for quiet again.
+      if (!take_slot()) return "stopped waiting for a change slot; nothing changed";
+      if (quiet.quiet_now()) break;
+      slot_.reset();
+    }
     // Lock held, drain done: what the plan was made from must still hold, measured again.
     if (const std::string stale = remeasure(); !stale.empty()) {
       return "plan is stale: " + stale + "; nothing changed. hint: plan again and review the new plan";
@@ -288,7 +303,12 @@ class Unit {
             break;
           case StepKind::snapshot:
             change.emplace(*session_, &journal, result_.run_id, manifest_.policy.lock_timeout);
-            cancel.emplace(*session_, options_.stop);
+            cancel.emplace(
+                [this, pid = session_->backendpid()] {
+                  auto canceller = connect();
+                  state::cancel_backend(*canceller, pid);
+                },
+                options_.stop);
             break;
           case StepKind::verify:
             cancel.reset();
@@ -481,6 +501,25 @@ class Unit {
   std::vector<Step> steps_;  ///< this database's steps, gates included, in the plan's order
   const ApplyOptions& options_;
   std::mutex& output_;
+  ChangeSlots* change_slots_;
+
+  /// Waits for a change slot (--parallel); false when a signal stops the wait.
+  bool take_slot() {
+    while (!change_slots_->try_acquire_for(std::chrono::milliseconds(100))) {
+      if (options_.stop != nullptr && options_.stop->load()) return false;
+    }
+    slot_.emplace(*change_slots_);
+    return true;
+  }
+  /// A change slot, held from the end of the drain until the run is over.
+  struct Slot {
+    explicit Slot(ChangeSlots& slots) : slots_(slots) {}
+    ~Slot() { slots_.release(); }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    ChangeSlots& slots_;
+  };
+  std::optional<Slot> slot_;
   std::unique_ptr<pqxx::connection> session_;
   DatabaseResult result_;
 };
@@ -536,13 +575,17 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
   ApplyResult result;
   std::vector<DatabaseResult> results(keys.size());
   std::mutex output;
+  // Up to drain_parallel databases wait for quiet at once; at most `parallel` of them change at once.
+  const unsigned parallel = std::max(1u, options.parallel);
+  const unsigned waiting = std::max(parallel, options.drain_parallel);
+  ChangeSlots slots(static_cast<std::ptrdiff_t>(std::min(parallel, 1024u)));
   auto run = [&](std::size_t i, const ApplyOptions& with) {
     const auto& [target, database] = keys[i];
-    results[i] = Unit(manifest, manifest.targets.at(target), database, groups[keys[i]], with, output).run();
+    results[i] = Unit(manifest, manifest.targets.at(target), database, groups[keys[i]], with, output, &slots).run();
   };
   std::vector<std::size_t> order;  // the order results are reported in
   auto batch = [&](const std::vector<std::size_t>& indices, const ApplyOptions& with) {
-    parallel_for(indices.size(), options.parallel, [&](std::size_t k) { run(indices[k], with); });
+    parallel_for(indices.size(), waiting, [&](std::size_t k) { run(indices[k], with); });
     order.insert(order.end(), indices.begin(), indices.end());
   };
   // Server settings first (a database's change may rely on them).
@@ -563,6 +606,30 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
   for (std::size_t w = 0; w < plan.waves.size(); ++w) {
     const planner::Wave& wave = plan.waves[w];
     if (halted.contains(wave.target)) continue;
+    // Nothing more starts after a signal, or when the server settings the waves rely on failed.
+    std::string before;
+    if (options.stop != nullptr && options.stop->load()) before = "stopped by a signal before " + wave.name;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i].first == wave.target && keys[i].second.empty() && results[i].outcome != Outcome::applied &&
+          results[i].outcome != Outcome::unchanged) {
+        before = "the server settings failed: " + results[i].message;
+      }
+    }
+    if (!before.empty()) {
+      RolloutHalt halt{
+          wave.target,
+          w == 0 || plan.waves[w - 1].target != wave.target ? "(before the first wave)" : plan.waves[w - 1].name,
+          before,
+          {}};
+      for (std::size_t later = w; later < plan.waves.size(); ++later) {
+        if (plan.waves[later].target != wave.target) continue;
+        halt.untouched.insert(halt.untouched.end(), plan.waves[later].databases.begin(),
+                              plan.waves[later].databases.end());
+      }
+      halted.insert(wave.target);
+      result.halted.push_back(std::move(halt));
+      continue;
+    }
     std::vector<std::size_t> indices;
     for (std::size_t i = 0; i < keys.size(); ++i) {
       const auto& dbs = wave.databases;

@@ -12,8 +12,11 @@
 namespace pgparity::reconciler {
 
 struct ApplyOptions {
-  Duration lock_wait;                       ///< how long to wait for another run's lock before skipping
-  unsigned parallel = 4;                    ///< databases changed at once
+  Duration lock_wait;     ///< how long to wait for another run's lock before skipping
+  unsigned parallel = 4;  ///< databases changed at once
+  /// Databases that may wait for their quiet window at once (at least `parallel`): waiting costs a
+  /// connection, not a change, so many can wait while `parallel` bounds the changes.
+  unsigned drain_parallel = 16;
   std::string plan_digest;                  ///< recorded in the journal
   std::string manifest_digest;              ///< recorded in the journal
   std::ostream* progress = nullptr;         ///< where waits and steps are told (stderr)

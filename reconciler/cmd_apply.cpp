@@ -30,6 +30,7 @@ struct ApplyCommandOptions {
   bool auto_approve = false;
   std::string lock_wait = "0s";
   unsigned parallel = 4;
+  unsigned drain_parallel = 16;
   std::string format = "text";
 };
 
@@ -116,6 +117,7 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   ApplyOptions options;
   options.lock_wait = *lock_wait;
   options.parallel = o.parallel;
+  options.drain_parallel = o.drain_parallel;
   options.plan_digest = planner::digest(planner::render_json(plan));
   options.manifest_digest = planner::digest(manifest_text);
   return apply_and_report(context, manifest, plan, options, o.format);
@@ -151,6 +153,11 @@ void add_apply_command(CLI::App& app, Context& context) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   cmd->add_option("--lock-wait", o->lock_wait, "Wait this long for another run's lock, then skip")
+      ->capture_default_str();
+  cmd->add_option("--drain-parallel", o->drain_parallel,
+                  "Databases that may wait for their quiet window at once (one connection each); --parallel "
+                  "still bounds how many change at once")
+      ->check(CLI::Range(1u, 256u))
       ->capture_default_str();
   cmd->add_option("--parallel", o->parallel, "Databases observed and changed at once")
       ->check(CLI::Range(1u, 64u))

@@ -45,6 +45,10 @@ planner::Exported mirror(Context& context, const ExportOptions& o, const state::
   if (o.target.empty()) throw InputError("--mirror-to needs --target REFERENCE -f MANIFEST");
   const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
   if (!loaded) throw InputError("cannot load " + o.manifest);
+  if (find_target(*loaded, o.target).role != desired::Role::reference) {
+    throw InputError("--mirror-to: --target " + o.target + " is not the manifest's reference", "",
+                     "name the reference target (the one staging mirrors) with --target");
+  }
   const desired::Target& managed = find_target(*loaded, o.mirror_to);
   if (managed.role != desired::Role::managed) {
     throw InputError("--mirror-to " + managed.name + ": it is not a managed target", "",
@@ -61,6 +65,9 @@ planner::Exported mirror(Context& context, const ExportOptions& o, const state::
                                      state::dsn_with_password_variable(managed.dsn_source, variable, replaced),
                                      managed.databases.all, true};
   planner::Exported out = planner::mirror_manifest(reference, reference_target, observed, target);
+  // Both targets select their databases as the manifest says (names, globs, exclude), never wider.
+  out.manifest.targets.at(managed.name).databases = managed.databases;
+  out.manifest.targets.at(o.target).databases = loaded->targets.at(o.target).databases;
   if (replaced) out.notes.header += "\nthe password in " + managed.name + "'s dsn is written as ${" + variable + "}";
   return out;
 }

@@ -40,6 +40,7 @@ struct ReconcileOptions {
   std::string metrics_file;
   std::string lock_wait = "0s";
   unsigned parallel = 4;
+  unsigned drain_parallel = 16;
 };
 
 /// After a database fails, it waits out a growing, jittered delay before it is tried again.
@@ -182,6 +183,7 @@ class Loop {
     ApplyOptions options;
     options.lock_wait = lock_wait_;
     options.parallel = options_.parallel;
+    options.drain_parallel = options_.drain_parallel;
     options.plan_digest = planner::digest(plan.fingerprint);
     options.progress = &progress;
     options.stop = &stop_;
@@ -320,6 +322,11 @@ void add_reconcile_command(CLI::App& app, Context& context) {
   cmd->add_option("--metrics", o->metrics_addr, "Serve /metrics and /healthz on HOST:PORT");
   cmd->add_option("--metrics-file", o->metrics_file, "Write the metrics here after each tick (node_exporter textfile)");
   cmd->add_option("--lock-wait", o->lock_wait, "Wait this long for another run's lock, then skip")
+      ->capture_default_str();
+  cmd->add_option("--drain-parallel", o->drain_parallel,
+                  "Databases that may wait for their quiet window at once (one connection each); --parallel "
+                  "still bounds how many change at once")
+      ->check(CLI::Range(1u, 256u))
       ->capture_default_str();
   cmd->add_option("--parallel", o->parallel, "Databases observed and changed at once")
       ->check(CLI::Range(1u, 64u))

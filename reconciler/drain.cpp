@@ -45,6 +45,8 @@ void Drain::terminate_allowed() {
   if (!pids.empty()) say_("terminated sessions (policy.drain.terminate_idle*): pid " + pids);
 }
 
+bool Drain::quiet_now() const { return !policy_.enabled || state::busy_sessions(session_).empty(); }
+
 std::string Drain::wait() {
   if (!policy_.enabled) return "";
   const auto start = Clock::now();

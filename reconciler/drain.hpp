@@ -28,6 +28,9 @@ class Drain {
   /// "" once quiet; else why it gave up (timeout or stop), naming who is busy.
   std::string wait();
 
+  /// One look: no other session is busy right now (after a wait for a change slot).
+  bool quiet_now() const;
+
   /// Whether the policy lets pgparity end this session: only the states it
   /// names, never pgparity's own sessions or an application on never_terminate.
   bool may_terminate(const state::Session& s) const;

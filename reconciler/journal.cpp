@@ -23,8 +23,14 @@ void Journal::ensure() {
           "  started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz,"
           "  status text NOT NULL, plan_digest text, manifest_digest text, steps_done int NOT NULL DEFAULT 0,"
           "  error text, pgparity_version text)");
-  // Added with rollouts: the wave a run belonged to (NULL without a rollout); older journals gain it here.
-  tx.exec("ALTER TABLE " + table("runs") + " ADD COLUMN IF NOT EXISTS wave text");
+  // Added with rollouts: the wave a run belonged to (NULL without a rollout). Older journals gain it
+  // here, once: ALTER TABLE takes an ACCESS EXCLUSIVE lock, so it runs only when the column is missing.
+  const bool has_wave = !tx.exec_params(
+                               "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass "
+                               "AND attname = 'wave' AND NOT attisdropped",
+                               table("runs"))
+                             .empty();
+  if (!has_wave) tx.exec("ALTER TABLE " + table("runs") + " ADD COLUMN wave text");
   tx.exec("CREATE TABLE IF NOT EXISTS " + table("snapshots") +
           " (run_id text NOT NULL, extname name NOT NULL, extversion text NOT NULL, schema name NOT NULL,"
           "  relocatable boolean NOT NULL, extconfig text[], taken_at timestamptz NOT NULL DEFAULT clock_timestamp(),"

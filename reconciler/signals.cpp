@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <csignal>
-#include <pqxx/connection_base>
 
 namespace pgparity::reconciler {
 
@@ -20,19 +19,19 @@ const std::atomic<bool>& stop_on_signals() {
   return stop_requested;
 }
 
-CancelOnStop::CancelOnStop(pqxx::connection_base& session, const std::atomic<bool>* stop) {
+CancelOnStop::CancelOnStop(std::function<void()> cancel, const std::atomic<bool>* stop) {
   if (stop == nullptr) return;
-  watcher_ = std::thread([this, &session, stop] {
+  watcher_ = std::thread([this, cancel = std::move(cancel), stop] {
+    auto next = std::chrono::steady_clock::now();
     while (!done_.load()) {
-      if (stop->load()) {
-        // PQcancel opens its own connection to the server; it is meant to be
-        // called while another thread waits on the session.
+      if (stop->load() && std::chrono::steady_clock::now() >= next) {
         try {
-          session.cancel_query();
+          cancel();
           cancelled_.store(true);
         } catch (const std::exception&) {
+          // The server may be gone; the session's own error ends the change anyway.
         }
-        return;
+        next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }

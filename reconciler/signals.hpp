@@ -1,11 +1,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <thread>
-
-namespace pqxx {
-class connection_base;
-}
 
 namespace pgparity::reconciler {
 
@@ -16,17 +13,20 @@ namespace pgparity::reconciler {
 /// released on the way out.
 const std::atomic<bool>& stop_on_signals();
 
-/// While it lives, a stop request sends libpq's cancel request for whatever
-/// `session` runs, so a long statement (a slow update script, a lock wait)
-/// ends at once with "canceling statement due to user request" and its
-/// transaction rolls back, instead of running on after SIGTERM.
+/// While it lives, a stop request calls `cancel` (pg_cancel_backend of the
+/// change session, from a session of its own: libpq's connection objects are
+/// not shared between threads), and again every second until it is destroyed,
+/// so a long statement (a slow update script, a lock wait) ends at once with
+/// "canceling statement due to user request" and its transaction rolls back.
+/// A cancel that reaches the backend between two statements is discarded by
+/// the server, hence the repeats. Destroy it before COMMIT.
 class CancelOnStop {
  public:
-  CancelOnStop(pqxx::connection_base& session, const std::atomic<bool>* stop);
+  CancelOnStop(std::function<void()> cancel, const std::atomic<bool>* stop);
   ~CancelOnStop();
   CancelOnStop(const CancelOnStop&) = delete;
   CancelOnStop& operator=(const CancelOnStop&) = delete;
-  /// Whether a cancel request was sent.
+  /// Whether a cancel was sent.
   bool cancelled() const { return cancelled_.load(); }
 
  private:

@@ -136,6 +136,11 @@ bool backend_alive(pqxx::connection_base& session, int pid) {
   return tx.exec_params1("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE pid = $1", pid)[0].as<int>() > 0;
 }
 
+bool cancel_backend(pqxx::connection_base& session, int pid) {
+  pqxx::nontransaction tx(session);
+  return tx.exec_params1("SELECT pg_catalog.pg_cancel_backend($1)", pid)[0].as<bool>();
+}
+
 bool terminate_backend(pqxx::connection_base& session, int pid) {
   pqxx::nontransaction tx(session);
   return tx.exec_params1("SELECT pg_catalog.pg_terminate_backend($1, 5000)", pid)[0].as<bool>();

@@ -59,6 +59,9 @@ bool backend_alive(pqxx::connection_base& session, int pid);
 /// in-doubt COMMIT that lingers); whether it ended.
 bool terminate_backend(pqxx::connection_base& session, int pid);
 
+/// pg_cancel_backend(pid): cancels what one of pgparity's own backends runs, from another session.
+bool cancel_backend(pqxx::connection_base& session, int pid);
+
 /// What the session's role may do.
 struct Privileges {
   bool superuser = false;

@@ -164,5 +164,28 @@ TEST_F(Rollout, ThreeWavesConvergeEveryDatabaseInTheDocumentedOrderAndTheJournal
   EXPECT_LT(std::stod(started("app_2")) + 1.0, std::stod(started("app_3")));
 }
 
+/// --drain-parallel: the quiet windows of many databases overlap while --parallel 1 still changes one at a
+/// time. Proven from the journal, not a stopwatch: every run had started (and was waiting for quiet)
+/// before the first one finished.
+TEST_F(Rollout, DrainsOverlapWhileParallelStillBoundsTheChanges) {
+  const std::string path = staging_.dir() + "/drain.yaml";
+  std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"" << staging_.conninfo()
+                      << "\"\n    role: managed\n    databases: [\"app_*\"]\n"
+                      << "extensions:\n  - name: hstore\n    version: \"1.8\"\npolicy:\n  drain:\n    quiet_for: 2s\n";
+  const CommandResult r =
+      run_pgparity({"apply", "-f", path, "--auto-approve", "--parallel", "1", "--drain-parallel", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  double last_start = 0;
+  double first_finish = 1e18;
+  for (const char* db : {"app_1", "app_2", "app_3", "app_4"}) {
+    EXPECT_EQ(version_in(db), "1.8") << db;
+    last_start = std::max(
+        last_start, std::stod(staging_.query_value("SELECT extract(epoch FROM started_at) FROM pgparity.runs", db)));
+    first_finish = std::min(
+        first_finish, std::stod(staging_.query_value("SELECT extract(epoch FROM finished_at) FROM pgparity.runs", db)));
+  }
+  EXPECT_LT(last_start, first_finish) << "all four waited for quiet together";
+}
+
 }  // namespace
 }  // namespace pgparity::testing

@@ -119,6 +119,21 @@ TEST(Planner, AnEmptyConfigurationTableIsNotDataLoss) {
   EXPECT_NE(step(plan, "staging/app/drop/pg_cron"), nullptr);
 }
 
+/// Found by review: the recreate step was filled in after the CREATE SCHEMA step had been added
+/// behind it, through a reference the reallocation had left dangling (ASan: heap-use-after-free).
+TEST(Planner, ARecreateIntoASchemaTheDatabaseLacksCreatesTheSchemaFirstAndKeepsItsSql) {
+  const auto m =
+      manifest("extensions:\n  - name: hypo\n    version: \"2.0\"\n    schema: tools\npolicy:\n  recreate: always\n");
+  const Plan plan =
+      plan_for(m, Server("staging").db(Db().installed("hypo", "1.0", "public").available("hypo", {"1.0", "2.0"})));
+  const Step* s = step(plan, "staging/app/recreate/hypo");
+  ASSERT_NE(s, nullptr) << ::testing::PrintToString(plan.blockers.size());
+  EXPECT_EQ(s->sql,
+            (Ids{"DROP EXTENSION \"hypo\" RESTRICT", "CREATE EXTENSION \"hypo\" SCHEMA \"tools\" VERSION '2.0'"}));
+  EXPECT_EQ(s->schema, "tools");
+  EXPECT_NE(std::find(s->after.begin(), s->after.end(), "staging/app/schema/tools"), s->after.end());
+}
+
 TEST(Planner, ARecreateKeepsTheConfigurationRowsInTheSameTransaction) {
   const auto m = manifest("extensions:\n  - name: hypo\n    version: \"2.0\"\npolicy:\n  recreate: always\n");
   const Db db = Db().installed("hypo", "1.0")
