@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "planner/render.hpp"
 #include "reconciler/apply.hpp"
 
 namespace pgparity::reconciler {
@@ -78,15 +79,8 @@ std::string render_apply_json(const ApplyResult& result, const planner::Plan& pl
     }
     databases.push_back(database);
   }
-  nlohmann::ordered_json blockers = nlohmann::ordered_json::array();
-  for (const auto& b : plan.blockers) {
-    blockers.push_back({{"code", b.code},
-                        {"target", b.target},
-                        {"database", b.database},
-                        {"extension", b.extension},
-                        {"message", b.message},
-                        {"hint", b.hint}});
-  }
+  // The blockers exactly as the plan's own JSON writes them.
+  const nlohmann::ordered_json blockers = nlohmann::ordered_json::parse(planner::render_json(plan)).at("blockers");
   nlohmann::ordered_json halted = nlohmann::ordered_json::array();
   for (const auto& h : result.halted) {
     halted.push_back({{"target", h.target}, {"wave", h.wave}, {"reason", h.reason}, {"untouched", h.untouched}});

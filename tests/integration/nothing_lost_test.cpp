@@ -18,6 +18,10 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string quick_drain = "  drain:\n    quiet_for: 0s\n    timeout: 5s\n";
+/// pgparity's ALTER EXTENSION, while it runs (the fixture's update script sleeps pgparity_test.sleep seconds).
+const std::string running_update =
+    "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND application_name = 'pgparity' "
+    "AND query LIKE 'ALTER EXTENSION%' AND state = 'active'";
 
 class NothingLost : public ::testing::Test {
  protected:
@@ -31,6 +35,18 @@ class NothingLost : public ::testing::Test {
     return {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}};
   }
   CommandResult pgparity(const std::vector<std::string>& args) { return run_pgparity(args, env()); }
+  /// pgparity_test_slow 1.0 installed, its update script set to sleep 120 s; the manifest wants 1.1.
+  std::string slow_update_manifest() {
+    staging_.exec(
+        "CREATE EXTENSION pgparity_test_slow VERSION '1.0'; ALTER DATABASE postgres SET pgparity_test.sleep = '120'");
+    return manifest("extensions:\n  - name: pgparity_test_slow\n    version: \"1.1\"\npolicy:\n" + quick_drain);
+  }
+  /// apply in the background, returned once its ALTER EXTENSION runs (or after 20 s).
+  std::unique_ptr<Process> start_slow_update(const std::string& m) {
+    auto apply = start_pgparity({"apply", "-f", m, "--auto-approve"}, env());
+    for (int i = 0; i < 200 && staging_.query_value(running_update) != "1"; ++i) std::this_thread::sleep_for(100ms);
+    return apply;
+  }
   std::string version_of(const std::string& extension) {
     return staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = '" + extension + "'");
   }
@@ -177,22 +193,15 @@ TEST_F(NothingLost, AConnectionLostDuringCommitIsResolvedFromTheSnapshotSoTheJou
 }
 
 TEST_F(NothingLost, AKilledRunFreesItsDatabaseWithinSecondsAndTheNextApplyConverges) {
-  staging_.exec(
-      "CREATE EXTENSION pgparity_test_slow VERSION '1.0'; ALTER DATABASE postgres SET pgparity_test.sleep = '120'");
-  const std::string m =
-      manifest("extensions:\n  - name: pgparity_test_slow\n    version: \"1.1\"\npolicy:\n" + quick_drain);
-  const std::string running =
-      "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND application_name = 'pgparity' "
-      "AND query LIKE 'ALTER EXTENSION%'";
-  auto apply = start_pgparity({"apply", "-f", m, "--auto-approve"}, env());
-  for (int i = 0; i < 200 && staging_.query_value(running) != "1"; ++i) std::this_thread::sleep_for(100ms);
-  ASSERT_EQ(staging_.query_value(running), "1") << apply->err();
+  const std::string m = slow_update_manifest();
+  auto apply = start_slow_update(m);
+  ASSERT_EQ(staging_.query_value(running_update), "1") << apply->err();
   apply->signal(SIGKILL);
   apply->wait(5000);
   const auto killed = std::chrono::steady_clock::now();
-  for (int i = 0; i < 600 && staging_.query_value(running) != "0"; ++i) std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 600 && staging_.query_value(running_update) != "0"; ++i) std::this_thread::sleep_for(50ms);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
-  EXPECT_EQ(staging_.query_value(running), "0");
+  EXPECT_EQ(staging_.query_value(running_update), "0");
   EXPECT_LT(seconds, 20.0) << "the server cancelled the script instead of sleeping out its 120 s";
   std::cerr << "backend gone " << seconds << " s after SIGKILL\n";
   EXPECT_EQ(version_of("pgparity_test_slow"), "1.0");
@@ -206,16 +215,8 @@ TEST_F(NothingLost, AKilledRunFreesItsDatabaseWithinSecondsAndTheNextApplyConver
 }
 
 TEST_F(NothingLost, SigtermCancelsARunningScriptAtOnceAndTheTransactionRollsBack) {
-  staging_.exec(
-      "CREATE EXTENSION pgparity_test_slow VERSION '1.0'; ALTER DATABASE postgres SET pgparity_test.sleep = '120'");
-  const std::string m =
-      manifest("extensions:\n  - name: pgparity_test_slow\n    version: \"1.1\"\npolicy:\n" + quick_drain);
-  const std::string running =
-      "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND application_name = 'pgparity' "
-      "AND query LIKE 'ALTER EXTENSION%' AND state = 'active'";
-  auto apply = start_pgparity({"apply", "-f", m, "--auto-approve"}, env());
-  for (int i = 0; i < 200 && staging_.query_value(running) != "1"; ++i) std::this_thread::sleep_for(100ms);
-  ASSERT_EQ(staging_.query_value(running), "1") << apply->err();
+  auto apply = start_slow_update(slow_update_manifest());
+  ASSERT_EQ(staging_.query_value(running_update), "1") << apply->err();
   const auto signalled = std::chrono::steady_clock::now();
   apply->signal(SIGTERM);
   const auto code = apply->wait(30000);
