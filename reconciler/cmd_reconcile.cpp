@@ -8,10 +8,12 @@
 #include <ctime>
 #include <functional>
 #include <random>
+#include <ranges>
 #include <thread>
 
 #include "core/error.hpp"
 #include "planner/deviations.hpp"
+#include "planner/outdated.hpp"
 #include "planner/planner.hpp"
 #include "reconciler/apply.hpp"
 #include "reconciler/commands.hpp"
@@ -108,7 +110,9 @@ class Loop {
     if (manifest == nullptr) return "failed";
     planner::Plan plan;
     try {
-      plan = plan_now(*manifest, "", options_.parallel);
+      const auto observed = observe_for_plan(*manifest, "", options_.parallel);
+      plan = planner::make_plan(plan_input(*manifest, observed, ""));
+      report_extensions(*manifest, observed, plan);
       if (options_.plan_only && options_.rehearse && !plan.blocked() && plan.has_changes()) {
         rehearse(*manifest, plan, options_.parallel);
         for (const auto& line : plan.rehearsals) spdlog::info("{}", line);
@@ -137,6 +141,34 @@ class Loop {
       return "drift";
     }
     return apply(*manifest, without_backed_off(plan));
+  }
+
+  /// pgparity_extension_info and pgparity_updates_available: what `pgparity outdated` says, for the
+  /// managed targets' extensions the manifest names (the ones observed closely every tick).
+  void report_extensions(const desired::Manifest& manifest, const std::map<std::string, state::TargetState>& observed,
+                         const planner::Plan& plan) {
+    std::map<std::string, state::TargetState> managed;
+    for (const auto& [name, state] : observed) {
+      if (manifest.targets.at(name).role == desired::Role::managed) managed.emplace(name, state);
+    }
+    metrics_.clear("pgparity_extension_info");
+    metrics_.clear("pgparity_updates_available");
+    std::map<std::string, int> available;
+    for (const auto& name : managed | std::views::keys) available[name] = 0;
+    for (const auto& row : planner::outdated(managed, plan, planner::extensions_to_observe(manifest))) {
+      if (row.desired.empty()) continue;  // not managed by the manifest
+      metrics_.set("pgparity_extension_info",
+                   {{"target", row.target},
+                    {"database", row.database},
+                    {"extension", row.extension},
+                    {"installed", row.installed},
+                    {"desired", row.desired},
+                    {"latest", row.latest}},
+                   1);
+      if (row.update_available()) ++available[row.target];
+    }
+    for (const auto& [target, count] : available)
+      metrics_.set("pgparity_updates_available", {{"target", target}}, count);
   }
 
   void report_drift(const desired::Manifest& manifest, const planner::Plan& plan) {

@@ -101,6 +101,9 @@ class LiveScrape(unittest.TestCase):
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr + "\n" + text)
         self.assertEqual(check.stdout + check.stderr, "", "promtool has no lint findings either")
         self.assertRegex(text, r'pgparity_info\{version="[0-9][^"]*"\} 1')
+        self.assertIn('pgparity_extension_info{database="postgres",desired="1.8",extension="hstore",installed="1.4",'
+                      'latest="1.8",target="staging"} 1', text)
+        self.assertIn('pgparity_updates_available{target="staging"} 1', text)
         status, body = get(f"http://127.0.0.1:{self.metrics_port}/healthz")
         self.assertEqual((status, body), (200, "ok\n"))
 
