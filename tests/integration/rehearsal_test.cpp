@@ -16,7 +16,8 @@ class Rehearsal : public ::testing::Test {
  protected:
   std::string manifest(const std::string& body) { return write_pair_manifest(staging_.dir() + "/manifest.yaml", body); }
   CommandResult pgparity(const std::vector<std::string>& args) {
-    return run_pgparity(args, {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
+    return run_pgparity(args,
+                        {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
   }
   std::string catalog() {
     return staging_.query_value(

@@ -19,8 +19,8 @@ class Settings : public ::testing::Test {
   /// A manifest with one managed target, `staging`, then `body`.
   std::string manifest(const std::string& body, const std::string& dsn_extra = "") {
     const std::string path = staging_.dir() + "/manifest.yaml";
-    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}" << dsn_extra
-                        << "\"\n    role: managed\n"
+    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}"
+                        << dsn_extra << "\"\n    role: managed\n"
                         << body;
     return path;
   }
