@@ -1,9 +1,10 @@
 #include "planner/graph.hpp"
 
+#include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/topological_sort.hpp>
-#include <map>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace pgparity::planner {
 
@@ -15,17 +16,20 @@ std::vector<Step> order_steps(std::vector<Step> steps) {
   // order is the same for the same input.
   auto vertex = [n](std::size_t step) { return n - 1 - step; };
   Graph graph(n);
-  std::map<std::string, std::size_t> index;
+  std::unordered_map<std::string_view, std::size_t> index;
+  index.reserve(n);
   for (std::size_t i = 0; i < n; ++i) index.emplace(steps[i].id, i);
   for (std::size_t i = 0; i < n; ++i) {
-    std::vector<std::string> known;
-    for (const auto& before : steps[i].after) {
-      auto it = index.find(before);
-      if (it == index.end()) continue;
-      boost::add_edge(vertex(it->second), vertex(i), graph);
-      known.push_back(before);
-    }
-    steps[i].after = std::move(known);
+    auto& after = steps[i].after;
+    // Edges to steps that are not in the plan (a blocked requirement) are dropped.
+    after.erase(std::remove_if(after.begin(), after.end(),
+                               [&](const std::string& before) {
+                                 auto it = index.find(before);
+                                 if (it == index.end()) return true;
+                                 boost::add_edge(vertex(it->second), vertex(i), graph);
+                                 return false;
+                               }),
+                after.end());
   }
   std::vector<std::size_t> reversed;  // topological_sort writes the order back to front
   reversed.reserve(n);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <unordered_map>
 
 #include "core/setting_list.hpp"
 #include "core/spelling.hpp"
@@ -44,7 +45,10 @@ bool applies_to(const Extension& e, const std::string& database) {
 class DatabasePlanner {
  public:
   DatabasePlanner(const PlanInput& input, const state::TargetState& target, const state::DatabaseState& db, Plan& plan)
-      : input_(input), manifest_(*input.manifest), target_(target), db_(db), plan_(plan) {}
+      : input_(input), manifest_(*input.manifest), target_(target), db_(db), plan_(plan) {
+    for (const auto& e : db_.installed) installed_.emplace(e.name.str(), &e);
+    steps_.reserve(manifest_.extensions.size());
+  }
 
   /// Adds this database's change steps (with their edges) to `steps`; gates come from the caller.
   void run(std::vector<Step>& steps) {
@@ -65,7 +69,11 @@ class DatabasePlanner {
       }
     }
     order_drops();
-    for (auto& s : steps_) steps.push_back(std::move(s));
+    if (steps.empty()) {
+      steps = std::move(steps_);
+    } else {
+      for (auto& s : steps_) steps.push_back(std::move(s));
+    }
   }
 
  private:
@@ -76,22 +84,39 @@ class DatabasePlanner {
     plan_.blockers.push_back({code, target_.target, db_.name, extension, message, hint});
   }
 
-  Step& add(StepKind kind, const std::string& extension) {
+  Step& add(StepKind kind, const std::string& extension, std::string id = "") {
     Step s;
     s.kind = kind;
-    s.id = prefix() + "/" + name_of(kind) + "/" + extension;
+    s.id = id.empty() ? prefix() + "/" + name_of(kind) + "/" + extension : std::move(id);
     s.target = target_.target;
     s.database = db_.name;
     s.extension = extension;
+    by_id_.emplace(s.id, steps_.size());
+    if (!extension.empty()) by_extension_.emplace(extension, steps_.size());
     steps_.push_back(std::move(s));
     return steps_.back();
   }
 
-  Step* find_step(const std::string& extension) {
-    for (auto& s : steps_) {
-      if (s.extension == extension) return &s;
+  /// Forgets the steps from `first` on (a create whose requirement was blocked).
+  void truncate(std::size_t first) {
+    for (std::size_t i = first; i < steps_.size(); ++i) {
+      if (auto it = by_id_.find(steps_[i].id); it != by_id_.end() && it->second == i) by_id_.erase(it);
+      if (auto it = by_extension_.find(steps_[i].extension); it != by_extension_.end() && it->second == i) {
+        by_extension_.erase(it);
+      }
     }
-    return nullptr;
+    steps_.erase(steps_.begin() + static_cast<std::ptrdiff_t>(first), steps_.end());
+  }
+
+  /// The first step planned for `extension`, or nullptr.
+  Step* find_step(const std::string& extension) {
+    auto it = by_extension_.find(extension);
+    return it == by_extension_.end() ? nullptr : &steps_[it->second];
+  }
+
+  const state::InstalledExtension* installed_extension(const std::string& extension) const {
+    auto it = installed_.find(extension);
+    return it == installed_.end() ? nullptr : it->second;
   }
 
   /// The version the manifest wants here, or nullopt (with a blocker) when it cannot be known.
@@ -189,11 +214,8 @@ class DatabasePlanner {
   /// The CREATE SCHEMA step for `schema` (one per database), owned by the applying role.
   std::string plan_schema(const std::string& schema) {
     const std::string id = prefix() + "/" + name_of(StepKind::schema) + "/" + schema;
-    for (const auto& s : steps_) {
-      if (s.id == id) return id;
-    }
-    Step& s = add(StepKind::schema, "");
-    s.id = id;
+    if (by_id_.contains(id)) return id;
+    Step& s = add(StepKind::schema, "", id);
     s.schema = schema;
     s.reason = "the database has no schema " + schema;
     s.sql.push_back("CREATE SCHEMA " + quote_ident(schema));
@@ -223,7 +245,7 @@ class DatabasePlanner {
       if (mirror_absent_) plan_absent(e, "version: reference, and the reference does not have it in this database");
       return;
     }
-    const state::InstalledExtension* installed = db_.find(name);
+    const state::InstalledExtension* installed = installed_extension(name);
     if (installed == nullptr) {
       if (!available(name, *version)) return;
       plan_create(name, *version, e.schema ? e.schema->str() : "", "", {});
@@ -340,7 +362,7 @@ class DatabasePlanner {
               "keep " + r + ", or make " + name + " absent too");
         continue;
       }
-      if (db_.find(r) == nullptr && find_step(r) == nullptr && !present_.contains(r)) {
+      if (installed_extension(r) == nullptr && find_step(r) == nullptr && !present_.contains(r)) {
         const auto* req_available = target_.cluster.find_available(r);
         if (req_available == nullptr || !req_available->default_version) {
           block("extension-not-available", r, r + " (required by " + name + ") is not available on this server",
@@ -353,13 +375,13 @@ class DatabasePlanner {
       pending_edges_.push_back({r, id});
     }
     if (plan_.blockers.size() == first_blocker) return true;
-    steps_.erase(steps_.begin() + static_cast<std::ptrdiff_t>(first_step), steps_.end());
+    truncate(first_step);
     return false;
   }
 
   void plan_absent(const Extension& e, const std::string& reason = "") {
     const std::string name = e.name.str();
-    const state::InstalledExtension* installed = db_.find(name);
+    const state::InstalledExtension* installed = installed_extension(name);
     if (installed == nullptr) return;
     const auto& blast = db_.dependents(name);
     if (!check_blast(name, blast, "dropping")) return;
@@ -412,13 +434,10 @@ class DatabasePlanner {
     for (const auto& [from, to] : pending_edges_) {
       const std::string from_id = from.find('/') == std::string::npos ? step_id_of(from) : from;
       if (from_id.empty()) continue;
-      for (auto& s : steps_) {
-        if (s.id == to && from_id != to && std::find(s.after.begin(), s.after.end(), from_id) == s.after.end()) {
-          if (std::any_of(steps_.begin(), steps_.end(), [&](const Step& x) { return x.id == from_id; })) {
-            s.after.push_back(from_id);
-          }
-        }
-      }
+      auto to_step = by_id_.find(to);
+      if (to_step == by_id_.end() || from_id == to || !by_id_.contains(from_id)) continue;
+      auto& after = steps_[to_step->second].after;
+      if (std::find(after.begin(), after.end(), from_id) == after.end()) after.push_back(from_id);
     }
   }
 
@@ -436,6 +455,9 @@ class DatabasePlanner {
   std::set<std::string> absent_;
   bool mirror_absent_ = false;  ///< set by resolve(): version: reference, and the reference lacks it
   std::vector<Step> steps_;
+  std::unordered_map<std::string, std::size_t> by_id_;         ///< step id -> index in steps_
+  std::unordered_map<std::string, std::size_t> by_extension_;  ///< extension -> its first step's index
+  std::unordered_map<std::string, const state::InstalledExtension*> installed_;
   std::vector<std::pair<std::string, std::string>> pending_edges_;  // (extension or step id, step id)
 };
 
@@ -723,9 +745,9 @@ class ClusterPlanner {
 };
 
 /// Gates around a group of changes: pre-flight → drain → snapshot → changes → verify.
-void add_gates(std::vector<Step>& steps, std::size_t first_change, const std::string& target,
-               const std::string& database) {
-  if (first_change == steps.size()) return;
+void append_with_gates(std::vector<Step>& steps, std::vector<Step> changes, const std::string& target,
+                       const std::string& database) {
+  if (changes.empty()) return;
   const std::string base = target + (database.empty() ? "" : "/" + database);
   auto gate = [&](StepKind kind, const std::string& reason) {
     Step s;
@@ -736,21 +758,23 @@ void add_gates(std::vector<Step>& steps, std::size_t first_change, const std::st
     s.reason = reason;
     return s;
   };
-  std::vector<Step> gates;
-  gates.push_back(gate(StepKind::preflight, "server answers, privileges suffice, nothing blocks"));
+  const std::size_t first_gate = steps.size();
+  steps.push_back(gate(StepKind::preflight, "server answers, privileges suffice, nothing blocks"));
   if (!database.empty()) {
-    gates.push_back(gate(StepKind::drain, "no other session active or idle in transaction for policy.drain.quiet_for"));
-    gates.push_back(gate(StepKind::snapshot, "pg_extension rows saved, in the same transaction as the changes"));
+    steps.push_back(gate(StepKind::drain, "no other session active or idle in transaction for policy.drain.quiet_for"));
+    steps.push_back(gate(StepKind::snapshot, "pg_extension rows saved, in the same transaction as the changes"));
   }
-  for (std::size_t i = 1; i < gates.size(); ++i) gates[i].after.push_back(gates[i - 1].id);
+  for (std::size_t i = first_gate + 1; i < steps.size(); ++i) steps[i].after.push_back(steps[i - 1].id);
+  const std::string last_gate = steps.back().id;
   Step verify = gate(StepKind::verify, database.empty() ? "one reload, then the settings read back"
                                                         : "versions re-observed; health queries run");
   if (database.empty()) verify.sql.push_back("SELECT pg_catalog.pg_reload_conf()");
-  for (std::size_t i = first_change; i < steps.size(); ++i) {
-    steps[i].after.insert(steps[i].after.begin(), gates.back().id);
-    verify.after.push_back(steps[i].id);
+  verify.after.reserve(changes.size());
+  for (auto& change : changes) {
+    change.after.insert(change.after.begin(), last_gate);
+    verify.after.push_back(change.id);
+    steps.push_back(std::move(change));
   }
-  steps.insert(steps.begin() + static_cast<std::ptrdiff_t>(first_change), gates.begin(), gates.end());
   steps.push_back(std::move(verify));
 }
 
@@ -824,13 +848,13 @@ Plan make_plan(const PlanInput& input) {
       }
     }
 
-    std::size_t first = steps.size();
-    ClusterPlanner(input, observed, plan).run(steps);
-    add_gates(steps, first, name, "");
+    std::vector<Step> changes;
+    ClusterPlanner(input, observed, plan).run(changes);
+    append_with_gates(steps, std::move(changes), name, "");
     for (const auto& db : observed.databases) {
-      first = steps.size();
-      DatabasePlanner(input, observed, db, plan).run(steps);
-      add_gates(steps, first, name, db.name);
+      changes.clear();
+      DatabasePlanner(input, observed, db, plan).run(changes);
+      append_with_gates(steps, std::move(changes), name, db.name);
     }
   }
   plan.steps = order_steps(std::move(steps));

@@ -20,9 +20,9 @@ std::string render_json(const Plan& plan) {
       for (const auto& o : s.blast_radius) {
         ordered_json object{{"object", o.description}, {"kind", o.kind}, {"userData", o.user_data()}};
         if (o.rows) object["rows"] = *o.rows;
-        blast.push_back(object);
+        blast.push_back(std::move(object));
       }
-      step["blastRadius"] = blast;
+      step["blastRadius"] = std::move(blast);
       if (!s.keeps.empty()) step["keeps"] = s.keeps;
     }
     if (s.kind == StepKind::set) {
@@ -40,7 +40,7 @@ std::string render_json(const Plan& plan) {
     }
     step["sql"] = s.sql;
     step["after"] = s.after;
-    steps.push_back(step);
+    steps.push_back(std::move(step));
   }
   ordered_json blockers = ordered_json::array();
   for (const auto& b : plan.blockers) {
@@ -64,11 +64,11 @@ std::string render_json(const Plan& plan) {
       {"formatVersion", plan_format_version},
       {"fingerprint", plan.fingerprint},
       {"summary", {{"text", summary_line(plan)}, {"changes", plan.change_count()}, {"blocked", plan.blocked()}}},
-      {"blockers", blockers},
-      {"steps", steps},
+      {"blockers", std::move(blockers)},
+      {"steps", std::move(steps)},
       {"warnings", plan.warnings},
-      {"waves", waves},
-      {"pendingRestarts", pending}};
+      {"waves", std::move(waves)},
+      {"pendingRestarts", std::move(pending)}};
   if (plan.rehearsed) {
     doc["rehearsal"] = {{"rehearsed", true}, {"fingerprint", plan.fingerprint}, {"databases", plan.rehearsals}};
   }
