@@ -25,13 +25,13 @@ std::optional<std::string> process_environment(const std::string& name) {
 namespace {
 
 const std::vector<std::string> top_keys{"apiVersion", "suspend", "targets", "extensions", "settings", "policy"};
-const std::vector<std::string> target_keys{"dsn", "role", "databases", "exclude", "pooler"};
+const std::vector<std::string> target_keys{"dsn", "role", "databases", "exclude", "pooler", "replicas"};
 const std::vector<std::string> extension_keys{"name", "version", "ensure", "schema", "preload", "databases"};
 const std::vector<std::string> settings_keys{"preload", "values", "ratios"};
 const std::vector<std::string> ratio_keys{"expr", "match", "tolerance", "min", "max"};
-const std::vector<std::string> policy_keys{"lock_timeout",    "drain",  "recreate",     "maintenance_window",
-                                           "allow_data_loss", "health", "state_schema", "manage_preload",
-                                           "rehearse",        "rollout"};
+const std::vector<std::string> policy_keys{"lock_timeout",    "drain",   "recreate",     "maintenance_window",
+                                           "allow_data_loss", "health",  "state_schema", "manage_preload",
+                                           "rehearse",        "rollout", "replica_wait"};
 const std::vector<std::string> rollout_keys{"canary", "waves", "soak", "halt_on_failure"};
 const std::vector<std::string> rehearse_keys{"lock_timeout", "statement_timeout"};
 const std::vector<std::string> drain_keys{
@@ -218,6 +218,20 @@ class Loader {
           reader_.error(exclude, what +
                                      " exclude takes databases out of '*' or a pattern; with a list of "
                                      "names, leave the name out of databases instead");
+        }
+      }
+    }
+    if (const YAML::Node replicas = node["replicas"]; replicas) {
+      if (auto dsns = reader_.strings(replicas, what + " replicas")) {
+        std::size_t index = 0;
+        for (const auto& text : *dsns) {
+          const YAML::Node item = replicas[index++];
+          Replica replica{text, expand(item, text, what + " replica")};
+          if (replica.dsn == t.dsn || std::find(t.replicas.begin(), t.replicas.end(), replica) != t.replicas.end()) {
+            reader_.error(item, what + " replicas: '" + text + "' is listed twice (or is the primary's DSN)");
+            continue;
+          }
+          t.replicas.push_back(std::move(replica));
         }
       }
     }
@@ -693,6 +707,8 @@ class Loader {
     reader_.check_keys(node, policy_keys, "policy");
     if (node["lock_timeout"])
       p.lock_timeout = duration(node["lock_timeout"], "policy lock_timeout").value_or(p.lock_timeout);
+    if (node["replica_wait"])
+      p.replica_wait = duration(node["replica_wait"], "policy replica_wait").value_or(p.replica_wait);
     if (const YAML::Node drain = node["drain"]; drain && reader_.expect_map(drain, "policy drain")) {
       reader_.check_keys(drain, drain_keys, "policy drain");
       if (drain["enabled"]) p.drain.enabled = reader_.boolean(drain["enabled"], "drain enabled").value_or(true);

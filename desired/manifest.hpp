@@ -40,6 +40,13 @@ struct Pooler {
   bool operator==(const Pooler&) const = default;
 };
 
+/// A standby of a target, named by its DSN.
+struct Replica {
+  std::string dsn_source;  ///< as written, ${VAR} unexpanded
+  std::string dsn;         ///< expanded
+  bool operator==(const Replica&) const = default;
+};
+
 struct Target {
   std::string name;
   std::string dsn_source;  ///< as written, ${VAR} unexpanded
@@ -47,6 +54,8 @@ struct Target {
   Role role = Role::managed;
   DatabaseSelection databases;
   std::optional<Pooler> pooler;
+  /// Physical standbys of the target's primary, observed read-only; settings steps run on them too.
+  std::vector<Replica> replicas;
   bool operator==(const Target&) const = default;
 };
 
@@ -131,6 +140,8 @@ struct Rollout {
 
 struct Policy {
   Duration lock_timeout = Duration::seconds(30);
+  /// After a change, how long each standby may take to replay past its commit before verification fails.
+  Duration replica_wait = Duration::seconds(60);
   Drain drain;
   RecreatePolicy recreate = RecreatePolicy::never;
   std::optional<MaintenanceWindow> maintenance_window;

@@ -50,6 +50,11 @@ void write_targets(YAML::Emitter& out, const Manifest& m) {
       names(out, "databases", selected);
     }
     if (!t.databases.exclude.empty()) names(out, "exclude", t.databases.exclude);
+    if (!t.replicas.empty()) {
+      out << YAML::Key << "replicas" << YAML::Value << YAML::BeginSeq;
+      for (const auto& r : t.replicas) out << YAML::DoubleQuoted << r.dsn_source;
+      out << YAML::EndSeq;
+    }
     if (t.pooler) {
       out << YAML::Key << "pooler" << YAML::Value << YAML::BeginMap;
       quoted(out, "admin_dsn", t.pooler->admin_dsn_source);
@@ -114,6 +119,7 @@ void write_policy(YAML::Emitter& out, const Policy& p) {
   if (p == Policy{}) return;
   out << YAML::Key << "policy" << YAML::Value << YAML::BeginMap;
   plain(out, "lock_timeout", p.lock_timeout.str());
+  plain(out, "replica_wait", p.replica_wait.str());
   out << YAML::Key << "drain" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "enabled" << YAML::Value << p.drain.enabled;
   plain(out, "quiet_for", p.drain.quiet_for.str());

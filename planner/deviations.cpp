@@ -6,7 +6,8 @@ namespace pgparity::planner {
 std::vector<Deviation> deviations_of(const Plan& plan) {
   std::vector<Deviation> out;
   for (const auto& s : plan.steps) {
-    const std::string where = s.target + (s.database.empty() ? "" : "/" + s.database);
+    const std::string where =
+        s.target + (s.replica.empty() ? "" : "@" + s.replica) + (s.database.empty() ? "" : "/" + s.database);
     switch (s.kind) {
       case StepKind::schema:
         out.push_back({where, "schema " + s.schema, "absent", "present", ""});

@@ -91,6 +91,20 @@ std::string fingerprint(const PlanInput& input) {
         digest.add("path " + ext + " " + via);
       }
     }
+    for (const auto& replica : target.replicas) {
+      digest.add("replica " + replica.endpoint + " " + replica.error +
+                 (replica.cluster.in_recovery ? " standby " : " ") + replica.cluster.system_identifier);
+      for (const auto& s : settings) {
+        auto it = replica.cluster.settings.find(s);
+        digest.add(s + "=" + (it == replica.cluster.settings.end() ? "?" : it->second.value + it->second.unit));
+      }
+      for (const auto& [ext, available] : replica.cluster.available) {
+        for (const auto& v : available.versions) digest.add("replica available " + ext + " " + v.version.str());
+      }
+      for (const auto& [ext, paths] : replica.cluster.paths) {
+        for (const auto& p : paths) digest.add("replica path " + ext + " " + p.from.str() + " " + p.to.str());
+      }
+    }
     for (const auto& db : target.databases) {
       digest.add("database " + db.name);
       for (const auto& e : db.installed) digest.add(e.name.str() + " " + e.version.str() + " " + e.schema.str());

@@ -72,7 +72,7 @@ std::string describe(const Step& s) {
     case StepKind::recreate:
       return "recreate " + s.extension + " " + s.from + " → " + s.to;
     case StepKind::set:
-      return "set " + s.setting + " = " + s.value;
+      return "set " + s.setting + " = " + s.value + (s.replica.empty() ? "" : " on " + s.replica);
     default:
       return planner::name_of(s.kind);
   }

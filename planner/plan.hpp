@@ -38,6 +38,7 @@ struct Step {
   StepKind kind = StepKind::preflight;
   std::string target;
   std::string database;           ///< "" for a cluster-wide step (settings)
+  std::string replica;            ///< "replica-N": a setting on the target's N-th standby (manifest order); "" else
   std::string extension;          ///< create, update, drop, recreate
   std::string from;               ///< installed version (update, drop, recreate)
   std::string to;                 ///< version after the step (create, update, recreate)

@@ -746,15 +746,16 @@ class ClusterPlanner {
 
 /// Gates around a group of changes: pre-flight → drain → snapshot → changes → verify.
 void append_with_gates(std::vector<Step>& steps, std::vector<Step> changes, const std::string& target,
-                       const std::string& database) {
+                       const std::string& database, const std::string& replica = "") {
   if (changes.empty()) return;
-  const std::string base = target + (database.empty() ? "" : "/" + database);
+  const std::string base = target + (replica.empty() ? "" : "@" + replica) + (database.empty() ? "" : "/" + database);
   auto gate = [&](StepKind kind, const std::string& reason) {
     Step s;
     s.kind = kind;
     s.id = base + "/" + name_of(kind);
     s.target = target;
     s.database = database;
+    s.replica = replica;
     s.reason = reason;
     return s;
   };
@@ -776,6 +777,66 @@ void append_with_gates(std::vector<Step>& steps, std::vector<Step> changes, cons
     steps.push_back(std::move(change));
   }
   steps.push_back(std::move(verify));
+}
+
+/// The standby's label in step ids and apply: "replica-N", N its place in the manifest's list.
+std::string replica_label(std::size_t index) { return "replica-" + std::to_string(index + 1); }
+
+/// Whether a standby can be planned for: observed, in recovery, and a copy of its primary.
+bool replica_usable(const std::string& target, const state::TargetState& primary, const state::ReplicaState& replica,
+                    Plan& plan) {
+  auto block = [&](const std::string& code, const std::string& message, const std::string& hint) {
+    plan.blockers.push_back({code, target, "", "", "standby " + replica.endpoint + ": " + message, hint});
+  };
+  if (!replica.error.empty()) {
+    block("replica-unreachable", "cannot be observed: " + replica.error,
+          "start it, fix its DSN in replicas, or remove it from the manifest");
+    return false;
+  }
+  if (!replica.cluster.in_recovery) {
+    block("replica-not-standby", "pg_is_in_recovery() is false: it is a primary, not a standby of " + target,
+          "list only physical standbys of the target's primary in replicas");
+    return false;
+  }
+  if (!replica.cluster.system_identifier.empty() && !primary.cluster.system_identifier.empty() &&
+      replica.cluster.system_identifier != primary.cluster.system_identifier) {
+    block("replica-of-other-cluster",
+          "its system_identifier " + replica.cluster.system_identifier + " is not its primary's (" +
+              primary.cluster.system_identifier + "): it replicates another cluster",
+          "list only standbys of " + target + "'s primary in replicas");
+    return false;
+  }
+  return true;
+}
+
+/// What the target's extension steps need on a standby that replays them: the
+/// version's scripts (a standby reads its own control files and scripts), and for
+/// an update the same path. A standby's library files are checked with preload.
+void check_replica_versions(const std::string& target, const std::vector<Step>& steps, std::size_t first,
+                            const state::ReplicaState& replica, Plan& plan) {
+  std::set<std::string> told;
+  for (std::size_t i = first; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    if (s.kind != StepKind::create && s.kind != StepKind::update && s.kind != StepKind::recreate) continue;
+    if (!told.insert(s.extension + " " + s.from + " " + s.to).second) continue;
+    const auto* available = replica.cluster.find_available(s.extension);
+    const Version to = Version::from_catalog(s.to);
+    if (available == nullptr || available->find(to) == nullptr) {
+      plan.blockers.push_back({"replica-version-not-available", target, s.database, s.extension,
+                               s.extension + " " + s.to + " is not available on standby " + replica.endpoint +
+                                   " (available there: " + available_list(available) +
+                                   "); after the change, queries on the standby would fail",
+                               "install the package that ships " + s.extension + " " + s.to + " on the standby first"});
+      continue;
+    }
+    if (s.kind == StepKind::update &&
+        replica.cluster.find_path(s.extension, Version::from_catalog(s.from), to) == nullptr) {
+      plan.blockers.push_back(
+          {"replica-no-update-path", target, s.database, s.extension,
+           "standby " + replica.endpoint + " has no update path for " + s.extension + " " + s.from + " → " + s.to,
+           "install the same package version on the standby as on the primary"});
+    }
+  }
 }
 
 /// A managed target that is not a writable cluster of its own: a standby, the
@@ -848,6 +909,7 @@ Plan make_plan(const PlanInput& input) {
       }
     }
 
+    const std::size_t target_first = steps.size();
     std::vector<Step> changes;
     ClusterPlanner(input, observed, plan).run(changes);
     append_with_gates(steps, std::move(changes), name, "");
@@ -855,6 +917,29 @@ Plan make_plan(const PlanInput& input) {
       changes.clear();
       DatabasePlanner(input, observed, db, plan).run(changes);
       append_with_gates(steps, std::move(changes), name, db.name);
+    }
+    // Standbys: what the changes need there, and their own settings (ALTER SYSTEM is not replicated).
+    for (std::size_t r = 0; r < observed.replicas.size(); ++r) {
+      const state::ReplicaState& replica = observed.replicas[r];
+      if (!replica_usable(name, observed, replica, plan)) continue;
+      check_replica_versions(name, steps, target_first, replica, plan);
+      state::TargetState view;
+      view.target = name;
+      view.endpoint = replica.endpoint;
+      view.cluster = replica.cluster;
+      const std::size_t first_blocker = plan.blockers.size();
+      changes.clear();
+      ClusterPlanner(input, view, plan).run(changes);
+      for (std::size_t b = first_blocker; b < plan.blockers.size(); ++b) {
+        plan.blockers[b].message = "standby " + replica.endpoint + ": " + plan.blockers[b].message;
+      }
+      const std::string label = replica_label(r);
+      for (auto& c : changes) {
+        c.replica = label;
+        c.id = name + "@" + label + "/" + name_of(c.kind) + "/" + c.setting;
+        c.reason = "standby " + replica.endpoint + (c.reason.empty() ? "" : "; " + c.reason);
+      }
+      append_with_gates(steps, std::move(changes), name, "", label);
     }
   }
   plan.steps = order_steps(std::move(steps));

@@ -9,6 +9,7 @@ std::string render_json(const Plan& plan) {
   ordered_json steps = ordered_json::array();
   for (const auto& s : plan.steps) {
     ordered_json step{{"id", s.id}, {"kind", name_of(s.kind)}, {"target", s.target}, {"database", s.database}};
+    if (!s.replica.empty()) step["replica"] = s.replica;
     if (!s.extension.empty()) step["extension"] = s.extension;
     if (!s.from.empty()) step["from"] = s.from;
     if (!s.to.empty()) step["to"] = s.to;

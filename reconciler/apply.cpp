@@ -46,6 +46,18 @@ using Outcome = DatabaseResult::Outcome;
 /// writer (write_settings).
 using ChangeSlots = std::counting_semaphore<1024>;
 
+/// The standby a "@replica-N" group names, or nullptr.
+const desired::Replica* replica_of(const desired::Target& target, const std::string& group) {
+  const std::string prefix = "@replica-";
+  if (group.rfind(prefix, 0) != 0) return nullptr;
+  const std::string number = group.substr(prefix.size());
+  if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos || number.size() > 4) {
+    return nullptr;
+  }
+  const std::size_t index = std::stoul(number);
+  return index >= 1 && index <= target.replicas.size() ? &target.replicas[index - 1] : nullptr;
+}
+
 class Unit {
  public:
   Unit(const desired::Manifest& manifest, const desired::Target& target, std::string database, std::vector<Step> steps,
@@ -62,6 +74,10 @@ class Unit {
   }
 
   DatabaseResult run() {
+    if (!database_.empty() && database_.front() == '@') {
+      apply_replica_settings();
+      return result_;
+    }
     try {
       session_ = connect();
       // Checked again on the change session: a multi-host DSN or a DNS change may lead elsewhere now.
@@ -495,6 +511,39 @@ class Unit {
                       " written and reloaded";
   }
 
+  /// Settings on a standby: ALTER SYSTEM is not replicated, and works on a hot standby. No journal
+  /// (a standby cannot be written) and no run lock; postgresql.auto.conf is put back on failure as on
+  /// a primary.
+  void apply_replica_settings() {
+    const desired::Replica* replica = replica_of(target_, database_);
+    if (replica == nullptr) {
+      fail("the plan names standby " + database_.substr(1) + ", which the manifest's target " + target_.name +
+           " does not list");
+      return;
+    }
+    try {
+      auto session = state::connect(replica->dsn, state::Access::read_write, "pgparity", std::nullopt);
+      if (!state::in_recovery(*session)) {
+        result_.outcome = Outcome::blocked;
+        result_.message = "standby " + state::mask_dsn(replica->dsn) + " is no longer in recovery; nothing changed";
+        return;
+      }
+      const std::string problem = write_settings(*session, steps_, [&](const Step& s, long long ms) {
+        say_step(s, ms, s.restart_required ? " (takes effect after a restart)" : "");
+      });
+      if (!problem.empty()) {
+        fail("standby " + state::mask_dsn(replica->dsn) + ": " + problem);
+        return;
+      }
+      result_.steps_done = static_cast<int>(changes().size());
+      result_.outcome = Outcome::applied;
+      result_.message = std::to_string(result_.steps_done) + " setting" + (result_.steps_done == 1 ? "" : "s") +
+                        " written and reloaded on standby " + state::mask_dsn(replica->dsn);
+    } catch (const std::exception& e) {
+      fail("standby " + state::mask_dsn(replica->dsn) + ": " + one_line(e.what()));
+    }
+  }
+
   const desired::Manifest& manifest_;
   const desired::Target& target_;
   std::string database_;
@@ -555,6 +604,93 @@ std::string health_after_soak(const desired::Manifest& manifest, const desired::
 
 }  // namespace
 
+/// After the changes: each standby of a target whose databases changed replays past the primary's
+/// WAL position (read once every change has committed) within policy.replica_wait; then the
+/// versions (and health queries, read-only) are verified on the standby. One result per standby
+/// that fails, named "@replica-N".
+std::vector<DatabaseResult> wait_for_replicas(const desired::Manifest& manifest,
+                                              const std::map<std::string, std::vector<Step>>& changed,
+                                              const ApplyOptions& options, std::mutex& output) {
+  std::vector<DatabaseResult> failures;
+  auto tell = [&](const std::string& line) {
+    if (options.progress == nullptr) return;
+    std::lock_guard lock(output);
+    *options.progress << line << std::endl;
+  };
+  for (const auto& [name, target] : manifest.targets) {
+    if (target.replicas.empty()) continue;
+    std::map<std::string, std::vector<Step>> databases;
+    for (const auto& [key, steps] : changed) {
+      if (key.rfind(name + "/", 0) == 0) databases[key.substr(name.size() + 1)] = steps;
+    }
+    if (databases.empty()) continue;
+    std::string wal;
+    try {
+      auto primary = state::connect(target.dsn, state::Access::read_only, "pgparity", std::nullopt);
+      pqxx::nontransaction tx(*primary);
+      wal = tx.exec1("SELECT pg_catalog.pg_current_wal_lsn()::text")[0].c_str();
+    } catch (const std::exception& e) {
+      DatabaseResult failure;
+      failure.target = name;
+      failure.outcome = Outcome::failed;
+      failure.message = "cannot read the primary's WAL position to wait for the standbys: " + one_line(e.what());
+      failures.push_back(std::move(failure));
+      continue;
+    }
+    for (std::size_t r = 0; r < target.replicas.size(); ++r) {
+      const std::string endpoint = state::mask_dsn(target.replicas[r].dsn);
+      DatabaseResult result;
+      result.target = name;
+      result.database = "@replica-" + std::to_string(r + 1);
+      result.outcome = Outcome::failed;
+      const auto until =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(manifest.policy.replica_wait.ms());
+      std::string replayed;
+      std::string last_error;
+      while (true) {
+        try {
+          auto session = state::connect(target.replicas[r].dsn, state::Access::read_only, "pgparity", std::nullopt);
+          replayed = state::replay_lsn(*session);
+          if (state::lsn_reached(replayed, wal)) break;
+        } catch (const std::exception& e) {
+          last_error = one_line(e.what());
+        }
+        if (std::chrono::steady_clock::now() >= until || (options.stop != nullptr && options.stop->load())) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      if (!state::lsn_reached(replayed, wal)) {
+        result.message = "standby " + endpoint + " did not replay past " + wal + " within policy.replica_wait " +
+                         manifest.policy.replica_wait.str() + (replayed.empty() ? "" : " (it is at " + replayed + ")") +
+                         (last_error.empty() ? "" : "; last error: " + last_error) +
+                         "; its versions are not verified. hint: check the standby and its replication, then run "
+                         "pgparity check";
+        tell(name + ": " + result.message);
+        failures.push_back(std::move(result));
+        continue;
+      }
+      std::string problems;
+      for (const auto& [database, steps] : databases) {
+        try {
+          auto session = state::connect(target.replicas[r].dsn, state::Access::read_only, "pgparity", database);
+          const std::string found = verify_database(*session, steps, manifest.policy.health);
+          if (!found.empty()) problems += "; " + database + ":" + found.substr(1);
+        } catch (const std::exception& e) {
+          problems += "; " + database + ": " + one_line(e.what());
+        }
+      }
+      if (!problems.empty()) {
+        result.message = "standby " + endpoint + " replayed the change, but verification failed" + problems;
+        tell(name + ": " + result.message);
+        failures.push_back(std::move(result));
+        continue;
+      }
+      tell(name + ": standby " + endpoint + " replayed past " + wal + "; versions verified in " +
+           std::to_string(databases.size()) + " database" + (databases.size() == 1 ? "" : "s"));
+    }
+  }
+  return failures;
+}
+
 ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& plan, const ApplyOptions& options) {
   // Group the steps, gates included, by (target, database), keeping the plan's order within each.
   std::map<std::pair<std::string, std::string>, std::vector<Step>> groups;
@@ -563,7 +699,7 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
     if (target == manifest.targets.end() || target->second.role != desired::Role::managed) {
       throw InputError("the plan has a step for '" + s.target + "', which is not a managed target of the manifest");
     }
-    groups[{s.target, s.database}].push_back(s);
+    groups[{s.target, s.replica.empty() ? s.database : "@" + s.replica}].push_back(s);
   }
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& [key, steps] : groups) {
@@ -588,16 +724,17 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
     parallel_for(indices.size(), waiting, [&](std::size_t k) { run(indices[k], with); });
     order.insert(order.end(), indices.begin(), indices.end());
   };
-  // Server settings first (a database's change may rely on them).
+  // Server settings first, the primary's then its standbys' (a database's change may rely on them).
+  auto server_wide = [&](std::size_t i) { return keys[i].second.empty() || keys[i].second.front() == '@'; };
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (keys[i].second.empty()) batch({i}, options);
+    if (server_wide(i)) batch({i}, options);
   }
   // Databases of targets without a rollout: all at once (bounded by --parallel).
   std::vector<std::size_t> free;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const bool rolled = std::any_of(plan.waves.begin(), plan.waves.end(),
                                     [&](const planner::Wave& w) { return w.target == keys[i].first; });
-    if (!keys[i].second.empty() && !rolled) free.push_back(i);
+    if (!server_wide(i) && !rolled) free.push_back(i);
   }
   batch(free, options);
   // Rollouts: wave after wave; a failure, or a failed health query after the soak, halts the rest.
@@ -610,7 +747,7 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
     std::string before;
     if (options.stop != nullptr && options.stop->load()) before = "stopped by a signal before " + wave.name;
     for (std::size_t i = 0; i < keys.size(); ++i) {
-      if (keys[i].first == wave.target && keys[i].second.empty() && results[i].outcome != Outcome::applied &&
+      if (keys[i].first == wave.target && server_wide(i) && results[i].outcome != Outcome::applied &&
           results[i].outcome != Outcome::unchanged) {
         before = "the server settings failed: " + results[i].message;
       }
@@ -692,7 +829,18 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
     halted.insert(wave.target);
     result.halted.push_back(std::move(halt));
   }
+  // The databases that changed, by "target/database", for the standbys to replay and be verified.
+  std::map<std::string, std::vector<Step>> changed;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (server_wide(i) || results[i].outcome != Outcome::applied) continue;
+    for (const auto& s : groups[keys[i]]) {
+      if (!planner::is_gate(s.kind)) changed[keys[i].first + "/" + keys[i].second].push_back(s);
+    }
+  }
   for (std::size_t i : order) result.results.push_back(std::move(results[i]));
+  for (auto& failure : wait_for_replicas(manifest, changed, options, output)) {
+    result.results.push_back(std::move(failure));
+  }
   return result;
 }
 

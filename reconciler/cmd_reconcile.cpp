@@ -24,6 +24,7 @@
 #include "reconciler/rehearse.hpp"
 #include "reconciler/signals.hpp"
 #include "reconciler/version.hpp"
+#include "state/session_cache.hpp"
 
 namespace pgparity::reconciler {
 
@@ -43,6 +44,7 @@ struct ReconcileOptions {
   std::string lock_wait = "0s";
   unsigned parallel = 4;
   unsigned drain_parallel = 16;
+  unsigned keep_sessions = 64;  ///< observation sessions kept between ticks (0: none); see SessionCache
 };
 
 /// After a database fails, it waits out a growing, jittered delay before it is tried again.
@@ -54,7 +56,7 @@ struct Backoff {
 class Loop {
  public:
   Loop(const ReconcileOptions& options, Duration interval, Duration lock_wait, const std::atomic<bool>& stop)
-      : options_(options), interval_(interval), lock_wait_(lock_wait), stop_(stop) {
+      : options_(options), interval_(interval), lock_wait_(lock_wait), stop_(stop), sessions_(options.keep_sessions) {
     metrics_.set("pgparity_info", {{"version", version}}, 1);
   }
 
@@ -110,8 +112,23 @@ class Loop {
     if (manifest == nullptr) return "failed";
     planner::Plan plan;
     try {
-      const auto observed = observe_for_plan(*manifest, "", options_.parallel);
+      state::SessionCache* kept = options_.keep_sessions > 0 && !options_.once ? &sessions_ : nullptr;
+      const auto started = Clock::now();
+      auto observed = observe_for_plan(*manifest, "", options_.parallel, kept);
+      const auto observed_at = Clock::now();
       plan = planner::make_plan(plan_input(*manifest, observed, ""));
+      spdlog::debug("tick: observed in {} ms ({} kept sessions), planned in {} ms",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(observed_at - started).count(),
+                    sessions_.size(),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - observed_at).count());
+      if (kept != nullptr && (plan.has_changes() || plan.blocked())) {
+        // Something to do or to report: decide on what the installations offer now, not at an earlier tick.
+        sessions_.forget_offers();
+        observed = observe_for_plan(*manifest, "", options_.parallel, kept);
+        plan = planner::make_plan(plan_input(*manifest, observed, ""));
+      }
+      sessions_.end_tick();
+      metrics_.set("pgparity_kept_sessions", {}, static_cast<double>(sessions_.size()));
       report_extensions(*manifest, observed, plan);
       if (options_.plan_only && options_.rehearse && !plan.blocked() && plan.has_changes()) {
         rehearse(*manifest, plan, options_.parallel);
@@ -266,6 +283,7 @@ class Loop {
   std::optional<desired::Manifest> manifest_;
   std::map<std::string, Backoff> backoff_;
   std::mt19937 random_{std::random_device{}()};
+  state::SessionCache sessions_;
 };
 
 /// Serves /metrics and /healthz on host:port until destroyed.
@@ -359,6 +377,11 @@ void add_reconcile_command(CLI::App& app, Context& context) {
                   "Databases that may wait for their quiet window at once (one connection each); --parallel "
                   "still bounds how many change at once")
       ->check(CLI::Range(1u, 256u))
+      ->capture_default_str();
+  cmd->add_option("--keep-sessions", o->keep_sessions,
+                  "Observation sessions kept open between ticks, per server at most a quarter of its "
+                  "max_connections (0: connect anew every tick)")
+      ->check(CLI::Range(0u, 100000u))
       ->capture_default_str();
   cmd->add_option("--parallel", o->parallel, "Databases observed and changed at once")
       ->check(CLI::Range(1u, 64u))

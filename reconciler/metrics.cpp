@@ -12,6 +12,7 @@ const std::map<std::string, std::string>& metric_help() {
       {"pgparity_extension_info",
        "1 per managed database and manifest extension: installed, desired and latest (newest offered) versions."},
       {"pgparity_updates_available", "Manifest extensions whose newest offered version has an update path."},
+      {"pgparity_kept_sessions", "Observation sessions kept open for the next tick (--keep-sessions)."},
       {"pgparity_rollout_halted", "1 when the target's rollout halted after a failed wave at the last tick."},
       {"pgparity_reconcile_runs_total", "Reconcile ticks by result: converged, applied, drift, blocked, failed."},
       {"pgparity_reconcile_duration_seconds", "Duration of a reconcile tick."},

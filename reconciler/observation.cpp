@@ -65,7 +65,7 @@ std::function<void(pqxx::connection_base&, state::DatabaseState&)> journal_reade
 }  // namespace
 
 state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel,
-                                  bool diagnosis) {
+                                  bool diagnosis, state::SessionCache* sessions) {
   state::ObserveRequest request = observe_request_for(target, parallel);
   request.extensions = planner::extensions_to_observe(manifest);
   request.droppable = planner::extensions_to_measure_for_drop(manifest);
@@ -74,6 +74,10 @@ state::TargetState observe_target(const desired::Manifest& manifest, const desir
   request.preload_files = diagnosis;
   request.integrity = diagnosis;
   if (diagnosis) request.also = journal_reader(manifest);
+  request.sessions = sessions;
+  if (target.role == desired::Role::managed) {
+    for (const auto& r : target.replicas) request.replicas.push_back(r.dsn);
+  }
   return state::observe(request);
 }
 
@@ -92,7 +96,8 @@ std::map<std::string, std::vector<state::RunRecord>> read_journals(const desired
 }
 
 std::map<std::string, state::TargetState> observe_for_plan(const desired::Manifest& manifest,
-                                                           const std::string& only_target, unsigned parallel) {
+                                                           const std::string& only_target, unsigned parallel,
+                                                           state::SessionCache* sessions) {
   if (!only_target.empty() && find_target(manifest, only_target).role == desired::Role::reference) {
     throw InputError("target '" + only_target + "' is a reference: pgparity never plans changes to it", "",
                      "name a managed target, or leave --target out");
@@ -100,7 +105,7 @@ std::map<std::string, state::TargetState> observe_for_plan(const desired::Manife
   std::map<std::string, state::TargetState> observed;
   for (const auto& [name, target] : manifest.targets) {
     const bool wanted = target.role == desired::Role::reference || only_target.empty() || only_target == name;
-    if (wanted) observed.emplace(name, observe_target(manifest, target, parallel));
+    if (wanted) observed.emplace(name, observe_target(manifest, target, parallel, false, sessions));
   }
   return observed;
 }

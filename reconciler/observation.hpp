@@ -14,15 +14,17 @@ namespace pgparity::reconciler {
 /// Observes what a plan of `manifest` needs: the reference target (if any)
 /// and the managed targets (only `only_target` when given), every session
 /// read-only. Throws InputError for an unknown or reference `only_target`.
+/// With `sessions`, observation sessions are taken from and given back to it (reconcile keeps them between ticks).
 std::map<std::string, state::TargetState> observe_for_plan(const desired::Manifest& manifest,
-                                                           const std::string& only_target, unsigned parallel);
+                                                           const std::string& only_target, unsigned parallel,
+                                                           state::SessionCache* sessions = nullptr);
 
 /// Observes one target of the manifest, read-only. `diagnosis` adds what
 /// doctor needs: every extension's available versions and update paths, the
 /// preload libraries' files, membership problems, the run journal and
 /// whether a run is in progress — on the same session per database.
 state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel,
-                                  bool diagnosis = false);
+                                  bool diagnosis = false, state::SessionCache* sessions = nullptr);
 
 /// The run journal of each of the target's databases (or only `database`),
 /// newest first; read-only, one session per database.

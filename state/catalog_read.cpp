@@ -2,10 +2,37 @@
 
 namespace pgparity::state {
 
+namespace {
+
+const std::string pin = std::string(
+                            "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true), "
+                            "pg_catalog.set_config('statement_timeout', '") +
+                        observation_statement_timeout + "', true)";
+
+}  // namespace
+
 CatalogRead::CatalogRead(pqxx::connection_base& session) : tx_(session, "catalog read") {
-  tx_.exec(std::string("SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true), "
-                       "pg_catalog.set_config('statement_timeout', '") +
-           observation_statement_timeout + "', true)");
+  tx_.exec("BEGIN READ ONLY; " + pin);
+}
+
+pqxx::result CatalogRead::once(pqxx::connection_base& session, const std::string& sql) {
+  pqxx::nontransaction tx(session, "catalog read");
+  return tx.exec("SET TRANSACTION READ ONLY; " + pin + "; " + sql);
+}
+
+void CatalogRead::commit() {
+  open_ = false;
+  tx_.exec("COMMIT");
+  tx_.commit();  // ends libpqxx's own bookkeeping, so the session can start the next read
+}
+
+CatalogRead::~CatalogRead() {
+  if (!open_) return;
+  try {
+    tx_.exec("ROLLBACK");
+  } catch (const std::exception&) {
+    // The session is broken; it is dropped with its transaction.
+  }
 }
 
 pqxx::result CatalogRead::exec(const std::string& sql) { return tx_.exec(sql); }

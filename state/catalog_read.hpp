@@ -1,6 +1,6 @@
 #pragma once
 
-#include <pqxx/transaction>
+#include <pqxx/nontransaction>
 #include <string>
 
 namespace pgparity::state {
@@ -19,15 +19,27 @@ inline constexpr const char* observation_statement_timeout = "120s";
 class CatalogRead {
  public:
   explicit CatalogRead(pqxx::connection_base& session);
+  /// One parameterless statement under the same guarantees, in one round trip: SET TRANSACTION READ
+  /// ONLY, the SET LOCALs and `sql` sent as one simple-query string, which PostgreSQL runs as one
+  /// implicit transaction, analysing each statement only after the one before ran (so the pinned
+  /// search_path resolves `sql`'s names). What an idle reconcile tick runs per kept session.
+  static pqxx::result once(pqxx::connection_base& session, const std::string& sql);
   pqxx::result exec(const std::string& sql);
   pqxx::row exec1(const std::string& sql);
   /// One parameter ($1): every catalog query pgparity makes takes at most one (a list joined by commas).
   pqxx::result exec_params(const std::string& sql, const std::string& parameter);
   pqxx::row exec_params1(const std::string& sql, const std::string& parameter);
-  void commit() { tx_.commit(); }
+  void commit();
+  /// Rolls back unless committed.
+  ~CatalogRead();
+  CatalogRead(const CatalogRead&) = delete;
+  CatalogRead& operator=(const CatalogRead&) = delete;
 
  private:
-  pqxx::read_transaction tx_;
+  /// The transaction block is ours (BEGIN in the same round trip as the SET LOCALs), so an idle
+  /// tick on a kept session costs three round trips per read instead of four.
+  pqxx::nontransaction tx_;
+  bool open_ = true;
 };
 
 }  // namespace pgparity::state

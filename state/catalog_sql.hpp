@@ -73,6 +73,18 @@ SELECT json_build_object(
 FROM versions v JOIN defaults d ON d.name = v.name
 )SQL";
 
+/// What tells whether an installation's offers changed, cheaply: the names and
+/// default versions of its extensions (pg_available_extensions reads only the
+/// primary control files, ~3 ms, against ~50 ms for every version's).
+inline constexpr const char* offers_validator =
+    "SELECT coalesce(string_agg(name || ' ' || coalesce(default_version, ''), ',' ORDER BY name), '') "
+    "FROM pg_catalog.pg_available_extensions";
+
+/// Where a standby's replay stands, and how far behind its last replayed transaction is.
+inline constexpr const char* replay =
+    "SELECT coalesce(pg_catalog.pg_last_wal_replay_lsn()::text, ''), "
+    "extract(epoch FROM now() - pg_catalog.pg_last_xact_replay_timestamp())::float8";
+
 /// Update paths from the versions installed somewhere on the server. $1:
 /// "name:version" pairs, comma-separated, each a version the server still
 /// has scripts for (pg_extension_update_paths fails on one whose scripts are
@@ -89,18 +101,17 @@ CROSS JOIN LATERAL pg_catalog.pg_extension_update_paths(k.name::name) u
 WHERE u.path IS NOT NULL AND (k.name, u.source) IN (SELECT name, version FROM pairs)
 )SQL";
 
-/// The extensions installed in the session's database. Kept as small as the
-/// floor's own query: on a fresh session, planning cost is what dominates.
-/// The schema is the plain nspname (regnamespace::text would quote "MixedCase"):
-/// names are quoted exactly once, where SQL is rendered.
-/// Rows of kind 'extension' (name, version, schema, relocatable), then of kind 'schema'
-/// (every schema of the database, so a CREATE EXTENSION knows whether its schema exists):
-/// one round trip.
+/// The extensions installed in the session's database and every schema of it
+/// (so a CREATE EXTENSION knows whether its schema exists), in one round trip:
+/// one row per schema and extension in it (extension columns null for a schema
+/// without one). A LEFT JOIN plans in half the time of the UNION ALL it
+/// replaced (0.16 ms against 0.30 ms warm), and on a kept session planning is
+/// most of an idle tick's cost; the caller sorts. The schema is the plain
+/// nspname (regnamespace::text would quote "MixedCase"): names are quoted
+/// exactly once, where SQL is rendered.
 inline constexpr const char* installed =
-    "SELECT 'extension' AS kind, e.extname::text COLLATE \"C\", e.extversion, n.nspname::text, e.extrelocatable "
-    "FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
-    "UNION ALL SELECT 'schema', nspname::text COLLATE \"C\", '', '', false FROM pg_catalog.pg_namespace "
-    "ORDER BY 1, 2";
+    "SELECT n.nspname, e.extname, e.extversion, e.extrelocatable "
+    "FROM pg_catalog.pg_namespace n LEFT JOIN pg_catalog.pg_extension e ON e.extnamespace = n.oid";
 
 /// Whether extension $1 is installed (read inside a rehearsal's transaction).
 inline constexpr const char* extension_installed = "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = $1";

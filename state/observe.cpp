@@ -1,6 +1,7 @@
 #include "state/observe.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "core/parallel.hpp"
 #include "state/catalog_read.hpp"
 #include "state/catalog_sql.hpp"
+#include "state/session_cache.hpp"
 #include "state/settings.hpp"
 
 namespace pgparity::state {
@@ -127,8 +129,9 @@ void observe_available(pqxx::connection_base& session, const std::vector<std::st
   }
 }
 
-void observe_update_paths(pqxx::connection_base& session, const std::vector<DatabaseState>& databases,
-                          const std::vector<std::string>& extensions, bool every_extension, ClusterState& cluster) {
+/// The "name:version" pairs whose update paths a plan needs: installed versions the server still has scripts for.
+std::string update_path_pairs(const std::vector<DatabaseState>& databases, const std::vector<std::string>& extensions,
+                              bool every_extension, const ClusterState& cluster) {
   std::set<std::string> pairs;
   for (const auto& db : databases) {
     for (const auto& e : db.installed) {
@@ -140,10 +143,13 @@ void observe_update_paths(pqxx::connection_base& session, const std::vector<Data
       }
     }
   }
+  return join(std::vector<std::string>(pairs.begin(), pairs.end()));
+}
+
+void observe_update_paths(pqxx::connection_base& session, const std::string& pairs, ClusterState& cluster) {
   if (pairs.empty()) return;
   CatalogRead tx(session);
-  const auto doc = nlohmann::json::parse(
-      tx.exec_params1(sql::update_paths, join(std::vector<std::string>(pairs.begin(), pairs.end())))[0].c_str());
+  const auto doc = nlohmann::json::parse(tx.exec_params1(sql::update_paths, pairs)[0].c_str());
   tx.commit();
   for (const auto& p : doc) {
     UpdatePath path{Version::from_catalog(p.at("from")), Version::from_catalog(p.at("to")), {}};
@@ -158,20 +164,36 @@ void observe_update_paths(pqxx::connection_base& session, const std::vector<Data
   }
 }
 
+namespace {
+
+/// The rows of sql::installed into `db`: extensions and schemas, each sorted by name (bytewise).
+void read_installed(const pqxx::result& rows, DatabaseState& db) {
+  for (const auto& row : rows) {
+    db.schemas.emplace_back(row[0].c_str());
+    if (row[1].is_null()) continue;
+    db.installed.push_back({Identifier::from_catalog(row[1].c_str()), Version::from_catalog(row[2].c_str()),
+                            Identifier::from_catalog(row[0].c_str()), row[3].as<bool>()});
+  }
+  std::sort(db.schemas.begin(), db.schemas.end());
+  db.schemas.erase(std::unique(db.schemas.begin(), db.schemas.end()), db.schemas.end());
+  std::sort(db.installed.begin(), db.installed.end(),
+            [](const InstalledExtension& a, const InstalledExtension& b) { return a.name.str() < b.name.str(); });
+}
+
+}  // namespace
+
 DatabaseState observe_database(pqxx::connection_base& session, const std::vector<std::string>& droppable,
                                bool activity) {
   DatabaseState db;
   db.name = session.dbname();
-  // One read-only transaction: every read of the database sees one snapshot.
-  CatalogRead tx(session);
-  for (const auto& row : tx.exec(sql::installed)) {
-    if (std::string_view(row[0].c_str()) == "schema") {
-      db.schemas.push_back(row[1].c_str());
-      continue;
-    }
-    db.installed.push_back({Identifier::from_catalog(row[1].c_str()), Version::from_catalog(row[2].c_str()),
-                            Identifier::from_catalog(row[3].c_str()), row[4].as<bool>()});
+  // One read-only transaction: every read of the database sees one snapshot. With nothing
+  // else to read, the whole read is one round trip (what an idle reconcile tick costs).
+  if (droppable.empty() && !activity) {
+    read_installed(CatalogRead::once(session, sql::installed), db);
+    return db;
   }
+  CatalogRead tx(session);
+  read_installed(tx.exec(sql::installed), db);
   if (!droppable.empty()) {
     for (const auto& b : nlohmann::json::parse(tx.exec_params1(sql::blast_radius, join(droppable))[0].c_str())) {
       DependentObject object{b.at("object"), b.at("kind"), std::nullopt};
@@ -231,15 +253,29 @@ TargetState observe(const ObserveRequest& request) {
   TargetState state;
   state.target = request.target;
   state.endpoint = mask_dsn(request.dsn);
+  // Between reconcile ticks the installation's offers may be reused (SessionCache::Offers).
+  const bool reuse_offers = request.sessions != nullptr && !request.every_extension;
+  std::string validator;
+  std::optional<SessionCache::Offers> kept_offers;
   std::unique_ptr<pqxx::connection> first;
   try {
-    first = connect(request.dsn, request.access, "pgparity", {});
-    state.cluster = observe_cluster(*first, request.libraries, request.preload_files);
-    if (request.every_extension) {
-      observe_available(*first, {"*"}, state.cluster);
-    } else if (!request.extensions.empty()) {
-      observe_available(*first, request.extensions, state.cluster);
-    }
+    first = with_session(request.sessions, request.dsn, request.access, std::nullopt, [&](pqxx::connection& session) {
+      state.cluster = observe_cluster(session, request.libraries, request.preload_files);
+      if (request.every_extension) {
+        observe_available(session, {"*"}, state.cluster);
+      } else if (!request.extensions.empty()) {
+        if (reuse_offers) {
+          validator = CatalogRead::once(session, sql::offers_validator).at(0).at(0).c_str();
+          kept_offers = request.sessions->offers(request.dsn, validator, join(request.extensions));
+        }
+        if (kept_offers) {
+          state.cluster.available = kept_offers->available;
+          state.cluster.offered = kept_offers->offered;
+        } else {
+          observe_available(session, request.extensions, state.cluster);
+        }
+      }
+    });
   } catch (const ConnectionError& e) {
     throw located(e, request.target, "");
   } catch (const pqxx::failure& e) {
@@ -268,6 +304,16 @@ TargetState observe(const ObserveRequest& request) {
   std::sort(selected.begin(), selected.end());
   state.databases.resize(selected.size());
 
+  // Sessions go back to the cache (when there is one) for the next tick, within the server's share.
+  const auto max_connections = state.cluster.settings.find("max_connections");
+  const int connection_limit =
+      max_connections == state.cluster.settings.end() ? 0 : std::atoi(max_connections->second.value.c_str());
+  auto keep = [&](const std::optional<std::string>& database, std::unique_ptr<pqxx::connection> session) {
+    if (request.sessions != nullptr) {
+      request.sessions->give_back(request.dsn, request.access, database, std::move(session), connection_limit);
+    }
+  };
+
   // The DSN's own database reuses the first session; the others get one session each.
   std::vector<std::size_t> pending;
   for (std::size_t i = 0; i < selected.size(); ++i) {
@@ -287,10 +333,12 @@ TargetState observe(const ObserveRequest& request) {
   parallel_for(pending.size(), request.parallel, [&](std::size_t k) {
     const std::size_t i = pending[k];
     try {
-      auto session = connect(request.dsn, request.access, "pgparity", selected[i]);
-      state.databases[i] = observe_database(*session, request.droppable, request.activity);
-      if (request.integrity) state.databases[i].integrity = observe_integrity(*session);
-      if (request.also) request.also(*session, state.databases[i]);
+      auto session = with_session(request.sessions, request.dsn, request.access, selected[i], [&](pqxx::connection& s) {
+        state.databases[i] = observe_database(s, request.droppable, request.activity);
+        if (request.integrity) state.databases[i].integrity = observe_integrity(s);
+        if (request.also) request.also(s, state.databases[i]);
+      });
+      keep(selected[i], std::move(session));
     } catch (const Error& e) {
       throw located(e, request.target, selected[i]);
     } catch (const std::exception& e) {
@@ -298,11 +346,86 @@ TargetState observe(const ObserveRequest& request) {
     }
   });
   try {
-    observe_update_paths(*first, state.databases, request.extensions, request.every_extension, state.cluster);
+    const std::string pairs =
+        update_path_pairs(state.databases, request.extensions, request.every_extension, state.cluster);
+    if (kept_offers && kept_offers->pairs == pairs) {
+      state.cluster.paths = kept_offers->paths;
+    } else {
+      observe_update_paths(*first, pairs, state.cluster);
+    }
+    if (reuse_offers && !request.extensions.empty()) {
+      SessionCache::Offers offers{validator,
+                                  join(request.extensions),
+                                  kept_offers ? kept_offers->read_at : std::chrono::steady_clock::now(),
+                                  state.cluster.available,
+                                  state.cluster.offered,
+                                  pairs,
+                                  state.cluster.paths};
+      request.sessions->keep_offers(request.dsn, std::move(offers));
+    }
   } catch (const std::exception& e) {
     throw ConnectionError("cannot read update paths", e.what(), "", Where{request.target, "", "", ""});
   }
+  keep(std::nullopt, std::move(first));
+  if (!request.replicas.empty()) {
+    // Update paths on a standby are asked from the versions installed on its primary.
+    const std::string pairs = update_path_pairs(state.databases, request.extensions, false, state.cluster);
+    for (const auto& dsn : request.replicas) {
+      state.replicas.push_back(observe_replica(dsn, request.extensions, request.libraries, pairs));
+    }
+  }
   return state;
+}
+
+std::string replay_lsn(pqxx::connection_base& session) {
+  return CatalogRead::once(session, sql::replay).at(0).at(0).c_str();
+}
+
+bool lsn_reached(const std::string& lsn, const std::string& target) {
+  auto parse = [](const std::string& text) -> std::optional<unsigned long long> {
+    const auto slash = text.find('/');
+    if (slash == std::string::npos) return std::nullopt;
+    try {
+      return (std::stoull(text.substr(0, slash), nullptr, 16) << 32) | std::stoull(text.substr(slash + 1), nullptr, 16);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  };
+  const auto a = parse(lsn);
+  const auto b = parse(target);
+  return a && b && *a >= *b;
+}
+
+ReplicaState observe_replica(const std::string& dsn, const std::vector<std::string>& extensions,
+                             const std::vector<std::string>& libraries, const std::string& pairs) {
+  ReplicaState replica;
+  replica.endpoint = mask_dsn(dsn);
+  try {
+    auto session = connect(dsn, Access::read_only, "pgparity", std::nullopt);
+    replica.cluster = observe_cluster(*session, libraries, false);
+    if (!extensions.empty()) observe_available(*session, extensions, replica.cluster);
+    // Paths from versions the standby has no scripts for cannot be asked (the function fails): those
+    // versions are missing there, which the planner reports.
+    std::vector<std::string> known;
+    for (std::size_t start = 0; start < pairs.size();) {
+      std::size_t end = pairs.find(',', start);
+      if (end == std::string::npos) end = pairs.size();
+      const std::string pair = pairs.substr(start, end - start);
+      const auto colon = pair.find(':');
+      const auto* available = replica.cluster.find_available(pair.substr(0, colon));
+      if (available != nullptr && available->find(Version::from_catalog(pair.substr(colon + 1))) != nullptr) {
+        known.push_back(pair);
+      }
+      start = end + 1;
+    }
+    observe_update_paths(*session, join(known), replica.cluster);
+    const auto row = CatalogRead::once(*session, sql::replay).at(0);
+    replica.replay_lsn = row[0].c_str();
+    if (!row[1].is_null()) replica.replay_lag_seconds = row[1].as<double>();
+  } catch (const std::exception& e) {
+    replica.error = e.what();
+  }
+  return replica;
 }
 
 }  // namespace pgparity::state

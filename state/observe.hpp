@@ -9,6 +9,8 @@
 
 namespace pgparity::state {
 
+class SessionCache;
+
 /// What to observe of one target.
 struct ObserveRequest {
   std::string target;  ///< its name, for messages
@@ -26,6 +28,10 @@ struct ObserveRequest {
   bool every_extension = false;         ///< available versions of all, update paths of every installed one
   bool preload_files = false;           ///< also check the files of shared_preload_libraries
   bool integrity = false;               ///< membership problems and missing module files, per database
+  /// Standbys of the target (DSNs), each observed on one read-only session after the primary.
+  std::vector<std::string> replicas;
+  /// Sessions kept between reconcile ticks: taken from here and given back; none kept when null.
+  SessionCache* sessions = nullptr;
   /// Run on each database's own session after it is observed (doctor reads
   /// pgparity's journal there): no second connection per database.
   std::function<void(pqxx::connection_base&, DatabaseState&)> also;
@@ -46,6 +52,18 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
 /// blast radius of `droppable` extensions and one for `activity` when asked.
 DatabaseState observe_database(pqxx::connection_base& session, const std::vector<std::string>& droppable = {},
                                bool activity = false);
+
+/// A standby: its cluster-wide state (as observe_cluster), the available versions of `extensions`,
+/// the update paths from the `pairs` installed on its primary, and its replay position. A standby
+/// that cannot be observed is returned with `error` set, never thrown.
+ReplicaState observe_replica(const std::string& dsn, const std::vector<std::string>& extensions,
+                             const std::vector<std::string>& libraries, const std::string& pairs);
+
+/// The replay position of a standby (pg_last_wal_replay_lsn), "" on a primary.
+std::string replay_lsn(pqxx::connection_base& session);
+
+/// Whether `lsn` (as PostgreSQL prints it) is at or past `target`.
+bool lsn_reached(const std::string& lsn, const std::string& target);
 
 /// Membership problems and missing module files of the session's database (two queries).
 std::vector<IntegrityProblem> observe_integrity(pqxx::connection_base& session);

@@ -203,11 +203,22 @@ struct ClusterState {
 };
 
 /// Everything observed of one target.
+/// A standby of a target as it shows itself: its own settings, control files,
+/// update scripts and library files (a standby has its own installation).
+struct ReplicaState {
+  std::string endpoint;    ///< the DSN with any password masked: how messages name the standby
+  std::string error;       ///< why it could not be observed; "" when it was
+  ClusterState cluster;    ///< in_recovery, system_identifier, settings, library files, available versions, paths
+  std::string replay_lsn;  ///< pg_last_wal_replay_lsn(); "" when not in recovery
+  std::optional<double> replay_lag_seconds;  ///< now() - pg_last_xact_replay_timestamp()
+};
+
 struct TargetState {
   std::string target;
   std::string endpoint;  ///< the DSN with any password masked, for messages
   ClusterState cluster;
   std::vector<DatabaseState> databases;  ///< the selected databases, sorted by name
+  std::vector<ReplicaState> replicas;    ///< in the manifest's order
 };
 
 }  // namespace pgparity::state

@@ -82,6 +82,37 @@ TEST(Isolation, ThroughPgBouncerAReferenceSessionRefusesToWriteAndPlanningWrites
       EXPECT_EQ(e.sqlstate(), "25006");  // read_only_sql_transaction
     }
   }
+  // The one-round-trip form an idle tick uses: the same guarantees, and nothing left on the session.
+  {
+    const auto row =
+        state::CatalogRead::once(*session,
+                                 "SELECT current_setting('transaction_read_only'), current_setting('search_path'), "
+                                 "current_setting('statement_timeout')")[0];
+    EXPECT_EQ(row[0].as<std::string>(), "on");
+    EXPECT_EQ(row[1].as<std::string>(), "pg_catalog, pg_temp");
+    EXPECT_EQ(row[2].as<std::string>(), "2min");
+    try {
+      state::CatalogRead::once(*session, "CREATE TABLE pgparity_must_not_exist (x int)");
+      ADD_FAILURE() << "a one-round-trip reference read created a table through the pooler";
+    } catch (const pqxx::sql_error& e) {
+      EXPECT_EQ(e.sqlstate(), "25006");
+    }
+    pqxx::nontransaction raw(*session);
+    EXPECT_EQ(raw.exec1("SHOW search_path")[0].as<std::string>(), "\"$user\", public");
+    EXPECT_EQ(raw.exec1("SHOW transaction_read_only")[0].as<std::string>(), "off");
+  }
+  // A name planted ahead of pg_catalog on the session's path does not stand in for the catalog.
+  {
+    production.exec(
+        "CREATE TABLE public.pg_extension (extname text); INSERT INTO public.pg_extension VALUES ('planted')");
+    auto planted =
+        state::connect(production.conninfo() + " options='-csearch_path=public,pg_catalog'", state::Access::read_only);
+    EXPECT_EQ(
+        state::CatalogRead::once(*planted, "SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension")[0][0]
+            .as<std::string>(),
+        "hstore,plpgsql");
+    production.exec("DROP TABLE public.pg_extension");
+  }
   EXPECT_EQ(production.query_value("SELECT to_regclass('pgparity_must_not_exist') IS NULL"), "t");
 
   const std::string catalog = "SELECT string_agg(extname || extversion, ',' ORDER BY extname) FROM pg_extension";

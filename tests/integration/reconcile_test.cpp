@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -119,6 +120,66 @@ TEST_F(Reconcile, CorrectsDriftInjectedBehindItsBackAndTheMetricsShowIt) {
   EXPECT_GE(sample(m, "pgparity_steps_applied_total{kind=\"update\"}").value_or(0), 2.0) << m;
   EXPECT_GT(sample(m, "pgparity_last_success_timestamp_seconds").value_or(0), 1.7e9);
   EXPECT_NE(m.find("# TYPE pgparity_reconcile_duration_seconds histogram"), std::string::npos);
+
+  loop->signal(SIGTERM);
+  EXPECT_EQ(loop->wait(10'000), 0) << loop->err();
+}
+
+TEST_F(Reconcile, KeptSessionsAreReusedSeeDriftBetweenTicksAndSurviveAServerRestart) {
+  for (const char* db : {"app_1", "app_2", "app_3"}) {
+    staging_.exec(std::string("CREATE DATABASE ") + db);
+    staging_.exec("CREATE EXTENSION hstore VERSION '1.8'", db);
+  }
+  write_manifest("    databases: [\"app_*\"]\nextensions:\n  - name: hstore\n    version: \"1.8\"\n" + quick);
+  const int port = free_port();
+  auto loop = start_pgparity({"reconcile", "-f", path_, "--interval", "1s", "--plan-only", "--keep-sessions", "8",
+                              "--metrics", "127.0.0.1:" + std::to_string(port)},
+                             env());
+  Scraper scrape(port);
+  auto backends = [&] {
+    return staging_.query_value(
+        "SELECT string_agg(pid || '@' || backend_start, ',' ORDER BY pid) FROM pg_stat_activity "
+        "WHERE application_name = 'pgparity' AND backend_type = 'client backend'");
+  };
+  // The cluster-wide session (postgres) and one per selected database are kept between ticks.
+  ASSERT_TRUE(eventually([&] { return sample(scrape(), "pgparity_kept_sessions") == 4.0; }, 15))
+      << scrape() << loop->err();
+  const std::string kept = backends();
+  const double converged = sample(scrape(), "pgparity_reconcile_runs_total{result=\"converged\"}").value_or(0);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return sample(scrape(), "pgparity_reconcile_runs_total{result=\"converged\"}").value_or(0) >= converged + 2;
+      },
+      10));
+  EXPECT_EQ(backends(), kept) << "two more ticks ran on the same backends: no session was opened";
+  EXPECT_EQ(std::count(kept.begin(), kept.end(), ','), 3) << kept;
+
+  // Drift injected between ticks is seen on the kept sessions.
+  staging_.exec("DROP EXTENSION hstore; CREATE EXTENSION hstore VERSION '1.4'", "app_2");
+  const std::string drift = "pgparity_drift{database=\"app_2\",object=\"hstore\",target=\"staging\"}";
+  ASSERT_TRUE(eventually([&] { return sample(scrape(), drift) == 1.0; }, 10)) << scrape() << loop->err();
+  EXPECT_EQ(backends(), kept);
+
+  // A restart ends every kept session; once the server is back, the loop reopens them and counts
+  // no error for it (a tick that runs while the server is down fails, as without kept sessions).
+  staging_.restart();
+  std::this_thread::sleep_for(1500ms);  // a tick that started while the server was down has ended
+  const double failed_before = sample(scrape(), "pgparity_reconcile_runs_total{result=\"failed\"}").value_or(0);
+  const double drift_after_restart = sample(scrape(), "pgparity_reconcile_runs_total{result=\"drift\"}").value_or(0);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return sample(scrape(), "pgparity_reconcile_runs_total{result=\"drift\"}").value_or(0) >=
+               drift_after_restart + 3;
+      },
+      15))
+      << scrape() << loop->err();
+  const std::string m = scrape();
+  EXPECT_EQ(sample(m, "pgparity_reconcile_runs_total{result=\"failed\"}").value_or(0), failed_before) << m;
+  EXPECT_EQ(sample(m, drift), 1.0) << m;
+  EXPECT_EQ(sample(m, "pgparity_kept_sessions"), 4.0) << m;
+  const std::string reopened = backends();
+  EXPECT_NE(reopened, kept);
+  EXPECT_EQ(std::count(reopened.begin(), reopened.end(), ','), 3) << reopened;
 
   loop->signal(SIGTERM);
   EXPECT_EQ(loop->wait(10'000), 0) << loop->err();
