@@ -40,6 +40,41 @@ void compare_databases(const state::DatabaseState& a, const state::DatabaseState
   }
 }
 
+/// What makes two PgBouncers behave alike: the pool settings, and each alias's pool mode and size.
+void compare_poolers(const state::PoolerState& a, const state::PoolerState& b, std::vector<ParityDifference>& out) {
+  if (!a.error.empty() || !b.error.empty()) {
+    out.push_back({"pooler", "", "observed", a.error.empty() ? "yes" : "no: " + a.error,
+                   b.error.empty() ? "yes" : "no: " + b.error});
+    return;
+  }
+  static const char* keys[] = {
+      "pool_mode",          "max_client_conn",          "default_pool_size", "min_pool_size",
+      "reserve_pool_size",  "max_db_connections",       "server_lifetime",   "server_idle_timeout",
+      "query_wait_timeout", "ignore_startup_parameters"};
+  auto value = [](const state::PoolerState& p, const std::string& key) {
+    auto it = p.config.find(key);
+    return it == p.config.end() ? std::string() : it->second;
+  };
+  for (const char* key : keys) {
+    if (value(a, key) != value(b, key)) out.push_back({"pooler", "", key, value(a, key), value(b, key)});
+  }
+  std::map<std::string, const state::PoolerRoute*> x;
+  std::map<std::string, const state::PoolerRoute*> y;
+  for (const auto& r : a.routes) x[r.alias] = &r;
+  for (const auto& r : b.routes) y[r.alias] = &r;
+  for (const auto& [alias, r] : x) {
+    auto other = y.find(alias);
+    if (other == y.end()) continue;
+    // An alias without its own pool_mode runs the pooler's.
+    const std::string mode_a = r->pool_mode.empty() ? value(a, "pool_mode") : r->pool_mode;
+    const std::string mode_b = other->second->pool_mode.empty() ? value(b, "pool_mode") : other->second->pool_mode;
+    if (mode_a != mode_b) out.push_back({"pooler-alias", alias, "pool_mode", mode_a, mode_b});
+    if (r->pool_size != other->second->pool_size) {
+      out.push_back({"pooler-alias", alias, "pool_size", r->pool_size, other->second->pool_size});
+    }
+  }
+}
+
 }  // namespace
 
 ParityReport compare_targets(const state::TargetState& left, const state::TargetState& right,
@@ -86,6 +121,8 @@ ParityReport compare_targets(const state::TargetState& left, const state::Target
     const std::string fb = file(right);
     if (fa == "missing" || fb == "missing") diffs.push_back({"library-file", "", lib, fa, fb});
   }
+
+  if (left.pooler && right.pooler) compare_poolers(*left.pooler, *right.pooler, diffs);
 
   std::vector<desired::Ratio> ratios = manifest_ratios;
   if (ratios.empty()) {

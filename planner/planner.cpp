@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -839,6 +840,44 @@ void check_replica_versions(const std::string& target, const std::vector<Step>& 
   }
 }
 
+/// Routing isolation: where each alias of a managed target's pooler leads. An alias that reaches the
+/// reference's cluster is a blocker (the cross-contamination the routing layer must never allow);
+/// one that reaches a cluster the manifest does not know, or cannot be followed, is a warning.
+void check_pooler_routes(const PlanInput& input, const std::string& name, const state::TargetState& observed,
+                         Plan& plan) {
+  const state::PoolerState& pooler = *observed.pooler;
+  if (!pooler.error.empty()) {
+    plan.warnings.push_back(name + ": the pooler (" + pooler.endpoint + ") could not be observed: " + pooler.error);
+    return;
+  }
+  std::map<std::string, std::string> known;  // system_identifier -> target
+  for (const auto& [other, state] : input.observed) {
+    if (!state.cluster.system_identifier.empty()) known.emplace(state.cluster.system_identifier, other);
+  }
+  const desired::Target* reference = input.manifest->reference();
+  for (const auto& route : pooler.routes) {
+    if (!route.error.empty()) {
+      plan.warnings.push_back(name + "'s pooler: alias '" + route.alias + "' could not be followed: " + route.error);
+      continue;
+    }
+    if (route.system_identifier.empty() || route.system_identifier == observed.cluster.system_identifier) continue;
+    auto it = known.find(route.system_identifier);
+    if (it == known.end()) {
+      plan.warnings.push_back(name + "'s pooler routes '" + route.alias +
+                              "' to a cluster the manifest does not know (system_identifier " +
+                              route.system_identifier + ")");
+    } else if (reference != nullptr && it->second == reference->name) {
+      plan.blockers.push_back({"pooler-routes-to-reference", name, route.alias, "",
+                               name + "'s pooler routes '" + route.alias + "' to " + reference->name +
+                                   "'s cluster (system_identifier " + route.system_identifier +
+                                   "): its clients would read and write " + reference->name,
+                               "point the alias in the pooler's [databases] at " + name + "'s own server"});
+    } else {
+      plan.warnings.push_back(name + "'s pooler routes '" + route.alias + "' to " + it->second + "'s cluster");
+    }
+  }
+}
+
 /// A managed target that is not a writable cluster of its own: a standby, the
 /// reference's cluster under another name, or another managed target's
 /// cluster with databases in common. Such a target gets blockers and no steps.
@@ -909,6 +948,7 @@ Plan make_plan(const PlanInput& input) {
       }
     }
 
+    if (observed.pooler) check_pooler_routes(input, name, observed, plan);
     const std::size_t target_first = steps.size();
     std::vector<Step> changes;
     ClusterPlanner(input, observed, plan).run(changes);

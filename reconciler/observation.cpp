@@ -11,6 +11,7 @@
 #include "reconciler/version.hpp"
 #include "state/activity.hpp"
 #include "state/observe.hpp"
+#include "state/pooler_console.hpp"
 
 namespace pgparity::reconciler {
 
@@ -64,6 +65,25 @@ std::function<void(pqxx::connection_base&, state::DatabaseState&)> journal_reade
 
 }  // namespace
 
+namespace {
+
+/// The pooler's numeric settings as "pooler.<key>", so ratio expressions can name them
+/// (pooler.default_pool_size / max_connections) and diff compares them like the server's.
+void add_pooler_settings(const state::PoolerState& pooler, state::ClusterState& cluster) {
+  for (const auto& [key, value] : pooler.config) {
+    state::Setting s;
+    s.name = "pooler." + key;
+    s.value = value;
+    s.type = "pooler";
+    char* end = nullptr;
+    const double number = std::strtod(value.c_str(), &end);
+    if (!value.empty() && end != nullptr && *end == '\0') s.normalized = number;
+    cluster.settings.emplace(s.name, std::move(s));
+  }
+}
+
+}  // namespace
+
 state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel,
                                   bool diagnosis, state::SessionCache* sessions) {
   state::ObserveRequest request = observe_request_for(target, parallel);
@@ -78,7 +98,16 @@ state::TargetState observe_target(const desired::Manifest& manifest, const desir
   if (target.role == desired::Role::managed) {
     for (const auto& r : target.replicas) request.replicas.push_back(r.dsn);
   }
-  return state::observe(request);
+  state::TargetState observed = state::observe(request);
+  if (target.pooler) {
+    std::vector<std::string> databases;
+    for (const auto& db : observed.databases) databases.push_back(db.name);
+    // Routes of a managed target's pooler are followed (routing isolation); a reference's are only read.
+    observed.pooler = state::observe_pooler(target.pooler->admin_dsn,
+                                            target.role == desired::Role::managed ? target.dsn : "", databases);
+    add_pooler_settings(*observed.pooler, observed.cluster);
+  }
+  return observed;
 }
 
 std::map<std::string, std::vector<state::RunRecord>> read_journals(const desired::Manifest& manifest,

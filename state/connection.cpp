@@ -98,6 +98,22 @@ std::string session_conninfo(const std::string& dsn, Access access, const std::s
   return out + "fallback_application_name=" + conninfo_value(application_name);
 }
 
+std::string dsn_through(const std::string& dsn, const std::string& host, const std::string& port) {
+  std::string error;
+  PQconninfoOption* options = parse(dsn, error);
+  if (options == nullptr) throw InputError("invalid connection string: " + error);
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    const std::string keyword = o->keyword;
+    if (o->val == nullptr || keyword == "host" || keyword == "hostaddr" || keyword == "port") continue;
+    out += keyword + "=" + conninfo_value(o->val) + " ";
+  }
+  PQconninfoFree(options);
+  if (!host.empty()) out += "host=" + conninfo_value(host) + " ";
+  if (!port.empty()) out += "port=" + conninfo_value(port) + " ";
+  return out;
+}
+
 std::optional<std::string> dsn_problem(const std::string& dsn) {
   std::string error;
   PQconninfoOption* options = parse(dsn, error);

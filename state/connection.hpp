@@ -39,6 +39,10 @@ std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access,
                                           const std::string& application_name = "pgparity",
                                           const std::optional<std::string>& database = std::nullopt);
 
+/// The DSN with its host, hostaddr and port replaced by `via`'s (a conninfo string): the same
+/// credentials and options, through another endpoint (a pooler in front of the server).
+std::string dsn_through(const std::string& dsn, const std::string& host, const std::string& port);
+
 /// The host and port a DSN names ("" for what it leaves to libpq's defaults).
 struct Endpoint {
   std::string host;

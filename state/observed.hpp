@@ -213,12 +213,34 @@ struct ReplicaState {
   std::optional<double> replay_lag_seconds;  ///< now() - pg_last_xact_replay_timestamp()
 };
 
+/// One route of a PgBouncer ([databases], SHOW DATABASES), and where it leads.
+struct PoolerRoute {
+  std::string alias;
+  std::string host;
+  std::string port;
+  std::string database;           ///< the server database it opens
+  std::string pool_mode;          ///< "" when the pooler's own pool_mode applies
+  std::string pool_size;          ///< as SHOW DATABASES prints it
+  std::string system_identifier;  ///< of the cluster a session through the alias reaches ("" when unknown)
+  std::string error;              ///< why the alias could not be followed ("" when it was)
+};
+
+/// A target's PgBouncer, read on its admin console: SHOW CONFIG, SHOW DATABASES, SHOW POOLS.
+struct PoolerState {
+  std::string endpoint;                       ///< the admin DSN, password masked
+  std::string error;                          ///< why it could not be observed; "" when it was
+  std::map<std::string, std::string> config;  ///< SHOW CONFIG: key → value
+  std::vector<PoolerRoute> routes;            ///< by alias; with the target's own databases when `*` routes them
+  std::vector<std::map<std::string, std::string>> pools;  ///< SHOW POOLS rows
+};
+
 struct TargetState {
   std::string target;
   std::string endpoint;  ///< the DSN with any password masked, for messages
   ClusterState cluster;
   std::vector<DatabaseState> databases;  ///< the selected databases, sorted by name
   std::vector<ReplicaState> replicas;    ///< in the manifest's order
+  std::optional<PoolerState> pooler;     ///< when the target names pooler.admin_dsn
 };
 
 }  // namespace pgparity::state

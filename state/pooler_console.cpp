@@ -2,7 +2,11 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <pqxx/pqxx>
+
 #include "core/error.hpp"
+#include "state/catalog_read.hpp"
 #include "state/connection.hpp"
 
 namespace pgparity::state {
@@ -65,6 +69,51 @@ std::string PoolerConsole::quote(const std::string& name) {
     throw InputError("the pooler's admin console cannot name '" + name + "': it has no way to quote a double quote");
   }
   return "\"" + name + "\"";
+}
+
+PoolerState observe_pooler(const std::string& admin_dsn, const std::string& follow_dsn,
+                           const std::vector<std::string>& databases) {
+  PoolerState pooler;
+  pooler.endpoint = mask_dsn(admin_dsn);
+  try {
+    PoolerConsole console(admin_dsn);
+    for (auto& row : console.rows("SHOW CONFIG")) pooler.config[row["key"]] = row["value"];
+    for (auto& row : console.rows("SHOW DATABASES")) {
+      if (row["name"] == "pgbouncer") continue;  // the admin console itself
+      pooler.routes.push_back(
+          {row["name"], row["host"], row["port"], row["database"], row["pool_mode"], row["pool_size"], "", ""});
+    }
+    pooler.pools = console.rows("SHOW POOLS");
+  } catch (const std::exception& e) {
+    pooler.error = e.what();
+    return pooler;
+  }
+  if (follow_dsn.empty()) return pooler;
+  // A `*` route opens whatever database is asked: follow the target's own databases too.
+  for (const auto& db : databases) {
+    if (std::none_of(pooler.routes.begin(), pooler.routes.end(), [&](const auto& r) { return r.alias == db; })) {
+      pooler.routes.push_back({db, "", "", db, "", "", "", ""});
+    }
+  }
+  const Endpoint through = dsn_endpoint(admin_dsn);
+  for (auto& route : pooler.routes) {
+    try {
+      // Read-write access: a pooler may refuse the startup option that makes a session read-only;
+      // the read itself is SET TRANSACTION READ ONLY (CatalogRead::once).
+      auto session =
+          connect(dsn_through(follow_dsn, through.host, through.port), Access::read_write, "pgparity", route.alias);
+      route.system_identifier =
+          CatalogRead::once(*session, "SELECT system_identifier::text FROM pg_catalog.pg_control_system()")
+              .at(0)
+              .at(0)
+              .c_str();
+    } catch (const std::exception& e) {
+      route.error = e.what();
+    }
+  }
+  std::sort(pooler.routes.begin(), pooler.routes.end(),
+            [](const PoolerRoute& a, const PoolerRoute& b) { return a.alias < b.alias; });
+  return pooler;
 }
 
 }  // namespace pgparity::state

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "state/observed.hpp"
+
 struct pg_conn;
 
 namespace pgparity::state {
@@ -32,5 +34,14 @@ class PoolerConsole {
   ::pg_conn* connection_ = nullptr;
   std::string dsn_;
 };
+
+/// Reads a PgBouncer's configuration, routes and pools on its admin console.
+/// With `follow_dsn`, each alias (and each of `databases`, for a `*` route) is
+/// also followed: a session through the pooler with that DSN's credentials
+/// (its host and port replaced by the pooler's) reads the system_identifier of
+/// the cluster it reaches, in one read-only transaction. Never throws: a
+/// pooler that cannot be read comes back with `error` set.
+PoolerState observe_pooler(const std::string& admin_dsn, const std::string& follow_dsn,
+                           const std::vector<std::string>& databases);
 
 }  // namespace pgparity::state

@@ -271,6 +271,12 @@ pid_t Cluster::postmaster_pid() const {
 
 int Cluster::start_bouncer(const std::string& pool_mode) { return std::stoi(pgcluster({"bouncer", dir_, pool_mode})); }
 
+int Cluster::start_bouncer(const std::string& pool_mode, const std::vector<std::string>& options) {
+  std::vector<std::string> args{"bouncer", dir_, pool_mode};
+  args.insert(args.end(), options.begin(), options.end());
+  return std::stoi(pgcluster(args));
+}
+
 void Cluster::set(const std::string& name, const std::string& value) { pgcluster({"set", dir_, name + "=" + value}); }
 void Cluster::reload() { pgcluster({"reload", dir_}); }
 void Cluster::restart() { pgcluster({"restart", dir_}); }

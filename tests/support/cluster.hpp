@@ -90,6 +90,9 @@ class Cluster {
 
   /// Starts a PgBouncer in front of the server (destroyed with the cluster); returns its port.
   int start_bouncer(const std::string& pool_mode = "transaction");
+  /// The same, with routes and settings a test chooses: {"--route", "orders=" + other.dir(), "--set",
+  /// "default_pool_size=5"} (scripts/pgcluster bouncer).
+  int start_bouncer(const std::string& pool_mode, const std::vector<std::string>& options);
 
   /// Writes a setting into the cluster's configuration; effective after reload() or restart().
   void set(const std::string& name, const std::string& value);

@@ -139,6 +139,25 @@ class Server {
     state_.cluster.library_dir = "/usr/lib/postgresql/15/lib";
     return *this;
   }
+  Server& identity(const std::string& system_identifier) {
+    state_.cluster.system_identifier = system_identifier;
+    return *this;
+  }
+  /// A standby of this server: `standby`'s settings, versions and paths, in recovery.
+  Server& replica(const Server& standby, const std::string& endpoint) {
+    state::ReplicaState r;
+    r.endpoint = endpoint;
+    r.cluster = standby.state().cluster;
+    r.cluster.in_recovery = true;
+    state_.replicas.push_back(r);
+    return *this;
+  }
+  /// A route of the target's pooler and the cluster it reaches.
+  Server& pooler_route(const std::string& alias, const std::string& system_identifier) {
+    if (!state_.pooler) state_.pooler = state::PoolerState{};
+    state_.pooler->routes.push_back({alias, "", "", alias, "", "", system_identifier, ""});
+    return *this;
+  }
   state::TargetState state() const { return state_; }
 
  private:

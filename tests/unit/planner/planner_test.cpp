@@ -233,6 +233,68 @@ TEST(Planner, ABareNumberForASettingWithAUnitIsRefusedWithTheUnitSpelledOut) {
   EXPECT_NE(step(plan, "staging/set/lock_timeout"), nullptr) << "0 (off) needs no unit";
 }
 
+TEST(Replicas, AnUpdateWhoseVersionAStandbyLacksIsBlockedAndTheBlockerNamesTheStandby) {
+  const auto m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n");
+  const Db primary_db =
+      Db().installed("hstore", "1.4").available("hstore", {"1.4", "1.8"}).path("hstore", {"1.4", "1.8"});
+  const Server standby = Server("staging").db(Db().available("hstore", {"1.4"}));
+  const Plan plan = plan_for(m, Server("staging").db(primary_db).replica(standby, "host=standby1"));
+  EXPECT_EQ(blocker_codes(plan), Ids{"replica-version-not-available"});
+  EXPECT_NE(plan.blockers.at(0).message.find("on standby host=standby1"), std::string::npos);
+
+  const Server ready = Server("staging").db(Db().available("hstore", {"1.4", "1.8"}));
+  const Plan without_path = plan_for(m, Server("staging").db(primary_db).replica(ready, "host=standby1"));
+  EXPECT_EQ(blocker_codes(without_path), Ids{"replica-no-update-path"});
+  const Server same = Server("staging").db(primary_db);
+  EXPECT_TRUE(plan_for(m, Server("staging").db(primary_db).replica(same, "host=standby1")).blockers.empty());
+}
+
+TEST(Replicas, ASettingThatDiffersOnlyOnAStandbyIsASetStepOnThatStandbyWithItsOwnGates) {
+  const auto m = manifest("settings:\n  values:\n    work_mem: 8MB\n");
+  const Server standby = Server("staging").setting("work_mem", "4096", "kB");
+  const Plan plan =
+      plan_for(m, Server("staging").setting("work_mem", "8192", "kB").db(Db()).replica(standby, "host=standby1"));
+  EXPECT_EQ(changes(plan), Ids{"staging@replica-1/set/work_mem"});
+  const Step* s = step(plan, "staging@replica-1/set/work_mem");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->replica, "replica-1");
+  EXPECT_EQ(s->database, "");
+  EXPECT_EQ(s->sql, Ids{"ALTER SYSTEM SET \"work_mem\" = '8MB'"});
+  EXPECT_EQ(s->after, Ids{"staging@replica-1/preflight"});
+  EXPECT_NE(step(plan, "staging@replica-1/verify"), nullptr);
+}
+
+TEST(Replicas, AReplicaThatIsAPrimaryOrAnotherClustersStandbyIsABlocker) {
+  const auto m = manifest("");
+  Server primary = Server("staging").identity("111").db(Db());
+  state::TargetState observed = primary.replica(Server("staging").identity("222"), "host=other").state();
+  PlanInput input;
+  input.manifest = &m;
+  input.observed.emplace("staging", observed);
+  input.observed.emplace("production", Server("production").state());
+  EXPECT_EQ(blocker_codes(make_plan(input)), Ids{"replica-of-other-cluster"});
+  input.observed["staging"].replicas[0].cluster.in_recovery = false;
+  EXPECT_EQ(blocker_codes(make_plan(input)), Ids{"replica-not-standby"});
+}
+
+TEST(Routing, AnAliasOfTheManagedPoolerThatReachesTheReferencesClusterIsABlockerNamingIt) {
+  const auto m = manifest("");
+  const Plan plan = plan_for(m, Server("staging").identity("111").db(Db()).pooler_route("orders", "999"),
+                             Server("production").identity("999"));
+  ASSERT_EQ(blocker_codes(plan), Ids{"pooler-routes-to-reference"});
+  EXPECT_EQ(plan.blockers[0].database, "orders");
+  EXPECT_NE(plan.blockers[0].message.find("staging's pooler routes 'orders' to production's cluster"),
+            std::string::npos);
+  const Plan own = plan_for(m, Server("staging").identity("111").db(Db()).pooler_route("orders", "111"),
+                            Server("production").identity("999"));
+  EXPECT_TRUE(own.blockers.empty());
+  const Plan unknown = plan_for(m, Server("staging").identity("111").db(Db()).pooler_route("orders", "555"),
+                                Server("production").identity("999"));
+  EXPECT_TRUE(unknown.blockers.empty());
+  ASSERT_EQ(unknown.warnings.size(), 1u);
+  EXPECT_NE(unknown.warnings[0].find("a cluster the manifest does not know"), std::string::npos);
+}
+
 TEST(Rollout, WavesTakeCanariesFirstThenCumulativeSharesByName) {
   std::vector<std::string> dbs;
   for (int i = 1; i <= 12; ++i) dbs.push_back("app_" + std::to_string(i));
