@@ -579,6 +579,12 @@ class Loader {
       for (const auto& pair : values) {
         const std::string name = pair.first.Scalar();
         auto id = identifier(pair.first, name, "settings values", Identifier::Kind::setting);
+        if (name.rfind("pooler.", 0) == 0) {
+          reader_.error(pair.first, "settings values: " + name +
+                                        " is the pooler's, read from its admin console; pgparity never writes a "
+                                        "pooler's configuration (pooler settings may appear in ratios)");
+          id.reset();
+        }
         std::optional<std::string> value;
         if (pair.second.IsSequence()) {
           // A list setting written as a YAML sequence: kept in postgresql.conf form, one quoted element each.

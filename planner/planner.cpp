@@ -855,9 +855,24 @@ void check_pooler_routes(const PlanInput& input, const std::string& name, const 
     if (!state.cluster.system_identifier.empty()) known.emplace(state.cluster.system_identifier, other);
   }
   const desired::Target* reference = input.manifest->reference();
+  if (observed.cluster.system_identifier.empty()) {
+    plan.warnings.push_back(name +
+                            ": its system_identifier is unknown (pg_control_system() not allowed), so where "
+                            "its pooler's aliases lead cannot be checked");
+    return;
+  }
   for (const auto& route : pooler.routes) {
     if (!route.error.empty()) {
-      plan.warnings.push_back(name + "'s pooler: alias '" + route.alias + "' could not be followed: " + route.error);
+      // With a reference in the manifest, an alias whose destination cannot be told may be it: fail closed.
+      if (reference != nullptr) {
+        plan.blockers.push_back(
+            {"pooler-route-unverified", name, route.alias, "",
+             name + "'s pooler: where alias '" + route.alias + "' leads cannot be told: " + route.error,
+             "the target's credentials must open the alias through the pooler (and may read "
+             "pg_control_system()); fix the alias, or the role"});
+      } else {
+        plan.warnings.push_back(name + "'s pooler: alias '" + route.alias + "' could not be followed: " + route.error);
+      }
       continue;
     }
     if (route.system_identifier.empty() || route.system_identifier == observed.cluster.system_identifier) continue;
@@ -874,6 +889,29 @@ void check_pooler_routes(const PlanInput& input, const std::string& name, const 
                                "point the alias in the pooler's [databases] at " + name + "'s own server"});
     } else {
       plan.warnings.push_back(name + "'s pooler routes '" + route.alias + "' to " + it->second + "'s cluster");
+    }
+  }
+}
+
+/// What the primary runs must stay loadable on a standby: every installed version of a manifest
+/// extension needs its scripts there too, on every plan (not only when a step changes it), so a
+/// standby rebuilt from an older package is reported until it is fixed.
+void check_replica_installed(const Manifest& manifest, const std::string& target, const state::TargetState& primary,
+                             const state::ReplicaState& replica, Plan& plan) {
+  std::set<std::string> names;
+  for (const auto& e : manifest.extensions) names.insert(e.name.str());
+  std::set<std::string> told;
+  for (const auto& db : primary.databases) {
+    for (const auto& e : db.installed) {
+      if (!names.contains(e.name.str()) || !told.insert(e.name.str() + " " + e.version.str()).second) continue;
+      const auto* available = replica.cluster.find_available(e.name.str());
+      if (available != nullptr && available->find(e.version) != nullptr) continue;
+      plan.blockers.push_back(
+          {"replica-version-not-available", target, db.name, e.name.str(),
+           e.name.str() + " " + e.version.str() + " (installed on the primary) is not available on standby " +
+               replica.endpoint + " (available there: " + available_list(available) +
+               "); queries on the standby may fail",
+           "install the package that ships " + e.name.str() + " " + e.version.str() + " on the standby"});
     }
   }
 }
@@ -963,10 +1001,15 @@ Plan make_plan(const PlanInput& input) {
       const state::ReplicaState& replica = observed.replicas[r];
       if (!replica_usable(name, observed, replica, plan)) continue;
       check_replica_versions(name, steps, target_first, replica, plan);
+      check_replica_installed(manifest, name, observed, replica, plan);
       state::TargetState view;
       view.target = name;
       view.endpoint = replica.endpoint;
       view.cluster = replica.cluster;
+      // The pooler is the target's: ratios naming pooler.* use its values on the standby too.
+      for (const auto& [setting, value] : observed.cluster.settings) {
+        if (setting.rfind("pooler.", 0) == 0) view.cluster.settings.emplace(setting, value);
+      }
       const std::size_t first_blocker = plan.blockers.size();
       changes.clear();
       ClusterPlanner(input, view, plan).run(changes);

@@ -177,7 +177,10 @@ std::string render_markdown(const Plan& plan) {
         << sql << fence << "\n\n</details>\n";
     std::vector<const Step*> nodes;
     for (const auto& s : plan.steps) {
-      if (s.target + (s.database.empty() ? " (server settings)" : "/" + s.database) == group) nodes.push_back(&s);
+      if (s.target + (s.replica.empty() ? "" : "@" + s.replica) +
+              (s.database.empty() ? " (server settings)" : "/" + s.database) ==
+          group)
+        nodes.push_back(&s);
     }
     out << "\n<details><summary>Step graph for " << cell(group) << "</summary>\n\n```mermaid\n"
         << mermaid_graph(nodes) << "```\n\n</details>\n";
@@ -185,7 +188,8 @@ std::string render_markdown(const Plan& plan) {
   };
   for (const auto& s : plan.steps) {
     if (is_gate(s.kind)) continue;
-    const std::string here = s.target + (s.database.empty() ? " (server settings)" : "/" + s.database);
+    const std::string here = s.target + (s.replica.empty() ? "" : "@" + s.replica) +
+                             (s.database.empty() ? " (server settings)" : "/" + s.database);
     if (here != group) {
       close_group();
       group = here;

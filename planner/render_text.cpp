@@ -80,7 +80,8 @@ std::string render_text(const Plan& plan, bool color) {
   }
   std::string group;
   for (const auto& s : plan.steps) {
-    const std::string here = s.target + (s.database.empty() ? " (server settings)" : "/" + s.database);
+    const std::string here = s.target + (s.replica.empty() ? "" : "@" + s.replica) +
+                             (s.database.empty() ? " (server settings)" : "/" + s.database);
     if (here != group) {
       group = here;
       out << "\n" << style.bold(here) << "\n";

@@ -88,6 +88,13 @@ class Unit {
             "the primary's DSN";
         return result_;
       }
+      if (!options_.reference_identifier.empty() &&
+          state::system_identifier(*session_) == options_.reference_identifier) {
+        result_.outcome = Outcome::blocked;
+        result_.message = "the session reached the reference's cluster (system_identifier " +
+                          options_.reference_identifier + "); nothing changed. hint: check the target's DSN";
+        return result_;
+      }
       RunLock lock(*session_);
       const int holder = lock.acquire(options_.lock_wait, options_.stop, [this](int pid) {
         say("waiting for the lock held by another pgparity run (pid " + std::to_string(pid) + ")");
@@ -522,10 +529,26 @@ class Unit {
       return;
     }
     try {
+      // The primary's run lock (the one its own settings run takes) serialises standby writes too.
+      auto primary = state::connect(target_.dsn, state::Access::read_write, "pgparity", std::nullopt);
+      RunLock lock(*primary);
+      if (lock.acquire(options_.lock_wait, options_.stop, [](int) {}) >= 0) {
+        result_.outcome = Outcome::skipped;
+        result_.message = "another pgparity run holds the target's lock; nothing changed on the standby";
+        return;
+      }
       auto session = state::connect(replica->dsn, state::Access::read_write, "pgparity", std::nullopt);
       if (!state::in_recovery(*session)) {
         result_.outcome = Outcome::blocked;
         result_.message = "standby " + state::mask_dsn(replica->dsn) + " is no longer in recovery; nothing changed";
+        return;
+      }
+      // Checked on the sessions that write, not only at observation: the DSN may lead elsewhere now.
+      const std::string identity = state::system_identifier(*session);
+      if (identity != state::system_identifier(*primary) || identity == options_.reference_identifier) {
+        result_.outcome = Outcome::blocked;
+        result_.message = "standby " + state::mask_dsn(replica->dsn) + " (system_identifier " + identity +
+                          ") is not a standby of " + target_.name + "'s primary; nothing changed";
         return;
       }
       const std::string problem = write_settings(*session, steps_, [&](const Step& s, long long ms) {
@@ -628,7 +651,9 @@ std::vector<DatabaseResult> wait_for_replicas(const desired::Manifest& manifest,
     try {
       auto primary = state::connect(target.dsn, state::Access::read_only, "pgparity", std::nullopt);
       pqxx::nontransaction tx(*primary);
-      wal = tx.exec1("SELECT pg_catalog.pg_current_wal_lsn()::text")[0].c_str();
+      // The insert position: past every commit record already inserted, written to disk or not
+      // (with synchronous_commit = off the write position may still be before it).
+      wal = tx.exec1("SELECT pg_catalog.pg_current_wal_insert_lsn()::text")[0].c_str();
     } catch (const std::exception& e) {
       DatabaseResult failure;
       failure.target = name;
@@ -691,7 +716,8 @@ std::vector<DatabaseResult> wait_for_replicas(const desired::Manifest& manifest,
   return failures;
 }
 
-ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& plan, const ApplyOptions& options) {
+ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& plan, const ApplyOptions& requested) {
+  ApplyOptions options = requested;
   // Group the steps, gates included, by (target, database), keeping the plan's order within each.
   std::map<std::pair<std::string, std::string>, std::vector<Step>> groups;
   for (const auto& s : plan.steps) {
@@ -708,6 +734,16 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
     if (changes) keys.push_back(key);
   }
 
+  if (const desired::Target* reference = manifest.reference(); reference != nullptr && !keys.empty()) {
+    try {
+      auto session = state::connect(reference->dsn, state::Access::read_only, "pgparity", std::nullopt);
+      options.reference_identifier = state::system_identifier(*session);
+    } catch (const std::exception& e) {
+      // The plan read the reference a moment ago; without its identity nothing can be checked against it.
+      throw ConnectionError("cannot read the reference's system_identifier before changing anything",
+                            one_line(e.what()), "check the reference's DSN; nothing changed");
+    }
+  }
   ApplyResult result;
   std::vector<DatabaseResult> results(keys.size());
   std::mutex output;
@@ -727,7 +763,22 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
   // Server settings first, the primary's then its standbys' (a database's change may rely on them).
   auto server_wide = [&](std::size_t i) { return keys[i].second.empty() || keys[i].second.front() == '@'; };
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (server_wide(i)) batch({i}, options);
+    if (!server_wide(i)) continue;
+    // A standby never gets settings its primary did not take (keys sort "" before "@replica-N").
+    const auto primary = std::find_if(keys.begin(), keys.end(),
+                                      [&](const auto& k) { return k.first == keys[i].first && k.second.empty(); });
+    if (!keys[i].second.empty() && primary != keys.end()) {
+      const auto& r = results[static_cast<std::size_t>(primary - keys.begin())];
+      if (r.outcome != Outcome::applied && r.outcome != Outcome::unchanged) {
+        results[i].target = keys[i].first;
+        results[i].database = keys[i].second;
+        results[i].outcome = Outcome::skipped;
+        results[i].message = "the primary's settings were not applied; the standby's are left as they are";
+        order.push_back(i);
+        continue;
+      }
+    }
+    batch({i}, options);
   }
   // Databases of targets without a rollout: all at once (bounded by --parallel).
   std::vector<std::size_t> free;

@@ -22,6 +22,9 @@ struct ApplyOptions {
   std::ostream* progress = nullptr;         ///< where waits and steps are told (stderr)
   const std::atomic<bool>* stop = nullptr;  ///< set by a signal: give up waiting, change nothing more
   std::string wave;                         ///< the rollout wave a run belongs to, for the journal ("" without)
+  /// The reference's system_identifier, read by apply_plan: a change session (or a standby's) that
+  /// reaches that cluster is refused, whatever the observation said (a DSN may lead elsewhere now).
+  std::string reference_identifier;
 };
 
 /// A step that ran, and how long it took.

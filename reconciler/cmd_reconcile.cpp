@@ -220,7 +220,7 @@ class Loop {
   planner::Plan without_backed_off(planner::Plan plan) {
     const auto now = Clock::now();
     std::erase_if(plan.steps, [&](const planner::Step& s) {
-      auto it = backoff_.find(s.target + "/" + s.database);
+      auto it = backoff_.find(s.target + "/" + (s.replica.empty() ? s.database : "@" + s.replica));
       const bool waiting = it != backoff_.end() && it->second.until > now;
       return waiting && !planner::is_gate(s.kind);
     });

@@ -12,7 +12,17 @@ const std::string pin = std::string(
 }  // namespace
 
 CatalogRead::CatalogRead(pqxx::connection_base& session) : tx_(session, "catalog read") {
-  tx_.exec("BEGIN READ ONLY; " + pin);
+  try {
+    tx_.exec("BEGIN READ ONLY; " + pin);
+  } catch (...) {
+    // The destructor does not run for a constructor that throws: end the transaction block here, so
+    // the session is not left in an aborted transaction for the next read to trip over.
+    try {
+      tx_.exec("ROLLBACK");
+    } catch (const std::exception&) {
+    }
+    throw;
+  }
 }
 
 pqxx::result CatalogRead::once(pqxx::connection_base& session, const std::string& sql) {

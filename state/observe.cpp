@@ -366,7 +366,11 @@ TargetState observe(const ObserveRequest& request) {
   } catch (const std::exception& e) {
     throw ConnectionError("cannot read update paths", e.what(), "", Where{request.target, "", "", ""});
   }
-  keep(std::nullopt, std::move(first));
+  // Never kept on a template (an open session there makes CREATE DATABASE fail).
+  const auto& connectable = state.cluster.connectable_databases;
+  if (std::find(connectable.begin(), connectable.end(), state.cluster.dsn_database) != connectable.end()) {
+    keep(std::nullopt, std::move(first));
+  }
   if (!request.replicas.empty()) {
     // Update paths on a standby are asked from the versions installed on its primary.
     const std::string pairs = update_path_pairs(state.databases, request.extensions, false, state.cluster);
@@ -375,6 +379,10 @@ TargetState observe(const ObserveRequest& request) {
     }
   }
   return state;
+}
+
+std::string system_identifier(pqxx::connection_base& session) {
+  return CatalogRead::once(session, sql::identity).at(0).at(0).c_str();
 }
 
 std::string replay_lsn(pqxx::connection_base& session) {

@@ -59,6 +59,9 @@ DatabaseState observe_database(pqxx::connection_base& session, const std::vector
 ReplicaState observe_replica(const std::string& dsn, const std::vector<std::string>& extensions,
                              const std::vector<std::string>& libraries, const std::string& pairs);
 
+/// The server's system_identifier (pg_control_system()), read in one read-only round trip.
+std::string system_identifier(pqxx::connection_base& session);
+
 /// The replay position of a standby (pg_last_wal_replay_lsn), "" on a primary.
 std::string replay_lsn(pqxx::connection_base& session);
 

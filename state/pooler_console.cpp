@@ -20,7 +20,8 @@ std::string trimmed(const char* message) {
 }  // namespace
 
 PoolerConsole::PoolerConsole(const std::string& admin_dsn) : dsn_(admin_dsn) {
-  connection_ = PQconnectdb(admin_dsn.c_str());
+  // A connect timeout and keepalives, as for every session: a pooler that stops answering must not hang a run.
+  connection_ = PQconnectdb(session_conninfo(admin_dsn, Access::read_write, "pgparity", std::nullopt).c_str());
   if (PQstatus(connection_) != CONNECTION_OK) {
     const std::string why = trimmed(PQerrorMessage(connection_));
     PQfinish(connection_);

@@ -21,6 +21,11 @@ std::unique_ptr<pqxx::connection> SessionCache::take(const std::string& dsn, Acc
   if (it == kept_.end()) return nullptr;
   auto session = std::move(it->second.session);
   kept_.erase(it);
+  if (auto born = born_.find(key);
+      born != born_.end() && std::chrono::steady_clock::now() - born->second > session_max_age) {
+    born_.erase(born);
+    return nullptr;  // the old session closes here; the caller opens a new one
+  }
   return session;
 }
 
@@ -41,12 +46,17 @@ void SessionCache::give_back(const std::string& dsn, Access access, const std::o
     closing = std::move(session);
     return;
   }
+  born_.emplace(key, std::chrono::steady_clock::now());
   kept_.emplace(key, Kept{dsn, std::move(session), true});
 }
 
 void SessionCache::end_tick() {
   std::lock_guard lock(mutex_);
-  std::erase_if(kept_, [](const auto& k) { return !k.second.used; });
+  std::erase_if(kept_, [&](const auto& k) {
+    if (k.second.used) return false;
+    born_.erase(k.first);
+    return true;
+  });
   for (auto& [key, k] : kept_) k.used = false;
 }
 

@@ -34,7 +34,7 @@ class SessionCache {
   std::unique_ptr<pqxx::connection> take(const std::string& dsn, Access access,
                                          const std::optional<std::string>& database);
 
-  /// Keeps an open session for the next tick, unless the server's share is
+  /// Keeps an open session for the next tick, unless the DSN's share is
   /// used up (`max_connections` of that server; 0 when unknown) — then it is closed.
   void give_back(const std::string& dsn, Access access, const std::optional<std::string>& database,
                  std::unique_ptr<pqxx::connection> session, int max_connections);
@@ -63,6 +63,9 @@ class SessionCache {
     std::map<std::string, std::vector<UpdatePath>> paths;
   };
   static constexpr std::chrono::minutes offers_max_age{10};
+  /// A kept session is reopened after this long: a DSN whose name now leads to another server, a
+  /// revoked login or a changed pg_hba.conf takes effect within it.
+  static constexpr std::chrono::minutes session_max_age{10};
   /// The offers kept for `dsn` when they match `validator` and `asked` and are young enough.
   std::optional<Offers> offers(const std::string& dsn, const std::string& validator, const std::string& asked) const;
   void keep_offers(const std::string& dsn, Offers offers);
@@ -79,8 +82,9 @@ class SessionCache {
 
   std::size_t capacity_;
   mutable std::mutex mutex_;
-  std::map<std::string, Kept> kept_;      ///< by conninfo
-  std::map<std::string, Offers> offers_;  ///< by DSN
+  std::map<std::string, Kept> kept_;                                   ///< by conninfo
+  std::map<std::string, Offers> offers_;                               ///< by DSN
+  std::map<std::string, std::chrono::steady_clock::time_point> born_;  ///< by conninfo: when first kept
 };
 
 /// Runs `read` on a session to `database` of `dsn` and returns that session:
