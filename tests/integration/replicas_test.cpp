@@ -107,6 +107,30 @@ TEST_F(Replicas, AStandbyThatDoesNotReplayInTimeFailsTheRunAfterReplicaWaitAndIs
   standby_->exec("SELECT pg_wal_replay_resume()");
 }
 
+TEST_F(Replicas, AStandbyStoppedDuringApplyIsReportedAfterReplicaWaitAndTheRunFails) {
+  primary_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  const std::string m = manifest(
+      "extensions:\n  - name: hstore\n    version: \"1.8\"\npolicy:\n  replica_wait: 3s\n  drain:\n    quiet_for: "
+      "3s\n");
+  auto apply =
+      start_pgparity({"apply", "-f", m, "--auto-approve", "--format", "json"},
+                     {{"PGPARITY_STAGING_DSN", primary_.conninfo()}, {"PGPARITY_STANDBY_DSN", standby_->conninfo()}});
+  for (int i = 0; i < 200 && apply->err().find("waiting out quiet_for") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_NE(apply->err().find("waiting out quiet_for"), std::string::npos) << apply->err();
+  standby_->stop();  // planned and observed while it ran; gone before the change commits
+  EXPECT_EQ(apply->wait(60'000), 1) << apply->out() << apply->err();
+  const std::string out = apply->out();
+  EXPECT_NE(out.find("\"status\": \"failed\""), std::string::npos) << out;
+  EXPECT_NE(out.find("did not replay past"), std::string::npos) << out;
+  EXPECT_NE(out.find(port_of_standby()), std::string::npos) << out;
+  EXPECT_NE(out.find("@replica-1"), std::string::npos) << out;
+  EXPECT_EQ(primary_.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.8")
+      << "the primary's change stays committed";
+  standby_->start();
+}
+
 TEST_F(Replicas, AReplicaThatIsNotAStandbyOfThePrimaryBlocksThePlan) {
   Cluster stranger;
   const std::string m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n");
