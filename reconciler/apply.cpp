@@ -650,10 +650,7 @@ std::vector<DatabaseResult> wait_for_replicas(const desired::Manifest& manifest,
     std::string wal;
     try {
       auto primary = state::connect(target.dsn, state::Access::read_only, "pgparity", std::nullopt);
-      pqxx::nontransaction tx(*primary);
-      // The insert position: past every commit record already inserted, written to disk or not
-      // (with synchronous_commit = off the write position may still be before it).
-      wal = tx.exec1("SELECT pg_catalog.pg_current_wal_insert_lsn()::text")[0].c_str();
+      wal = state::wal_insert_lsn(*primary);
     } catch (const std::exception& e) {
       DatabaseResult failure;
       failure.target = name;
@@ -670,22 +667,26 @@ std::vector<DatabaseResult> wait_for_replicas(const desired::Manifest& manifest,
       result.outcome = Outcome::failed;
       const auto until =
           std::chrono::steady_clock::now() + std::chrono::milliseconds(manifest.policy.replica_wait.ms());
-      std::string replayed;
+      state::ReplayProgress progress;
       std::string last_error;
+      std::unique_ptr<pqxx::connection> session;  // one session for the wait, reopened after an error
       while (true) {
         try {
-          auto session = state::connect(target.replicas[r].dsn, state::Access::read_only, "pgparity", std::nullopt);
-          replayed = state::replay_lsn(*session);
-          if (state::lsn_reached(replayed, wal)) break;
+          if (!session) session = state::connect(target.replicas[r].dsn, state::Access::read_only, "pgparity");
+          progress = state::replay_progress(*session, wal);
+          if (progress.reached) break;
         } catch (const std::exception& e) {
           last_error = one_line(e.what());
+          session.reset();
         }
         if (std::chrono::steady_clock::now() >= until || (options.stop != nullptr && options.stop->load())) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
-      if (!state::lsn_reached(replayed, wal)) {
+      session.reset();
+      if (!progress.reached) {
         result.message = "standby " + endpoint + " did not replay past " + wal + " within policy.replica_wait " +
-                         manifest.policy.replica_wait.str() + (replayed.empty() ? "" : " (it is at " + replayed + ")") +
+                         manifest.policy.replica_wait.str() +
+                         (progress.replayed.empty() ? "" : " (it is at " + progress.replayed + ")") +
                          (last_error.empty() ? "" : "; last error: " + last_error) +
                          "; its versions are not verified. hint: check the standby and its replication, then run "
                          "pgparity check";

@@ -85,6 +85,15 @@ inline constexpr const char* replay =
     "SELECT coalesce(pg_catalog.pg_last_wal_replay_lsn()::text, ''), "
     "extract(epoch FROM now() - pg_catalog.pg_last_xact_replay_timestamp())::float8";
 
+/// The primary's WAL insert position: past every commit record already inserted, written to disk or
+/// not (with synchronous_commit = off the write position may still be before a commit).
+inline constexpr const char* wal_insert_lsn = "SELECT pg_catalog.pg_current_wal_insert_lsn()::text";
+
+/// Where a standby's replay stands, and whether it is at or past $1 (an LSN as PostgreSQL prints it).
+inline constexpr const char* replay_reached =
+    "SELECT coalesce(pg_catalog.pg_last_wal_replay_lsn()::text, ''), "
+    "coalesce(pg_catalog.pg_last_wal_replay_lsn() >= $1::pg_lsn, false)";
+
 /// Update paths from the versions installed somewhere on the server. $1:
 /// "name:version" pairs, comma-separated, each a version the server still
 /// has scripts for (pg_extension_update_paths fails on one whose scripts are

@@ -385,23 +385,15 @@ std::string system_identifier(pqxx::connection_base& session) {
   return CatalogRead::once(session, sql::identity).at(0).at(0).c_str();
 }
 
-std::string replay_lsn(pqxx::connection_base& session) {
-  return CatalogRead::once(session, sql::replay).at(0).at(0).c_str();
+std::string wal_insert_lsn(pqxx::connection_base& session) {
+  return CatalogRead::once(session, sql::wal_insert_lsn).at(0).at(0).c_str();
 }
 
-bool lsn_reached(const std::string& lsn, const std::string& target) {
-  auto parse = [](const std::string& text) -> std::optional<unsigned long long> {
-    const auto slash = text.find('/');
-    if (slash == std::string::npos) return std::nullopt;
-    try {
-      return (std::stoull(text.substr(0, slash), nullptr, 16) << 32) | std::stoull(text.substr(slash + 1), nullptr, 16);
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-  };
-  const auto a = parse(lsn);
-  const auto b = parse(target);
-  return a && b && *a >= *b;
+ReplayProgress replay_progress(pqxx::connection_base& session, const std::string& lsn) {
+  CatalogRead tx(session);
+  const auto row = tx.exec_params1(sql::replay_reached, lsn);
+  tx.commit();
+  return {row[0].c_str(), row[1].as<bool>()};
 }
 
 ReplicaState observe_replica(const std::string& dsn, const std::vector<std::string>& extensions,

@@ -62,11 +62,16 @@ ReplicaState observe_replica(const std::string& dsn, const std::vector<std::stri
 /// The server's system_identifier (pg_control_system()), read in one read-only round trip.
 std::string system_identifier(pqxx::connection_base& session);
 
-/// The replay position of a standby (pg_last_wal_replay_lsn), "" on a primary.
-std::string replay_lsn(pqxx::connection_base& session);
+/// The primary's WAL insert position (pg_current_wal_insert_lsn), what a standby must replay past.
+std::string wal_insert_lsn(pqxx::connection_base& session);
 
-/// Whether `lsn` (as PostgreSQL prints it) is at or past `target`.
-bool lsn_reached(const std::string& lsn, const std::string& target);
+/// Where a standby's replay stands (pg_last_wal_replay_lsn, "" on a primary), and whether it is at
+/// or past `lsn` — compared by the server as pg_lsn.
+struct ReplayProgress {
+  std::string replayed;
+  bool reached = false;
+};
+ReplayProgress replay_progress(pqxx::connection_base& session, const std::string& lsn);
 
 /// Membership problems and missing module files of the session's database (two queries).
 std::vector<IntegrityProblem> observe_integrity(pqxx::connection_base& session);

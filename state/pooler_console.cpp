@@ -6,8 +6,8 @@
 #include <pqxx/pqxx>
 
 #include "core/error.hpp"
-#include "state/catalog_read.hpp"
 #include "state/connection.hpp"
+#include "state/observe.hpp"
 
 namespace pgparity::state {
 
@@ -103,11 +103,7 @@ PoolerState observe_pooler(const std::string& admin_dsn, const std::string& foll
       // the read itself is SET TRANSACTION READ ONLY (CatalogRead::once).
       auto session =
           connect(dsn_through(follow_dsn, through.host, through.port), Access::read_write, "pgparity", route.alias);
-      route.system_identifier =
-          CatalogRead::once(*session, "SELECT system_identifier::text FROM pg_catalog.pg_control_system()")
-              .at(0)
-              .at(0)
-              .c_str();
+      route.system_identifier = system_identifier(*session);
     } catch (const std::exception& e) {
       route.error = e.what();
     }

@@ -131,6 +131,18 @@ TEST_F(Replicas, AStandbyStoppedDuringApplyIsReportedAfterReplicaWaitAndTheRunFa
   standby_->start();
 }
 
+TEST_F(Replicas, AnUnreachableStandbyBlocksThePlanAndItsPasswordIsNeverPrinted) {
+  const std::string m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n");
+  const CommandResult r = run_pgparity(
+      {"plan", "-f", m},
+      {{"PGPARITY_STAGING_DSN", primary_.conninfo()},
+       {"PGPARITY_STANDBY_DSN", "host=127.0.0.1 port=1 user=postgres password=s3cr3t-standby connect_timeout=2"}});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("cannot be observed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("password=******** "), std::string::npos) << "the standby is named, masked\n" << r.out;
+  EXPECT_EQ((r.out + r.err).find("s3cr3t-standby"), std::string::npos) << r.out << r.err;
+}
+
 TEST_F(Replicas, AReplicaThatIsNotAStandbyOfThePrimaryBlocksThePlan) {
   Cluster stranger;
   const std::string m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n");
