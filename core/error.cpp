@@ -1,5 +1,7 @@
 #include "core/error.hpp"
 
+#include <regex>
+
 namespace pgparity {
 
 std::string Where::str() const {
@@ -34,6 +36,20 @@ std::string Error::report() const {
 std::string one_line(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   for (char& c : text) c = c == '\n' ? ' ' : c;
+  return text;
+}
+
+std::string server_text(std::string text) {
+  text = one_line(std::move(text));
+  // pg_authid's password hashes, wherever an error message quotes a value: never shown.
+  static const std::regex hash(R"((SCRAM-SHA-256\$[^\s"',)]*)|(md5[0-9a-f]{32}))", std::regex::icase);
+  text = std::regex_replace(text, hash, "<password hash>");
+  constexpr std::size_t bound = 300;
+  if (text.size() > bound) {
+    std::size_t cut = bound;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 characters
+    text = text.substr(0, cut) + "…";
+  }
   return text;
 }
 

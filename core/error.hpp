@@ -53,5 +53,8 @@ class InputError : public Error {
 /// A server's or a library's message on one line, for a summary: trailing
 /// newlines and spaces removed, inner newlines as spaces.
 std::string one_line(std::string text);
+/// A server's message as pgparity shows it where others read it (a pull-request comment): one line,
+/// password hashes masked, at most 300 bytes.
+std::string server_text(std::string text);
 
 }  // namespace pgparity

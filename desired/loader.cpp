@@ -341,7 +341,20 @@ class Loader {
         return {};
       }
       // The whole DSN from one variable is used as it is; a value inside a DSN is escaped for where it stands.
-      out += (i == 0 && close + 1 == text.size()) ? *value : escaped(*value, text, i);
+      if (i == 0 && close + 1 == text.size()) {
+        out += *value;
+      } else if (whole_dsn_position(text, i)) {
+        // libpq takes the last host=, and a URI takes ?host=: text beside a whole-DSN variable could send its
+        // password elsewhere or change how it is sent. Such a variable is the whole DSN, or nothing.
+        reader_.error(node.Mark(),
+                      "${" + name + "} stands where a whole DSN goes, so nothing may be written beside it (in " + what +
+                          "): put every keyword in the variable itself, or use variables for single values "
+                          "(host=${PGPARITY_HOST} password=${PGPARITY_PASSWORD})",
+                      base + i);
+        return {};
+      } else {
+        out += escaped(*value, text, i);
+      }
       i = close;
     }
     if (options_.check_dsn && !unset) {
@@ -374,6 +387,25 @@ class Loader {
       }
     }
     return false;
+  }
+
+  /// Whether a variable at `at` stands where a keyword=value pair starts (not inside a value, not in a URI's
+  /// userinfo or parameters): its value would be read as keywords, a whole DSN or a part of one.
+  static bool whole_dsn_position(const std::string& dsn, std::size_t at) {
+    if (dsn.rfind("postgresql://", 0) == 0 || dsn.rfind("postgres://", 0) == 0) return false;
+    bool quoted = false;
+    for (std::size_t k = 0; k < at; ++k) {
+      if (dsn[k] == '\\' && quoted) {
+        ++k;
+      } else if (dsn[k] == '\'') {
+        quoted = !quoted;
+      }
+    }
+    if (quoted) return false;
+    std::size_t k = at;
+    while (k > 0 && dsn[k - 1] == ' ') --k;
+    if (k > 0 && dsn[k - 1] == '=') return false;
+    return at == 0 || dsn[at - 1] == ' ' || dsn[at - 1] == '\t';
   }
 
   /// A variable's value as it must be written at position `at` of a DSN: percent-encoded in a
@@ -419,8 +451,6 @@ class Loader {
     while (k > 0 && dsn[k - 1] == ' ') --k;
     const bool value_position = k > 0 && dsn[k - 1] == '=';
     if (value_position) return "'" + inner + "'";
-    // Where a keyword starts ("${BASE} application_name=x"): keyword=value pairs, used as they are.
-    if (at == 0 || dsn[at - 1] == ' ' || dsn[at - 1] == '\t') return value;
     // Inside an unquoted value (host=db-${ENV}.internal): a space would end it, so escape it too.
     std::string bare;
     for (char c : value) {

@@ -569,6 +569,17 @@ class ClusterPlanner {
             "as a superuser: GRANT EXECUTE ON FUNCTION pg_catalog.pg_reload_conf() TO <the role in the DSN>");
       return;
     }
+    if (!target_.cluster.auto_conf_known) {
+      // Without the file, a rollback could only write the session's value (which includes ALTER ROLE/DATABASE
+      // SET and the DSN's options) into postgresql.auto.conf for the whole cluster, and a written value waiting
+      // for a restart could not be told from one never written.
+      block("setting-privilege",
+            "the role cannot read postgresql.auto.conf (pg_file_settings), so " + name +
+                " could be neither rolled back exactly nor told apart from a value waiting for a restart",
+            "as a superuser: GRANT SELECT ON pg_catalog.pg_file_settings TO <the role in the DSN>; GRANT EXECUTE ON "
+            "FUNCTION pg_catalog.pg_show_all_file_settings() TO <the role in the DSN>");
+      return;
+    }
     if (!current.may_alter_system) {
       block("setting-privilege", "the role may not ALTER SYSTEM " + name,
             "as a superuser: GRANT ALTER SYSTEM ON PARAMETER " + quote_ident(name) +
@@ -607,8 +618,34 @@ class ClusterPlanner {
               "check the name" + did_you_mean(name, names));
         continue;
       }
+      if (state::is_secret_setting(name)) {
+        // Its value is never shown: the current one could be a standby's password, or a program to run.
+        block("setting-secret",
+              name +
+                  " holds a connection string or a command (it can carry a password or run a program); "
+                  "pgparity does not manage it and never shows its value",
+              "take " + name + " out of settings.values and manage it where its secrets live");
+        continue;
+      }
+      if (name == "shared_preload_libraries" && !libraries_present(split_setting_list(value))) continue;
       plan_setting(it->second, value, steps);
     }
+  }
+
+  /// Whether every library has its file in the server's library folder (or that cannot be told);
+  /// a blocker for each one that does not: the server would not start again with it in the list.
+  bool libraries_present(const std::vector<std::string>& libraries) {
+    bool ok = true;
+    for (const auto& lib : libraries) {
+      auto file = target_.cluster.library_files.find(lib);
+      if (file == target_.cluster.library_files.end() || !file->second.has_value() || *file->second) continue;
+      ok = false;
+      block("library-file-missing",
+            "library " + lib + " has no file in " + target_.cluster.library_dir +
+                " (the server would not start again with it in shared_preload_libraries)",
+            "install the package that ships " + lib + " on the server, or take it out of the list");
+    }
+    return ok;
   }
 
   /// The preload libraries the manifest needs: settings.preload, then
@@ -626,15 +663,9 @@ class ClusterPlanner {
   void check_preload(std::vector<Step>& steps) {
     const auto& loaded = target_.cluster.preload_libraries;
     std::vector<std::string> missing;
-    bool files_missing = false;
-    for (const auto& lib : required_preload()) {
-      auto file = target_.cluster.library_files.find(lib);
-      if (file != target_.cluster.library_files.end() && file->second.has_value() && !*file->second) {
-        files_missing = true;
-        block("library-file-missing",
-              "library " + lib + " has no file in " + target_.cluster.library_dir + " (a restart would fail)",
-              "install the package that ships " + lib + " on the server");
-      }
+    const std::vector<std::string> required = required_preload();
+    const bool files_missing = !libraries_present(required);
+    for (const auto& lib : required) {
       if (std::find(loaded.begin(), loaded.end(), lib) == loaded.end()) missing.push_back(lib);
     }
     if (missing.empty()) return;
@@ -1061,7 +1092,16 @@ std::vector<std::string> libraries_to_check(const desired::Manifest& manifest) {
   for (const auto& e : manifest.extensions) {
     if (e.preload && !e.absent) names.insert(e.name.str());
   }
+  // Every way of writing the list the server loads at start is checked the same way.
+  for (const auto& lib : preload_values(manifest)) names.insert(lib);
   return {names.begin(), names.end()};
+}
+
+std::vector<std::string> preload_values(const desired::Manifest& manifest) {
+  for (const auto& [id, value] : manifest.settings.values) {
+    if (id.str() == "shared_preload_libraries") return split_setting_list(value);
+  }
+  return {};
 }
 
 }  // namespace pgparity::planner

@@ -74,6 +74,12 @@ class Unit {
   }
 
   DatabaseResult run() {
+    // After SIGINT/SIGTERM nothing new starts: no connection, no lock, no journal row, no pause.
+    if (stopped()) {
+      result_.outcome = Outcome::skipped;
+      result_.message = "stopped by a signal before it started; nothing changed";
+      return result_;
+    }
     if (!database_.empty() && database_.front() == '@') {
       apply_replica_settings();
       return result_;
@@ -99,6 +105,11 @@ class Unit {
       const int holder = lock.acquire(options_.lock_wait, options_.stop, [this](int pid) {
         say("waiting for the lock held by another pgparity run (pid " + std::to_string(pid) + ")");
       });
+      if (holder < 0 && stopped()) {
+        result_.outcome = Outcome::skipped;
+        result_.message = "stopped by a signal before it started; nothing changed";
+        return result_;
+      }
       if (holder >= 0) {
         result_.outcome = Outcome::skipped;
         result_.message = "another pgparity run holds the lock" +
@@ -120,6 +131,17 @@ class Unit {
   }
 
  private:
+  bool stopped() const { return options_.stop != nullptr && options_.stop->load(); }
+
+  /// The change session's system_identifier ("" when the role may not read it).
+  std::string identifier() const {
+    try {
+      return state::system_identifier(*session_);
+    } catch (const pqxx::sql_error&) {
+      return "";
+    }
+  }
+
   std::string where() const { return target_.name + (database_.empty() ? "" : "/" + database_); }
 
   /// A change session. If pgparity dies (SIGKILL, OOM, a lost node), the
@@ -269,7 +291,8 @@ class Unit {
     if (target_.pooler) {
       say("pausing " + database_ + " on the pooler");
       const std::string pooler = state::mask_dsn(target_.pooler->admin_dsn);
-      paused.emplace(target_.pooler->admin_dsn, database_, target_.dsn, manifest_.policy.drain.timeout, options_.stop,
+      paused.emplace(target_.pooler->admin_dsn, database_, target_.dsn, identifier(), manifest_.policy.drain.timeout,
+                     options_.stop,
                      PoolerPause::Hooks{
                          [&journal, pooler, this](const std::string& alias) {
                            journal.pause_started(result_.run_id, pooler, alias);

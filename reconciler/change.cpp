@@ -66,6 +66,11 @@ std::string ChangeTransaction::value(const std::string& sql, const std::string& 
   return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].c_str();
 }
 
+std::string ChangeTransaction::value(const std::string& sql) {
+  const auto rows = state_->tx.exec(sql);
+  return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].c_str();
+}
+
 void ChangeTransaction::check(const std::string& sql) {
   pqxx::subtransaction savepoint(state_->tx, "check");
   savepoint.exec(sql);
@@ -77,6 +82,8 @@ void ChangeTransaction::health(const std::string& sql) {
   // ends the rehearsal, so the savepoint is not needed after it. A health query is the user's own SQL:
   // it runs with the session's search_path, as it would from their application.
   state_->tx.exec("RESET search_path");
+  // Read-only from here: a health query reads, it never writes (a transaction may always turn read-only).
+  state_->tx.exec("SET LOCAL transaction_read_only = on");
   state_->tx.exec_params(sql);
 }
 

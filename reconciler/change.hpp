@@ -37,6 +37,7 @@ class ChangeTransaction {
   void health(const std::string& sql);
   /// The first column of the first row of a read inside the transaction ("" when none).
   std::string value(const std::string& sql, const std::string& parameter);
+  std::string value(const std::string& sql);
   int steps_done() const { return done_; }
 
   enum class Commit { committed, in_doubt };

@@ -157,6 +157,11 @@ class Loop {
       }
       return "drift";
     }
+    if (stop_.load()) {
+      // A signal during observation: the tick ends here, before any lock, ALTER SYSTEM or pause.
+      spdlog::info("stopped by a signal before applying; {} step(s) left for the next run", plan.change_count());
+      return "drift";
+    }
     return apply(*manifest, without_backed_off(plan));
   }
 

@@ -116,8 +116,12 @@ ExitCode resume_pooler_of(Context& context, const desired::Manifest& manifest, c
     if (std::find(aliases.begin(), aliases.end(), p.alias) == aliases.end()) aliases.push_back(p.alias);
   }
   if (aliases.empty()) {
-    state::PoolerConsole console(target.pooler->admin_dsn);
-    aliases = pooler_aliases(console, o.database, target.dsn);
+    // Only the journal proves that pgparity paused an alias: a paused alias cannot be followed to its
+    // cluster, and one paused by hand, or another cluster's, is not ours to resume.
+    context.out << "no pause of " << o.target << "/" << o.database
+                << " is journaled: pgparity left nothing paused there; nothing was changed. hint: SHOW DATABASES on "
+                << state::mask_dsn(target.pooler->admin_dsn) << " shows what is paused; RESUME it by hand\n";
+    return ExitCode::ok;
   }
   for (const auto& a : aliases) {
     context.out << "RESUME " << state::PoolerConsole::quote(a) << " on " << state::mask_dsn(target.pooler->admin_dsn)

@@ -57,7 +57,8 @@ std::string Drain::wait() {
   bool was_busy = false;
   std::string last_state = "-";
   while (true) {
-    terminate_allowed();
+    // After a stop, nothing new starts: no session is ended for a change that will not run.
+    if (stop_ == nullptr || !stop_->load()) terminate_allowed();
     const auto busy = state::busy_sessions(session_);
     const auto now = Clock::now();
     if (!busy.empty()) {

@@ -1,7 +1,6 @@
 #include "reconciler/pooler.hpp"
 
 #include <chrono>
-#include <future>
 
 #include "core/error.hpp"
 #include "state/connection.hpp"
@@ -12,28 +11,61 @@ namespace pgparity::reconciler {
 using state::PoolerConsole;
 
 std::vector<std::string> pooler_aliases(PoolerConsole& console, const std::string& database,
-                                        const std::string& target_dsn) {
-  const state::Endpoint target = state::dsn_endpoint(target_dsn);
-  auto same = [](const std::string& a, const std::string& b) { return a.empty() || b.empty() || a == b; };
-  std::vector<std::string> aliases;
+                                        const std::string& target_dsn, const std::string& admin_dsn,
+                                        const std::string& target_identifier) {
+  // Candidates: every alias whose server database is named like ours, wherever the pooler says it is
+  // (its host and port can be written many ways); with none, the name itself (a `*` route).
+  std::vector<std::string> candidates;
   for (const auto& row : console.rows("SHOW DATABASES")) {
     const auto name = row.find("name");
     const auto db = row.find("database");
     if (name == row.end() || db == row.end() || name->second == "pgbouncer") continue;
-    const std::string host = row.count("host") ? row.at("host") : "";
-    const std::string port = row.count("port") ? row.at("port") : "";
-    if (db->second == database && same(host, target.host) && same(port, target.port)) aliases.push_back(name->second);
+    if (db->second == database) candidates.push_back(name->second);
   }
-  if (aliases.empty()) aliases.push_back(database);
-  return aliases;
+  if (candidates.empty()) candidates.push_back(database);
+  if (target_identifier.empty()) {
+    throw Error("the pooler: which alias routes to " + database +
+                    " cannot be proven: the target's "
+                    "system_identifier is unknown; nothing was paused and nothing changed",
+                "", "let the role read pg_control_system() (GRANT EXECUTE ON FUNCTION pg_control_system() TO it)");
+  }
+  // Paused only when proven: a session through the alias lands in this cluster and this database.
+  std::vector<std::string> proven;
+  for (const auto& alias : candidates) {
+    state::RouteEnd end;
+    try {
+      end = state::follow_alias(admin_dsn, target_dsn, alias);
+    } catch (const Error& e) {
+      throw Error("the pooler: where alias '" + alias + "' leads cannot be proven (" + e.message() + ": " +
+                      one_line(e.detail()) + "); nothing was paused and nothing changed",
+                  "", "the target's role must open the alias through the pooler and read pg_control_system()");
+    }
+    if (end.system_identifier == target_identifier && end.database == database) proven.push_back(alias);
+  }
+  if (proven.empty()) {
+    throw Error(
+        "the pooler: no alias is proven to route to " + database + " on this cluster (system_identifier " +
+            target_identifier + "; looked at: " +
+            [&] {
+              std::string all;
+              for (const auto& a : candidates) all += (all.empty() ? "" : ", ") + a;
+              return all;
+            }() +
+            "); nothing was paused and nothing changed",
+        "", "add an alias for " + database + " to the pooler's [databases], or remove pooler from the target");
+  }
+  return proven;
 }
 
 PoolerPause::PoolerPause(const std::string& admin_dsn, const std::string& database, const std::string& target_dsn,
-                         Duration timeout, const std::atomic<bool>* stop, Hooks hooks)
+                         const std::string& target_identifier, Duration timeout, const std::atomic<bool>* stop,
+                         Hooks hooks)
     : admin_dsn_(admin_dsn), hooks_(std::move(hooks)) {
   console_ = std::make_unique<PoolerConsole>(admin_dsn);
   try {
-    for (const auto& alias : pooler_aliases(*console_, database, target_dsn)) pause(alias, timeout, stop);
+    for (const auto& alias : pooler_aliases(*console_, database, target_dsn, admin_dsn, target_identifier)) {
+      pause(alias, timeout, stop);
+    }
   } catch (...) {
     for (const auto& alias : paused_) resume(alias);
     throw;
@@ -43,37 +75,32 @@ PoolerPause::PoolerPause(const std::string& admin_dsn, const std::string& databa
 void PoolerPause::pause(const std::string& alias, Duration timeout, const std::atomic<bool>* stop) {
   const std::string quoted = PoolerConsole::quote(alias);
   if (hooks_.before_pause) hooks_.before_pause(alias);
-  auto pausing = std::async(std::launch::async, [this, quoted] { console_->command("PAUSE " + quoted); });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout.ms());
   bool stopped = false;
-  while (pausing.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-    stopped = stop != nullptr && stop->load();
-    if (!stopped && std::chrono::steady_clock::now() < deadline) continue;
-    // Let the pending PAUSE go: RESUME from a second console session (libpq allows one command at a
-    // time per connection, and the first is still waiting), then wait for the first to return.
-    try {
-      resume_pooler(admin_dsn_, alias);
-      if (hooks_.resumed) hooks_.resumed(alias);
-    } catch (const std::exception&) {
-      // The journal's pause row stays open: doctor reports it.
-    }
-    try {
-      pausing.get();
-    } catch (const std::exception&) {
-    }
-    console_ = std::make_unique<PoolerConsole>(admin_dsn_);
-    if (stopped) throw Error("stopped while the pooler was pausing " + alias + "; it was resumed");
-    throw Error("the pooler did not pause " + alias + " within " + timeout.str() + "; it was resumed", "",
-                "in session pooling, PAUSE waits for clients to disconnect; use transaction pooling or a longer "
-                "policy.drain.timeout");
-  }
+  bool answered = false;
   try {
-    pausing.get();  // rethrows the console's refusal
+    answered = console_->command_until("PAUSE " + quoted, [&] {
+      stopped = stop != nullptr && stop->load();
+      return stopped || std::chrono::steady_clock::now() >= deadline;
+    });
   } catch (...) {
-    if (hooks_.resumed) hooks_.resumed(alias);  // never paused: nothing is left open
+    // Refused (or the console lost): a pending PAUSE must not stay behind either.
+    console_ = std::make_unique<PoolerConsole>(admin_dsn_);
+    resume(alias);
     throw;
   }
-  paused_.push_back(alias);
+  if (answered) {
+    paused_.push_back(alias);
+    return;
+  }
+  // Given up: the console that sent PAUSE is closed (PgBouncer never answers a PAUSE that a RESUME
+  // cancelled, so nothing waits for it); RESUME from a new session, then see that it took.
+  console_ = std::make_unique<PoolerConsole>(admin_dsn_);
+  resume(alias);
+  if (stopped) throw Error("stopped while the pooler was pausing " + alias + "; it was resumed");
+  throw Error("the pooler did not pause " + alias + " within " + timeout.str() + "; it was resumed", "",
+              "in session pooling, PAUSE waits for clients to disconnect; use transaction pooling or a longer "
+              "policy.drain.timeout");
 }
 
 void PoolerPause::resume(const std::string& alias) noexcept {

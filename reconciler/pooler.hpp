@@ -14,14 +14,15 @@ class PoolerConsole;
 
 namespace pgparity::reconciler {
 
-/// The PgBouncer aliases that route to `database` on the server `target_dsn`
-/// names: those whose SHOW DATABASES row names it as their server database
-/// and, when both are known, the same host and port (a pooler shared with
-/// production never has production's alias paused); the admin console's own
-/// `pgbouncer` excluded. With none, `database` itself (an alias made on demand
-/// by a `*` entry).
+/// The PgBouncer aliases proven to route to `database` on the target's cluster: each alias whose
+/// SHOW DATABASES row names `database` as its server database (or, with none, `database` itself, as
+/// a `*` route makes it) is followed through the pooler with `target_dsn`'s user (state::follow_alias),
+/// and kept when the session lands on `target_identifier`'s cluster in `database`. Host and port as the
+/// pooler writes them prove nothing, nor does a name. Throws Error (nothing paused) when an alias
+/// cannot be followed, the identifier is unknown, or no alias is proven.
 std::vector<std::string> pooler_aliases(state::PoolerConsole& console, const std::string& database,
-                                        const std::string& target_dsn);
+                                        const std::string& target_dsn, const std::string& admin_dsn,
+                                        const std::string& target_identifier);
 
 /// PAUSE of the aliases routing to one database on a PgBouncer admin console
 /// for as long as the object lives; RESUME when it goes, on every way out
@@ -29,7 +30,8 @@ std::vector<std::string> pooler_aliases(state::PoolerConsole& console, const std
 /// PAUSE waits until the pooler has released the database's server
 /// connections: in transaction pooling that is the end of the running
 /// transactions; in session pooling it is the clients disconnecting, so the
-/// wait is bounded by `timeout` and ends early when `stop` is set.
+/// wait is bounded by `timeout` and ends early when `stop` is set. A PAUSE given
+/// up is abandoned with its console session closed, and the alias resumed.
 class PoolerPause {
  public:
   struct Hooks {
@@ -37,7 +39,7 @@ class PoolerPause {
     std::function<void(const std::string& alias)> resumed;       ///< journal: recorded after RESUME
   };
   PoolerPause(const std::string& admin_dsn, const std::string& database, const std::string& target_dsn,
-              Duration timeout, const std::atomic<bool>* stop, Hooks hooks);
+              const std::string& target_identifier, Duration timeout, const std::atomic<bool>* stop, Hooks hooks);
   ~PoolerPause();
   PoolerPause(const PoolerPause&) = delete;
   PoolerPause& operator=(const PoolerPause&) = delete;

@@ -31,14 +31,15 @@ Rehearsal failure(const pqxx::sql_error& e, long long ms, const std::string& how
     const auto at = text.find(label);
     if (at == std::string::npos) return std::string();
     const auto end = text.find('\n', at);
-    return one_line(
+    return server_text(
         text.substr(at + label.size(), end == std::string::npos ? std::string::npos : end - at - label.size()));
   };
   r.detail = field("DETAIL:  ");
   r.hint = field("HINT:  ");
   const auto first = text.find('\n');
-  r.error = one_line(text.substr(0, first));
+  r.error = text.substr(0, first);
   if (r.error.rfind("ERROR:  ", 0) == 0) r.error = r.error.substr(8);
+  r.error = server_text(r.error);
   return r;
 }
 
@@ -127,8 +128,23 @@ class Rehearser {
     Step* verify = nullptr;
     for (Step* s : steps_) verify = s->kind == StepKind::verify ? s : verify;
     if (!failed_.empty() || verify == nullptr) return;
-    // The health queries, against the rehearsed versions.
+    // The health queries, against the rehearsed versions. A manifest's SQL may come from anyone who opens a
+    // pull request: it never runs as a role that could run a program or read or write the server's files.
     const auto begun = Clock::now();
+    if (const std::string why = change.value(state::sql::privileged_session_user); !why.empty()) {
+      if (!manifest_.policy.health.empty()) {
+        verify->rehearsal = Rehearsal{"skipped",
+                                      0,
+                                      "health queries not run: the role " + why +
+                                          "; a manifest's SQL never runs with those rights in a rehearsal "
+                                          "(docs/gitops.md: plan jobs use a role without them)",
+                                      "",
+                                      "",
+                                      "",
+                                      ""};
+        return;
+      }
+    }
     for (const auto& [extension, sql] : manifest_.policy.health) {
       if (change.value(state::sql::extension_installed, extension.str()).empty()) continue;
       try {

@@ -32,6 +32,21 @@ inline constexpr const char* auto_conf =
 /// may be revoked from PUBLIC: callers treat a failure as "cannot tell".
 inline constexpr const char* identity = "SELECT (pg_catalog.pg_control_system()).system_identifier::text";
 inline constexpr const char* in_recovery = "SELECT pg_catalog.pg_is_in_recovery()";
+/// What the session's login role may do beyond SQL ("" when nothing): SET ROLE can reach every role it
+/// is a member of, and a superuser any role, so the login role's rights are what a query could use.
+inline constexpr const char* privileged_session_user =
+    "SELECT CASE WHEN r.rolsuper THEN r.rolname || ' is a superuser' "
+    "WHEN pg_catalog.pg_has_role(r.oid, 'pg_execute_server_program', 'MEMBER') "
+    "  THEN r.rolname || ' may run programs on the server (pg_execute_server_program)' "
+    "WHEN pg_catalog.pg_has_role(r.oid, 'pg_write_server_files', 'MEMBER') "
+    "  THEN r.rolname || ' may write files on the server (pg_write_server_files)' "
+    "WHEN pg_catalog.pg_has_role(r.oid, 'pg_read_server_files', 'MEMBER') "
+    "  THEN r.rolname || ' may read files on the server (pg_read_server_files)' ELSE '' END "
+    "FROM pg_catalog.pg_roles r WHERE r.rolname = session_user";
+
+/// Where a session through a pooler's alias landed: the cluster and the database.
+inline constexpr const char* route_end =
+    "SELECT (pg_catalog.pg_control_system()).system_identifier::text, pg_catalog.current_database()";
 
 inline constexpr const char* databases =
     "SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname";

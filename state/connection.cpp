@@ -2,9 +2,12 @@
 
 #include <libpq-fe.h>
 
+#include <fnmatch.h>
+
 #include <cstdlib>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include <pqxx/connection>
 
@@ -103,9 +106,17 @@ std::string dsn_through(const std::string& dsn, const std::string& host, const s
   PQconninfoOption* options = parse(dsn, error);
   if (options == nullptr) throw InputError("invalid connection string: " + error);
   std::string out;
+  std::string own_host;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr && std::string(o->keyword) == "host") own_host = o->val;
+  }
+  // A password goes only to the endpoint it came with, or to a host the runner pinned as allowed.
+  const bool keep_secrets =
+      host == own_host || (std::getenv("PGPARITY_ALLOWED_HOSTS") != nullptr && host_allowed(host));
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
     const std::string keyword = o->keyword;
     if (o->val == nullptr || keyword == "host" || keyword == "hostaddr" || keyword == "port") continue;
+    if (!keep_secrets && (keyword == "password" || keyword == "sslpassword")) continue;
     out += keyword + "=" + conninfo_value(o->val) + " ";
   }
   PQconninfoFree(options);
@@ -118,8 +129,44 @@ std::optional<std::string> dsn_problem(const std::string& dsn) {
   std::string error;
   PQconninfoOption* options = parse(dsn, error);
   if (options == nullptr) return error.empty() ? std::string("libpq cannot parse it") : error;
+  std::vector<std::string> hosts;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    const std::string keyword = o->keyword;
+    if (o->val == nullptr || (keyword != "host" && keyword != "hostaddr")) continue;
+    std::string item;
+    for (char c : std::string(o->val) + ",") {
+      if (c != ',') {
+        item += c;
+      } else if (!item.empty()) {
+        hosts.push_back(item);
+        item.clear();
+      }
+    }
+  }
   PQconninfoFree(options);
+  for (const auto& host : hosts) {
+    if (!host_allowed(host)) {
+      return "it reaches host " + host +
+             ", which PGPARITY_ALLOWED_HOSTS does not list; nothing connects (the runner pins the hosts a manifest "
+             "may reach)";
+    }
+  }
   return std::nullopt;
+}
+
+bool host_allowed(const std::string& host) {
+  const char* pinned = std::getenv("PGPARITY_ALLOWED_HOSTS");
+  if (pinned == nullptr) return true;
+  std::string item;
+  for (char c : std::string(pinned) + ",") {
+    if (c != ',' && c != ' ') {
+      item += c;
+      continue;
+    }
+    if (!item.empty() && fnmatch(item.c_str(), host.c_str(), FNM_CASEFOLD) == 0) return true;
+    item.clear();
+  }
+  return false;
 }
 
 Endpoint dsn_endpoint(const std::string& dsn) {

@@ -20,8 +20,13 @@ inline constexpr const char* default_connect_timeout = "10";
 /// for messages and logs. A DSN libpq cannot parse is returned as "<unparsable dsn>".
 std::string mask_dsn(const std::string& dsn);
 
-/// libpq's objection to a DSN's syntax, or nullopt when libpq can parse it.
+/// libpq's objection to a DSN's syntax, or a host (host= or hostaddr=) that
+/// PGPARITY_ALLOWED_HOSTS does not list; nullopt when the DSN may be used.
 std::optional<std::string> dsn_problem(const std::string& dsn);
+
+/// Whether the runner lets a manifest reach `host`: PGPARITY_ALLOWED_HOSTS unset,
+/// or one of its comma-separated names or shell patterns (*.internal) matches it.
+bool host_allowed(const std::string& host);
 
 /// The conninfo string connect() hands to libpq: the DSN's own keywords, the
 /// read-only server option, the database, connect_timeout and keepalives where
@@ -39,8 +44,9 @@ std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access,
                                           const std::string& application_name = "pgparity",
                                           const std::optional<std::string>& database = std::nullopt);
 
-/// The DSN with its host, hostaddr and port replaced by `via`'s (a conninfo string): the same
-/// credentials and options, through another endpoint (a pooler in front of the server).
+/// The DSN with its host, hostaddr and port replaced (a pooler in front of the server): the same
+/// user and options; its password only when `host` is the DSN's own host or one that
+/// PGPARITY_ALLOWED_HOSTS pins (credentials go only to the endpoints they came with).
 std::string dsn_through(const std::string& dsn, const std::string& host, const std::string& port);
 
 /// The host and port a DSN names ("" for what it leaves to libpq's defaults).

@@ -1,11 +1,14 @@
 #include "state/pooler_console.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <pqxx/pqxx>
 
 #include "core/error.hpp"
+#include "state/catalog_read.hpp"
+#include "state/catalog_sql.hpp"
 #include "state/connection.hpp"
 #include "state/observe.hpp"
 
@@ -46,6 +49,38 @@ void PoolerConsole::command(const std::string& text) {
   }
 }
 
+bool PoolerConsole::command_until(const std::string& text, const std::function<bool()>& give_up) {
+  if (PQsendQuery(connection_, text.c_str()) == 0) {
+    throw ConnectionError("the pooler refused '" + text + "'", trimmed(PQerrorMessage(connection_)), "");
+  }
+  while (true) {
+    if (PQconsumeInput(connection_) == 0) {
+      throw ConnectionError("the pooler's console was lost during '" + text + "'", trimmed(PQerrorMessage(connection_)),
+                            "");
+    }
+    if (PQisBusy(connection_) == 0) break;
+    if (give_up()) {
+      PQfinish(connection_);
+      connection_ = nullptr;
+      return false;
+    }
+    pollfd ready{PQsocket(connection_), POLLIN, 0};
+    poll(&ready, 1, 100);
+  }
+  std::string why;
+  bool failed = false;
+  while (PGresult* result = PQgetResult(connection_)) {
+    const ExecStatusType status = PQresultStatus(result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      failed = true;
+      why = trimmed(PQresultErrorMessage(result));
+    }
+    PQclear(result);
+  }
+  if (failed) throw ConnectionError("the pooler refused '" + text + "'", why, "");
+  return true;
+}
+
 std::vector<std::map<std::string, std::string>> PoolerConsole::rows(const std::string& text) {
   PGresult* result = PQexec(connection_, text.c_str());
   std::vector<std::map<std::string, std::string>> out;
@@ -72,6 +107,15 @@ std::string PoolerConsole::quote(const std::string& name) {
   return "\"" + name + "\"";
 }
 
+RouteEnd follow_alias(const std::string& admin_dsn, const std::string& follow_dsn, const std::string& alias) {
+  const Endpoint through = dsn_endpoint(admin_dsn);
+  // Read-write access: a pooler may refuse the startup option that makes a session read-only;
+  // the read itself is SET TRANSACTION READ ONLY (CatalogRead).
+  auto session = connect(dsn_through(follow_dsn, through.host, through.port), Access::read_write, "pgparity", alias);
+  const auto row = CatalogRead::once(*session, sql::route_end).at(0);
+  return RouteEnd{row.at(0).c_str(), row.at(1).c_str()};
+}
+
 PoolerState observe_pooler(const std::string& admin_dsn, const std::string& follow_dsn,
                            const std::vector<std::string>& databases) {
   PoolerState pooler;
@@ -96,14 +140,9 @@ PoolerState observe_pooler(const std::string& admin_dsn, const std::string& foll
       pooler.routes.push_back({db, "", "", db, "", "", "", ""});
     }
   }
-  const Endpoint through = dsn_endpoint(admin_dsn);
   for (auto& route : pooler.routes) {
     try {
-      // Read-write access: a pooler may refuse the startup option that makes a session read-only;
-      // the read itself is SET TRANSACTION READ ONLY (CatalogRead::once).
-      auto session =
-          connect(dsn_through(follow_dsn, through.host, through.port), Access::read_write, "pgparity", route.alias);
-      route.system_identifier = system_identifier(*session);
+      route.system_identifier = follow_alias(admin_dsn, follow_dsn, route.alias).system_identifier;
     } catch (const std::exception& e) {
       route.error = e.what();
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ class PoolerConsole {
 
   /// Runs one command; throws ConnectionError with the console's message when it fails.
   void command(const std::string& text);
+  /// Sends one command and waits for its answer, asking `give_up` every 100 ms. true when it answered
+  /// (throws like command() when it was refused); false when given up: the session is then closed,
+  /// and the console's own janitor drops what it was waiting for (a PAUSE that never answers).
+  bool command_until(const std::string& text, const std::function<bool()>& give_up);
   /// Runs a SHOW command; each row as column name → text.
   std::vector<std::map<std::string, std::string>> rows(const std::string& text);
 
@@ -41,6 +46,16 @@ class PoolerConsole {
 /// (its host and port replaced by the pooler's) reads the system_identifier of
 /// the cluster it reaches, in one read-only transaction. Never throws: a
 /// pooler that cannot be read comes back with `error` set.
+/// Where a session through the pooler's alias lands: the cluster and the database.
+struct RouteEnd {
+  std::string system_identifier;
+  std::string database;
+};
+/// Follows `alias` through the pooler at `admin_dsn`'s host and port with `follow_dsn`'s user and
+/// options (its password only where dsn_through allows) and reads where it lands, read-only.
+/// Throws ConnectionError (password masked) when the alias cannot be followed.
+RouteEnd follow_alias(const std::string& admin_dsn, const std::string& follow_dsn, const std::string& alias);
+
 PoolerState observe_pooler(const std::string& admin_dsn, const std::string& follow_dsn,
                            const std::vector<std::string>& databases);
 

@@ -131,6 +131,17 @@ std::vector<std::string> split_library_list(const std::string& value) {
   return out;
 }
 
+bool is_secret_setting(const std::string& name) {
+  std::string l = name;
+  for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto ends_with = [&](std::string_view tail) {
+    return l.size() >= tail.size() && l.compare(l.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  // PostgreSQL 15: primary_conninfo; archive_, restore_, archive_cleanup_, recovery_end_ and
+  // ssl_passphrase_command; and any extension's setting named the same way.
+  return ends_with("conninfo") || ends_with("_command") || l.find("password") != std::string::npos;
+}
+
 bool is_list_setting(const std::string& name) {
   // guc.c of PostgreSQL 15: every setting with GUC_LIST_INPUT (tests/integration/settings_test.cpp proves the
   // list on the server; restrict_nonsystem_relation_kind came with 15.8).

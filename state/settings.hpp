@@ -32,6 +32,9 @@ std::vector<std::string> split_library_list(const std::string& value);
 /// takes one literal per element, and `ALTER SYSTEM SET x = 'a, b'` would
 /// store ONE element named "a, b". Proven against the server by a test.
 bool is_list_setting(const std::string& name);
+/// Whether a setting holds a connection string or a command (primary_conninfo, archive_command,
+/// ssl_passphrase_command, …): its value can carry a password or run a program, so it is never shown.
+bool is_secret_setting(const std::string& name);
 
 /// A normalized value (bytes, milliseconds) in the largest unit of its kind
 /// that holds it exactly: 134217728 with unit "8kB" → "128MB", 300000 with

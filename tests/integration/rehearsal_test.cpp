@@ -107,12 +107,19 @@ TEST_F(Rehearsal, AGoodPlanIsRehearsedStepByStepRolledBackAndThenApplied) {
 }
 
 TEST_F(Rehearsal, AHealthQueryThatFailsOnlyOnTheNewVersionFailsTheRehearsal) {
-  staging_.exec("CREATE EXTENSION pgparity_test_health VERSION '1.0'");
+  // A plan job's role: no superuser, owner of the (trusted) extension it rehearses.
+  staging_.exec(
+      "CREATE ROLE planner LOGIN; GRANT CREATE ON DATABASE postgres TO planner; GRANT CREATE ON SCHEMA public TO "
+      "planner");
+  pqxx::connection as_planner(staging_.conninfo() + " user=planner");
+  pqxx::nontransaction(as_planner).exec("CREATE EXTENSION pgparity_test_health VERSION '1.0'");
   ASSERT_EQ(staging_.query_value("SELECT pgparity_test_health_check()"), "1");
   const std::string m = manifest(
       "extensions:\n  - name: pgparity_test_health\n    version: \"1.1\"\n"
       "policy:\n  health:\n    pgparity_test_health: \"SELECT pgparity_test_health_check()\"\n");
-  const CommandResult r = pgparity({"plan", "-f", m, "--rehearse"});
+  const CommandResult r = run_pgparity(
+      {"plan", "-f", m, "--rehearse"},
+      {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo() + " user=planner"}});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.out.find("health query for pgparity_test_health failed on the rehearsed versions: pgparity_test_health "
                        "1.1 is broken"),

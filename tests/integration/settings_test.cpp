@@ -17,15 +17,16 @@ class Settings : public ::testing::Test {
   explicit Settings(const std::map<std::string, std::string>& settings = {}) : staging_(settings) {}
 
   /// A manifest with one managed target, `staging`, then `body`.
-  std::string manifest(const std::string& body, const std::string& dsn_extra = "") {
+  std::string manifest(const std::string& body) {
     const std::string path = staging_.dir() + "/manifest.yaml";
-    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}"
-                        << dsn_extra << "\"\n    role: managed\n"
+    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\""
+                        << "\n    role: managed\n"
                         << body;
     return path;
   }
-  CommandResult pgparity(const std::vector<std::string>& args) {
-    return run_pgparity(args, {{"PGPARITY_STAGING_DSN", staging_.conninfo()}});
+  /// As the bootstrap superuser, or as `user` (the DSN variable is the whole DSN: nothing may be added beside it).
+  CommandResult pgparity(const std::vector<std::string>& args, const std::string& user = "") {
+    return run_pgparity(args, {{"PGPARITY_STAGING_DSN", staging_.conninfo() + (user.empty() ? "" : " user=" + user)}});
   }
   std::string auto_conf() const { return read_text(staging_.dir() + "/data/postgresql.auto.conf"); }
 
@@ -157,21 +158,54 @@ TEST_F(Settings, ARoleGrantedAlterSystemOnOneParameterChangesItAndIsToldWhichGra
   staging_.exec(
       "CREATE ROLE tuner LOGIN; GRANT ALTER SYSTEM ON PARAMETER work_mem TO tuner;"
       "GRANT CREATE ON DATABASE postgres TO tuner");
-  const CommandResult no_reload =
-      pgparity({"plan", "-f", manifest("settings:\n  values:\n    work_mem: 8MB\n", " user=tuner")});
+  // A private override of the role: it must never become the cluster's value (issue 23, finding 8).
+  staging_.exec("ALTER ROLE tuner SET work_mem = '77MB'");
+  const std::string m = manifest("settings:\n  values:\n    work_mem: 8MB\n");
+  const CommandResult no_reload = pgparity({"plan", "-f", m}, "tuner");
   EXPECT_EQ(no_reload.exit_code, 3) << no_reload.out << no_reload.err;
   EXPECT_NE(no_reload.out.find("GRANT EXECUTE ON FUNCTION pg_catalog.pg_reload_conf() TO"), std::string::npos)
       << no_reload.out;
   staging_.exec("GRANT EXECUTE ON FUNCTION pg_catalog.pg_reload_conf() TO tuner");
-  const CommandResult r =
-      pgparity({"apply", "-f", manifest("settings:\n  values:\n    work_mem: 8MB\n", " user=tuner"), "--auto-approve"});
+  // Without postgresql.auto.conf, a rollback could only write the session's 77MB for everyone: blocked.
+  const std::string before = auto_conf();
+  const CommandResult no_file = pgparity({"apply", "-f", m, "--auto-approve"}, "tuner");
+  EXPECT_EQ(no_file.exit_code, 3) << no_file.out << no_file.err;
+  EXPECT_NE(no_file.out.find("GRANT SELECT ON pg_catalog.pg_file_settings TO"), std::string::npos) << no_file.out;
+  EXPECT_EQ(auto_conf(), before);
+  staging_.exec(
+      "GRANT SELECT ON pg_catalog.pg_file_settings TO tuner;"
+      "GRANT EXECUTE ON FUNCTION pg_catalog.pg_show_all_file_settings() TO tuner");
+  // The role's own 77MB hides the server's value from its sessions: the read-back fails, and the rollback
+  // restores the file as it was, never the session's 77MB (78848 kB) for the whole cluster.
+  const CommandResult hidden = pgparity({"apply", "-f", m, "--auto-approve"}, "tuner");
+  EXPECT_EQ(hidden.exit_code, 1) << hidden.out << hidden.err;
+  EXPECT_EQ(auto_conf(), before);
+  EXPECT_EQ(staging_.query_value("SHOW work_mem"), "4MB");
+  staging_.exec("ALTER ROLE tuner RESET work_mem");
+  const CommandResult r = pgparity({"apply", "-f", m, "--auto-approve"}, "tuner");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(staging_.query_value("SHOW work_mem"), "8MB");
 
   const CommandResult denied =
-      pgparity({"plan", "-f", manifest("settings:\n  values:\n    shared_buffers: 256MB\n", " user=tuner")});
+      pgparity({"plan", "-f", manifest("settings:\n  values:\n    shared_buffers: 256MB\n")}, "tuner");
   EXPECT_EQ(denied.exit_code, 3) << denied.out << denied.err;
   EXPECT_NE(denied.out.find("GRANT ALTER SYSTEM ON PARAMETER \"shared_buffers\""), std::string::npos) << denied.out;
+}
+
+TEST_F(Settings, AConnectionStringOrCommandSettingIsNeverManagedAndItsValueNeverShown) {
+  staging_.exec("ALTER SYSTEM SET primary_conninfo = 'host=standby.internal password=replsecret'");
+  staging_.exec("SELECT pg_reload_conf()");
+  for (const std::string body : {"settings:\n  values:\n    primary_conninfo: \"host=other\"\n",
+                                 "settings:\n  values:\n    archive_command: \"cp %p /tmp/x\"\n"}) {
+    const std::string before = auto_conf();
+    const CommandResult r = pgparity({"apply", "-f", manifest(body), "--auto-approve"});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_NE(r.out.find("holds a connection string or a command"), std::string::npos) << r.out;
+    EXPECT_EQ((r.out + r.err).find("replsecret"), std::string::npos) << r.out << r.err;
+    EXPECT_EQ(auto_conf(), before);
+    const CommandResult md = pgparity({"plan", "-f", manifest(body), "--format", "markdown"});
+    EXPECT_EQ((md.out + md.err).find("replsecret"), std::string::npos) << md.out;
+  }
 }
 
 }  // namespace

@@ -225,6 +225,30 @@ TEST(Writer, KeepsVariablesUnexpandedSoSecretsStayOutOfTheFile) {
   EXPECT_EQ(written.find("s3cret"), std::string::npos);
 }
 
+/// libpq takes the last host=, and a URI its ?host=: a pull request must not redirect a whole-DSN variable.
+TEST(Loader, RefusesTextBesideAWholeDsnVariable) {
+  LoadOptions options;
+  options.environment = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "PGPARITY_STAGING_DSN") return "host=db.internal password=s3cret";
+    if (name == "PGPARITY_URI") return "postgresql://u:s3cret@db.internal/app";
+    return std::nullopt;
+  };
+  for (const std::string dsn : {"${PGPARITY_STAGING_DSN} host=evil", "hostaddr=10.9.9.9 ${PGPARITY_STAGING_DSN}",
+                                "${PGPARITY_URI}?host=evil"}) {
+    const LoadResult r = load_manifest_text(
+        "apiVersion: pgparity/v1\ntargets:\n  s:\n    dsn: \"" + dsn + "\"\n    role: managed\n", "m.yaml", options);
+    ASSERT_FALSE(r.ok()) << dsn;
+    EXPECT_NE(format(r.diagnostics).find("m.yaml:4:"), std::string::npos) << format(r.diagnostics);
+    EXPECT_NE(format(r.diagnostics).find("stands where a whole DSN goes"), std::string::npos) << format(r.diagnostics);
+    EXPECT_EQ(format(r.diagnostics).find("s3cret"), std::string::npos);
+  }
+  const LoadResult whole = load_manifest_text(
+      "apiVersion: pgparity/v1\ntargets:\n  s:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n    role: managed\n", "m.yaml",
+      options);
+  ASSERT_TRUE(whole.ok()) << format(whole.diagnostics);
+  EXPECT_EQ(whole.manifest->targets.at("s").dsn, "host=db.internal password=s3cret");
+}
+
 TEST(Writer, QuotesVersionsSoOtherYamlToolsReadThemAsStrings) {
   const std::string written = write_manifest(load_ok(full));
   EXPECT_NE(written.find("version: \"1.10\""), std::string::npos) << written;

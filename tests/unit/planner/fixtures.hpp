@@ -88,7 +88,16 @@ class Db {
 /// A target's cluster: settings as pg_settings shows them.
 class Server {
  public:
-  explicit Server(std::string target) { state_.target = std::move(target); }
+  /// Observed as a superuser would: postgresql.auto.conf readable (and empty).
+  explicit Server(std::string target) {
+    state_.target = std::move(target);
+    state_.cluster.auto_conf_known = true;
+  }
+  /// Observed by a role that cannot read pg_file_settings.
+  Server& without_file_settings() {
+    state_.cluster.auto_conf_known = false;
+    return *this;
+  }
   /// A database; what it says is available (and its paths) is the server's, as on a real one.
   Server& db(const Db& db) {
     state_.databases.push_back(db.state());

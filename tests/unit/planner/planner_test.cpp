@@ -504,7 +504,26 @@ const std::vector<BlockerCase> blocker_cases = {
          .setting("shared_preload_libraries", "pg_cron", "", "string", "postmaster")
          .library_file("pg_cron", false),
      Server("production"), Ids{"library-file-missing"},
-     "library pg_cron has no file in /usr/lib/postgresql/15/lib (a restart would fail)"},
+     "library pg_cron has no file in /usr/lib/postgresql/15/lib (the server would not start again with it in "
+     "shared_preload_libraries)"},
+    {"PreloadValueLibraryFileMissing", "settings:\n  values:\n    shared_preload_libraries: \"pg_cron, nope\"\n",
+     Server("staging")
+         .setting("shared_preload_libraries", "", "", "string", "postmaster")
+         .library_file("pg_cron", true)
+         .library_file("nope", false),
+     Server("production"), Ids{"library-file-missing"},
+     "library nope has no file in /usr/lib/postgresql/15/lib (the server would not start again with it in "
+     "shared_preload_libraries)"},
+    {"SettingWithoutFileSettings", "settings:\n  values:\n    work_mem: 8MB\n",
+     Server("staging").setting("work_mem", "4096", "kB").without_file_settings(), Server("production"),
+     Ids{"setting-privilege"},
+     "the role cannot read postgresql.auto.conf (pg_file_settings), so work_mem could be neither rolled back exactly "
+     "nor told apart from a value waiting for a restart"},
+    {"SecretSetting", "settings:\n  values:\n    primary_conninfo: \"host=x\"\n",
+     Server("staging").setting("primary_conninfo", "host=y password=secret", "", "string", "postmaster"),
+     Server("production"), Ids{"setting-secret"},
+     "primary_conninfo holds a connection string or a command (it can carry a password or run a program); pgparity "
+     "does not manage it and never shows its value"},
     {"RatioAboveItsMax",
      "settings:\n  ratios:\n    - expr: max_connections * work_mem / shared_buffers\n      max: 0.5\n",
      Server("staging")
