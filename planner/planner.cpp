@@ -1023,6 +1023,13 @@ Plan make_plan(const PlanInput& input) {
     ClusterPlanner(input, observed, plan).run(changes);
     append_with_gates(steps, std::move(changes), name, "");
     for (const auto& db : observed.databases) {
+      if (!db.name.empty() && db.name.front() == '@') {
+        // "@replica-N" names a standby's group of steps: a database named so would be taken for one.
+        plan.blockers.push_back({"database-name-reserved", name, db.name, "",
+                                 "database " + db.name + " starts with '@', which pgparity reserves for standbys",
+                                 "rename the database, or leave it out with exclude"});
+        continue;
+      }
       changes.clear();
       DatabasePlanner(input, observed, db, plan).run(changes);
       append_with_gates(steps, std::move(changes), name, db.name);

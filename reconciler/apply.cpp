@@ -740,6 +740,19 @@ std::vector<DatabaseResult> wait_for_replicas(const desired::Manifest& manifest,
   return failures;
 }
 
+std::string reference_identifier(const desired::Manifest& manifest) {
+  const desired::Target* reference = manifest.reference();
+  if (reference == nullptr) return "";
+  try {
+    auto session = state::connect(reference->dsn, state::Access::read_only, "pgparity", std::nullopt);
+    return state::system_identifier(*session);
+  } catch (const std::exception& e) {
+    // The plan read the reference a moment ago; without its identity nothing can be checked against it.
+    throw ConnectionError("cannot read the reference's system_identifier before changing anything", one_line(e.what()),
+                          "check the reference's DSN; nothing changed");
+  }
+}
+
 ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& plan, const ApplyOptions& requested) {
   ApplyOptions options = requested;
   // Group the steps, gates included, by (target, database), keeping the plan's order within each.
@@ -758,16 +771,7 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
     if (changes) keys.push_back(key);
   }
 
-  if (const desired::Target* reference = manifest.reference(); reference != nullptr && !keys.empty()) {
-    try {
-      auto session = state::connect(reference->dsn, state::Access::read_only, "pgparity", std::nullopt);
-      options.reference_identifier = state::system_identifier(*session);
-    } catch (const std::exception& e) {
-      // The plan read the reference a moment ago; without its identity nothing can be checked against it.
-      throw ConnectionError("cannot read the reference's system_identifier before changing anything",
-                            one_line(e.what()), "check the reference's DSN; nothing changed");
-    }
-  }
+  if (!keys.empty()) options.reference_identifier = reference_identifier(manifest);
   ApplyResult result;
   std::vector<DatabaseResult> results(keys.size());
   std::mutex output;

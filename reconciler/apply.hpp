@@ -70,6 +70,10 @@ struct ApplyResult {
 /// pre-flight checks, a drain, one transaction holding the snapshot and every
 /// step (a savepoint each, SET LOCAL lock_timeout), then verification. A
 /// database that fails is rolled back whole and does not stop the others.
+/// The reference's system_identifier, read on a read-only session ("" without a reference); every
+/// session that writes (or rehearses) is checked against it. Throws ConnectionError when it cannot be read.
+std::string reference_identifier(const desired::Manifest& manifest);
+
 ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& plan, const ApplyOptions& options);
 
 /// A line per database, for people.

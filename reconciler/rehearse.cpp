@@ -9,9 +9,12 @@
 #include "core/parallel.hpp"
 #include "planner/render.hpp"
 #include "planner/sql.hpp"
+#include "reconciler/apply.hpp"
 #include "reconciler/change.hpp"
+#include "state/activity.hpp"
 #include "state/catalog_sql.hpp"
 #include "state/connection.hpp"
+#include "state/observe.hpp"
 
 namespace pgparity::reconciler {
 
@@ -58,8 +61,12 @@ struct Outcome {
 class Rehearser {
  public:
   Rehearser(const desired::Manifest& manifest, const desired::Target& target, std::string database,
-            std::vector<Step*> steps)
-      : manifest_(manifest), target_(target), database_(std::move(database)), steps_(std::move(steps)) {}
+            std::vector<Step*> steps, std::string reference_identifier)
+      : manifest_(manifest),
+        target_(target),
+        database_(std::move(database)),
+        steps_(std::move(steps)),
+        reference_identifier_(std::move(reference_identifier)) {}
 
   Outcome run() {
     const std::string where = target_.name + (database_.empty() ? "" : "/" + database_);
@@ -67,6 +74,11 @@ class Rehearser {
     try {
       auto session = state::connect(target_.dsn, state::Access::read_write, "pgparity-rehearsal",
                                     database_.empty() ? std::nullopt : std::optional<std::string>(database_));
+      // As apply does: a multi-host DSN or a DNS change may lead to a standby, or to the reference, now.
+      if (state::in_recovery(*session)) throw Error("the session reached a standby (pg_is_in_recovery() is true)");
+      if (!reference_identifier_.empty() && state::system_identifier(*session) == reference_identifier_) {
+        throw Error("the session reached the reference's cluster (system_identifier " + reference_identifier_ + ")");
+      }
       ChangeTransaction change(*session, nullptr, "", manifest_.policy.rehearse.lock_timeout,
                                manifest_.policy.rehearse.statement_timeout);
       // Inside the transaction: a rehearsal commits nothing, not even a SET.
@@ -199,6 +211,7 @@ class Rehearser {
   const desired::Target& target_;
   std::string database_;
   std::vector<Step*> steps_;
+  std::string reference_identifier_;  ///< "" without a reference
   int changes_ = 0;
   std::string failed_;
   std::string failed_extension_;
@@ -220,9 +233,10 @@ void rehearse(const desired::Manifest& manifest, planner::Plan& plan, unsigned p
     }
   }
   std::vector<Outcome> outcomes(keys.size());
+  const std::string reference = keys.empty() ? "" : reference_identifier(manifest);
   parallel_for(keys.size(), parallel, [&](std::size_t i) {
     const auto& [target, database] = keys[i];
-    outcomes[i] = Rehearser(manifest, manifest.targets.at(target), database, groups[keys[i]]).run();
+    outcomes[i] = Rehearser(manifest, manifest.targets.at(target), database, groups.at(keys[i]), reference).run();
   });
   for (auto& o : outcomes) {
     plan.rehearsals.push_back(o.line);

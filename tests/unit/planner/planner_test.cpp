@@ -23,6 +23,15 @@ TEST(Planner, CreatesAMissingExtensionAtTheExactVersionWithQuotedSql) {
   EXPECT_TRUE(plan.blockers.empty());
 }
 
+TEST(Planner, ADatabaseNamedLikeAStandbysGroupIsBlockedAndGetsNoStep) {
+  const auto m = manifest("extensions:\n  - name: hstore\n    version: \"1.4\"\n    schema: public\n");
+  const Plan plan = plan_for(
+      m,
+      Server("staging").db(Db("@replica-1").available("hstore", {"1.4"})).db(Db("app").available("hstore", {"1.4"})));
+  EXPECT_EQ(changes(plan), Ids{"staging/app/create/hstore"});
+  EXPECT_EQ(blocker_codes(plan), Ids{"database-name-reserved"});
+}
+
 TEST(Planner, CreatesWhatAnExtensionRequiresFirstAtItsDefaultVersion) {
   const auto m = manifest("extensions:\n  - name: top\n    version: \"1.0\"\n");
   const Plan plan = plan_for(m, Server("staging").db(Db().available("base", {"1.0", "1.1"})
