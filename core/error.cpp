@@ -41,6 +41,7 @@ std::string one_line(std::string text) {
 
 std::string server_text(std::string text) {
   text = one_line(std::move(text));
+  if (text.size() > 4096) text.resize(4096);  // std::regex recurses per character: bound it first
   // pg_authid's password hashes, wherever an error message quotes a value: never shown.
   static const std::regex hash(R"((SCRAM-SHA-256\$[^\s"',)]*)|(md5[0-9a-f]{32}))", std::regex::icase);
   text = std::regex_replace(text, hash, "<password hash>");

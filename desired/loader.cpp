@@ -343,6 +343,9 @@ class Loader {
       // The whole DSN from one variable is used as it is; a value inside a DSN is escaped for where it stands.
       if (i == 0 && close + 1 == text.size()) {
         out += *value;
+      } else if (const std::string why = misplaced(name, *value, text, i); !why.empty()) {
+        reader_.error(node.Mark(), "${" + name + "} " + why + " (in " + what + ")", base + i);
+        return {};
       } else if (whole_dsn_position(text, i)) {
         // libpq takes the last host=, and a URI takes ?host=: text beside a whole-DSN variable could send its
         // password elsewhere or change how it is sent. Such a variable is the whole DSN, or nothing.
@@ -387,6 +390,53 @@ class Loader {
       }
     }
     return false;
+  }
+
+  /// The DSN keyword whose value a variable at `at` is part of: "password" for a URI's userinfo
+  /// password, the parameter's name after `?`, "" where a keyword starts or in a URI's host part.
+  static std::string keyword_at(const std::string& dsn, std::size_t at) {
+    const bool uri = dsn.rfind("postgresql://", 0) == 0 || dsn.rfind("postgres://", 0) == 0;
+    const std::size_t eq = dsn.rfind('=', at);
+    if (uri) {
+      const std::size_t scheme = dsn.find("://") + 3;
+      const std::size_t at_sign = dsn.find('@', scheme);
+      const std::size_t query = dsn.find('?');
+      if (query != std::string::npos && at > query && eq != std::string::npos && eq > query) {
+        const std::size_t start = dsn.find_last_of("?&", eq);
+        return dsn.substr(start + 1, eq - start - 1);
+      }
+      if (at_sign != std::string::npos && at < at_sign) {
+        const std::size_t colon = dsn.find(':', scheme);
+        return colon != std::string::npos && colon < at ? "password" : "user";
+      }
+      return "";
+    }
+    if (eq == std::string::npos || whole_dsn_position(dsn, at)) return "";
+    std::size_t end = eq;
+    while (end > 0 && dsn[end - 1] == ' ') --end;
+    std::size_t start = end;
+    while (start > 0 && dsn[start - 1] != ' ' && dsn[start - 1] != '\t') --start;
+    return dsn.substr(start, end - start);
+  }
+
+  /// Why a variable may not stand at `at` ("" when it may): a value that is a DSN of its own only as
+  /// the whole DSN, and a password only where a password goes, so neither can be sent as a host, a
+  /// database or an application name to a server that logs it.
+  static std::string misplaced(const std::string& name, const std::string& value, const std::string& dsn,
+                               std::size_t at) {
+    if (whole_dsn_position(dsn, at)) return "";  // refused, or used whole, by the caller
+    const std::string keyword = keyword_at(dsn, at);
+    if (keyword == "password" || keyword == "sslpassword") return "";
+    std::string upper = name;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper.find("PASSWORD") != std::string::npos || upper.find("SECRET") != std::string::npos ||
+        upper.find("TOKEN") != std::string::npos) {
+      return "holds a secret and may stand only where a password goes (password=${" + name + "})";
+    }
+    if (value.find('=') != std::string::npos || value.find("://") != std::string::npos) {
+      return "holds a DSN, which may only be the whole value (dsn: \"${" + name + "}\")";
+    }
+    return "";
   }
 
   /// Whether a variable at `at` stands where a keyword=value pair starts (not inside a value, not in a URI's

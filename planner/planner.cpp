@@ -20,6 +20,12 @@ namespace pgparity::planner {
 
 namespace {
 
+/// The settings that name libraries to load: at server start (shared_preload_libraries), or at every
+/// session start (session_ and local_preload_libraries), where a missing file fails every new session.
+bool is_library_list(const std::string& name) {
+  return name == "shared_preload_libraries" || name == "session_preload_libraries" || name == "local_preload_libraries";
+}
+
 using desired::Extension;
 using desired::Manifest;
 using desired::VersionSpec;
@@ -627,7 +633,7 @@ class ClusterPlanner {
               "take " + name + " out of settings.values and manage it where its secrets live");
         continue;
       }
-      if (name == "shared_preload_libraries" && !libraries_present(split_setting_list(value))) continue;
+      if (is_library_list(name) && !libraries_present(split_setting_list(value))) continue;
       plan_setting(it->second, value, steps);
     }
   }
@@ -638,7 +644,12 @@ class ClusterPlanner {
     bool ok = true;
     for (const auto& lib : libraries) {
       auto file = target_.cluster.library_files.find(lib);
-      if (file == target_.cluster.library_files.end() || !file->second.has_value() || *file->second) continue;
+      if (file == target_.cluster.library_files.end() || (file->second.has_value() && *file->second)) continue;
+      if (!file->second.has_value()) {
+        plan_.warnings.push_back(target_.target + ": whether library " + lib +
+                                 " has its file cannot be told (the role needs superuser or pg_read_server_files)");
+        continue;
+      }
       ok = false;
       block("library-file-missing",
             "library " + lib + " has no file in " + target_.cluster.library_dir +
@@ -1105,10 +1116,13 @@ std::vector<std::string> libraries_to_check(const desired::Manifest& manifest) {
 }
 
 std::vector<std::string> preload_values(const desired::Manifest& manifest) {
+  std::vector<std::string> out;
   for (const auto& [id, value] : manifest.settings.values) {
-    if (id.str() == "shared_preload_libraries") return split_setting_list(value);
+    if (is_library_list(id.str())) {
+      for (auto& lib : split_setting_list(value)) out.push_back(std::move(lib));
+    }
   }
-  return {};
+  return out;
 }
 
 }  // namespace pgparity::planner

@@ -39,7 +39,7 @@ std::vector<std::string> extensions_to_observe(const desired::Manifest& manifest
 std::vector<std::string> extensions_to_measure_for_drop(const desired::Manifest& manifest);
 /// The libraries a plan needs checked on disk (for state::ObserveRequest::libraries).
 std::vector<std::string> libraries_to_check(const desired::Manifest& manifest);
-/// The libraries settings.values.shared_preload_libraries lists, in its order (empty when unset).
+/// The libraries settings.values lists in shared_, session_ and local_preload_libraries.
 std::vector<std::string> preload_values(const desired::Manifest& manifest);
 
 /// SHA-256 of a text, in hex: what the journal records of a plan or manifest.

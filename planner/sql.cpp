@@ -1,5 +1,7 @@
 #include "planner/sql.hpp"
 
+#include <cctype>
+
 #include <stdexcept>
 
 namespace pgparity::planner {
@@ -23,6 +25,13 @@ std::string quote_literal(std::string_view text) {
     out += c;
   }
   return out + "'";
+}
+
+std::string health_query(std::string_view sql) {
+  while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())) != 0)) {
+    sql.remove_suffix(1);
+  }
+  return "SELECT * FROM (" + std::string(sql) + "\n) AS pgparity_health";
 }
 
 }  // namespace pgparity::planner

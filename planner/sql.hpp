@@ -13,4 +13,8 @@ std::string quote_ident(std::string_view name);
 /// standard_conforming_strings is. NUL bytes cannot be quoted and throw.
 std::string quote_literal(std::string_view text);
 
+/// A manifest's health query as pgparity runs it: inside `SELECT * FROM (…)`, so it must be one query
+/// (a COMMIT, COPY, DO or SET is a syntax error, never run); trailing semicolons are dropped.
+std::string health_query(std::string_view sql);
+
 }  // namespace pgparity::planner

@@ -291,13 +291,14 @@ class Unit {
     if (target_.pooler) {
       say("pausing " + database_ + " on the pooler");
       const std::string pooler = state::mask_dsn(target_.pooler->admin_dsn);
-      paused.emplace(target_.pooler->admin_dsn, database_, target_.dsn, identifier(), manifest_.policy.drain.timeout,
-                     options_.stop,
-                     PoolerPause::Hooks{
-                         [&journal, pooler, this](const std::string& alias) {
-                           journal.pause_started(result_.run_id, pooler, alias);
-                         },
-                         [&journal, this](const std::string& alias) { journal.pause_ended(result_.run_id, alias); }});
+      paused.emplace(
+          target_.pooler->admin_dsn, database_, target_.dsn, identifier(), manifest_.policy.drain.timeout,
+          options_.stop,
+          PoolerPause::Hooks{[&journal, pooler, this](const std::string& alias) {
+                               journal.pause_started(result_.run_id, pooler, alias);
+                             },
+                             [&journal, this](const std::string& alias) { journal.pause_ended(result_.run_id, alias); },
+                             [this](const std::string& line) { say("pooler: " + line); }});
     }
     Drain quiet(*session_, manifest_.policy.drain, options_.stop, [this](const std::string& line) { say(line); });
     while (true) {

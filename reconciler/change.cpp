@@ -84,7 +84,8 @@ void ChangeTransaction::health(const std::string& sql) {
   state_->tx.exec("RESET search_path");
   // Read-only from here: a health query reads, it never writes (a transaction may always turn read-only).
   state_->tx.exec("SET LOCAL transaction_read_only = on");
-  state_->tx.exec_params(sql);
+  // As a subquery: a health query of COMMIT cannot end the transaction that keeps a rehearsal uncommitted.
+  state_->tx.exec_params(planner::health_query(sql));
 }
 
 ChangeTransaction::~ChangeTransaction() = default;  // pqxx::work rolls back unless committed

@@ -16,13 +16,15 @@ namespace pgparity::reconciler {
 
 /// The PgBouncer aliases proven to route to `database` on the target's cluster: each alias whose
 /// SHOW DATABASES row names `database` as its server database (or, with none, `database` itself, as
-/// a `*` route makes it) is followed through the pooler with `target_dsn`'s user (state::follow_alias),
-/// and kept when the session lands on `target_identifier`'s cluster in `database`. Host and port as the
-/// pooler writes them prove nothing, nor does a name. Throws Error (nothing paused) when an alias
-/// cannot be followed, the identifier is unknown, or no alias is proven.
+/// a `*` route makes it) is followed through the pooler with `target_dsn`'s user (state::follow_alias,
+/// asking `give_up`), and kept when the session lands on `target_identifier`'s cluster in `database`.
+/// Host and port as the pooler writes them prove nothing, nor does a name. An alias already paused
+/// (by an operator) is left alone. What was not paused, and why, goes to `notes`. Throws Error
+/// (nothing paused) when the identifier is unknown or no alias is proven.
 std::vector<std::string> pooler_aliases(state::PoolerConsole& console, const std::string& database,
                                         const std::string& target_dsn, const std::string& admin_dsn,
-                                        const std::string& target_identifier);
+                                        const std::string& target_identifier, const std::function<bool()>& give_up,
+                                        std::vector<std::string>* notes = nullptr);
 
 /// PAUSE of the aliases routing to one database on a PgBouncer admin console
 /// for as long as the object lives; RESUME when it goes, on every way out
@@ -37,6 +39,7 @@ class PoolerPause {
   struct Hooks {
     std::function<void(const std::string& alias)> before_pause;  ///< journal: recorded before PAUSE is sent
     std::function<void(const std::string& alias)> resumed;       ///< journal: recorded after RESUME
+    std::function<void(const std::string& line)> note;           ///< progress: aliases not paused, and why
   };
   PoolerPause(const std::string& admin_dsn, const std::string& database, const std::string& target_dsn,
               const std::string& target_identifier, Duration timeout, const std::atomic<bool>* stop, Hooks hooks);
@@ -47,11 +50,12 @@ class PoolerPause {
   const std::vector<std::string>& aliases() const { return paused_; }
 
  private:
-  void pause(const std::string& alias, Duration timeout, const std::atomic<bool>* stop);
+  void pause(const std::string& alias, const std::function<bool()>& give_up, const bool& stopped, Duration timeout);
   void resume(const std::string& alias) noexcept;
   std::unique_ptr<state::PoolerConsole> console_;
   std::string admin_dsn_;
   std::vector<std::string> paused_;
+  std::vector<std::string> notes_;
   Hooks hooks_;
 };
 

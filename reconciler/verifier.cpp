@@ -1,5 +1,7 @@
 #include "reconciler/verifier.hpp"
 
+#include "planner/sql.hpp"
+
 #include <pqxx/pqxx>
 
 #include "core/error.hpp"
@@ -31,7 +33,7 @@ std::string verify_database(pqxx::connection_base& session, const std::vector<pl
     try {
       pqxx::read_transaction tx(session);
       tx.exec(std::string("SET LOCAL statement_timeout = '") + state::observation_statement_timeout + "'");
-      tx.exec_params(sql);  // one statement only (extended protocol)
+      tx.exec_params(planner::health_query(sql));  // one query, never a COMMIT or a COPY
     } catch (const std::exception& e) {
       problems += "; health query for " + extension.str() + " failed: " + one_line(e.what());
     }

@@ -25,9 +25,11 @@ CatalogRead::CatalogRead(pqxx::connection_base& session) : tx_(session, "catalog
   }
 }
 
+std::string CatalogRead::once_sql(const std::string& sql) { return "SET TRANSACTION READ ONLY; " + pin + "; " + sql; }
+
 pqxx::result CatalogRead::once(pqxx::connection_base& session, const std::string& sql) {
   pqxx::nontransaction tx(session, "catalog read");
-  return tx.exec("SET TRANSACTION READ ONLY; " + pin + "; " + sql);
+  return tx.exec(once_sql(sql));
 }
 
 void CatalogRead::commit() {

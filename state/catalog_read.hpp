@@ -24,6 +24,8 @@ class CatalogRead {
   /// implicit transaction, analysing each statement only after the one before ran (so the pinned
   /// search_path resolves `sql`'s names). What an idle reconcile tick runs per kept session.
   static pqxx::result once(pqxx::connection_base& session, const std::string& sql);
+  /// The simple-query string once() sends, for a session that is not libpqxx's (the pooler follow).
+  static std::string once_sql(const std::string& sql);
   pqxx::result exec(const std::string& sql);
   pqxx::row exec1(const std::string& sql);
   /// One parameter ($1): every catalog query pgparity makes takes at most one (a list joined by commas).

@@ -41,7 +41,12 @@ inline constexpr const char* privileged_session_user =
     "WHEN pg_catalog.pg_has_role(r.oid, 'pg_write_server_files', 'MEMBER') "
     "  THEN r.rolname || ' may write files on the server (pg_write_server_files)' "
     "WHEN pg_catalog.pg_has_role(r.oid, 'pg_read_server_files', 'MEMBER') "
-    "  THEN r.rolname || ' may read files on the server (pg_read_server_files)' ELSE '' END "
+    "  THEN r.rolname || ' may read files on the server (pg_read_server_files)' "
+    "WHEN pg_catalog.pg_has_role(r.oid, 'pg_read_all_data', 'MEMBER') "
+    "  THEN r.rolname || ' may read every table (pg_read_all_data)' "
+    "WHEN pg_catalog.pg_has_role(r.oid, 'pg_read_all_settings', 'MEMBER') "
+    "  THEN r.rolname || ' may read secret settings such as primary_conninfo (pg_read_all_settings)' "
+    "WHEN r.rolbypassrls THEN r.rolname || ' bypasses row-level security' ELSE '' END "
     "FROM pg_catalog.pg_roles r WHERE r.rolname = session_user";
 
 /// Where a session through a pooler's alias landed: the cluster and the database.

@@ -2,8 +2,7 @@
 
 #include <libpq-fe.h>
 
-#include <fnmatch.h>
-
+#include <cctype>
 #include <cstdlib>
 #include <set>
 #include <utility>
@@ -116,9 +115,14 @@ std::string dsn_through(const std::string& dsn, const std::string& host, const s
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
     const std::string keyword = o->keyword;
     if (o->val == nullptr || keyword == "host" || keyword == "hostaddr" || keyword == "port") continue;
-    if (!keep_secrets && (keyword == "password" || keyword == "sslpassword")) continue;
+    if (!keep_secrets &&
+        (keyword == "password" || keyword == "sslpassword" || keyword == "passfile" || keyword == "service")) {
+      continue;
+    }
     out += keyword + "=" + conninfo_value(o->val) + " ";
   }
+  // Nor may libpq find one for it: an empty password keeps PGPASSWORD out, an empty passfile ~/.pgpass.
+  if (!keep_secrets) out += "password='' passfile='/dev/null' ";
   PQconninfoFree(options);
   if (!host.empty()) out += "host=" + conninfo_value(host) + " ";
   if (!port.empty()) out += "port=" + conninfo_value(port) + " ";
@@ -146,13 +150,34 @@ std::optional<std::string> dsn_problem(const std::string& dsn) {
   PQconninfoFree(options);
   for (const auto& host : hosts) {
     if (!host_allowed(host)) {
-      return "it reaches host " + host +
-             ", which PGPARITY_ALLOWED_HOSTS does not list; nothing connects (the runner pins the hosts a manifest "
-             "may reach)";
+      // The host is not named: a manifest could have put a secret variable there.
+      return "it reaches a host (host= or hostaddr=) that PGPARITY_ALLOWED_HOSTS does not list; nothing connects "
+             "(the runner pins the hosts a manifest may reach)";
     }
   }
   return std::nullopt;
 }
+
+namespace {
+/// One entry of PGPARITY_ALLOWED_HOSTS: the host itself (case-insensitive), or `*.domain` for every name
+/// under that domain. Nothing else is a pattern: `*` never crosses a dot, `10.0.0.*` matches no address.
+bool allows(const std::string& entry, const std::string& host) {
+  auto lower = [](std::string t) {
+    for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return t;
+  };
+  const std::string e = lower(entry);
+  const std::string h = lower(host);
+  if (e.rfind("*.", 0) == 0) {
+    const std::string suffix = e.substr(1);  // ".domain"
+    // A name under the domain: never an address (127.0.0.1 is not under "*.0.0.1") or a socket directory.
+    const bool address = h.find_first_not_of("0123456789.") == std::string::npos || h.find(':') != std::string::npos;
+    return !address && h.find('/') == std::string::npos && h.size() > suffix.size() &&
+           h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+  return e == h;
+}
+}  // namespace
 
 bool host_allowed(const std::string& host) {
   const char* pinned = std::getenv("PGPARITY_ALLOWED_HOSTS");
@@ -163,7 +188,7 @@ bool host_allowed(const std::string& host) {
       item += c;
       continue;
     }
-    if (!item.empty() && fnmatch(item.c_str(), host.c_str(), FNM_CASEFOLD) == 0) return true;
+    if (!item.empty() && allows(item, host)) return true;
     item.clear();
   }
   return false;

@@ -24,8 +24,9 @@ std::string mask_dsn(const std::string& dsn);
 /// PGPARITY_ALLOWED_HOSTS does not list; nullopt when the DSN may be used.
 std::optional<std::string> dsn_problem(const std::string& dsn);
 
-/// Whether the runner lets a manifest reach `host`: PGPARITY_ALLOWED_HOSTS unset,
-/// or one of its comma-separated names or shell patterns (*.internal) matches it.
+/// Whether the runner lets a manifest reach `host`: PGPARITY_ALLOWED_HOSTS unset, or one of
+/// its comma-separated entries is the host (a name, an address, a socket directory) or
+/// `*.domain` with the host under that domain.
 bool host_allowed(const std::string& host);
 
 /// The conninfo string connect() hands to libpq: the DSN's own keywords, the

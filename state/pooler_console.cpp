@@ -4,6 +4,8 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <chrono>
+#include <memory>
 #include <pqxx/pqxx>
 
 #include "core/error.hpp"
@@ -107,13 +109,50 @@ std::string PoolerConsole::quote(const std::string& name) {
   return "\"" + name + "\"";
 }
 
-RouteEnd follow_alias(const std::string& admin_dsn, const std::string& follow_dsn, const std::string& alias) {
+RouteEnd follow_alias(const std::string& admin_dsn, const std::string& follow_dsn, const std::string& alias,
+                      const std::function<bool()>& give_up) {
   const Endpoint through = dsn_endpoint(admin_dsn);
   // Read-write access: a pooler may refuse the startup option that makes a session read-only;
-  // the read itself is SET TRANSACTION READ ONLY (CatalogRead).
-  auto session = connect(dsn_through(follow_dsn, through.host, through.port), Access::read_write, "pgparity", alias);
-  const auto row = CatalogRead::once(*session, sql::route_end).at(0);
-  return RouteEnd{row.at(0).c_str(), row.at(1).c_str()};
+  // the read itself is SET TRANSACTION READ ONLY (CatalogRead::once_sql).
+  const std::string conninfo =
+      session_conninfo(dsn_through(follow_dsn, through.host, through.port), Access::read_write, "pgparity", alias);
+  std::unique_ptr<pg_conn, void (*)(pg_conn*)> c(PQconnectStart(conninfo.c_str()), PQfinish);
+  const std::string where = "alias '" + alias + "' through the pooler at " + mask_dsn(admin_dsn);
+  auto failed = [&](const std::string& what) {
+    return ConnectionError("cannot follow " + where, what.empty() ? trimmed(PQerrorMessage(c.get())) : what, "");
+  };
+  if (c == nullptr || PQstatus(c.get()) == CONNECTION_BAD) throw failed("");
+  // Waits until the socket is ready for `events`, asking give_up every 100 ms.
+  auto wait = [&](short events) {
+    while (true) {
+      if (give_up()) throw failed("gave up waiting for it");
+      pollfd ready{PQsocket(c.get()), events, 0};
+      if (poll(&ready, 1, 100) != 0) return;
+    }
+  };
+  for (PostgresPollingStatusType status = PGRES_POLLING_WRITING; status != PGRES_POLLING_OK;
+       status = PQconnectPoll(c.get())) {
+    if (status == PGRES_POLLING_FAILED) throw failed("");
+    wait(status == PGRES_POLLING_READING ? POLLIN : POLLOUT);
+  }
+  if (PQsendQuery(c.get(), CatalogRead::once_sql(sql::route_end).c_str()) == 0) throw failed("");
+  while (true) {
+    if (PQconsumeInput(c.get()) == 0) throw failed("");
+    if (PQisBusy(c.get()) == 0) break;
+    wait(POLLIN);
+  }
+  RouteEnd end;
+  std::string error;
+  while (PGresult* result = PQgetResult(c.get())) {
+    if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1 && PQnfields(result) == 2) {
+      end = RouteEnd{PQgetvalue(result, 0, 0), PQgetvalue(result, 0, 1)};
+    } else if (PQresultStatus(result) != PGRES_COMMAND_OK && PQresultStatus(result) != PGRES_TUPLES_OK) {
+      error = trimmed(PQresultErrorMessage(result));
+    }
+    PQclear(result);
+  }
+  if (!error.empty() || end.system_identifier.empty()) throw failed(error.empty() ? "no answer" : error);
+  return end;
 }
 
 PoolerState observe_pooler(const std::string& admin_dsn, const std::string& follow_dsn,
@@ -142,7 +181,11 @@ PoolerState observe_pooler(const std::string& admin_dsn, const std::string& foll
   }
   for (auto& route : pooler.routes) {
     try {
-      route.system_identifier = follow_alias(admin_dsn, follow_dsn, route.alias).system_identifier;
+      // Bounded: a paused alias or a full pool would hold the read until PgBouncer's query_wait_timeout.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      route.system_identifier = follow_alias(admin_dsn, follow_dsn, route.alias, [&] {
+                                  return std::chrono::steady_clock::now() > deadline;
+                                }).system_identifier;
     } catch (const std::exception& e) {
       route.error = e.what();
     }

@@ -52,9 +52,12 @@ struct RouteEnd {
   std::string database;
 };
 /// Follows `alias` through the pooler at `admin_dsn`'s host and port with `follow_dsn`'s user and
-/// options (its password only where dsn_through allows) and reads where it lands, read-only.
-/// Throws ConnectionError (password masked) when the alias cannot be followed.
-RouteEnd follow_alias(const std::string& admin_dsn, const std::string& follow_dsn, const std::string& alias);
+/// options (its password only where dsn_through allows) and reads where it lands, read-only, in one
+/// round trip. `give_up` is asked every 100 ms (a paused alias, or a full pool, holds the query until
+/// PgBouncer's query_wait_timeout). Throws ConnectionError (password masked) when the alias cannot be
+/// followed or the wait was given up.
+RouteEnd follow_alias(const std::string& admin_dsn, const std::string& follow_dsn, const std::string& alias,
+                      const std::function<bool()>& give_up);
 
 PoolerState observe_pooler(const std::string& admin_dsn, const std::string& follow_dsn,
                            const std::vector<std::string>& databases);

@@ -131,12 +131,20 @@ TEST(Trust, AHealthQueryFromAPullRequestRunsNoProgramUnderPlanRehearse) {
   CommandResult r = run_pgparity({"plan", "-f", m, "--rehearse"}, {{"PGPARITY_STAGING_DSN", staging.conninfo()}});
   EXPECT_FALSE(std::filesystem::exists(marker)) << r.out << r.err;
   EXPECT_NE(r.out.find("health queries not run: the role postgres is a superuser"), std::string::npos) << r.out;
-  // As a role without superuser or pg_execute_server_program: the server refuses the program.
+  // As a role without those rights: a health query must be a query, so COPY is a syntax error, never run.
   r = run_pgparity({"plan", "-f", m, "--rehearse"}, {{"PGPARITY_STAGING_DSN", staging.conninfo() + " user=planner"}});
   EXPECT_FALSE(std::filesystem::exists(marker)) << r.out << r.err;
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  EXPECT_NE(r.out.find("pg_execute_server_program"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("health query for hstore failed on the rehearsed versions: syntax error"), std::string::npos)
+      << r.out;
   EXPECT_EQ(staging.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.4");
+  // A health query that is a COMMIT would commit the rehearsed update: it is an error, never run.
+  const std::string commit = staging_manifest(
+      staging.dir(), "extensions:\n  - name: hstore\n    version: \"1.8\"\npolicy:\n  health:\n    hstore: COMMIT\n");
+  r = run_pgparity({"plan", "-f", commit, "--rehearse"},
+                   {{"PGPARITY_STAGING_DSN", staging.conninfo() + " user=planner"}});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(staging.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.4") << r.out;
 }
 
 TEST(Trust, ServerErrorTextInAPullRequestCommentCarriesNoPasswordHash) {
@@ -251,11 +259,16 @@ TEST(Trust, NoPasswordReachesAHostThePullRequestChoseAndPinnedHostsAreRefusedBef
   pinned["PGPARITY_ALLOWED_HOSTS"] = staging.dir();
   r = run_pgparity({"plan", "-f", m}, pinned);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_NE(r.err.find("it reaches host 127.0.0.1, which PGPARITY_ALLOWED_HOSTS does not list"), std::string::npos)
+  EXPECT_NE(r.err.find("it reaches a host (host= or hostaddr=) that PGPARITY_ALLOWED_HOSTS does not list"),
+            std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("manifest.yaml:"), std::string::npos) << r.err;
   EXPECT_EQ(read_text(capture), "") << "nothing connected to it";
-  pinned["PGPARITY_ALLOWED_HOSTS"] = staging.dir() + ", 127.0.0.*";
+  pinned["PGPARITY_ALLOWED_HOSTS"] = "127.0.0.*, *.0.0.1, " + staging.dir();  // patterns only as *.domain
+  r = run_pgparity({"plan", "-f", m}, pinned);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(read_text(capture), "") << "nothing connected to it";
+  pinned["PGPARITY_ALLOWED_HOSTS"] = staging.dir() + ", 127.0.0.1";
   r = run_pgparity({"plan", "-f", m}, pinned);
   EXPECT_NE(read_text(capture), "") << r.out << r.err;
 }

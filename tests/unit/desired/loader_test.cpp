@@ -201,9 +201,19 @@ TEST(Loader, ExpandsOnlyVariablesTheRunnerMeantForPgparity) {
   EXPECT_EQ(prefixed.manifest->targets.at("s").dsn, "host='h' application_name='x'");
 
   env["PGPARITY_ENV_ALLOW"] = "OTHER, GITHUB_TOKEN";
-  const LoadResult allowed = load_manifest_text(yaml, "m.yaml", options);
+  env["OTHER"] = "reporting";
+  const LoadResult allowed = load_manifest_text(
+      "apiVersion: pgparity/v1\ntargets:\n  s:\n    dsn: \"host=db.internal application_name=${OTHER}\"\n"
+      "    role: managed\n",
+      "m.yaml", options);
   ASSERT_TRUE(allowed.ok()) << format(allowed.diagnostics) << "the runner listed it";
-  EXPECT_NE(allowed.manifest->targets.at("s").dsn.find("ghp_secret"), std::string::npos);
+  EXPECT_EQ(allowed.manifest->targets.at("s").dsn, "host=db.internal application_name='reporting'");
+  // Listed or not, a token may stand only where a password goes: never as a value a server would log.
+  const LoadResult token = load_manifest_text(yaml, "m.yaml", options);
+  ASSERT_FALSE(token.ok());
+  EXPECT_NE(format(token.diagnostics).find("holds a secret and may stand only where a password goes"),
+            std::string::npos);
+  EXPECT_EQ(format(token.diagnostics).find("ghp_secret"), std::string::npos);
 }
 
 TEST(Writer, LoadWriteLoadGivesAnEqualManifest) {
@@ -231,6 +241,7 @@ TEST(Loader, RefusesTextBesideAWholeDsnVariable) {
   options.environment = [](const std::string& name) -> std::optional<std::string> {
     if (name == "PGPARITY_STAGING_DSN") return "host=db.internal password=s3cret";
     if (name == "PGPARITY_URI") return "postgresql://u:s3cret@db.internal/app";
+    if (name == "PGPARITY_STAGING_PASSWORD") return "s3cret";
     return std::nullopt;
   };
   for (const std::string dsn : {"${PGPARITY_STAGING_DSN} host=evil", "hostaddr=10.9.9.9 ${PGPARITY_STAGING_DSN}",
@@ -241,6 +252,24 @@ TEST(Loader, RefusesTextBesideAWholeDsnVariable) {
     EXPECT_NE(format(r.diagnostics).find("m.yaml:4:"), std::string::npos) << format(r.diagnostics);
     EXPECT_NE(format(r.diagnostics).find("stands where a whole DSN goes"), std::string::npos) << format(r.diagnostics);
     EXPECT_EQ(format(r.diagnostics).find("s3cret"), std::string::npos);
+  }
+  // Inside a value: a DSN only whole, a password only where a password goes.
+  for (const auto& [dsn, why] : std::vector<std::pair<std::string, std::string>>{
+           {"host=evil.example dbname=${PGPARITY_STAGING_DSN}", "holds a DSN, which may only be the whole value"},
+           {"host=db-${PGPARITY_STAGING_PASSWORD}", "holds a secret and may stand only where a password goes"},
+           {"host=evil application_name='${PGPARITY_STAGING_PASSWORD}'", "holds a secret"},
+           {"postgresql://u@evil/${PGPARITY_STAGING_PASSWORD}", "holds a secret"}}) {
+    const LoadResult r = load_manifest_text(
+        "apiVersion: pgparity/v1\ntargets:\n  s:\n    dsn: \"" + dsn + "\"\n    role: managed\n", "m.yaml", options);
+    ASSERT_FALSE(r.ok()) << dsn;
+    EXPECT_NE(format(r.diagnostics).find(why), std::string::npos) << format(r.diagnostics);
+    EXPECT_EQ(format(r.diagnostics).find("s3cret"), std::string::npos);
+  }
+  for (const std::string dsn : {"host=db.internal password=${PGPARITY_STAGING_PASSWORD}",
+                                "postgresql://u:${PGPARITY_STAGING_PASSWORD}@db.internal/app"}) {
+    const LoadResult r = load_manifest_text(
+        "apiVersion: pgparity/v1\ntargets:\n  s:\n    dsn: \"" + dsn + "\"\n    role: managed\n", "m.yaml", options);
+    EXPECT_TRUE(r.ok()) << dsn << format(r.diagnostics);
   }
   const LoadResult whole = load_manifest_text(
       "apiVersion: pgparity/v1\ntargets:\n  s:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n    role: managed\n", "m.yaml",
