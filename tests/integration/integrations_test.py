@@ -79,6 +79,10 @@ class PairTest(unittest.TestCase):
         os.makedirs(self.bin)
         os.symlink(PGPARITY, os.path.join(self.bin, "pgparity"))
         self.dsns = {"production": self.production.conninfo(), "staging": self.staging.conninfo()}
+        # What pull-request jobs get (docs/gitops.md, the trust boundary): a role that cannot write.
+        for c in (self.production, self.staging):
+            c.sql("CREATE ROLE pgparity_plan LOGIN; GRANT pg_monitor TO pgparity_plan")
+        self.plan_dsns = {k: v + " user=pgparity_plan" for k, v in self.dsns.items()}
 
     def production_runs_newer_extensions(self):
         self.production.sql("CREATE EXTENSION hstore; CREATE EXTENSION pg_trgm; CREATE EXTENSION pg_stat_statements")
@@ -155,6 +159,9 @@ exit 1
         values = {
             "secrets.PGPARITY_PROD_DSN": self.dsns["production"],
             "secrets.PGPARITY_STAGING_DSN": self.dsns["staging"],
+            "secrets.PGPARITY_PROD_PLAN_DSN": self.plan_dsns["production"],
+            "secrets.PGPARITY_STAGING_PLAN_DSN": self.plan_dsns["staging"],
+            "vars.PGPARITY_ALLOWED_HOSTS": ", ".join(re.search(r"host=(\S+)", d).group(1) for d in self.dsns.values()),
             "github.token": "test-token",
             "github.event.pull_request.number": "7",
             "github.ref": "refs/pull/7/merge",
@@ -175,6 +182,7 @@ exit 1
         job = self.workflow["jobs"][name]
         self.assertEqual(job["if"], f"github.event_name == '{event}'")
         env = {k: self.expression(v, {}) for k, v in self.workflow["env"].items()}
+        env.update({k: self.expression(v, {}) for k, v in job.get("env", {}).items()})
         env.update({"GITHUB_REPOSITORY": "acme/db-fleet", "GITHUB_EVENT_NAME": event, "FAKE_STATE": self.state,
                     "GITHUB_STEP_SUMMARY": os.path.join(self.work, "summary.md")})
         outputs, logs = {}, []
@@ -262,7 +270,9 @@ done
         env.update({"CI_PIPELINE_SOURCE": source, "CI_DEFAULT_BRANCH": "main", "CI_COMMIT_BRANCH": branch or "",
                     "CI_API_V4_URL": "https://gitlab.example.com/api/v4", "CI_PROJECT_ID": "42",
                     "CI_MERGE_REQUEST_IID": "5", "PGPARITY_NOTE_TOKEN": "test-token", "FAKE_STATE": self.state,
-                    "PGPARITY_PROD_DSN": self.dsns["production"], "PGPARITY_STAGING_DSN": self.dsns["staging"]})
+                    "PGPARITY_PROD_DSN": self.dsns["production"], "PGPARITY_STAGING_DSN": self.dsns["staging"],
+                    "PGPARITY_PROD_PLAN_DSN": self.plan_dsns["production"],
+                    "PGPARITY_STAGING_PLAN_DSN": self.plan_dsns["staging"]})
         result = bash("\n".join(job["script"]), self.repo, self.environment(env))
         for artifact in job.get("artifacts", {}).get("paths", []):
             self.assertTrue(os.path.exists(os.path.join(self.repo, artifact)), f"artifact {artifact} of {name}")
