@@ -340,6 +340,25 @@ class DatabasePlanner {
     }
     const std::size_t first_step = steps_.size();
     const std::size_t first_blocker = plan_.blockers.size();
+    if (const auto* offered = target_.cluster.find_available(name); offered != nullptr && !target_.cluster.superuser) {
+      const auto* v = offered->find(version);
+      if (v != nullptr && v->superuser && !v->trusted && !db_.may_create) {
+        // A role that cannot create anything here only plans (a pull request's read-only role): the role
+        // that applies is another, so this is said, not blocked.
+        plan_.warnings.push_back(prefix() + ": " + name + " " + version.str() +
+                                 " can be created only by a superuser; the role that applies must be one (the role "
+                                 "that planned is not)");
+      } else if (v != nullptr && v->superuser && !v->trusted) {
+        // Known now, not at apply: CREATE EXTENSION of an untrusted extension needs a superuser.
+        block("needs-superuser", name,
+              name + " " + version.str() +
+                  " can be created only by a superuser (its control file says superuser = true, and it is not "
+                  "trusted); the role in the DSN is not one",
+              "create it once as a superuser (CREATE EXTENSION " + quote_ident(name) +
+                  "), or give the target a DSN whose role is a superuser");
+        return false;
+      }
+    }
     const auto placement = place(name, version, schema);
     if (!placement) return false;
     Step& created = add(StepKind::create, name);
@@ -555,8 +574,11 @@ class ClusterPlanner {
       return;
     }
     const bool list = state::is_list_setting(name);
-    const bool running = list ? split_setting_list(wanted) == split_setting_list(current.value)
-                              : state::same_setting_value(wanted, current.value, current.unit, current.type);
+    // What this session shows may be its own (ALTER ROLE … SET, a backend setting): then the file decides.
+    const bool bound = state::session_bound(current);
+    const bool running = bound  ? current.auto_conf && same_written(*current.auto_conf, wanted, current)
+                         : list ? split_setting_list(wanted) == split_setting_list(current.value)
+                                : state::same_setting_value(wanted, current.value, current.unit, current.type);
     const bool restart = current.context == "postmaster";
     // Running as wanted, and nothing else waiting in postgresql.auto.conf for the next restart.
     const bool other_pending = restart && current.auto_conf && !same_written(*current.auto_conf, wanted, current);

@@ -33,9 +33,17 @@ std::string read_back(pqxx::connection_base& session, const std::vector<const St
       auto it = cluster.settings.find(s->setting);
       bool same = false;
       if (it != cluster.settings.end()) {
-        same = state::is_list_setting(s->setting)
-                   ? split_setting_list(s->value) == split_setting_list(it->second.value)
-                   : state::same_setting_value(s->value, it->second.value, it->second.unit, it->second.type);
+        // A session shows the server's value unless the setting is fixed at connection start (backend
+        // contexts: only new sessions see it) or overridden for this session (ALTER ROLE/DATABASE … SET,
+        // the DSN's options). Then the server's word is the file it reloaded: postgresql.auto.conf.
+        const state::Setting& shown = it->second;
+        const bool session_bound = state::session_bound(shown);
+        const std::string value = session_bound && shown.auto_conf ? *shown.auto_conf : shown.value;
+        same = state::is_list_setting(s->setting) ? split_setting_list(s->value) == split_setting_list(value)
+               : session_bound && shown.auto_conf ? state::same_setting_value(s->value, value, "", shown.type) ||
+                                                        state::normalize_written_value(s->value, shown.unit) ==
+                                                            state::normalize_written_value(value, shown.unit)
+                                                  : state::same_setting_value(s->value, value, shown.unit, shown.type);
       }
       if (!same) {
         problems +=

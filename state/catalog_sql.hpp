@@ -18,7 +18,8 @@ inline constexpr const char* settings =
     "vartype, "
     "       coalesce(min_val, ''), coalesce(max_val, ''), coalesce(array_to_string(enumvals, ','), ''), "
     "       coalesce(boot_val, ''), coalesce(reset_val, ''), pg_catalog.has_parameter_privilege(name, 'ALTER SYSTEM'), "
-    "       pg_catalog.has_function_privilege('pg_catalog.pg_reload_conf()', 'EXECUTE') "
+    "       pg_catalog.has_function_privilege('pg_catalog.pg_reload_conf()', 'EXECUTE'), "
+    "       (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) "
     "FROM pg_catalog.pg_settings ORDER BY name";
 
 /// What postgresql.auto.conf holds (ALTER SYSTEM's file), in file order: the
@@ -139,7 +140,8 @@ WHERE u.path IS NOT NULL AND (k.name, u.source) IN (SELECT name, version FROM pa
 /// nspname (regnamespace::text would quote "MixedCase"): names are quoted
 /// exactly once, where SQL is rendered.
 inline constexpr const char* installed =
-    "SELECT n.nspname, e.extname, e.extversion, e.extrelocatable "
+    "SELECT n.nspname, e.extname, e.extversion, e.extrelocatable, "
+    "       pg_catalog.has_database_privilege(current_database(), 'CREATE') "
     "FROM pg_catalog.pg_namespace n LEFT JOIN pg_catalog.pg_extension e ON e.extnamespace = n.oid";
 
 /// Whether extension $1 is installed (read inside a rehearsal's transaction).

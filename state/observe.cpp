@@ -55,6 +55,7 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
     s.reset_value = row[14].c_str();
     s.may_alter_system = row[15].as<bool>();
     cluster.may_reload = row[16].as<bool>();
+    cluster.superuser = row[17].is_null() || row[17].as<bool>();
     cluster.settings.emplace(s.name, std::move(s));
   }
   if (auto it = cluster.settings.find("shared_preload_libraries"); it != cluster.settings.end()) {
@@ -169,6 +170,7 @@ namespace {
 /// The rows of sql::installed into `db`: extensions and schemas, each sorted by name (bytewise).
 void read_installed(const pqxx::result& rows, DatabaseState& db) {
   for (const auto& row : rows) {
+    db.may_create = row[4].as<bool>();
     db.schemas.emplace_back(row[0].c_str());
     if (row[1].is_null()) continue;
     db.installed.push_back({Identifier::from_catalog(row[1].c_str()), Version::from_catalog(row[2].c_str()),

@@ -141,6 +141,7 @@ struct DatabaseState {
   std::vector<RunRecord> runs;              ///< pgparity's journal, newest first, when asked (doctor)
   std::vector<OpenPause> open_pauses;       ///< pooler pauses with no RESUME recorded, when asked (doctor)
   bool run_in_progress = false;             ///< a pgparity run holds the database's lock (when asked)
+  bool may_create = true;  ///< the role has CREATE on it: a role that could apply, not a read-only one
 
   const InstalledExtension* find(const std::string& extension) const;
   bool has_schema(const std::string& schema) const;
@@ -176,6 +177,7 @@ struct ClusterState {
   std::map<std::string, Setting> settings;
   bool auto_conf_known = false;                    ///< pg_file_settings was readable: Setting::auto_conf is exact
   bool may_reload = true;                          ///< the role may run pg_reload_conf()
+  bool superuser = true;                           ///< the session's role is a superuser
   std::vector<std::string> preload_libraries;      ///< shared_preload_libraries, split and trimmed, in server order
   std::vector<std::string> connectable_databases;  ///< non-template databases that allow connections, sorted
   std::string dsn_database;                        ///< the database the DSN itself connects to

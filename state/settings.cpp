@@ -131,6 +131,11 @@ std::vector<std::string> split_library_list(const std::string& value) {
   return out;
 }
 
+bool session_bound(const Setting& s) {
+  return s.context == "backend" || s.context == "superuser-backend" || s.source == "user" || s.source == "database" ||
+         s.source == "database user" || s.source == "client" || s.source == "session";
+}
+
 bool is_secret_setting(const std::string& name) {
   std::string l = name;
   for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

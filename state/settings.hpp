@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/setting_list.hpp"
+#include "state/observed.hpp"
 
 namespace pgparity::state {
 
@@ -32,6 +33,10 @@ std::vector<std::string> split_library_list(const std::string& value);
 /// takes one literal per element, and `ALTER SYSTEM SET x = 'a, b'` would
 /// store ONE element named "a, b". Proven against the server by a test.
 bool is_list_setting(const std::string& name);
+/// Whether what a session shows for a setting may differ from the server's value: fixed when the
+/// session started (backend contexts), or overridden for it (ALTER ROLE/DATABASE … SET, the DSN's
+/// options). The server's value is then what its files hold.
+bool session_bound(const Setting& setting);
 /// Whether a setting holds a connection string or a command (primary_conninfo, archive_command,
 /// ssl_passphrase_command, …): its value can carry a password or run a program, so it is never shown.
 bool is_secret_setting(const std::string& name);

@@ -273,5 +273,23 @@ TEST(Trust, NoPasswordReachesAHostThePullRequestChoseAndPinnedHostsAreRefusedBef
   EXPECT_NE(read_text(capture), "") << r.out << r.err;
 }
 
+TEST(Trust, ADatabaseOwnerIsToldAtPlanTimeThatAnUntrustedExtensionNeedsASuperuser) {
+  Cluster staging;
+  staging.exec("CREATE ROLE owner LOGIN");
+  staging.exec("CREATE DATABASE app OWNER owner");
+  const std::string m = staging_manifest(staging.dir(),
+                                         "extensions:\n  - name: pg_stat_statements\n    version: default\n"
+                                         "  - name: hstore\n    version: default\n",
+                                         "    databases: [app]\n");
+  const std::map<std::string, std::string> env{{"PGPARITY_STAGING_DSN", staging.conninfo() + " user=owner"}};
+  CommandResult r = run_pgparity({"plan", "-f", m}, env);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("pg_stat_statements"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("can be created only by a superuser"), std::string::npos) << r.out;
+  r = run_pgparity({"apply", "-f", m, "--auto-approve"}, env);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(staging.query_value("SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql'", "app"), "0");
+}
+
 }  // namespace
 }  // namespace pgparity::testing

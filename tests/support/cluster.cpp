@@ -279,7 +279,11 @@ int Cluster::start_bouncer(const std::string& pool_mode, const std::vector<std::
 
 void Cluster::set(const std::string& name, const std::string& value) { pgcluster({"set", dir_, name + "=" + value}); }
 void Cluster::reload() { pgcluster({"reload", dir_}); }
-void Cluster::restart() { pgcluster({"restart", dir_}); }
+void Cluster::restart(const std::vector<std::string>& command_line) {
+  std::vector<std::string> args{"restart", dir_};
+  args.insert(args.end(), command_line.begin(), command_line.end());
+  pgcluster(args);
+}
 void Cluster::stop() { pgcluster({"stop", dir_}); }
 void Cluster::start() { pgcluster({"start", dir_}); }
 

@@ -97,7 +97,9 @@ class Cluster {
   /// Writes a setting into the cluster's configuration; effective after reload() or restart().
   void set(const std::string& name, const std::string& value);
   void reload();
-  void restart();
+  /// Restarts the server; `command_line` settings ({"work_mem=1MB"}) go on the postmaster's command
+  /// line, where they outrank postgresql.auto.conf (as an HA manager such as Patroni puts them).
+  void restart(const std::vector<std::string>& command_line = {});
   void stop();
   void start();
 

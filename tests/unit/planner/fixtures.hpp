@@ -42,6 +42,11 @@ class Db {
     return *this;
   }
   /// The versions the server offers; the last one is the default.
+  /// Every available version of `name` is trusted (CREATE on the database is enough).
+  Db& trusted(const std::string& name) {
+    for (auto& v : available_[name].versions) v.trusted = true;
+    return *this;
+  }
   Db& available(const std::string& name, const std::vector<std::string>& versions,
                 const std::vector<std::string>& requires_ = {}) {
     state::AvailableExtension& e = available_[name];
@@ -92,6 +97,11 @@ class Server {
   explicit Server(std::string target) {
     state_.target = std::move(target);
     state_.cluster.auto_conf_known = true;
+  }
+  /// Observed by a role that is not a superuser.
+  Server& not_superuser() {
+    state_.cluster.superuser = false;
+    return *this;
   }
   /// Observed by a role that cannot read pg_file_settings.
   Server& without_file_settings() {

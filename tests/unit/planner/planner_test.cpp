@@ -32,6 +32,20 @@ TEST(Planner, ADatabaseNamedLikeAStandbysGroupIsBlockedAndGetsNoStep) {
   EXPECT_EQ(blocker_codes(plan), Ids{"database-name-reserved"});
 }
 
+TEST(Planner, AnUntrustedExtensionIsABlockerAtPlanTimeForARoleThatIsNotASuperuser) {
+  const auto m = manifest(
+      "extensions:\n  - name: pg_stat_statements\n    version: \"1.10\"\n  - name: hstore\n    version: \"1.8\"\n");
+  const Plan plan =
+      plan_for(m, Server("staging").not_superuser().db(
+                      Db().available("pg_stat_statements", {"1.10"}).available("hstore", {"1.8"}).trusted("hstore")));
+  EXPECT_EQ(changes(plan), Ids{"staging/app/create/hstore"}) << "a trusted extension needs no superuser";
+  ASSERT_EQ(blocker_codes(plan), Ids{"needs-superuser"});
+  EXPECT_EQ(plan.blockers[0].extension, "pg_stat_statements");
+  const Plan as_superuser =
+      plan_for(m, Server("staging").db(Db().available("pg_stat_statements", {"1.10"}).available("hstore", {"1.8"})));
+  EXPECT_TRUE(as_superuser.blockers.empty());
+}
+
 TEST(Planner, CreatesWhatAnExtensionRequiresFirstAtItsDefaultVersion) {
   const auto m = manifest("extensions:\n  - name: top\n    version: \"1.0\"\n");
   const Plan plan = plan_for(m, Server("staging").db(Db().available("base", {"1.0", "1.1"})
