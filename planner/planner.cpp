@@ -877,12 +877,34 @@ bool replica_usable(const std::string& target, const state::TargetState& primary
 /// What the target's extension steps need on a standby that replays them: the
 /// version's scripts (a standby reads its own control files and scripts), and for
 /// an update the same path. A standby's library files are checked with preload.
+/// A module the primary has for `extension` (a library named like it) that the standby lacks: every
+/// query on the standby that loads it would fail, and so would the standby after a failover.
+bool replica_lacks_module(const std::string& target, const std::string& database, const std::string& extension,
+                          const state::TargetState& primary, const state::ReplicaState& replica, Plan& plan) {
+  const auto ours = primary.cluster.library_files.find(extension);
+  const auto theirs = replica.cluster.library_files.find(extension);
+  if (ours == primary.cluster.library_files.end() || !ours->second.value_or(false)) return false;
+  if (theirs == replica.cluster.library_files.end() || !theirs->second.has_value() || *theirs->second) return false;
+  plan.blockers.push_back({"replica-library-missing", target, database, extension,
+                           "standby " + replica.endpoint + " has no " + extension + " module in " +
+                               replica.cluster.library_dir +
+                               " (the primary has one): queries on the standby that "
+                               "use " +
+                               extension + " would fail, and so would the standby after a failover",
+                           "install the package that ships " + extension + " on the standby"});
+  return true;
+}
+
 void check_replica_versions(const std::string& target, const std::vector<Step>& steps, std::size_t first,
-                            const state::ReplicaState& replica, Plan& plan) {
+                            const state::TargetState& primary, const state::ReplicaState& replica, Plan& plan) {
   std::set<std::string> told;
   for (std::size_t i = first; i < steps.size(); ++i) {
     const Step& s = steps[i];
     if (s.kind != StepKind::create && s.kind != StepKind::update && s.kind != StepKind::recreate) continue;
+    if (told.insert(s.extension + " module").second &&
+        replica_lacks_module(target, s.database, s.extension, primary, replica, plan)) {
+      continue;
+    }
     if (!told.insert(s.extension + " " + s.from + " " + s.to).second) continue;
     const auto* available = replica.cluster.find_available(s.extension);
     const Version to = Version::from_catalog(s.to);
@@ -968,6 +990,10 @@ void check_replica_installed(const Manifest& manifest, const std::string& target
   for (const auto& db : primary.databases) {
     for (const auto& e : db.installed) {
       if (!names.contains(e.name.str()) || !told.insert(e.name.str() + " " + e.version.str()).second) continue;
+      if (told.insert(e.name.str() + " module").second &&
+          replica_lacks_module(target, db.name, e.name.str(), primary, replica, plan)) {
+        continue;
+      }
       const auto* available = replica.cluster.find_available(e.name.str());
       if (available != nullptr && available->find(e.version) != nullptr) continue;
       plan.blockers.push_back(
@@ -1071,7 +1097,7 @@ Plan make_plan(const PlanInput& input) {
     for (std::size_t r = 0; r < observed.replicas.size(); ++r) {
       const state::ReplicaState& replica = observed.replicas[r];
       if (!replica_usable(name, observed, replica, plan)) continue;
-      check_replica_versions(name, steps, target_first, replica, plan);
+      check_replica_versions(name, steps, target_first, observed, replica, plan);
       check_replica_installed(manifest, name, observed, replica, plan);
       state::TargetState view;
       view.target = name;
@@ -1134,6 +1160,10 @@ std::vector<std::string> libraries_to_check(const desired::Manifest& manifest) {
   }
   // Every way of writing the list the server loads at start is checked the same way.
   for (const auto& lib : preload_values(manifest)) names.insert(lib);
+  // An extension's own module (a library named like it), so a standby that lacks it is found.
+  for (const auto& e : manifest.extensions) {
+    if (!e.absent) names.insert(e.name.str());
+  }
   return {names.begin(), names.end()};
 }
 

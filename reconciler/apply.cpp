@@ -782,7 +782,7 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
   ChangeSlots slots(static_cast<std::ptrdiff_t>(std::min(parallel, 1024u)));
   auto run = [&](std::size_t i, const ApplyOptions& with) {
     const auto& [target, database] = keys[i];
-    results[i] = Unit(manifest, manifest.targets.at(target), database, groups[keys[i]], with, output, &slots).run();
+    results[i] = Unit(manifest, manifest.targets.at(target), database, groups.at(keys[i]), with, output, &slots).run();
   };
   std::vector<std::size_t> order;  // the order results are reported in
   auto batch = [&](const std::vector<std::size_t>& indices, const ApplyOptions& with) {
@@ -817,8 +817,11 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
     if (!server_wide(i) && !rolled) free.push_back(i);
   }
   batch(free, options);
-  // Rollouts: wave after wave; a failure, or a failed health query after the soak, halts the rest.
+  // Rollouts: wave after wave; a failure, a standby that does not replay and verify the wave, or a
+  // failed health query after the soak, halts the rest.
   std::set<std::string> halted;
+  std::set<std::pair<std::string, std::string>> verified_on_standbys;
+  std::vector<DatabaseResult> standby_failures;
   const auto& rollout = manifest.policy.rollout;
   for (std::size_t w = 0; w < plan.waves.size(); ++w) {
     const planner::Wave& wave = plan.waves[w];
@@ -869,6 +872,22 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
         problem = r.target + "/" + r.database + ": " + r.message;
       }
     }
+    // The wave's standbys replay and verify it before the next wave starts: a standby that cannot serve
+    // the change halts the rollout after the canary, not after every database.
+    if (problem.empty()) {
+      std::map<std::string, std::vector<Step>> wave_changed;
+      for (std::size_t i : indices) {
+        if (results[i].outcome != Outcome::applied) continue;
+        verified_on_standbys.insert(keys[i]);
+        for (const auto& s : groups.at(keys[i])) {
+          if (!planner::is_gate(s.kind)) wave_changed[keys[i].first + "/" + keys[i].second].push_back(s);
+        }
+      }
+      for (auto& failure : wait_for_replicas(manifest, wave_changed, options, output)) {
+        if (problem.empty()) problem = failure.target + failure.database + ": " + failure.message;
+        standby_failures.push_back(std::move(failure));
+      }
+    }
     if (problem.empty() && rollout && rollout->soak.ms() > 0) {
       const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(rollout->soak.ms());
       while (std::chrono::steady_clock::now() < until && !(options.stop != nullptr && options.stop->load())) {
@@ -880,7 +899,7 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
       for (std::size_t i : indices) {
         if (results[i].outcome != Outcome::applied) continue;
         std::vector<Step> changed;
-        for (const auto& s : groups[keys[i]]) {
+        for (const auto& s : groups.at(keys[i])) {
           if (!planner::is_gate(s.kind)) changed.push_back(s);
         }
         const std::string unhealthy =
@@ -912,12 +931,13 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
   // The databases that changed, by "target/database", for the standbys to replay and be verified.
   std::map<std::string, std::vector<Step>> changed;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (server_wide(i) || results[i].outcome != Outcome::applied) continue;
-    for (const auto& s : groups[keys[i]]) {
+    if (server_wide(i) || results[i].outcome != Outcome::applied || verified_on_standbys.contains(keys[i])) continue;
+    for (const auto& s : groups.at(keys[i])) {
       if (!planner::is_gate(s.kind)) changed[keys[i].first + "/" + keys[i].second].push_back(s);
     }
   }
   for (std::size_t i : order) result.results.push_back(std::move(results[i]));
+  for (auto& failure : standby_failures) result.results.push_back(std::move(failure));
   for (auto& failure : wait_for_replicas(manifest, changed, options, output)) {
     result.results.push_back(std::move(failure));
   }

@@ -291,5 +291,62 @@ TEST(Trust, ADatabaseOwnerIsToldAtPlanTimeThatAnUntrustedExtensionNeedsASuperuse
   EXPECT_EQ(staging.query_value("SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql'", "app"), "0");
 }
 
+/// A primary with databases app_1 … app_4 (citext 1.4 in each) and a standby that has replayed them.
+struct RolloutWithStandby {
+  RolloutWithStandby() {
+    for (int i = 1; i <= 4; ++i) {
+      primary.exec("CREATE DATABASE app_" + std::to_string(i));
+      primary.exec("CREATE EXTENSION citext VERSION '1.4'", "app_" + std::to_string(i));
+    }
+    standby = Cluster::standby_of(primary);
+    const std::string lsn = primary.query_value("SELECT pg_current_wal_lsn()");
+    for (int i = 0; i < 100; ++i) {
+      if (standby->query_value("SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn") == "t") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  std::string manifest() const {
+    return staging_manifest(primary.dir(),
+                            "extensions:\n  - name: citext\n    version: \"1.6\"\npolicy:\n  replica_wait: 3s\n"
+                            "  drain:\n    quiet_for: 0s\n  rollout:\n    canary: 1\n    waves: [\"100%\"]\n"
+                            "    soak: 0s\n",
+                            "    databases: [\"app_*\"]\n    replicas: [\"${PGPARITY_STANDBY_DSN}\"]\n");
+  }
+  std::map<std::string, std::string> env() const {
+    return {{"PGPARITY_STAGING_DSN", primary.conninfo()}, {"PGPARITY_STANDBY_DSN", standby->conninfo()}};
+  }
+  std::string versions() const {
+    std::string out;
+    for (int i = 1; i <= 4; ++i) {
+      out += primary.query_value("SELECT extversion FROM pg_extension WHERE extname = 'citext'",
+                                 "app_" + std::to_string(i)) +
+             (i < 4 ? "," : "");
+    }
+    return out;
+  }
+  Cluster primary;
+  std::unique_ptr<Cluster> standby;
+};
+
+TEST(Trust, AStandbyWithoutTheExtensionsModuleBlocksThePlanBeforeAnyWave) {
+  RolloutWithStandby fleet;
+  std::filesystem::rename(fleet.standby->library_dir() + "/citext.so", fleet.standby->dir() + "/kept.so");
+  const CommandResult r = run_pgparity({"apply", "-f", fleet.manifest(), "--auto-approve"}, fleet.env());
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("has no citext module"), std::string::npos) << r.out;
+  EXPECT_EQ(fleet.versions(), "1.4,1.4,1.4,1.4");
+}
+
+TEST(Trust, EachWaveWaitsForItsStandbysAndAStandbyThatDoesNotReplayHaltsTheRollout) {
+  RolloutWithStandby fleet;
+  fleet.standby->exec("SELECT pg_wal_replay_pause()");
+  const CommandResult r = run_pgparity({"apply", "-f", fleet.manifest(), "--auto-approve"}, fleet.env());
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("rollout halted after canary"), std::string::npos) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("did not replay"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(fleet.versions(), "1.6,1.4,1.4,1.4") << "only the canary changed";
+  fleet.standby->exec("SELECT pg_wal_replay_resume()");
+}
+
 }  // namespace
 }  // namespace pgparity::testing
