@@ -12,7 +12,10 @@ namespace pgparity::planner {
 /// `before` copies the rows extcondition keeps (and sequence positions) into
 /// tables of pgparity's state schema; `after` restores them into the new
 /// extension's tables by column name (raising when none of a table's rows can
-/// be put back, which rolls everything back) and drops the copies.
+/// be put back, which rolls everything back) and drops the copies. What users
+/// added to the tables (columns, indexes, triggers, policies, constraints,
+/// defaults) and the new version lacks raises too, unless `allow_loss`; the
+/// tables' privileges are put back as they were.
 struct KeepConfigSql {
   std::vector<std::string> before;
   std::vector<std::string> after;
@@ -20,6 +23,6 @@ struct KeepConfigSql {
 };
 
 KeepConfigSql keep_config_sql(const std::string& extension, const std::vector<state::ConfigTable>& tables,
-                              const std::string& state_schema);
+                              const std::string& state_schema, bool allow_loss);
 
 }  // namespace pgparity::planner

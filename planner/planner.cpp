@@ -310,7 +310,8 @@ class DatabasePlanner {
     s.blast_radius = blast;
     s.reason = forced ? "recreate requested (pgparity recover)"
                       : "no update path from " + installed.version.str() + "; policy.recreate allows DROP + CREATE";
-    const KeepConfigSql keep = keep_config_sql(name, db_.configuration(name), manifest_.policy.state_schema.str());
+    const KeepConfigSql keep = keep_config_sql(name, db_.configuration(name), manifest_.policy.state_schema.str(),
+                                               manifest_.policy.allow_data_loss);
     s.keeps = keep.keeps;
     s.sql = keep.before;
     s.sql.push_back("DROP EXTENSION " + quote_ident(name) + (s.cascade ? " CASCADE" : " RESTRICT"));

@@ -78,15 +78,64 @@ TEST_F(NothingLost, ARecreateKeepsTheConfigurationRowsItsConditionSelects) {
   EXPECT_EQ(plan.exit_code, 2) << plan.out << plan.err;
   EXPECT_NE(plan.out.find("keeps: 2 rows of public.pgparity_test_config_rows"), std::string::npos) << plan.out;
 
-  const CommandResult r = pgparity({"apply", "-f", m, "--auto-approve"});
+  // 2.0 has no column legacy, and row 1 holds a value there: without allow_data_loss, nothing changes.
+  const CommandResult refused = pgparity({"apply", "-f", m, "--auto-approve"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.out.find("no longer has column legacy; its 1 value(s) would be lost"), std::string::npos)
+      << refused.out;
+  EXPECT_EQ(version_of("pgparity_test_config"), "1.0");
+
+  const std::string allowed = manifest(
+      "extensions:\n  - name: pgparity_test_config\n    version: \"2.0\"\npolicy:\n  recreate: always\n"
+      "  allow_data_loss: true\n" +
+      quick_drain);
+  const CommandResult r = pgparity({"apply", "-f", allowed, "--auto-approve"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(version_of("pgparity_test_config"), "2.0");
   EXPECT_EQ(config_rows(), "0=built in,1=one,2=two") << "the new version's own row and the two kept ones";
-  EXPECT_NE(r.err.find("no longer has column(s) legacy"), std::string::npos) << "a lost column is reported\n" << r.err;
+  EXPECT_NE(r.err.find("no longer has column legacy"), std::string::npos) << "a lost column is reported\n" << r.err;
   EXPECT_EQ(
       staging_.query_value("SELECT count(*) FROM pg_tables WHERE schemaname = 'pgparity' AND tablename LIKE 'keep%'"),
       "0")
       << "the copies are gone";
+}
+
+TEST_F(NothingLost, ARecreateNeverDropsWhatUsersAddedToAConfigurationTableAndKeepsItsPrivileges) {
+  staging_.exec(
+      "CREATE EXTENSION pgparity_test_config VERSION '1.0';"
+      "INSERT INTO pgparity_test_config_rows VALUES (1, 'one', NULL);"
+      "ALTER TABLE pgparity_test_config_rows ADD COLUMN note text;"
+      "UPDATE pgparity_test_config_rows SET note = 'mine' WHERE id = 1;"
+      "CREATE INDEX user_index ON pgparity_test_config_rows (value);"
+      "CREATE FUNCTION user_trigger() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;"
+      "CREATE TRIGGER user_trigger BEFORE INSERT ON pgparity_test_config_rows FOR EACH ROW EXECUTE FUNCTION "
+      "user_trigger();"
+      "CREATE ROLE reader; GRANT SELECT ON pgparity_test_config_rows TO reader");
+  const std::string acl =
+      staging_.query_value("SELECT relacl::text FROM pg_class WHERE relname = 'pgparity_test_config_rows'");
+  const std::string body =
+      "extensions:\n  - name: pgparity_test_config\n    version: \"2.0\"\npolicy:\n  recreate: always\n" + quick_drain;
+  CommandResult r = pgparity({"apply", "-f", manifest(body), "--auto-approve"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("no longer has column note; its 1 value(s) would be lost"), std::string::npos) << r.out;
+  EXPECT_EQ(version_of("pgparity_test_config"), "1.0");
+  EXPECT_EQ(staging_.query_value("SELECT note FROM pgparity_test_config_rows WHERE id = 1"), "mine");
+
+  // Without the column's values, the index and the trigger still hold it back.
+  staging_.exec("ALTER TABLE pgparity_test_config_rows DROP COLUMN note");
+  r = pgparity({"apply", "-f", manifest(body), "--auto-approve"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("has no index public.user_index, trigger user_trigger"), std::string::npos) << r.out;
+  EXPECT_EQ(version_of("pgparity_test_config"), "1.0");
+  EXPECT_EQ(staging_.query_value("SELECT count(*) FROM pg_trigger WHERE tgname = 'user_trigger'"), "1");
+
+  // Allowed to lose them: the recreate runs, and the table's privileges are put back as they were.
+  r = pgparity({"apply", "-f", manifest(body + "  allow_data_loss: true\n"), "--auto-approve"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(version_of("pgparity_test_config"), "2.0");
+  EXPECT_EQ(config_rows(), "0=built in,1=one");
+  EXPECT_EQ(staging_.query_value("SELECT relacl::text FROM pg_class WHERE relname = 'pgparity_test_config_rows'"), acl);
+  EXPECT_EQ(staging_.query_value("SELECT has_table_privilege('reader', 'pgparity_test_config_rows', 'SELECT')"), "t");
 }
 
 TEST_F(NothingLost, RowsThatCannotBeRestoredRollTheWholeRecreateBack) {

@@ -167,14 +167,20 @@ TEST(Planner, ARecreateKeepsTheConfigurationRowsInTheSameTransaction) {
   const Step* s = step(plan, "staging/app/recreate/hypo");
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->keeps, Ids{"3 rows of public.hypo_conf"});
-  ASSERT_EQ(s->sql.size(), 5u);
+  ASSERT_EQ(s->sql.size(), 7u);
   EXPECT_EQ(s->sql[0],
             "CREATE TABLE \"pgparity\".\"keep_hypo_1\" AS SELECT * FROM \"public\".\"hypo_conf\" WHERE NOT builtin");
-  EXPECT_EQ(s->sql[1], "DROP EXTENSION \"hypo\" RESTRICT");
-  EXPECT_EQ(s->sql[2], "CREATE EXTENSION \"hypo\" SCHEMA \"public\" VERSION '2.0'");
-  EXPECT_EQ(s->sql[3].rfind("DO $pgparity$", 0), 0u) << s->sql[3];
-  EXPECT_NE(s->sql[3].find("'\"public\".\"hypo_conf\"'::regclass"), std::string::npos) << s->sql[3];
-  EXPECT_EQ(s->sql[4], "DROP TABLE \"pgparity\".\"keep_hypo_1\"");
+  // What users added to the table (indexes, triggers, policies, constraints, defaults, privileges).
+  EXPECT_EQ(s->sql[1].rfind("CREATE TABLE \"pgparity\".\"keep_hypo_1_objects\" AS SELECT 'index'", 0), 0u) << s->sql[1];
+  EXPECT_EQ(s->sql[2], "DROP EXTENSION \"hypo\" RESTRICT");
+  EXPECT_EQ(s->sql[3], "CREATE EXTENSION \"hypo\" SCHEMA \"public\" VERSION '2.0'");
+  EXPECT_EQ(s->sql[4].rfind("DO $pgparity$", 0), 0u) << s->sql[4];
+  EXPECT_NE(s->sql[4].find("'\"public\".\"hypo_conf\"'::regclass"), std::string::npos) << s->sql[4];
+  EXPECT_NE(s->sql[4].find("RAISE EXCEPTION 'pgparity: the new % has no %"), std::string::npos)
+      << "without allow_data_loss, what users added holds the recreate back\n"
+      << s->sql[4];
+  EXPECT_EQ(s->sql[5], "DROP TABLE \"pgparity\".\"keep_hypo_1_objects\"");
+  EXPECT_EQ(s->sql[6], "DROP TABLE \"pgparity\".\"keep_hypo_1\"");
 }
 
 TEST(Planner, ReferenceVersionIsWhatTheReferenceRunsInTheSameDatabase) {
