@@ -655,6 +655,25 @@ std::string health_after_soak(const desired::Manifest& manifest, const desired::
 /// WAL position (read once every change has committed) within policy.replica_wait; then the
 /// versions (and health queries, read-only) are verified on the standby. One result per standby
 /// that fails, named "@replica-N".
+/// A standby's failure journaled on its primary, in the DSN's database (a standby has no journal of its
+/// own): a run row for "@replica-N" with its message, so doctor and history show where it was left.
+void journal_replica_failure(const desired::Manifest& manifest, const std::string& target_name,
+                             const desired::Target& target, DatabaseResult& result, const ApplyOptions& options) {
+  try {
+    auto session = state::connect(target.dsn, state::Access::read_write, "pgparity", std::nullopt);
+    RunLock lock(*session);
+    if (lock.acquire(options.lock_wait, options.stop, [](int) {}) >= 0) return;  // another run: not ours to write
+    Journal journal(*session, manifest.policy.state_schema.str());
+    journal.ensure();
+    result.run_id = new_run_id();
+    journal.start(result.run_id, target_name, result.database, options.plan_digest, options.manifest_digest,
+                  options.wave);
+    journal.finish(result.run_id, "failed", 0, result.message);
+  } catch (const std::exception& e) {
+    result.message += "; it could not be journaled on the primary (" + one_line(e.what()) + ")";
+  }
+}
+
 std::vector<DatabaseResult> wait_for_replicas(const desired::Manifest& manifest,
                                               const std::map<std::string, std::vector<Step>>& changed,
                                               const ApplyOptions& options, std::mutex& output) {
@@ -715,6 +734,7 @@ std::vector<DatabaseResult> wait_for_replicas(const desired::Manifest& manifest,
                          "; its versions are not verified. hint: check the standby and its replication, then run "
                          "pgparity check";
         tell(name + ": " + result.message);
+        journal_replica_failure(manifest, name, target, result, options);
         failures.push_back(std::move(result));
         continue;
       }
@@ -731,6 +751,7 @@ std::vector<DatabaseResult> wait_for_replicas(const desired::Manifest& manifest,
       if (!problems.empty()) {
         result.message = "standby " + endpoint + " replayed the change, but verification failed" + problems;
         tell(name + ": " + result.message);
+        journal_replica_failure(manifest, name, target, result, options);
         failures.push_back(std::move(result));
         continue;
       }

@@ -128,6 +128,10 @@ TEST_F(Replicas, AStandbyStoppedDuringApplyIsReportedAfterReplicaWaitAndTheRunFa
   EXPECT_NE(out.find("@replica-1"), std::string::npos) << out;
   EXPECT_EQ(primary_.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.8")
       << "the primary's change stays committed";
+  // Where the standby was left is journaled on its primary, for doctor and history.
+  EXPECT_EQ(primary_.query_value("SELECT status || ' ' || (error LIKE '%did not replay past%') FROM pgparity.runs "
+                                 "WHERE database = '@replica-1'"),
+            "failed true");
   standby_->start();
 }
 

@@ -348,5 +348,44 @@ TEST(Trust, EachWaveWaitsForItsStandbysAndAStandbyThatDoesNotReplayHaltsTheRollo
   fleet.standby->exec("SELECT pg_wal_replay_resume()");
 }
 
+TEST(Trust, ACommitWhoseOutcomeTheConnectionHidIsResolvedFromTheRunsSnapshot) {
+  Cluster staging;
+  staging.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  const std::string m = staging_manifest(
+      staging.dir(), "extensions:\n  - name: hstore\n    version: \"1.8\"\npolicy:\n  drain:\n    quiet_for: 0s\n");
+  const auto through_relay = [&](const std::string& mode, const std::string& log) {
+    const std::string port_file = staging.dir() + "/relay-" + mode + ".port";
+    Process relay("python3", {std::string(PGPARITY_SOURCE_DIR) + "/tests/support/commit_cutter.py", mode,
+                              std::to_string(staging.port()), port_file, log});
+    for (int i = 0; i < 100 && read_text(port_file).empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return run_pgparity({"apply", "-f", m, "--auto-approve"},
+                        {{"PGPARITY_STAGING_DSN", "host=127.0.0.1 port=" + read_text(port_file) +
+                                                      " user=postgres dbname=postgres sslmode=disable "
+                                                      "gssencmode=disable"}});
+  };
+  const std::string status = "SELECT string_agg(status, ',' ORDER BY started_at) FROM pgparity.runs";
+
+  // The COMMIT never reached the server: it rolled back, and the run says so.
+  const std::string before_log = staging.dir() + "/before.log";
+  CommandResult r = through_relay("before", before_log);
+  EXPECT_NE(read_text(before_log).find("dropped the client's COMMIT"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("PostgreSQL rolled the change back; nothing changed"), std::string::npos) << r.out;
+  EXPECT_EQ(staging.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.4");
+  EXPECT_EQ(staging.query_value(status), "rolled-back");
+
+  // The COMMIT was done and its answer lost: the snapshot proves it committed, and it is verified.
+  const std::string after_log = staging.dir() + "/after.log";
+  r = through_relay("after", after_log);
+  EXPECT_NE(read_text(after_log).find("dropped the server's answer to COMMIT"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("the run's snapshot is there, so the change committed"), std::string::npos)
+      << r.out << r.err;
+  EXPECT_EQ(staging.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.8");
+  EXPECT_EQ(staging.query_value(status), "rolled-back,succeeded");
+}
+
 }  // namespace
 }  // namespace pgparity::testing
