@@ -187,6 +187,20 @@ class DatabasePlanner {
     std::string schema_step;  ///< id of the CREATE SCHEMA step to run first, or ""
     std::string why;          ///< how the schema was chosen, when neither the manifest nor the default
   };
+  /// A blocker when an extension script would run in a schema another role can plant objects in.
+  bool safe_schema(const std::string& name, const std::string& schema) {
+    const auto& unsafe = db_.unsafe_schemas;
+    if (!std::binary_search(unsafe.begin(), unsafe.end(), schema)) return true;
+    block("schema-unsafe", name,
+          "schema " + schema +
+              " is owned by, or open to CREATE for, a role that is neither a superuser nor the "
+              "applying role: objects planted there could run inside " +
+              name + "'s script (the CVE-2023-39417 class)",
+          "use a schema the applying role owns (schema: in the manifest), or REVOKE CREATE ON SCHEMA " +
+              quote_ident(schema) + " FROM the other roles and make the applying role its owner");
+    return false;
+  }
+
   std::optional<Placement> place(const std::string& name, const Version& version, const std::string& wanted) {
     Placement p;
     const auto* available = target_.cluster.find_available(name);
@@ -202,6 +216,7 @@ class DatabasePlanner {
               "remove schema: from " + name + "'s manifest entry");
         return std::nullopt;
       }
+      if (!safe_schema(name, p.schema)) return std::nullopt;
       return p;
     }
     const state::DatabaseState* ref_db = reference_database();
@@ -214,7 +229,11 @@ class DatabasePlanner {
     } else {
       p.schema = "public";
     }
-    if (!db_.has_schema(p.schema)) p.schema_step = plan_schema(p.schema);
+    if (!db_.has_schema(p.schema)) {
+      p.schema_step = plan_schema(p.schema);
+    } else if (!safe_schema(name, p.schema)) {
+      return std::nullopt;
+    }
     return p;
   }
 

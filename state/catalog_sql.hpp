@@ -141,7 +141,21 @@ WHERE u.path IS NOT NULL AND (k.name, u.source) IN (SELECT name, version FROM pa
 /// exactly once, where SQL is rendered.
 inline constexpr const char* installed =
     "SELECT n.nspname, e.extname, e.extversion, e.extrelocatable, "
-    "       pg_catalog.has_database_privilege(current_database(), 'CREATE') "
+    "       pg_catalog.has_database_privilege(current_database(), 'CREATE'), "
+    // Unsafe for an extension script (the CVE-2023-39417 class): owned by a role that is neither a superuser
+    // nor one the session acts as, or open to CREATE by a role other than its owner and the superusers.
+    // A superuser is a member of every role, so membership counts only for other roles; the public schema
+    // of PostgreSQL 15 belongs to pg_database_owner, which is the database's owner.
+    "       NOT (n.nspowner = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) "
+    "            OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = n.nspowner) "
+    "            OR (NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) "
+    "                AND pg_catalog.pg_has_role(n.nspowner, 'MEMBER')) "
+    "            OR (n.nspowner = 'pg_database_owner'::regrole AND EXISTS (SELECT 1 FROM pg_catalog.pg_database d "
+    "                JOIN pg_catalog.pg_roles o ON o.oid = d.datdba WHERE d.datname = current_database() "
+    "                AND (o.rolsuper OR o.rolname = current_user)))) "
+    "       OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(n.nspacl) a WHERE a.privilege_type = 'CREATE' "
+    "                  AND a.grantee <> n.nspowner AND (a.grantee = 0 OR NOT "
+    "                  (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = a.grantee))) "
     "FROM pg_catalog.pg_namespace n LEFT JOIN pg_catalog.pg_extension e ON e.extnamespace = n.oid";
 
 /// Whether extension $1 is installed (read inside a rehearsal's transaction).

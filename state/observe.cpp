@@ -172,12 +172,15 @@ void read_installed(const pqxx::result& rows, DatabaseState& db) {
   for (const auto& row : rows) {
     db.may_create = row[4].as<bool>();
     db.schemas.emplace_back(row[0].c_str());
+    if (row[5].as<bool>()) db.unsafe_schemas.emplace_back(row[0].c_str());
     if (row[1].is_null()) continue;
     db.installed.push_back({Identifier::from_catalog(row[1].c_str()), Version::from_catalog(row[2].c_str()),
                             Identifier::from_catalog(row[0].c_str()), row[3].as<bool>()});
   }
   std::sort(db.schemas.begin(), db.schemas.end());
   db.schemas.erase(std::unique(db.schemas.begin(), db.schemas.end()), db.schemas.end());
+  std::sort(db.unsafe_schemas.begin(), db.unsafe_schemas.end());
+  db.unsafe_schemas.erase(std::unique(db.unsafe_schemas.begin(), db.unsafe_schemas.end()), db.unsafe_schemas.end());
   std::sort(db.installed.begin(), db.installed.end(),
             [](const InstalledExtension& a, const InstalledExtension& b) { return a.name.str() < b.name.str(); });
 }

@@ -132,6 +132,9 @@ struct DatabaseState {
   std::string name;
   std::vector<InstalledExtension> installed;  ///< sorted by name
   std::vector<std::string> schemas;           ///< every schema of the database, sorted by name
+  /// Schemas another role could plant objects in: owned by a role that is neither a superuser nor
+  /// one the session acts as, or with CREATE granted to such a role (or PUBLIC). Sorted.
+  std::vector<std::string> unsafe_schemas;
   /// For each installed extension asked about; absent when nothing depends on it.
   std::map<std::string, std::vector<DependentObject>> blast_radius;
   /// Configuration tables of the same extensions, in extconfig order.

@@ -387,5 +387,27 @@ TEST(Trust, ACommitWhoseOutcomeTheConnectionHidIsResolvedFromTheRunsSnapshot) {
   EXPECT_EQ(staging.query_value(status), "rolled-back,succeeded");
 }
 
+TEST(Trust, NoExtensionIsCreatedInASchemaAnotherRoleOwnsOrMayCreateIn) {
+  Cluster staging;
+  staging.exec(
+      "CREATE ROLE mallory; CREATE SCHEMA shared AUTHORIZATION mallory; CREATE SCHEMA open_to_all;"
+      "GRANT CREATE ON SCHEMA open_to_all TO PUBLIC; CREATE SCHEMA ours");
+  for (const std::string schema : {"shared", "open_to_all"}) {
+    const std::string m = staging_manifest(
+        staging.dir(), "extensions:\n  - name: hstore\n    version: \"1.8\"\n    schema: " + schema + "\n");
+    const CommandResult r =
+        run_pgparity({"apply", "-f", m, "--auto-approve"}, {{"PGPARITY_STAGING_DSN", staging.conninfo()}});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_NE(r.out.find("schema " + schema + " is owned by, or open to CREATE for"), std::string::npos) << r.out;
+    EXPECT_EQ(staging.query_value("SELECT count(*) FROM pg_extension WHERE extname = 'hstore'"), "0");
+  }
+  const std::string m = staging_manifest(staging.dir(),
+                                         "extensions:\n  - name: hstore\n    version: \"1.8\"\n    schema: ours\n"
+                                         "policy:\n  drain:\n    quiet_for: 0s\n");
+  const CommandResult r =
+      run_pgparity({"apply", "-f", m, "--auto-approve"}, {{"PGPARITY_STAGING_DSN", staging.conninfo()}});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 }  // namespace
 }  // namespace pgparity::testing

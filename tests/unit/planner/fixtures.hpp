@@ -37,6 +37,13 @@ class Db {
     return *this;
   }
   /// The control file of every available version of `name` fixes its schema.
+  /// A schema another role owns, or may CREATE in.
+  Db& unsafe_schema(const std::string& schema) {
+    with_schema(schema);
+    state_.unsafe_schemas.push_back(schema);
+    std::sort(state_.unsafe_schemas.begin(), state_.unsafe_schemas.end());
+    return *this;
+  }
   Db& control_schema(const std::string& name, const std::string& schema) {
     for (auto& v : available_[name].versions) v.schema = Identifier::from_catalog(schema);
     return *this;

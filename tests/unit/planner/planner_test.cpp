@@ -46,6 +46,15 @@ TEST(Planner, AnUntrustedExtensionIsABlockerAtPlanTimeForARoleThatIsNotASuperuse
   EXPECT_TRUE(as_superuser.blockers.empty());
 }
 
+TEST(Planner, AnExtensionIsNeverCreatedInASchemaAnotherRoleCanPlantObjectsIn) {
+  const auto m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n    schema: shared\n");
+  const Plan plan = plan_for(m, Server("staging").db(Db().available("hstore", {"1.8"}).unsafe_schema("shared")));
+  EXPECT_TRUE(changes(plan).empty());
+  EXPECT_EQ(blocker_codes(plan), Ids{"schema-unsafe"});
+  const Plan own = plan_for(m, Server("staging").db(Db().available("hstore", {"1.8"}).with_schema("shared")));
+  EXPECT_EQ(changes(own), Ids{"staging/app/create/hstore"});
+}
+
 TEST(Planner, CreatesWhatAnExtensionRequiresFirstAtItsDefaultVersion) {
   const auto m = manifest("extensions:\n  - name: top\n    version: \"1.0\"\n");
   const Plan plan = plan_for(m, Server("staging").db(Db().available("base", {"1.0", "1.1"})
