@@ -111,6 +111,17 @@ std::string restore_table(const std::string& table, const std::string& copy, con
          "    IF restored <> kept THEN\n"
          "      RAISE EXCEPTION 'pgparity: restored % of % rows of %', restored, kept, new_table;\n"
          "    END IF;\n"
+         // A serial or identity column's sequence that is not in extconfig starts again at 1 with the new
+         // table: set it past the rows put back, so the next insert does not collide with them.
+         "    FOR r IN SELECT a.attname::text AS name,\n"
+         "                    pg_catalog.pg_get_serial_sequence(new_table::text, a.attname::text) AS seq\n"
+         "             FROM pg_catalog.pg_attribute a\n"
+         "             WHERE a.attrelid = new_table AND a.attnum > 0 AND NOT a.attisdropped LOOP\n"
+         "      CONTINUE WHEN r.seq IS NULL;\n"
+         "      EXECUTE pg_catalog.format('SELECT pg_catalog.setval(%L, GREATEST(max(%I)::bigint, '\n"
+         "        '(SELECT s.last_value FROM %s s))) FROM %s HAVING max(%I) IS NOT NULL',\n"
+         "        r.seq, r.name, r.seq, new_table, r.name);\n"
+         "    END LOOP;\n"
          "  END IF;\n"
          "  SELECT o.name::aclitem[] INTO old_acl FROM " +
          objects +

@@ -191,6 +191,14 @@ class DatabasePlanner {
   bool safe_schema(const std::string& name, const std::string& schema) {
     const auto& unsafe = db_.unsafe_schemas;
     if (!std::binary_search(unsafe.begin(), unsafe.end(), schema)) return true;
+    if (!db_.may_create) {
+      // Judged against the role that observed: a read-only planning role (a pull request's) is not the role
+      // that applies, so this is said, not blocked; the applying role's own plan blocks it.
+      plan_.warnings.push_back(prefix() + ": schema " + schema +
+                               " is owned by, or open to CREATE for, a role the "
+                               "planning role is not; the applying role's plan checks it again");
+      return true;
+    }
     block("schema-unsafe", name,
           "schema " + schema +
               " is owned by, or open to CREATE for, a role that is neither a superuser nor the "

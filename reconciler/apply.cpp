@@ -905,7 +905,7 @@ ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& p
         }
       }
       for (auto& failure : wait_for_replicas(manifest, wave_changed, options, output)) {
-        if (problem.empty()) problem = failure.target + failure.database + ": " + failure.message;
+        if (problem.empty()) problem = failure.target + "/" + failure.database + ": " + failure.message;
         standby_failures.push_back(std::move(failure));
       }
     }

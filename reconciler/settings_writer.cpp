@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/setting_list.hpp"
+#include "planner/sql.hpp"
 #include "state/observe.hpp"
 #include "state/settings.hpp"
 
@@ -90,7 +91,8 @@ std::string write_settings(pqxx::connection_base& session, const std::vector<Ste
       undone += (undone.empty() ? "" : ", ") + (*it)->setting;
     } catch (const std::exception& e) {
       problem += "; could not put " + (*it)->setting + " back (" + one_line(e.what()) + "): run " +
-                 ((*it)->undo_sql.empty() ? std::string("ALTER SYSTEM RESET") : (*it)->undo_sql.front());
+                 ((*it)->undo_sql.empty() ? "ALTER SYSTEM RESET " + planner::quote_ident((*it)->setting)
+                                          : (*it)->undo_sql.front());
     }
   }
   try {

@@ -154,7 +154,9 @@ inline constexpr const char* installed =
     "                JOIN pg_catalog.pg_roles o ON o.oid = d.datdba WHERE d.datname = current_database() "
     "                AND (o.rolsuper OR o.rolname = current_user)))) "
     "       OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(n.nspacl) a WHERE a.privilege_type = 'CREATE' "
-    "                  AND a.grantee <> n.nspowner AND (a.grantee = 0 OR NOT "
+    "                  AND a.grantee <> n.nspowner "
+    "                  AND a.grantee <> (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) "
+    "                  AND (a.grantee = 0 OR NOT "
     "                  (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = a.grantee))) "
     "FROM pg_catalog.pg_namespace n LEFT JOIN pg_catalog.pg_extension e ON e.extnamespace = n.oid";
 

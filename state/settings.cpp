@@ -132,6 +132,8 @@ std::vector<std::string> split_library_list(const std::string& value) {
 }
 
 bool session_bound(const Setting& s) {
+  // A value from the command line or the environment outranks the files: the file is not the server's word then.
+  if (s.source == "command line" || s.source == "environment variable") return false;
   return s.context == "backend" || s.context == "superuser-backend" || s.source == "user" || s.source == "database" ||
          s.source == "database user" || s.source == "client" || s.source == "session";
 }

@@ -138,6 +138,22 @@ TEST_F(NothingLost, ARecreateNeverDropsWhatUsersAddedToAConfigurationTableAndKee
   EXPECT_EQ(staging_.query_value("SELECT has_table_privilege('reader', 'pgparity_test_config_rows', 'SELECT')"), "t");
 }
 
+TEST_F(NothingLost, ARecreateSetsASerialSequenceOutsideExtconfigPastTheRowsItKept) {
+  staging_.exec(
+      "CREATE EXTENSION pgparity_test_serial VERSION '1.0';"
+      "INSERT INTO pgparity_test_serial_rows (value) VALUES ('one'), ('two'), ('three')");
+  const std::string m = manifest(
+      "extensions:\n  - name: pgparity_test_serial\n    version: \"2.0\"\npolicy:\n  recreate: always\n" + quick_drain);
+  const CommandResult r = pgparity({"apply", "-f", m, "--auto-approve"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(version_of("pgparity_test_serial"), "2.0");
+  // The next row gets a new key, not 1 again (which would collide with a kept row).
+  staging_.exec("INSERT INTO pgparity_test_serial_rows (value) VALUES ('four')");
+  EXPECT_EQ(
+      staging_.query_value("SELECT string_agg(id || '=' || value, ',' ORDER BY id) FROM pgparity_test_serial_rows"),
+      "1=one,2=two,3=three,4=four");
+}
+
 TEST_F(NothingLost, RowsThatCannotBeRestoredRollTheWholeRecreateBack) {
   staging_.exec(
       "CREATE EXTENSION pgparity_test_config VERSION '1.0';"
