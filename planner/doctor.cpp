@@ -3,6 +3,7 @@
 
 #include "core/setting_list.hpp"
 #include "planner/settings_sql.hpp"
+#include "planner/words.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -15,12 +16,6 @@
 namespace pgparity::planner {
 
 namespace {
-
-std::string join(const std::vector<std::string>& items, const std::string& separator) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
-}
 
 /// A word for a shell: as it is when it is plain, otherwise single-quoted.
 std::string shell_word(const std::string& word) {
@@ -93,13 +88,6 @@ class Doctor {
       }
     }
     return "";
-  }
-
-  static std::string available_list(const state::AvailableExtension* available) {
-    if (available == nullptr || available->versions.empty()) return "none";
-    std::vector<std::string> versions;
-    for (const auto& v : available->versions) versions.push_back(v.version.str());
-    return join(versions, ", ");
   }
 
   static std::string row(const state::InstalledExtension& e) {

@@ -144,7 +144,7 @@ struct DatabaseState {
   std::vector<RunRecord> runs;              ///< pgparity's journal, newest first, when asked (doctor)
   std::vector<OpenPause> open_pauses;       ///< pooler pauses with no RESUME recorded, when asked (doctor)
   bool run_in_progress = false;             ///< a pgparity run holds the database's lock (when asked)
-  bool may_create = true;  ///< the role has CREATE on it: a role that could apply, not a read-only one
+  bool may_create = true;                   ///< the role has CREATE on it: a role that could apply, not a read-only one
 
   const InstalledExtension* find(const std::string& extension) const;
   bool has_schema(const std::string& schema) const;

@@ -13,12 +13,12 @@ What it did is appended to the log file. Clients must not ask for SSL or GSS enc
 
 usage: commit_cutter.py after|before SERVER_PORT PORT_FILE LOG_FILE   (stops after 10 minutes)
 """
-import os
-import signal
 import socket
 import struct
 import sys
 import threading
+
+import loopback
 
 mode, server_port, port_file, log_file = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 lock = threading.Lock()
@@ -69,31 +69,31 @@ def messages(sock, typed_from_start):
         typed = True
 
 
-def client_to_server(link):
-    try:
-        for raw, kind, payload in messages(link.client, False):
-            if kind == b"Q" and b"ALTER EXTENSION" in payload:
-                link.armed = True
-            if kind == b"Q" and link.armed and payload.strip(b"\0 ;").upper() == b"COMMIT" and mode == "before":
-                log("dropped the client's COMMIT")
-                link.close()
-                return
-            link.server.sendall(raw)
-    except OSError:
-        pass
-    finally:
-        if not link.closed:
-            link.close()
+def client_loses(link, kind, payload):
+    """Whether the client's message is the COMMIT to lose (mode before); arms the link on ALTER EXTENSION."""
+    if kind == b"Q" and b"ALTER EXTENSION" in payload:
+        link.armed = True
+    if kind == b"Q" and link.armed and payload.strip(b"\0 ;").upper() == b"COMMIT" and mode == "before":
+        log("dropped the client's COMMIT")
+        return True
+    return False
 
 
-def server_to_client(link):
+def server_loses(link, kind, payload):
+    """Whether the server's message is the answer to COMMIT to lose (mode after)."""
+    if kind == b"C" and link.armed and payload.startswith(b"COMMIT") and mode == "after":
+        log("dropped the server's answer to COMMIT")
+        return True
+    return False
+
+
+def pump(link, source, sink, typed_from_start, loses):
+    """Relays source's messages to sink until one is lost (then both sides are closed) or either side ends."""
     try:
-        for raw, kind, payload in messages(link.server, True):
-            if kind == b"C" and link.armed and payload.startswith(b"COMMIT") and mode == "after":
-                log("dropped the server's answer to COMMIT")
-                link.close()
+        for raw, kind, payload in messages(source, typed_from_start):
+            if loses(link, kind, payload):
                 return
-            link.client.sendall(raw)
+            sink.sendall(raw)
     except OSError:
         pass
     finally:
@@ -102,22 +102,14 @@ def server_to_client(link):
 
 
 def main():
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    signal.alarm(600)
+    listener = loopback.listen(port_file)
     open(log_file, "a", encoding="utf-8").close()
-    with open(port_file + ".tmp", "w", encoding="utf-8") as f:
-        f.write(str(listener.getsockname()[1]))
-    os.rename(port_file + ".tmp", port_file)
     while True:
         client, _ = listener.accept()
         server = socket.create_connection(("127.0.0.1", server_port))
         link = Link(client, server)
-        threading.Thread(target=client_to_server, args=(link,), daemon=True).start()
-        threading.Thread(target=server_to_client, args=(link,), daemon=True).start()
+        threading.Thread(target=pump, args=(link, client, server, False, client_loses), daemon=True).start()
+        threading.Thread(target=pump, args=(link, server, client, True, server_loses), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ logged there too.
 
 usage: fake_endpoint.py PORT_FILE CAPTURE_FILE   (stops on SIGTERM, or after 10 minutes)
 """
-import os
-import signal
 import socket
 import struct
 import sys
 import threading
+
+import loopback
 
 port_file, capture_file = sys.argv[1], sys.argv[2]
 lock = threading.Lock()
@@ -95,17 +95,9 @@ def serve(conn, port):
 
 
 def main():
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
+    server = loopback.listen(port_file, 16)
     port = server.getsockname()[1]
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    signal.alarm(600)
     open(capture_file, "a", encoding="utf-8").close()
-    with open(port_file + ".tmp", "w", encoding="utf-8") as f:
-        f.write(str(port))
-    os.rename(port_file + ".tmp", port_file)
     while True:
         conn, _ = server.accept()
         threading.Thread(target=serve, args=(conn, port), daemon=True).start()
