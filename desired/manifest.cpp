@@ -36,4 +36,15 @@ const Target* Manifest::reference() const {
   return nullptr;
 }
 
+const Replica* find_replica(const Target& target, const std::string& label) {
+  const std::string prefix = "replica-";
+  if (label.rfind(prefix, 0) != 0) return nullptr;
+  const std::string number = label.substr(prefix.size());
+  if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos || number.size() > 4) {
+    return nullptr;
+  }
+  const std::size_t index = std::stoul(number);
+  return index >= 1 && index <= target.replicas.size() ? &target.replicas[index - 1] : nullptr;
+}
+
 }  // namespace pgparity::desired

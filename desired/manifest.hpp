@@ -59,6 +59,9 @@ struct Target {
   bool operator==(const Target&) const = default;
 };
 
+/// The standby a plan's "replica-N" label names (N from 1, in manifest order), or nullptr.
+const Replica* find_replica(const Target& target, const std::string& label);
+
 /// What version an extension must have.
 struct VersionSpec {
   enum class Kind {

@@ -28,6 +28,8 @@ const char* name_of(StepKind kind) {
       return "set";
     case StepKind::verify:
       return "verify";
+    case StepKind::barrier:
+      return "barrier";
   }
   return "?";
 }
@@ -56,7 +58,7 @@ std::vector<Wave> rollout_waves(const std::string& target, int canary, const std
 
 bool is_gate(StepKind kind) {
   return kind == StepKind::preflight || kind == StepKind::drain || kind == StepKind::snapshot ||
-         kind == StepKind::verify;
+         kind == StepKind::verify || kind == StepKind::barrier;
 }
 
 std::string describe(const Step& s) {

@@ -13,11 +13,14 @@ namespace pgparity::planner {
 inline constexpr int plan_format_version = 1;
 
 /// `schema` is a CREATE SCHEMA that a create needs first (planned, shown, run in the same transaction).
-enum class StepKind { preflight, drain, snapshot, schema, create, update, drop, recreate, set, verify };
+/// `barrier` ends a part of the run (a rollout wave, or a target's database changes): the target's
+/// standbys replay and verify what came before it, then the wave's soak and health checks; what
+/// depends on it starts only when it passed (docs/apply.md, "The plan is the program").
+enum class StepKind { preflight, drain, snapshot, schema, create, update, drop, recreate, set, verify, barrier };
 
 /// "create", "update", ...
 const char* name_of(StepKind kind);
-/// True for the gates around changes (pre-flight, drain, snapshot, verify).
+/// True for the gates around changes (pre-flight, drain, snapshot, verify) and barriers.
 bool is_gate(StepKind kind);
 
 /// How a step fared when its SQL was run in a transaction that was rolled back (plan --rehearse).
@@ -58,6 +61,8 @@ struct Step {
   std::string reason;                  ///< why the step exists, when not obvious
   std::vector<std::string> sql;        ///< exactly what runs, in order
   std::vector<std::string> after;      ///< ids of steps that must finish first
+  std::string wave;                    ///< policy.rollout: the wave of a database's steps, or the one a barrier ends
+
   bool operator==(const Step&) const = default;
 };
 

@@ -15,6 +15,7 @@
 #include "planner/graph.hpp"
 #include "planner/keep_config.hpp"
 #include "planner/render.hpp"
+#include "planner/schedule.hpp"
 #include "planner/settings_sql.hpp"
 #include "planner/sql.hpp"
 #include "planner/topology.hpp"
@@ -451,7 +452,7 @@ class DatabasePlanner {
                        (o.rows ? " (" + std::to_string(*o.rows) + (*o.rows == 1 ? " row)" : " rows)") : ""));
       }
       if (o.kind == "extension") {
-        const std::string other = o.description.substr(std::string("extension ").size());
+        const std::string& other = o.extension;
         if (present_.contains(other) || !absent_.contains(other)) {
           block("drop-takes-extension", name, verb + " " + name + " would also drop extension " + other,
                 "make " + other + " absent in the manifest too, so its drop is planned first");
@@ -935,18 +936,7 @@ Plan make_plan(const PlanInput& input) {
       append_with_gates(steps, std::move(changes), name, "", label);
     }
   }
-  plan.steps = order_steps(std::move(steps));
-  if (manifest.policy.rollout) {
-    std::map<std::string, std::set<std::string>> changing;  // target -> databases with changes
-    for (const auto& s : plan.steps) {
-      if (!is_gate(s.kind) && !s.database.empty()) changing[s.target].insert(s.database);
-    }
-    for (const auto& [target, databases] : changing) {
-      const auto waves = rollout_waves(target, manifest.policy.rollout->canary, manifest.policy.rollout->waves,
-                                       {databases.begin(), databases.end()});
-      plan.waves.insert(plan.waves.end(), waves.begin(), waves.end());
-    }
-  }
+  schedule(manifest, std::move(steps), plan);
   return plan;
 }
 

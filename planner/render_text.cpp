@@ -80,14 +80,16 @@ std::string render_text(const Plan& plan, bool color) {
   }
   std::string group;
   for (const auto& s : plan.steps) {
-    const std::string here = s.target + (s.replica.empty() ? "" : "@" + s.replica) +
-                             (s.database.empty() ? " (server settings)" : "/" + s.database);
+    const std::string here = s.kind == StepKind::barrier
+                                 ? s.target + " (barrier)"
+                                 : s.target + (s.replica.empty() ? "" : "@" + s.replica) +
+                                       (s.database.empty() ? " (server settings)" : "/" + s.database);
     if (here != group) {
       group = here;
       out << "\n" << style.bold(here) << "\n";
     }
     out << "  " << describe(s, style);
-    if (!s.reason.empty() && !is_gate(s.kind)) out << style.dim("  — " + s.reason);
+    if (!s.reason.empty() && (!is_gate(s.kind) || s.kind == StepKind::barrier)) out << style.dim("  — " + s.reason);
     out << "\n";
     if (!s.blast_radius.empty()) {
       out << "      takes with it:";

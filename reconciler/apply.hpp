@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <iosfwd>
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/values.hpp"
@@ -75,6 +77,11 @@ struct ApplyResult {
 std::string reference_identifier(const desired::Manifest& manifest);
 
 ApplyResult apply_plan(const desired::Manifest& manifest, const planner::Plan& plan, const ApplyOptions& options);
+
+/// What pgparity_steps_applied_total credits for a run: per (target, database, kind) the change
+/// steps of each unit that was applied, as that unit ran them; a standby's settings count on the
+/// standby ("@replica-N"), never on its primary; schema steps are not counted.
+std::map<std::tuple<std::string, std::string, std::string>, int> applied_steps(const ApplyResult& result);
 
 /// A line per database, for people.
 std::string summarize(const ApplyResult& result);

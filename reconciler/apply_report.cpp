@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "planner/plan_json.hpp"
 #include "planner/render.hpp"
 #include "reconciler/apply.hpp"
 
@@ -79,8 +80,8 @@ std::string render_apply_json(const ApplyResult& result, const planner::Plan& pl
     }
     databases.push_back(database);
   }
-  // The blockers exactly as the plan's own JSON writes them.
-  const nlohmann::ordered_json blockers = nlohmann::ordered_json::parse(planner::render_json(plan)).at("blockers");
+  // The blockers through the plan's own codec, from the plan object.
+  const nlohmann::ordered_json blockers = plan.blockers;
   nlohmann::ordered_json halted = nlohmann::ordered_json::array();
   for (const auto& h : result.halted) {
     halted.push_back({{"target", h.target}, {"wave", h.wave}, {"reason", h.reason}, {"untouched", h.untouched}});
@@ -94,6 +95,17 @@ std::string render_apply_json(const ApplyResult& result, const planner::Plan& pl
                                 {"halted", halted}}
              .dump(2) +
          "\n";
+}
+
+std::map<std::tuple<std::string, std::string, std::string>, int> applied_steps(const ApplyResult& result) {
+  std::map<std::tuple<std::string, std::string, std::string>, int> out;
+  for (const auto& r : result.results) {
+    if (r.outcome != DatabaseResult::Outcome::applied) continue;
+    for (const auto& s : r.steps) {
+      if (s.object_key != "schema") ++out[{r.target, r.database, s.step}];
+    }
+  }
+  return out;
 }
 
 }  // namespace pgparity::reconciler

@@ -61,8 +61,8 @@ Answer confirm(Context& context, std::size_t changes) {
 ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   const auto lock_wait = Duration::parse(o.lock_wait);
   if (!lock_wait) throw InputError("bad --lock-wait '" + o.lock_wait + "': use e.g. 30s, 5m");
-  const std::string manifest_text = read_file(o.manifest);
-  const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
+  std::string manifest_text;
+  const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest, &manifest_text);
   if (!loaded) return ExitCode::error;
   const desired::Manifest& manifest = *loaded;
   bool any_managed = false;

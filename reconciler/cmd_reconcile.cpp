@@ -268,13 +268,9 @@ class Loop {
         }
       }
     }
-    for (const auto& s : plan.steps) {
-      if (planner::is_gate(s.kind)) continue;
-      for (const auto& r : result.results) {
-        if (r.target == s.target && r.database == s.database && r.outcome == DatabaseResult::Outcome::applied) {
-          metrics_.add("pgparity_steps_applied_total", {{"kind", planner::name_of(s.kind)}});
-        }
-      }
+    for (const auto& [scope, count] : applied_steps(result)) {
+      const auto& [target, database, kind] = scope;
+      metrics_.add("pgparity_steps_applied_total", {{"kind", kind}, {"target", target}, {"database", database}}, count);
     }
     return failed ? "failed" : "applied";
   }

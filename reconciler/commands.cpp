@@ -1,6 +1,8 @@
 #include "reconciler/commands.hpp"
 
+#include <fstream>
 #include <ostream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -26,8 +28,17 @@ desired::LoadOptions load_options() {
   return options;
 }
 
-std::optional<desired::Manifest> load_manifest(Context& context, const std::string& path) {
-  desired::LoadResult loaded = desired::load_manifest_file(path, load_options());
+std::optional<desired::Manifest> load_manifest(Context& context, const std::string& path, std::string* text) {
+  std::ifstream in(path);
+  desired::LoadResult loaded;
+  if (!in) {
+    loaded = desired::load_manifest_file(path, load_options());  // says why it cannot be read
+  } else {
+    std::ostringstream read;
+    read << in.rdbuf();
+    loaded = desired::load_manifest_text(read.str(), path, load_options());
+    if (text != nullptr) *text = read.str();  // the very bytes that were loaded, for their digest
+  }
   if (!loaded.ok()) {
     context.err << format(loaded.diagnostics);
     return std::nullopt;

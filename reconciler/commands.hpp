@@ -28,7 +28,9 @@ struct Context {
 desired::LoadOptions load_options();
 
 /// The manifest at `path`, or nullopt after writing every problem (file:line:col) to `context.err`.
-std::optional<desired::Manifest> load_manifest(Context& context, const std::string& path);
+/// `text`, when given, receives the bytes that were loaded (one read: the journal's digest is of
+/// exactly what was applied).
+std::optional<desired::Manifest> load_manifest(Context& context, const std::string& path, std::string* text = nullptr);
 
 /// Applies `plan` as apply does (progress to stderr, or to the log in JSON
 /// mode; a signal stops the waiting), prints the summary (`format` json: the

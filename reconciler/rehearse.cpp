@@ -6,11 +6,11 @@
 #include <pqxx/pqxx>
 
 #include "core/error.hpp"
-#include "core/parallel.hpp"
 #include "planner/render.hpp"
 #include "planner/sql.hpp"
 #include "reconciler/apply.hpp"
 #include "reconciler/change.hpp"
+#include "reconciler/executor.hpp"
 #include "state/activity.hpp"
 #include "state/catalog_sql.hpp"
 #include "state/connection.hpp"
@@ -60,22 +60,23 @@ struct Outcome {
 
 class Rehearser {
  public:
-  Rehearser(const desired::Manifest& manifest, const desired::Target& target, std::string database,
+  /// `replica` is "replica-N" for a standby's settings, rehearsed on that standby.
+  Rehearser(const desired::Manifest& manifest, const desired::Target& target, std::string database, std::string replica,
             std::vector<Step*> steps, std::string reference_identifier)
       : manifest_(manifest),
         target_(target),
         database_(std::move(database)),
+        replica_(std::move(replica)),
         steps_(std::move(steps)),
         reference_identifier_(std::move(reference_identifier)) {}
 
   Outcome run() {
-    const std::string where = target_.name + (database_.empty() ? "" : "/" + database_);
+    const std::string where =
+        target_.name + (replica_.empty() ? "" : "@" + replica_) + (database_.empty() ? "" : "/" + database_);
     const auto started = Clock::now();
     try {
-      auto session = state::connect(target_.dsn, state::Access::read_write, "pgparity-rehearsal",
-                                    database_.empty() ? std::nullopt : std::optional<std::string>(database_));
-      // As apply does: a multi-host DSN or a DNS change may lead to a standby, or to the reference, now.
-      if (state::in_recovery(*session)) throw Error("the session reached a standby (pg_is_in_recovery() is true)");
+      auto session = replica_.empty() ? primary() : standby();
+      // As apply does: a multi-host DSN or a DNS change may lead to the reference now.
       if (!reference_identifier_.empty() && state::system_identifier(*session) == reference_identifier_) {
         throw Error("the session reached the reference's cluster (system_identifier " + reference_identifier_ + ")");
       }
@@ -100,17 +101,35 @@ class Rehearser {
       return out;
     }
     out.line = "rehearsed on " + where + ": ✗ " + failed_ + "; rolled back, nothing changed";
-    out.blocker = planner::Blocker{"rehearsal-failed",
-                                   target_.name,
-                                   database_,
-                                   failed_extension_,
-                                   "rehearsal failed: " + failed_,
-                                   "fix the script or choose another version; the rehearsal was rolled back and "
-                                   "changed nothing"};
+    out.blocker =
+        planner::Blocker{"rehearsal-failed",
+                         target_.name,
+                         database_,
+                         failed_extension_,
+                         (replica_.empty() ? "" : "standby " + replica_ + ": ") + "rehearsal failed: " + failed_,
+                         "fix the script or choose another version; the rehearsal was rolled back and "
+                         "changed nothing"};
     return out;
   }
 
  private:
+  std::unique_ptr<pqxx::connection> primary() const {
+    auto session = state::connect(target_.dsn, state::Access::read_write, "pgparity-rehearsal",
+                                  database_.empty() ? std::nullopt : std::optional<std::string>(database_));
+    if (state::in_recovery(*session)) throw Error("the session reached a standby (pg_is_in_recovery() is true)");
+    return session;
+  }
+
+  /// A standby's settings are rehearsed where they will be written: set_config works in a standby's
+  /// read-only transaction, and its pg_settings decides what the value means there.
+  std::unique_ptr<pqxx::connection> standby() const {
+    const desired::Replica* replica = desired::find_replica(target_, replica_);
+    if (replica == nullptr) throw Error("the plan names standby " + replica_ + ", which the manifest does not list");
+    auto session = state::connect(replica->dsn, state::Access::read_only, "pgparity-rehearsal", std::nullopt);
+    if (!state::in_recovery(*session)) throw Error("standby " + replica_ + " is no longer in recovery");
+    return session;
+  }
+
   void extensions(ChangeTransaction& change) {
     for (const Step* s : steps_) {
       if (s->kind == StepKind::recreate) {
@@ -180,8 +199,14 @@ class Rehearser {
       try {
         change.check("SELECT pg_catalog.set_config(" + planner::quote_literal(s->setting) + ", " +
                      planner::quote_literal(s->value) + ", true)");
-        s->rehearsal =
-            Rehearsal{"ok", elapsed(begun), "set_config in a transaction that was rolled back", "", "", "", ""};
+        s->rehearsal = Rehearsal{"ok",
+                                 elapsed(begun),
+                                 "set_config in a transaction that was rolled back" +
+                                     std::string(replica_.empty() ? "" : " on standby " + replica_),
+                                 "",
+                                 "",
+                                 "",
+                                 ""};
         ++changes_;
       } catch (const pqxx::sql_error& e) {
         // 55P02: the setting's context does not allow set_config; its value was checked at planning.
@@ -210,6 +235,7 @@ class Rehearser {
   const desired::Manifest& manifest_;
   const desired::Target& target_;
   std::string database_;
+  std::string replica_;
   std::vector<Step*> steps_;
   std::string reference_identifier_;  ///< "" without a reference
   int changes_ = 0;
@@ -217,31 +243,48 @@ class Rehearser {
   std::string failed_extension_;
 };
 
+/// The rehearsal runner: each unit in a transaction that is rolled back; a barrier has nothing to
+/// rehearse (it waits for standbys and soaks). A unit always passes: what failed is a blocker, and
+/// the units after it are rehearsed as well, so one plan shows every failure.
+class RehearsalRunner final : public Runner {
+ public:
+  RehearsalRunner(const desired::Manifest& manifest, planner::Plan& plan, std::size_t units, std::string reference)
+      : manifest_(manifest), plan_(plan), outcomes_(units), reference_(std::move(reference)) {}
+
+  UnitOutcome run(const ExecUnit& unit) override {
+    const auto target = manifest_.targets.find(unit.target);
+    if (unit.barrier() || target == manifest_.targets.end() || target->second.role != desired::Role::managed) {
+      return UnitOutcome::passed;
+    }
+    std::vector<Step*> steps;  // the plan's own steps, to fill in their rehearsal
+    for (const Step* s : unit.steps) steps.push_back(plan_.steps.data() + (s - plan_.steps.data()));
+    outcomes_[unit.index] = Rehearser(manifest_, target->second, unit.database, unit.replica, steps, reference_).run();
+    return UnitOutcome::passed;
+  }
+  void not_started(const ExecUnit&, std::optional<std::size_t>) override {}
+
+  /// In plan order: a line per unit, and its blocker.
+  void report() {
+    for (auto& o : outcomes_) {
+      if (!o.line.empty()) plan_.rehearsals.push_back(o.line);
+      if (o.blocker) plan_.blockers.push_back(*o.blocker);
+    }
+  }
+
+ private:
+  const desired::Manifest& manifest_;
+  planner::Plan& plan_;
+  std::vector<Outcome> outcomes_;
+  std::string reference_;
+};
+
 }  // namespace
 
 void rehearse(const desired::Manifest& manifest, planner::Plan& plan, unsigned parallel) {
-  std::map<std::pair<std::string, std::string>, std::vector<Step*>> groups;
-  for (auto& s : plan.steps) {
-    const auto target = manifest.targets.find(s.target);
-    if (target == manifest.targets.end() || target->second.role != desired::Role::managed) continue;
-    groups[{s.target, s.database}].push_back(&s);
-  }
-  std::vector<std::pair<std::string, std::string>> keys;
-  for (const auto& [key, steps] : groups) {
-    if (std::any_of(steps.begin(), steps.end(), [](const Step* s) { return !planner::is_gate(s->kind); })) {
-      keys.push_back(key);
-    }
-  }
-  std::vector<Outcome> outcomes(keys.size());
-  const std::string reference = keys.empty() ? "" : reference_identifier(manifest);
-  parallel_for(keys.size(), parallel, [&](std::size_t i) {
-    const auto& [target, database] = keys[i];
-    outcomes[i] = Rehearser(manifest, manifest.targets.at(target), database, groups.at(keys[i]), reference).run();
-  });
-  for (auto& o : outcomes) {
-    plan.rehearsals.push_back(o.line);
-    if (o.blocker) plan.blockers.push_back(*o.blocker);
-  }
+  const std::vector<ExecUnit> units = units_of(plan);
+  RehearsalRunner runner(manifest, plan, units.size(), units.empty() ? "" : reference_identifier(manifest));
+  execute(units, runner, {parallel, nullptr});
+  runner.report();
   plan.rehearsed = true;
 }
 

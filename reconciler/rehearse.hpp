@@ -14,7 +14,9 @@ namespace pgparity::reconciler {
 /// pooler pause; it takes the same locks as the real change while it runs.
 /// Server settings: set_config(name, value, true) in a rolled-back
 /// transaction where the setting's context allows it; the others were checked
-/// against pg_settings (type, unit, range) when the plan was made.
+/// against pg_settings (type, unit, range) when the plan was made. A
+/// standby's settings are rehearsed on that standby. It is the executor
+/// (executor.hpp) with a runner that rolls back: the plan's graph orders it.
 /// Fills each step's `rehearsal`, adds a line per database to
 /// `plan.rehearsals` and a `rehearsal-failed` blocker per failed database,
 /// and marks the plan rehearsed. Reference targets are never touched.

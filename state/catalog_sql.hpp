@@ -258,7 +258,9 @@ counted AS (
                 'SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint END
            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
            WHERE c.oid = v.objid) END AS rows,
-         NULL::text AS nspname, NULL::text AS relname, NULL::text AS condition, 0::bigint AS ord
+         NULL::text AS nspname, NULL::text AS relname, NULL::text AS condition, 0::bigint AS ord,
+         (SELECT e.extname::text FROM pg_catalog.pg_extension e
+          WHERE v.classid = 'pg_catalog.pg_extension'::regclass AND e.oid = v.objid) AS extension
   FROM visible v
   UNION ALL
   SELECT f.root, pg_catalog.pg_describe_object('pg_catalog.pg_class'::regclass, f.relid, 0),
@@ -267,11 +269,11 @@ counted AS (
            (pg_catalog.xpath('/row/n/text()', pg_catalog.query_to_xml(pg_catalog.format(
               'SELECT count(*) AS n FROM %I.%I %s', f.nspname, f.relname, f.condition), false, true, '')))[1]::text::bigint
          END,
-         f.nspname, f.relname, f.condition, f.ord
+         f.nspname, f.relname, f.condition, f.ord, NULL::text
   FROM config f
 )
 SELECT coalesce(json_agg(json_build_object(
-    'name', root, 'object', object, 'kind', kind, 'rows', rows,
+    'name', root, 'object', object, 'kind', kind, 'rows', rows, 'extension', extension,
     'schema', nspname, 'table', relname, 'condition', condition)
     ORDER BY root, nspname IS NOT NULL, ord, object), '[]')::text
 FROM counted

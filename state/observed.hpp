@@ -57,6 +57,8 @@ struct DependentObject {
   /// rows their extcondition keeps, as pg_dump would); nullopt when not counted
   /// or not readable by the observing role.
   std::optional<long long> rows;
+  /// kind "extension": its name, read from pg_extension (never cut out of the description).
+  std::string extension;
   /// Whether dropping it loses something a user made: every non-member object
   /// CASCADE removes (not other extensions, which are planned on their own),
   /// and configuration tables that hold rows (or whose rows cannot be counted).

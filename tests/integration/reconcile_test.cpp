@@ -117,7 +117,10 @@ TEST_F(Reconcile, CorrectsDriftInjectedBehindItsBackAndTheMetricsShowIt) {
   ASSERT_TRUE(eventually([&] { return sample(scrape(), "pgparity_drift_steps{target=\"staging\"}") == 0.0; }, 10));
   const std::string m = scrape();
   EXPECT_GE(sample(m, "pgparity_reconcile_runs_total{result=\"applied\"}").value_or(0), 2.0) << m;
-  EXPECT_GE(sample(m, "pgparity_steps_applied_total{kind=\"update\"}").value_or(0), 2.0) << m;
+  EXPECT_GE(
+      sample(m, "pgparity_steps_applied_total{database=\"postgres\",kind=\"update\",target=\"staging\"}").value_or(0),
+      2.0)
+      << m;
   EXPECT_GT(sample(m, "pgparity_last_success_timestamp_seconds").value_or(0), 1.7e9);
   EXPECT_NE(m.find("# TYPE pgparity_reconcile_duration_seconds histogram"), std::string::npos);
 

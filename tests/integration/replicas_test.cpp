@@ -92,6 +92,27 @@ TEST_F(Replicas, ASettingChangedByHandOnThePrimaryOnlyIsDriftOnTheStandbyAndAppl
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
+TEST_F(Replicas, AStandbysSettingsAreRehearsedOnTheStandbyNotOnItsPrimary) {
+  primary_.exec("ALTER SYSTEM SET work_mem = '8MB'");
+  primary_.exec("SELECT pg_reload_conf()");
+  for (Cluster* c : {&primary_, standby_.get()}) {
+    c->set("log_statement", "all");
+    c->reload();
+  }
+  const std::string m = manifest("settings:\n  values:\n    work_mem: 8MB\n" + quick);
+  const CommandResult r = pgparity({"plan", "-f", m, "--rehearse"});
+  ASSERT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.out.find("rehearsed on staging@replica-1: ✓ 1 step"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("set_config in a transaction that was rolled back on standby replica-1"), std::string::npos)
+      << r.out;
+  const std::string rehearsed = "set_config('work_mem', '8MB', true)";
+  EXPECT_NE(read_text(standby_->dir() + "/server.log").find(rehearsed), std::string::npos)
+      << "the standby's own session ran it";
+  EXPECT_EQ(read_text(primary_.dir() + "/server.log").find(rehearsed), std::string::npos)
+      << "never on the primary, whose value it says nothing about";
+  EXPECT_EQ(standby_->query_value("SHOW work_mem"), "4MB") << "rolled back";
+}
+
 TEST_F(Replicas, AStandbyThatDoesNotReplayInTimeFailsTheRunAfterReplicaWaitAndIsNamed) {
   primary_.exec("CREATE EXTENSION hstore VERSION '1.4'");
   caught_up();

@@ -101,6 +101,19 @@ TEST(Planner, DropsWhatRequiresAnExtensionBeforeTheExtension) {
   EXPECT_TRUE(plan.blockers.empty());
 }
 
+TEST(Planner, AnExtensionADropWouldTakeIsKnownByItsCatalogNameNotByItsDescription) {
+  // A server with lc_messages = de describes it as "Erweiterung earthdistance".
+  const auto m =
+      manifest("extensions:\n  - name: cube\n    ensure: absent\n  - name: earthdistance\n    version: \"1.1\"\n");
+  const Plan plan = plan_for(
+      m, Server("staging").db(Db().installed("cube", "1.5")
+                                  .installed("earthdistance", "1.1")
+                                  .available("earthdistance", {"1.1"}, {"cube"})
+                                  .depends("cube", "Erweiterung earthdistance", "extension", "earthdistance")));
+  ASSERT_EQ(blocker_codes(plan), Ids{"drop-takes-extension"});
+  EXPECT_EQ(plan.blockers[0].message, "dropping cube would also drop extension earthdistance");
+}
+
 TEST(Planner, ADropListsItsBlastRadiusAndUsesCascadeOnlyWhenSomethingDependsOnIt) {
   const auto m = manifest("extensions:\n  - name: citext\n    ensure: absent\npolicy:\n  allow_data_loss: true\n");
   const Plan plan = plan_for(m, Server("staging").db(Db().installed("citext", "1.6")

@@ -197,9 +197,78 @@ TEST(Diff, ReportsVersionsPreloadAndRatiosThatDiffer) {
 namespace pgparity::planner {
 namespace {
 
-TEST(PlanFile, ReadsBackExactlyWhatWasWritten) {
-  const Plan plan = sample_plan();
-  EXPECT_EQ(parse_plan(render_json(plan)), plan);
+/// A plan with every step kind, a standby's steps, waves and barriers, a rehearsal's results, a
+/// pending restart, a warning and an unmatched pattern.
+Plan every_kind_plan() {
+  const auto m = manifest(
+      "extensions:\n  - name: hstore\n    version: \"1.8\"\n  - name: pg_trgm\n    version: \"1.6\"\n"
+      "    schema: trgm\n  - name: cube\n    version: \"1.5\"\n  - name: citext\n    ensure: absent\n"
+      "settings:\n  values:\n    work_mem: 8MB\n    max_connections: \"200\"\n    shared_buffers: 256MB\n"
+      "policy:\n  allow_data_loss: true\n  recreate: always\n  rollout:\n    canary: 1\n    waves: [\"100%\"]\n");
+  Server standby("staging");
+  standby.setting("work_mem", "4096", "kB");
+  Plan plan = plan_for(m, Server("staging")
+                              .setting("work_mem", "4096", "kB")
+                              .setting("max_connections", "100", "", "integer", "postmaster")
+                              .auto_conf("max_connections", "150")
+                              .setting("shared_buffers", "16384", "8kB", "integer", "postmaster")
+                              .auto_conf("shared_buffers", "256MB")
+                              .db(Db("orders")
+                                      .installed("hstore", "1.4")
+                                      .available("hstore", {"1.4", "1.8"})
+                                      .path("hstore", {"1.4", "1.8"})
+                                      .available("pg_trgm", {"1.6"})
+                                      .installed("cube", "1.4")
+                                      .available("cube", {"1.4", "1.5"})
+                                      .installed("citext", "1.6")
+                                      .depends("citext", "column c of table t|x", "column"))
+                              .db(Db("users").available("hstore", {"1.8"}))
+                              .replica(standby, "host=standby1"));
+  plan.steps.front().rehearsal =
+      Rehearsal{"failed", 12, "in a transaction that was rolled back", "boom", "XX000", "a detail", "a hint"};
+  plan.rehearsed = true;
+  plan.rehearsals.push_back("rehearsed on staging/orders: ✗ boom; rolled back, nothing changed");
+  plan.unmatched_patterns.emplace_back("staging", "nothing_*");
+  return plan;
+}
+
+TEST(PlanFile, APlanWithEveryStepKindReadsBackEqualFieldForField) {
+  const Plan plan = every_kind_plan();
+  std::set<StepKind> kinds;
+  bool standby = false;
+  bool wave = false;
+  for (const auto& s : plan.steps) {
+    kinds.insert(s.kind);
+    standby = standby || !s.replica.empty();
+    wave = wave || !s.wave.empty();
+  }
+  EXPECT_EQ(kinds.size(), 11u) << render_text(plan, false);
+  EXPECT_TRUE(standby && wave);
+  EXPECT_FALSE(plan.waves.empty() || plan.pending_restarts.empty() || plan.warnings.empty() || plan.blockers.empty());
+  const Plan back = parse_plan(render_json(plan));
+  ASSERT_EQ(back.steps.size(), plan.steps.size());
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) EXPECT_EQ(back.steps[i], plan.steps[i]) << plan.steps[i].id;
+  EXPECT_EQ(back, plan);
+  EXPECT_EQ(first_difference(back, plan), "");
+}
+
+TEST(RenderText, ShowsWhatEachBarrierOfARolloutWaitsFor) {
+  const std::string text = render_text(every_kind_plan(), false);
+  EXPECT_NE(text.find("staging (barrier)\n  · barrier  — end of rollout canary\n\nstaging/users\n"), std::string::npos)
+      << text;
+}
+
+TEST(PlanFile, ADifferenceInAnyFieldOfAStepMakesASavedPlanDiffer) {
+  const Plan plan = every_kind_plan();
+  Plan other = plan;
+  for (auto& s : other.steps) {
+    if (!s.replica.empty()) s.replica = "replica-2";
+  }
+  EXPECT_NE(first_difference(plan, other).find("its replica changed"), std::string::npos)
+      << first_difference(plan, other);
+  other = plan;
+  other.steps.front().rehearsal.reset();
+  EXPECT_EQ(first_difference(plan, other), "") << "a rehearsal's result is not part of what runs";
 }
 
 TEST(PlanFile, RefusesWhatIsNotAPlanOfThisFormat) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "reconciler/apply.hpp"
+
 namespace pgparity::reconciler {
 namespace {
 
@@ -44,6 +46,33 @@ TEST(Metrics, ClearingAGaugeDropsTheSeriesOfTheLastTick) {
   const std::string text = m.render();
   EXPECT_EQ(text.find("hstore"), std::string::npos) << text;
   EXPECT_NE(text.find("pgparity_drift{object=\"citext\"} 1"), std::string::npos) << text;
+}
+
+TEST(Metrics, StepsAppliedAreCreditedToTheDatabaseOrStandbyThatRanThem) {
+  using Outcome = DatabaseResult::Outcome;
+  ApplyResult run;
+  // The primary's settings applied; its standby's failed; one database applied (a schema and a create),
+  // another failed and rolled back the update it ran.
+  run.results.push_back({"staging", "", Outcome::applied, 1, "r1", "", {{"s1", "set", "setting", "work_mem", 3}}, ""});
+  run.results.push_back(
+      {"staging", "@replica-1", Outcome::failed, 0, "", "", {{"s2", "set", "setting", "work_mem", 2}}, ""});
+  run.results.push_back(
+      {"staging", "@replica-2", Outcome::applied, 1, "", "", {{"s3", "set", "setting", "work_mem", 2}}, ""});
+  run.results.push_back({"staging",
+                         "orders",
+                         Outcome::applied,
+                         2,
+                         "r2",
+                         "",
+                         {{"s4", "schema", "schema", "geo", 1}, {"s5", "create", "extension", "postgis", 9}},
+                         ""});
+  run.results.push_back(
+      {"staging", "users", Outcome::failed, 0, "r3", "", {{"s6", "update", "extension", "hstore", 4}}, "55P03"});
+  using Key = std::tuple<std::string, std::string, std::string>;
+  const std::map<Key, int> expected{{Key{"staging", "", "set"}, 1},
+                                    {Key{"staging", "@replica-2", "set"}, 1},
+                                    {Key{"staging", "orders", "create"}, 1}};
+  EXPECT_EQ(applied_steps(run), expected);
 }
 
 }  // namespace

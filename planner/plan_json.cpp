@@ -1,0 +1,183 @@
+#include "planner/plan_json.hpp"
+
+#include <stdexcept>
+
+#include "planner/render.hpp"
+
+namespace pgparity::state {
+
+void to_json(nlohmann::ordered_json& j, const DependentObject& o) {
+  j = {{"object", o.description}, {"kind", o.kind}, {"userData", o.user_data()}};  // userData: derived, for readers
+  if (o.rows) j["rows"] = *o.rows;
+  if (!o.extension.empty()) j["extension"] = o.extension;
+}
+
+void from_json(const nlohmann::ordered_json& j, DependentObject& o) {
+  o.description = j.at("object");
+  o.kind = j.at("kind");
+  o.rows = j.contains("rows") ? std::optional<long long>(j.at("rows").get<long long>()) : std::nullopt;
+  o.extension = j.value("extension", "");
+}
+
+}  // namespace pgparity::state
+
+namespace pgparity::planner {
+
+namespace {
+
+constexpr StepKind every_kind[] = {StepKind::preflight, StepKind::drain,  StepKind::snapshot, StepKind::schema,
+                                   StepKind::create,    StepKind::update, StepKind::drop,     StepKind::recreate,
+                                   StepKind::set,       StepKind::verify, StepKind::barrier};
+
+/// Sets `key` when the value is not its type's default, or `always`.
+template <typename T>
+void put(nlohmann::ordered_json& j, const char* key, const T& value, bool always = false) {
+  if (always || !(value == T{})) j[key] = value;
+}
+
+template <typename T>
+void get(const nlohmann::ordered_json& j, const char* key, T& value) {
+  const auto it = j.find(key);
+  value = it == j.end() ? T{} : it->template get<T>();
+}
+
+}  // namespace
+
+StepKind step_kind_named(const std::string& name) {
+  for (StepKind k : every_kind) {
+    if (name == name_of(k)) return k;
+  }
+  throw std::invalid_argument("unknown step kind '" + name + "'");
+}
+
+void to_json(nlohmann::ordered_json& j, StepKind kind) { j = name_of(kind); }
+void from_json(const nlohmann::ordered_json& j, StepKind& kind) { kind = step_kind_named(j.get<std::string>()); }
+
+void to_json(nlohmann::ordered_json& j, const Rehearsal& r) {
+  j = {{"status", r.status},     {"durationMs", r.ms}, {"how", r.how},  {"error", r.error},
+       {"sqlstate", r.sqlstate}, {"detail", r.detail}, {"hint", r.hint}};
+}
+
+void from_json(const nlohmann::ordered_json& j, Rehearsal& r) {
+  r = {
+      j.at("status"), j.at("durationMs").get<long long>(), j.at("how"), j.at("error"), j.at("sqlstate"), j.at("detail"),
+      j.at("hint")};
+}
+
+void to_json(nlohmann::ordered_json& j, const Step& s) {
+  j = {{"id", s.id}, {"kind", s.kind}, {"target", s.target}, {"database", s.database}};
+  put(j, "replica", s.replica);
+  put(j, "wave", s.wave);
+  put(j, "extension", s.extension);
+  put(j, "from", s.from);
+  put(j, "to", s.to);
+  put(j, "path", s.path);
+  put(j, "schema", s.schema);
+  const bool drops = s.kind == StepKind::drop || s.kind == StepKind::recreate;
+  put(j, "cascade", s.cascade, drops);
+  put(j, "blastRadius", s.blast_radius, drops);
+  put(j, "keeps", s.keeps);
+  const bool set = s.kind == StepKind::set;
+  put(j, "setting", s.setting, set);
+  put(j, "value", s.value, set);
+  put(j, "current", s.current, set);
+  put(j, "restartRequired", s.restart_required, set);
+  put(j, "undoSql", s.undo_sql, set);
+  put(j, "reason", s.reason);
+  if (s.rehearsal) j["rehearsal"] = *s.rehearsal;
+  j["sql"] = s.sql;
+  j["after"] = s.after;
+}
+
+void from_json(const nlohmann::ordered_json& j, Step& s) {
+  s.id = j.at("id");
+  s.kind = j.at("kind");
+  s.target = j.at("target");
+  s.database = j.at("database");
+  get(j, "replica", s.replica);
+  get(j, "wave", s.wave);
+  get(j, "extension", s.extension);
+  get(j, "from", s.from);
+  get(j, "to", s.to);
+  get(j, "path", s.path);
+  get(j, "schema", s.schema);
+  get(j, "cascade", s.cascade);
+  get(j, "blastRadius", s.blast_radius);
+  get(j, "keeps", s.keeps);
+  get(j, "setting", s.setting);
+  get(j, "value", s.value);
+  get(j, "current", s.current);
+  get(j, "restartRequired", s.restart_required);
+  get(j, "undoSql", s.undo_sql);
+  get(j, "reason", s.reason);
+  s.rehearsal = j.contains("rehearsal") ? std::optional<Rehearsal>(j.at("rehearsal").get<Rehearsal>()) : std::nullopt;
+  s.sql = j.at("sql");
+  s.after = j.at("after");
+}
+
+void to_json(nlohmann::ordered_json& j, const Blocker& b) {
+  j = {{"code", b.code},           {"target", b.target},   {"database", b.database},
+       {"extension", b.extension}, {"message", b.message}, {"hint", b.hint}};
+}
+
+void from_json(const nlohmann::ordered_json& j, Blocker& b) {
+  b = {j.at("code"), j.at("target"), j.at("database"), j.at("extension"), j.at("message"), j.at("hint")};
+}
+
+void to_json(nlohmann::ordered_json& j, const PendingRestart& p) {
+  j = {{"target", p.target}, {"setting", p.setting}, {"running", p.running}, {"written", p.written}};
+}
+
+void from_json(const nlohmann::ordered_json& j, PendingRestart& p) {
+  p = {j.at("target"), j.at("setting"), j.at("running"), j.at("written")};
+}
+
+void to_json(nlohmann::ordered_json& j, const Wave& w) {
+  j = {{"target", w.target}, {"name", w.name}, {"databases", w.databases}};
+}
+
+void from_json(const nlohmann::ordered_json& j, Wave& w) {
+  w = {j.at("target"), j.at("name"), j.at("databases").get<std::vector<std::string>>()};
+}
+
+void to_json(nlohmann::ordered_json& j, const Plan& plan) {
+  nlohmann::ordered_json unmatched = nlohmann::ordered_json::array();
+  for (const auto& [target, pattern] : plan.unmatched_patterns) {
+    unmatched.push_back({{"target", target}, {"pattern", pattern}});
+  }
+  j = {{"apiVersion", "pgparity/v1"},
+       {"kind", "Plan"},
+       {"formatVersion", plan_format_version},
+       {"fingerprint", plan.fingerprint},
+       {"summary", {{"text", summary_line(plan)}, {"changes", plan.change_count()}, {"blocked", plan.blocked()}}},
+       {"blockers", plan.blockers},
+       {"steps", plan.steps},
+       {"warnings", plan.warnings},
+       {"waves", plan.waves},
+       {"pendingRestarts", plan.pending_restarts},
+       {"unmatchedPatterns", std::move(unmatched)}};
+  if (plan.rehearsed) {
+    j["rehearsal"] = {{"rehearsed", true}, {"fingerprint", plan.fingerprint}, {"databases", plan.rehearsals}};
+  }
+}
+
+void from_json(const nlohmann::ordered_json& j, Plan& plan) {
+  plan.fingerprint = j.at("fingerprint");
+  plan.steps = j.at("steps");
+  plan.blockers = j.at("blockers");
+  get(j, "warnings", plan.warnings);
+  get(j, "waves", plan.waves);
+  get(j, "pendingRestarts", plan.pending_restarts);
+  plan.unmatched_patterns.clear();
+  for (const auto& u : j.value("unmatchedPatterns", nlohmann::ordered_json::array())) {
+    plan.unmatched_patterns.emplace_back(u.at("target"), u.at("pattern"));
+  }
+  plan.rehearsed = false;
+  plan.rehearsals.clear();
+  if (const auto r = j.find("rehearsal"); r != j.end()) {
+    plan.rehearsed = r->value("rehearsed", false);
+    get(*r, "databases", plan.rehearsals);
+  }
+}
+
+}  // namespace pgparity::planner

@@ -1,0 +1,173 @@
+#include "reconciler/executor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "tests/unit/planner/fixtures.hpp"
+
+namespace pgparity::reconciler {
+namespace {
+
+using namespace planner::testing;  // NOLINT: the planner fixtures' builders
+using Events = std::vector<std::string>;
+
+/// Records when each unit starts and ends; fails the units named in `failing`. A barrier fails
+/// when one of the units it ends did not pass, as the real one does.
+class FakeRunner final : public Runner {
+ public:
+  explicit FakeRunner(const std::vector<ExecUnit>& units, std::set<std::string> failing = {})
+      : units_(units), failing_(std::move(failing)), passed_(units.size(), 0) {}
+
+  UnitOutcome run(const ExecUnit& unit) override {
+    record("start " + unit.name());
+    if (on_start) on_start(unit);
+    bool ok = !failing_.contains(unit.name());
+    if (unit.barrier()) {
+      for (std::size_t p : unit.after) ok = ok && passed_[p];
+    }
+    passed_[unit.index] = ok;
+    record("end " + unit.name());
+    return ok ? UnitOutcome::passed : UnitOutcome::failed;
+  }
+  void not_started(const ExecUnit& unit, std::optional<std::size_t> cause) override {
+    record("not started " + unit.name() + (cause ? " because of " + units_[*cause].name() : " (stop)"));
+  }
+
+  Events events() {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+  /// The position of `event`, or -1.
+  long at(const std::string& event) {
+    const Events all = events();
+    const auto it = std::find(all.begin(), all.end(), event);
+    return it == all.end() ? -1 : static_cast<long>(it - all.begin());
+  }
+  std::function<void(const ExecUnit&)> on_start;
+
+ private:
+  void record(const std::string& event) {
+    std::lock_guard lock(mutex_);
+    events_.push_back(event);
+  }
+  const std::vector<ExecUnit>& units_;
+  std::set<std::string> failing_;
+  std::vector<char> passed_;
+  std::mutex mutex_;
+  Events events_;
+};
+
+const auto extension = "extensions:\n  - name: hstore\n    version: \"1.8\"\n";
+
+Server fleet(int databases) {
+  Server s("staging");
+  for (int i = 1; i <= databases; ++i) s.db(Db("app_" + std::to_string(i)).available("hstore", {"1.4", "1.8"}));
+  return s;
+}
+
+TEST(Executor, ServerSettingsRunBeforeAnyDatabaseStarts) {
+  const auto m = manifest(std::string(extension) + "settings:\n  values:\n    work_mem: 8MB\n");
+  const planner::Plan plan = plan_for(m, fleet(3).setting("work_mem", "4096", "kB"));
+  ASSERT_TRUE(plan.blockers.empty()) << plan.blockers.front().message;
+  const auto units = units_of(plan);
+  ASSERT_EQ(units.size(), 4u);
+  FakeRunner runner(units);
+  execute(units, runner, {4, nullptr});
+  const long settings_end = runner.at("end staging");
+  ASSERT_GE(settings_end, 0);
+  for (const char* db : {"staging/app_1", "staging/app_2", "staging/app_3"}) {
+    EXPECT_GT(runner.at(std::string("start ") + db), settings_end) << db;
+  }
+}
+
+TEST(Executor, AStandbysSettingsStartOnlyAfterItsPrimarysPassed) {
+  const auto m = manifest("settings:\n  values:\n    work_mem: 8MB\n");
+  Server standby("staging");
+  standby.setting("work_mem", "4096", "kB");
+  const planner::Plan plan =
+      plan_for(m, Server("staging").setting("work_mem", "4096", "kB").db(Db()).replica(standby, "host=standby1"));
+  const auto units = units_of(plan);
+  FakeRunner runner(units);
+  execute(units, runner, {4, nullptr});
+  ASSERT_GE(runner.at("end staging"), 0);
+  EXPECT_GT(runner.at("start staging@replica-1"), runner.at("end staging"));
+
+  FakeRunner failing(units, {"staging"});
+  execute(units, failing, {4, nullptr});
+  EXPECT_EQ(failing.at("start staging@replica-1"), -1) << "a standby never gets settings its primary did not take";
+  EXPECT_GE(failing.at("not started staging@replica-1 because of staging"), 0);
+}
+
+TEST(Executor, NothingStartsAfterAFailedWaveWhichIsTheRolloutHalt) {
+  const auto m =
+      manifest(std::string(extension) + "policy:\n  rollout:\n    canary: 1\n    waves: [\"50%\", \"100%\"]\n");
+  const planner::Plan plan = plan_for(m, fleet(4));
+  const auto units = units_of(plan);
+  FakeRunner runner(units, {"staging/app_1"});
+  execute(units, runner, {4, nullptr});
+  EXPECT_GE(runner.at("start staging/barrier/1"), 0) << "the barrier decides once the canary finished";
+  for (const char* db : {"staging/app_2", "staging/app_3", "staging/app_4"}) {
+    EXPECT_EQ(runner.at(std::string("start ") + db), -1) << db;
+    EXPECT_GE(runner.at(std::string("not started ") + db + " because of staging/barrier/1"), 0) << db;
+  }
+
+  FakeRunner healthy(units);
+  execute(units, healthy, {4, nullptr});
+  EXPECT_GT(healthy.at("start staging/app_2"), healthy.at("end staging/barrier/1"));
+  EXPECT_GT(healthy.at("start staging/app_4"), healthy.at("end staging/barrier/2"));
+}
+
+TEST(Executor, AStopSignalEndsTheRunBetweenUnits) {
+  const auto m = manifest(extension);
+  const planner::Plan plan = plan_for(m, fleet(4));
+  const auto units = units_of(plan);
+  std::atomic<bool> stop{false};
+  FakeRunner runner(units);
+  runner.on_start = [&](const ExecUnit&) { stop = true; };
+  execute(units, runner, {1, &stop});
+  EXPECT_EQ(runner.events(), (Events{"start staging/app_1", "end staging/app_1", "not started staging/app_2 (stop)",
+                                     "not started staging/app_3 (stop)", "not started staging/app_4 (stop)"}));
+}
+
+TEST(Executor, TheOrderComesOnlyFromTheGraph) {
+  const auto m = manifest(std::string(extension) + "settings:\n  values:\n    work_mem: 8MB\n");
+  planner::Plan plan = plan_for(m, fleet(1).setting("work_mem", "4096", "kB"));
+  {
+    const auto units = units_of(plan);
+    FakeRunner runner(units);
+    execute(units, runner, {1, nullptr});
+    EXPECT_EQ(runner.events(), (Events{"start staging", "end staging", "start staging/app_1", "end staging/app_1"}));
+  }
+  // Reversed: the database's verify before the settings' pre-flight, and no edge the other way.
+  for (auto& s : plan.steps) {
+    if (s.id == "staging/app_1/preflight") s.after.clear();
+    if (s.id == "staging/preflight") s.after.push_back("staging/app_1/verify");
+  }
+  const auto units = units_of(plan);
+  FakeRunner runner(units);
+  execute(units, runner, {1, nullptr});
+  EXPECT_EQ(runner.events(), (Events{"start staging/app_1", "end staging/app_1", "start staging", "end staging"}));
+}
+
+TEST(Executor, ARunnersExceptionFailsItsUnitAndIsRethrownOnceEverythingElseFinished) {
+  const planner::Plan plan = plan_for(manifest(extension), fleet(2));
+  const auto units = units_of(plan);
+  struct Throwing final : Runner {
+    std::atomic<int> ran{0};
+    UnitOutcome run(const ExecUnit& unit) override {
+      ++ran;
+      if (unit.database == "app_1") throw std::runtime_error("boom");
+      return UnitOutcome::passed;
+    }
+    void not_started(const ExecUnit&, std::optional<std::size_t>) override {}
+  } runner;
+  EXPECT_THROW(execute(units, runner, {1, nullptr}), std::runtime_error);
+  EXPECT_EQ(runner.ran.load(), 2) << "the other database still ran";
+}
+
+}  // namespace
+}  // namespace pgparity::reconciler
