@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <pqxx/pqxx>
+#include <stdexcept>
 #include <thread>
 
 #include "core/error.hpp"
@@ -64,9 +65,12 @@ std::string read_back(pqxx::connection_base& session, const std::vector<const St
 std::string write_settings(pqxx::connection_base& session, const std::vector<Step>& all,
                            const std::function<void(const Step&, long long ms)>& done) {
   std::vector<const Step*> steps;
+  std::vector<std::string> reload;  // the verify gate's SQL, as the plan shows it
   for (const auto& s : all) {
     if (s.kind == StepKind::set) steps.push_back(&s);
+    if (s.kind == StepKind::verify) reload.insert(reload.end(), s.sql.begin(), s.sql.end());
   }
+  if (reload.empty()) throw std::logic_error("the plan has no verify gate with the reload after its settings");
   std::vector<const Step*> written;
   std::string problem;
   try {
@@ -77,7 +81,7 @@ std::string write_settings(pqxx::connection_base& session, const std::vector<Ste
       done(*s,
            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
     }
-    exec(session, "SELECT pg_catalog.pg_reload_conf()");
+    for (const auto& sql : reload) exec(session, sql);
     if (const std::string shown = read_back(session, steps); !shown.empty()) problem = "verification failed" + shown;
   } catch (const std::exception& e) {
     problem = "setting failed: " + one_line(e.what());
@@ -96,7 +100,9 @@ std::string write_settings(pqxx::connection_base& session, const std::vector<Ste
     }
   }
   try {
-    if (!written.empty()) exec(session, "SELECT pg_catalog.pg_reload_conf()");
+    if (!written.empty()) {
+      for (const auto& sql : reload) exec(session, sql);
+    }
   } catch (const std::exception&) {
   }
   return problem + (undone.empty() ? "" : "; postgresql.auto.conf was put back as it was for " + undone);

@@ -10,7 +10,8 @@
 namespace pgparity::reconciler {
 
 /// Writes a server's `set` steps: ALTER SYSTEM cannot run in a transaction,
-/// so each runs on its own, then one reload, then the values are read back.
+/// so each runs on its own, then the verify gate's SQL (the one reload the
+/// plan shows), then the values are read back.
 /// If a write, the reload or the read-back fails, each setting already
 /// written is put back exactly as postgresql.auto.conf had it (the step's
 /// undo_sql: the old entry, or ALTER SYSTEM RESET when there was none) and

@@ -1,0 +1,174 @@
+#include "planner/cluster_planner.hpp"
+
+#include <cmath>
+
+#include "core/setting_list.hpp"
+#include "core/spelling.hpp"
+#include "desired/writer.hpp"
+#include "planner/keep_config.hpp"
+#include "planner/render.hpp"
+#include "planner/settings_sql.hpp"
+#include "planner/sql.hpp"
+#include "planner/words.hpp"
+#include "state/settings.hpp"
+
+namespace pgparity::planner {
+
+void ClusterPlanner::run(std::vector<Step>& steps) {
+  plan_values(steps);
+  check_preload(steps);
+  check_ratios();
+}
+
+void ClusterPlanner::block(const std::string& code, const std::string& message, const std::string& hint) {
+  plan_.blockers.push_back({code, target_.target, "", "", message, hint});
+}
+
+bool ClusterPlanner::same_written(const std::string& a, const std::string& b, const state::Setting& s) {
+  if (state::is_list_setting(s.name)) return split_setting_list(a) == split_setting_list(b);
+  if ((s.type == "integer" || s.type == "real") && !s.unit.empty()) {
+    const auto x = state::normalize_written_value(a, s.unit);
+    const auto y = state::normalize_written_value(b, s.unit);
+    if (x && y) return std::abs(*x - *y) <= 1e-9 * std::max({1.0, std::abs(*x), std::abs(*y)});
+  }
+  return state::same_setting_value(a, b, "", s.type);
+}
+
+std::string ClusterPlanner::unit_examples(const std::string& number, const std::string& unit) {
+  const bool time = unit == "ms" || unit == "s" || unit == "min" || unit == "h" || unit == "d" || unit == "us";
+  if (time) return number + "ms, " + number + "s or " + number + "min";
+  return number + "kB, " + number + "MB or " + number + "GB";
+}
+
+std::string ClusterPlanner::invalid(const std::string& value, const state::Setting& s) {
+  if (state::is_list_setting(s.name)) return "";
+  if (s.type == "integer" || s.type == "real") {
+    const auto n = state::normalize_written_value(value, s.unit);
+    if (!n) {
+      return s.name + " = " + value + " is not a number" +
+             (s.unit.empty() ? "" : " with a unit like " + state::display_value(s.reset_value, s.unit));
+    }
+    // A bare number means the setting's base unit: "statement_timeout: 10" is 10 ms, never what was meant.
+    // 0 and -1 (off, or "use the default") need no unit.
+    const bool bare = !value.empty() && value.find_first_not_of("0123456789.+-") == std::string::npos;
+    if (bare && !s.unit.empty() && *n != 0 && value != "-1") {
+      return s.name + " = " + value + " has no unit, and the server would read it as " +
+             state::display_value(value, s.unit) + "; write the unit, e.g. " + unit_examples(value, s.unit);
+    }
+    const auto low = state::normalize_setting(s.min, s.unit);
+    const auto high = state::normalize_setting(s.max, s.unit);
+    if ((low && *n < *low) || (high && *n > *high)) {
+      return s.name + " = " + value + " is out of range (allowed " + state::display_value(s.min, s.unit) + " … " +
+             state::display_value(s.max, s.unit) + ")";
+    }
+  }
+  if (s.type == "enum" && !s.enum_values.empty()) {
+    const bool known = std::any_of(s.enum_values.begin(), s.enum_values.end(), [&](const std::string& e) {
+      return state::same_setting_value(value, e, "", "enum");
+    });
+    if (!known) return s.name + " = " + value + " is not one of: " + join(s.enum_values, ", ");
+  }
+  return "";
+}
+
+std::string ClusterPlanner::canonical(const std::string& value, const state::Setting& s) {
+  if (state::is_list_setting(s.name)) return join_setting_list(split_setting_list(value));
+  if ((s.type == "integer" || s.type == "real") && !s.unit.empty()) {
+    if (const auto n = state::normalize_written_value(value, s.unit)) return state::render_setting(*n, s.unit);
+  }
+  return value;
+}
+
+void ClusterPlanner::plan_setting(const state::Setting& current, const std::string& wanted, std::vector<Step>& steps,
+                                  const std::string& reason) {
+  const std::string& name = current.name;
+  if (const std::string why = invalid(wanted, current); !why.empty()) {
+    block("setting-invalid-value", why, "choose a value the server accepts");
+    return;
+  }
+  const bool list = state::is_list_setting(name);
+  // What this session shows may be its own (ALTER ROLE … SET, a backend setting): then the file decides.
+  const bool bound = state::session_bound(current);
+  const bool running = bound  ? current.auto_conf && same_written(*current.auto_conf, wanted, current)
+                       : list ? split_setting_list(wanted) == split_setting_list(current.value)
+                              : state::same_setting_value(wanted, current.value, current.unit, current.type);
+  const bool restart = current.context == "postmaster";
+  // Running as wanted, and nothing else waiting in postgresql.auto.conf for the next restart.
+  const bool other_pending = restart && current.auto_conf && !same_written(*current.auto_conf, wanted, current);
+  if (running && !other_pending) return;
+  const std::string value = canonical(wanted, current);
+  if (current.auto_conf && same_written(*current.auto_conf, wanted, current) && (restart || current.pending_restart)) {
+    plan_.pending_restarts.push_back({target_.target, name, state::display_value(current.value, current.unit), value});
+    return;
+  }
+  if (!target_.cluster.may_reload) {
+    block("setting-privilege",
+          "the role may not reload the configuration (pg_reload_conf), so " + name +
+              " would be written but not take effect",
+          "as a superuser: GRANT EXECUTE ON FUNCTION pg_catalog.pg_reload_conf() TO <the role in the DSN>");
+    return;
+  }
+  if (!target_.cluster.auto_conf_known) {
+    // Without the file, a rollback could only write the session's value (which includes ALTER ROLE/DATABASE
+    // SET and the DSN's options) into postgresql.auto.conf for the whole cluster, and a written value waiting
+    // for a restart could not be told from one never written.
+    block("setting-privilege",
+          "the role cannot read postgresql.auto.conf (pg_file_settings), so " + name +
+              " could be neither rolled back exactly nor told apart from a value waiting for a restart",
+          "as a superuser: GRANT SELECT ON pg_catalog.pg_file_settings TO <the role in the DSN>; GRANT EXECUTE ON "
+          "FUNCTION pg_catalog.pg_show_all_file_settings() TO <the role in the DSN>");
+    return;
+  }
+  if (!current.may_alter_system) {
+    block("setting-privilege", "the role may not ALTER SYSTEM " + name,
+          "as a superuser: GRANT ALTER SYSTEM ON PARAMETER " + quote_ident(name) +
+              " TO <the role in the DSN>; on a managed service without ALTER SYSTEM, set it in the provider's "
+              "parameter group");
+    return;
+  }
+  Step s;
+  s.kind = StepKind::set;
+  s.id = target_.target + "/set/" + name;
+  s.target = target_.target;
+  s.setting = name;
+  s.value = value;
+  s.current = state::display_value(current.value, current.unit);
+  s.restart_required = restart;
+  s.reason = reason;
+  if (s.restart_required) {
+    s.reason += std::string(s.reason.empty() ? "" : "; ") +
+                "takes effect only after a restart; pgparity never restarts a server";
+    plan_.warnings.push_back(target_.target + ": " + name + " = " + value + " needs a server restart");
+  }
+  s.sql.push_back(alter_system_set(name, value));
+  s.undo_sql.push_back(alter_system_restore(current, target_.cluster.auto_conf_known));
+  if (!list) planned_[name] = state::normalize_written_value(value, current.unit);
+  steps.push_back(std::move(s));
+}
+
+void ClusterPlanner::plan_values(std::vector<Step>& steps) {
+  std::vector<std::string> names;
+  for (const auto& [name, s] : target_.cluster.settings) names.push_back(name);
+  for (const auto& [id, value] : manifest_.settings.values) {
+    const std::string name = id.str();
+    auto it = target_.cluster.settings.find(name);
+    if (it == target_.cluster.settings.end()) {
+      block("unknown-setting", "setting " + name + " does not exist on this server",
+            "check the name" + did_you_mean(name, names));
+      continue;
+    }
+    if (state::is_secret_setting(name)) {
+      // Its value is never shown: the current one could be a standby's password, or a program to run.
+      block("setting-secret",
+            name +
+                " holds a connection string or a command (it can carry a password or run a program); "
+                "pgparity does not manage it and never shows its value",
+            "take " + name + " out of settings.values and manage it where its secrets live");
+      continue;
+    }
+    if (is_library_list(name) && !libraries_present(split_setting_list(value))) continue;
+    plan_setting(it->second, value, steps);
+  }
+}
+
+}  // namespace pgparity::planner
