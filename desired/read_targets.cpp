@@ -1,0 +1,160 @@
+#include "desired/manifest_loader.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <tuple>
+
+#include "core/setting_list.hpp"
+#include "core/spelling.hpp"
+#include "desired/dsn_text.hpp"
+
+namespace pgparity::desired {
+
+namespace {
+
+const std::vector<std::string> target_keys{"dsn", "role", "databases", "exclude", "pooler", "replicas"};
+
+}  // namespace
+
+void Loader::read_targets(const YAML::Node& node, Manifest& m) {
+  if (!reader_.expect_map(node, "targets")) return;
+  if (node.size() == 0) reader_.error(node, "targets must name at least one target");
+  int references = 0;
+  std::string first_reference;
+  reader_.check_duplicates(node, "targets");
+  for (const auto& pair : node) {
+    const std::string name = pair.first.Scalar();
+    if (!Identifier::parse(name)) {
+      reader_.error(pair.first, "bad target name '" + name + "': use letters, digits, '_' and '-'");
+      continue;
+    }
+    if (m.targets.contains(name)) continue;  // a duplicate key, reported above
+    Target target;
+    target.name = name;
+    read_target(pair.second, "target '" + name + "'", target);
+    if (target.role == Role::reference) {
+      if (++references == 2) {
+        reader_.error(pair.first, "only one target may have role: reference (also '" + first_reference + "')");
+      }
+      first_reference = name;
+    }
+    m.targets.emplace(name, std::move(target));
+  }
+}
+
+void Loader::read_target(const YAML::Node& node, const std::string& what, Target& t) {
+  if (!reader_.expect_map(node, what)) return;
+  reader_.check_keys(node, target_keys, what);
+  if (const YAML::Node dsn = reader_.required(node, "dsn", what); dsn.IsDefined()) {
+    if (auto text = reader_.string(dsn, what + " dsn")) {
+      t.dsn_source = *text;
+      t.dsn = expand(dsn, *text, what + " dsn");
+    }
+  }
+  if (const YAML::Node role = reader_.required(node, "role", what); role.IsDefined()) {
+    if (auto text = reader_.string(role, what + " role")) {
+      if (*text == "reference") {
+        t.role = Role::reference;
+      } else if (*text == "managed") {
+        t.role = Role::managed;
+      } else {
+        reader_.error(role, "unknown role '" + *text + "': use reference or managed" +
+                                did_you_mean(*text, {"reference", "managed"}));
+      }
+    }
+  }
+  if (node["databases"]) t.databases = read_database_selection(node["databases"], what + " databases");
+  if (const YAML::Node exclude = node["exclude"]; exclude) {
+    if (auto names = reader_.strings(exclude, what + " exclude")) {
+      std::size_t index = 0;
+      for (const auto& name : *names) {
+        const YAML::Node item = exclude[index++];
+        const bool ok = name.find_first_of("*?[") != std::string::npos
+                            ? glob(item, name, what + " exclude")
+                            : identifier(item, name, what + " exclude").has_value();
+        if (ok) {
+          t.databases.exclude.push_back(name);
+        }
+      }
+      std::sort(t.databases.exclude.begin(), t.databases.exclude.end());
+      if (!t.databases.listed()) {
+        reader_.error(exclude, what +
+                                   " exclude takes databases out of '*' or a pattern; with a list of "
+                                   "names, leave the name out of databases instead");
+      }
+    }
+  }
+  if (const YAML::Node replicas = node["replicas"]; replicas) {
+    if (auto dsns = reader_.strings(replicas, what + " replicas")) {
+      std::size_t index = 0;
+      for (const auto& text : *dsns) {
+        const YAML::Node item = replicas[index++];
+        Replica replica{text, expand(item, text, what + " replica")};
+        if (replica.dsn == t.dsn || std::find(t.replicas.begin(), t.replicas.end(), replica) != t.replicas.end()) {
+          reader_.error(item, what + " replicas: '" + text + "' is listed twice (or is the primary's DSN)");
+          continue;
+        }
+        t.replicas.push_back(std::move(replica));
+      }
+    }
+  }
+  if (const YAML::Node pooler = node["pooler"]; pooler) {
+    if (reader_.expect_map(pooler, what + " pooler")) {
+      reader_.check_keys(pooler, {"admin_dsn"}, what + " pooler");
+      if (const YAML::Node admin = reader_.required(pooler, "admin_dsn", what + " pooler"); admin.IsDefined()) {
+        if (auto text = reader_.string(admin, what + " pooler admin_dsn")) {
+          t.pooler = Pooler{*text, expand(admin, *text, what + " pooler admin_dsn")};
+        }
+      }
+    }
+  }
+}
+
+DatabaseSelection Loader::read_database_selection(const YAML::Node& node, const std::string& what) {
+  DatabaseSelection selection;
+  auto names = reader_.strings(node, what);
+  if (!names) return selection;
+  if (names->empty()) reader_.error(node, what + " must not be empty: leave it out for the DSN's database");
+  std::size_t index = 0;
+  for (const auto& name : *names) {
+    const YAML::Node item = node[index++];
+    if (name == "*") {
+      if (names->size() > 1) reader_.error(item, "'*' in " + what + " already selects every database");
+      selection.all = true;
+    } else if (name.find_first_of("*?[") != std::string::npos) {
+      if (glob(item, name, what)) selection.patterns.push_back(name);
+    } else if (auto id = identifier(item, name, what)) {
+      if (std::find(selection.names.begin(), selection.names.end(), *id) != selection.names.end()) {
+        reader_.error(item, "database '" + name + "' is listed twice in " + what);
+      }
+      selection.names.push_back(*id);
+    }
+  }
+  std::sort(selection.names.begin(), selection.names.end());
+  selection.names.erase(std::unique(selection.names.begin(), selection.names.end()), selection.names.end());
+  std::sort(selection.patterns.begin(), selection.patterns.end());
+  selection.patterns.erase(std::unique(selection.patterns.begin(), selection.patterns.end()), selection.patterns.end());
+  return selection;
+}
+
+bool Loader::glob(const YAML::Node& node, const std::string& text, const std::string& what) {
+  if (text.find_first_of("*?[") == std::string::npos) return false;
+  bool ok = !text.empty() && text.size() <= 63;
+  int depth = 0;
+  for (char c : text) {
+    const bool name_char = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$' || c == '-';
+    if (c == '[') ++depth;
+    if (c == ']') --depth;
+    ok = ok && depth >= 0 && depth <= 1 && (name_char || c == '*' || c == '?' || c == '[' || c == ']' || c == '!');
+  }
+  ok = ok && depth == 0;
+  if (!ok) {
+    reader_.error(node, "bad database pattern '" + text + "' in " + what +
+                            ": use name characters with *, ? and [...] classes, e.g. app_* or shard_[0-9]");
+  }
+  return ok;
+}
+
+}  // namespace pgparity::desired

@@ -1,0 +1,169 @@
+#include "planner/planner.hpp"
+
+#include <gtest/gtest.h>
+
+#include "planner/plan_file.hpp"
+#include "planner/render.hpp"
+#include "tests/unit/planner/fixtures.hpp"
+
+namespace pgparity::planner {
+namespace {
+
+using namespace testing;  // NOLINT: the fixtures' builders
+
+using Ids = std::vector<std::string>;
+
+TEST(Planner, SetsADifferingValueWithAlterSystemAndReload) {
+  const auto m = manifest("settings:\n  values:\n    work_mem: 8MB\n    lock_timeout: \"30s\"\n");
+  const Plan plan =
+      plan_for(m, Server("staging").setting("work_mem", "4096", "kB").setting("lock_timeout", "30000", "ms"));
+  ASSERT_EQ(changes(plan), Ids{"staging/set/work_mem"});
+  const Step* s = step(plan, "staging/set/work_mem");
+  EXPECT_EQ(s->sql, (Ids{"ALTER SYSTEM SET \"work_mem\" = '8MB'"}));
+  EXPECT_EQ(s->current, "4MB") << "shown in human units, never value and unit glued together";
+  EXPECT_EQ(step(plan, "staging/verify")->sql, Ids{"SELECT pg_catalog.pg_reload_conf()"}) << "one reload for all";
+  EXPECT_FALSE(s->restart_required);
+}
+
+TEST(Planner, AListSettingIsWrittenOneLiteralPerElementWhicheverFormTheManifestUses) {
+  for (const std::string form : {"'\"$user\", public, extra'", "[\"$user\", public, extra]"}) {
+    const auto m = manifest("settings:\n  values:\n    search_path: " + form + "\n");
+    const Plan plan = plan_for(m, Server("staging").setting("search_path", "\"$user\", public", "", "string"));
+    const Step* s = step(plan, "staging/set/search_path");
+    ASSERT_NE(s, nullptr) << form;
+    EXPECT_EQ(s->sql, Ids{"ALTER SYSTEM SET \"search_path\" = '$user', 'public', 'extra'"}) << form;
+    EXPECT_EQ(s->value, "\"$user\", public, extra");
+    const Plan same = plan_for(m, Server("staging").setting("search_path", "\"$user\", public, extra", "", "string"));
+    EXPECT_TRUE(same.steps.empty()) << "compared element by element";
+  }
+}
+
+TEST(Planner, SettingsAlreadyRunningInOtherUnitsPlanNothing) {
+  const auto m = manifest("settings:\n  values:\n    shared_buffers: 128MB\n    work_mem: 4MB\n");
+  const Plan plan = plan_for(m, Server("staging")
+                                    .setting("shared_buffers", "16384", "8kB", "integer", "postmaster")
+                                    .setting("work_mem", "4096", "kB"));
+  EXPECT_TRUE(plan.steps.empty());
+}
+
+TEST(Planner, ARestartOnlySettingAlreadyWrittenIsAPendingRestartNotAStep) {
+  const auto m = manifest("settings:\n  values:\n    max_connections: \"150\"\n");
+  const Plan plan = plan_for(m, Server("staging")
+                                    .setting("max_connections", "100", "", "integer", "postmaster")
+                                    .auto_conf("max_connections", "150"));
+  EXPECT_TRUE(plan.steps.empty());
+  ASSERT_EQ(plan.pending_restarts.size(), 1u);
+  EXPECT_EQ(plan.pending_restarts[0].setting, "max_connections");
+  EXPECT_EQ(plan.pending_restarts[0].running, "100");
+  EXPECT_NE(render_text(plan, false).find("pending restart: staging max_connections = 150"), std::string::npos);
+  EXPECT_NE(render_json(plan).find("\"pendingRestarts\""), std::string::npos);
+  EXPECT_NE(render_markdown(plan).find("**pending restart**"), std::string::npos);
+}
+
+TEST(Planner, AnotherValueWaitingForTheNextRestartIsOverwrittenWithTheWantedOne) {
+  const auto m = manifest("settings:\n  values:\n    max_connections: \"100\"\n");
+  const Plan plan = plan_for(m, Server("staging")
+                                    .setting("max_connections", "100", "", "integer", "postmaster")
+                                    .auto_conf("max_connections", "300"));
+  const Step* s = step(plan, "staging/set/max_connections");
+  ASSERT_NE(s, nullptr) << "after the next restart the server would run 300";
+  EXPECT_EQ(s->sql, Ids{"ALTER SYSTEM SET \"max_connections\" = '100'"});
+}
+
+TEST(Planner, AValueOutOfTheSettingsRangeIsABlockerWithTheAllowedRange) {
+  const auto m = manifest("settings:\n  values:\n    work_mem: 4TB\n");
+  const Plan plan =
+      plan_for(m, Server("staging").setting("work_mem", "4096", "kB").range("work_mem", "64", "2147483647"));
+  EXPECT_EQ(blocker_codes(plan), Ids{"setting-invalid-value"});
+  EXPECT_NE(plan.blockers[0].message.find("out of range (allowed 64kB … "), std::string::npos)
+      << plan.blockers[0].message;
+}
+
+TEST(Planner, ASettingTheRoleMayNotAlterIsABlockerNamingTheGrant) {
+  const auto m = manifest("settings:\n  values:\n    shared_buffers: 256MB\n");
+  const Plan plan = plan_for(
+      m, Server("staging").setting("shared_buffers", "16384", "8kB", "integer", "postmaster").denied("shared_buffers"));
+  EXPECT_EQ(blocker_codes(plan), Ids{"setting-privilege"});
+  EXPECT_NE(plan.blockers[0].hint.find("GRANT ALTER SYSTEM ON PARAMETER \"shared_buffers\""), std::string::npos);
+}
+
+TEST(Planner, AWriteCarriesTheSqlThatPutsPostgresqlAutoConfBack) {
+  const auto m = manifest("settings:\n  values:\n    work_mem: 8MB\n    lock_timeout: 5s\n");
+  const Plan plan = plan_for(m, Server("staging")
+                                    .setting("work_mem", "4096", "kB")
+                                    .setting("lock_timeout", "0", "ms")
+                                    .auto_conf("work_mem", "4MB"));
+  EXPECT_EQ(step(plan, "staging/set/work_mem")->undo_sql, Ids{"ALTER SYSTEM SET \"work_mem\" = '4MB'"});
+  EXPECT_EQ(step(plan, "staging/set/lock_timeout")->undo_sql, Ids{"ALTER SYSTEM RESET \"lock_timeout\""})
+      << "no entry before: RESET";
+}
+
+TEST(Planner, ManagedPreloadAppendsWhatIsMissingAndNeverWritesALibraryWithoutItsFile) {
+  const auto m = manifest("settings:\n  preload: [pg_stat_statements]\npolicy:\n  manage_preload: true\n");
+  const Plan plan = plan_for(m, Server("staging")
+                                    .setting("shared_preload_libraries", "auto_explain", "", "string", "postmaster")
+                                    .library_file("pg_stat_statements", true));
+  const Step* s = step(plan, "staging/set/shared_preload_libraries");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->sql, Ids{"ALTER SYSTEM SET \"shared_preload_libraries\" = 'auto_explain', 'pg_stat_statements'"});
+  EXPECT_TRUE(s->restart_required);
+  const Plan missing = plan_for(m, Server("staging")
+                                       .setting("shared_preload_libraries", "auto_explain", "", "string", "postmaster")
+                                       .library_file("pg_stat_statements", false));
+  EXPECT_EQ(blocker_codes(missing), Ids{"library-file-missing"});
+  EXPECT_TRUE(missing.steps.empty());
+}
+
+TEST(Planner, APostmasterSettingSaysARestartIsRequired) {
+  const auto m = manifest("settings:\n  values:\n    shared_buffers: 256MB\n");
+  const Plan plan = plan_for(m, Server("staging").setting("shared_buffers", "16384", "8kB", "integer", "postmaster"));
+  const Step* s = step(plan, "staging/set/shared_buffers");
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->restart_required);
+  ASSERT_EQ(plan.warnings.size(), 1u);
+  EXPECT_EQ(plan.warnings[0], "staging: shared_buffers = 256MB needs a server restart");
+}
+
+TEST(Planner, RatiosCompareNormalizedValuesWhateverTheUnits) {
+  // Both are 1/32: 4 MB of 128 MB, written in different units on each side.
+  const auto m = manifest(
+      "settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      match: reference\n      tolerance: 0\n");
+  const Plan plan =
+      plan_for(m, Server("staging").setting("work_mem", "4096", "kB").setting("shared_buffers", "16384", "8kB"),
+               Server("production").setting("work_mem", "4", "MB").setting("shared_buffers", "131072", "kB"));
+  EXPECT_TRUE(plan.blockers.empty()) << plan.blockers[0].message;
+}
+
+TEST(Planner, ARatioOffTheReferenceNamesTheValueThatWouldSatisfyItWithTheArithmetic) {
+  const auto m = manifest("settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      match: reference\n");
+  const Plan plan =
+      plan_for(m, Server("staging").setting("work_mem", "16384", "kB").setting("shared_buffers", "8192", "8kB"),
+               Server("production").setting("work_mem", "4096", "kB").setting("shared_buffers", "16384", "8kB"));
+  ASSERT_EQ(blocker_codes(plan), Ids{"ratio-off-reference"});
+  EXPECT_EQ(plan.blockers[0].hint,
+            "set work_mem: 2MB on staging (0.03125 × shared_buffers 64MB = 2MB), e.g. in settings.values");
+
+  const auto bounded = manifest("settings:\n  ratios:\n    - expr: work_mem / shared_buffers\n      max: 0.1\n");
+  const Plan capped = plan_for(bounded, Server("staging")
+                                            .setting("work_mem", "16384", "kB")
+                                            .setting("shared_buffers", "8192", "8kB")
+                                            .range("work_mem", "64", "2147483647"));
+  ASSERT_EQ(blocker_codes(capped), Ids{"ratio-out-of-bounds"});
+  EXPECT_EQ(capped.blockers[0].hint,
+            "set work_mem: 6554kB on staging (0.1 × shared_buffers 64MB = 6554kB), e.g. in settings.values")
+      << "rounded to work_mem's unit";
+}
+
+TEST(Planner, RatiosAreCheckedWithThePlannedSettingValues) {
+  const auto m = manifest(
+      "settings:\n  values:\n    work_mem: 4MB\n  ratios:\n    - expr: work_mem / shared_buffers\n      match: "
+      "reference\n");
+  const Plan plan =
+      plan_for(m, Server("staging").setting("work_mem", "65536", "kB").setting("shared_buffers", "16384", "8kB"),
+               Server("production").setting("work_mem", "4096", "kB").setting("shared_buffers", "16384", "8kB"));
+  EXPECT_TRUE(plan.blockers.empty()) << plan.blockers[0].message;
+  EXPECT_EQ(changes(plan), Ids{"staging/set/work_mem"});
+}
+
+}  // namespace
+}  // namespace pgparity::planner
