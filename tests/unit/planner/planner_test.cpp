@@ -369,6 +369,8 @@ TEST(Planner, AConvergedDatabaseGetsAnEmptyPlanWithoutGates) {
                                     .setting("work_mem", "4096", "kB")
                                     .db(Db().installed("hstore", "1.8").available("hstore", {"1.8"})));
   EXPECT_TRUE(plan.steps.empty());
+  EXPECT_TRUE(plan.blockers.empty()) << "converged, not blocked";
+  EXPECT_TRUE(plan.pending_restarts.empty());
   EXPECT_FALSE(plan.has_changes());
   EXPECT_TRUE(plan.blockers.empty());
 }
@@ -408,6 +410,7 @@ TEST(Planner, NeverPlansChangesToTheReferenceTarget) {
   const Plan plan = plan_for(m, Server("staging").db(Db().installed("hstore", "1.8")),
                              Server("production").db(Db().available("hstore", {"1.8"})));
   EXPECT_TRUE(plan.steps.empty());
+  EXPECT_TRUE(plan.blockers.empty()) << "the reference is read, never a place for steps or blockers";
 }
 
 // --- blockers -----------------------------------------------------------------

@@ -34,7 +34,7 @@ TEST(Planner, AListSettingIsWrittenOneLiteralPerElementWhicheverFormTheManifestU
     EXPECT_EQ(s->sql, Ids{"ALTER SYSTEM SET \"search_path\" = '$user', 'public', 'extra'"}) << form;
     EXPECT_EQ(s->value, "\"$user\", public, extra");
     const Plan same = plan_for(m, Server("staging").setting("search_path", "\"$user\", public, extra", "", "string"));
-    EXPECT_TRUE(same.steps.empty()) << "compared element by element";
+    EXPECT_TRUE(same.steps.empty() && same.blockers.empty()) << "compared element by element";
   }
 }
 
@@ -44,6 +44,8 @@ TEST(Planner, SettingsAlreadyRunningInOtherUnitsPlanNothing) {
                                     .setting("shared_buffers", "16384", "8kB", "integer", "postmaster")
                                     .setting("work_mem", "4096", "kB"));
   EXPECT_TRUE(plan.steps.empty());
+  EXPECT_TRUE(plan.blockers.empty()) << "already running, not blocked";
+  EXPECT_TRUE(plan.pending_restarts.empty());
 }
 
 TEST(Planner, ARestartOnlySettingAlreadyWrittenIsAPendingRestartNotAStep) {
@@ -52,6 +54,7 @@ TEST(Planner, ARestartOnlySettingAlreadyWrittenIsAPendingRestartNotAStep) {
                                     .setting("max_connections", "100", "", "integer", "postmaster")
                                     .auto_conf("max_connections", "150"));
   EXPECT_TRUE(plan.steps.empty());
+  EXPECT_TRUE(plan.blockers.empty());
   ASSERT_EQ(plan.pending_restarts.size(), 1u);
   EXPECT_EQ(plan.pending_restarts[0].setting, "max_connections");
   EXPECT_EQ(plan.pending_restarts[0].running, "100");
