@@ -25,7 +25,7 @@ void DatabasePlanner::plan_recreate(const Extension& e, const state::InstalledEx
   if (!allowed) {
     std::string hint = "set policy.recreate: in-window (or always) to DROP and CREATE it";
     if (policy.recreate == desired::RecreatePolicy::in_window) hint = "wait for the maintenance window";
-    block("no-update-path", name,
+    block(BlockerCode::no_update_path, name,
           change + ": no update path (available: " + available_list(target_.cluster.find_available(name)) + ")",
           hint + ", or choose a version reachable from " + installed.version.str());
     return;
@@ -85,14 +85,14 @@ bool DatabasePlanner::check_blast(const std::string& name, const std::vector<sta
     if (o.kind == "extension") {
       const std::string& other = o.extension;
       if (present_.contains(other) || !absent_.contains(other)) {
-        block("drop-takes-extension", name, verb + " " + name + " would also drop extension " + other,
+        block(BlockerCode::drop_takes_extension, name, verb + " " + name + " would also drop extension " + other,
               "make " + other + " absent in the manifest too, so its drop is planned first");
         ok = false;
       }
     }
   }
   if (!data.empty() && !manifest_.policy.allow_data_loss) {
-    block("data-loss", name, verb + " " + name + " would drop user data: " + join(data, ", "),
+    block(BlockerCode::data_loss, name, verb + " " + name + " would drop user data: " + join(data, ", "),
           "move the data off the extension first, or set policy.allow_data_loss: true; it would run DROP EXTENSION " +
               quote_ident(name) + (needs_cascade(blast) ? " CASCADE" : " RESTRICT"));
     ok = false;

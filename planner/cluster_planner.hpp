@@ -33,7 +33,7 @@ class ClusterPlanner {
   void run(std::vector<Step>& steps);
 
  private:
-  void block(const std::string& code, const std::string& message, const std::string& hint);
+  void block(BlockerCode code, const std::string& message, const std::string& hint);
 
   /// Whether two values in postgresql.conf form mean the same for this setting.
   static bool same_written(const std::string& a, const std::string& b, const state::Setting& s);

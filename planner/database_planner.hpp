@@ -39,8 +39,7 @@ class DatabasePlanner {
  private:
   std::string prefix() const { return target_.target + "/" + db_.name; }
 
-  void block(const std::string& code, const std::string& extension, const std::string& message,
-             const std::string& hint = "");
+  void block(BlockerCode code, const std::string& extension, const std::string& message, const std::string& hint = "");
 
   Step& add(StepKind kind, const std::string& extension, std::string id = "");
 

@@ -34,8 +34,8 @@ std::vector<Deviation> deviations_of(const Plan& plan) {
         {target, "databases pattern " + pattern, "", "", "matches no connectable database", "unmatched-pattern"});
   }
   for (const auto& b : plan.blockers) {
-    out.push_back({b.target + (b.database.empty() ? "" : "/" + b.database), b.extension.empty() ? b.code : b.extension,
-                   "", "", b.message, "blocked"});
+    out.push_back({b.target + (b.database.empty() ? "" : "/" + b.database),
+                   b.extension.empty() ? std::string(name_of(b.code)) : b.extension, "", "", b.message, "blocked"});
   }
   for (const auto& p : plan.pending_restarts) {
     out.push_back({p.target, p.setting, p.running, p.written,

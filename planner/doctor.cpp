@@ -246,10 +246,10 @@ class Doctor {
   void blockers() {
     for (const auto& b : in_.plan->blockers) {
       if (b.target != in_.target || already_reported(b)) continue;
-      Finding& f = add(b.code, "error", b.database, b.extension, b.message);
-      f.evidence = {"pgparity plan " + manifest_arg() + " --target " + shell_word(in_.target) + ": blocked (" + b.code +
-                    ")"};
-      if (b.code == "no-update-path" && !b.extension.empty()) {
+      Finding& f = add(name_of(b.code), "error", b.database, b.extension, b.message);
+      f.evidence = {"pgparity plan " + manifest_arg() + " --target " + shell_word(in_.target) + ": blocked (" +
+                    name_of(b.code) + ")"};
+      if (b.code == BlockerCode::no_update_path && !b.extension.empty()) {
         f.remedy = recover(b.database, b.extension, "recreate") + "\n(or " + b.hint + ")";
       } else {
         f.remedy = b.hint;
@@ -259,7 +259,7 @@ class Doctor {
 
   /// A plan's missing-library blocker for a preload library: preload() already reported it, with more evidence.
   bool already_reported(const Blocker& b) const {
-    if (b.code != "library-file-missing") return false;
+    if (b.code != BlockerCode::library_file_missing) return false;
     return std::any_of(findings_.begin(), findings_.end(), [&](const Finding& f) {
       return f.id == "preload-library-missing" && b.message.rfind("library " + f.subject + " ", 0) == 0;
     });

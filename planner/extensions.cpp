@@ -44,7 +44,7 @@ void DatabasePlanner::run(std::vector<Step>& steps) {
   }
 }
 
-void DatabasePlanner::block(const std::string& code, const std::string& extension, const std::string& message,
+void DatabasePlanner::block(BlockerCode code, const std::string& extension, const std::string& message,
                             const std::string& hint) {
   plan_.blockers.push_back({code, target_.target, db_.name, extension, message, hint});
 }
@@ -90,7 +90,7 @@ std::optional<Version> DatabasePlanner::resolve(const Extension& e) {
     case VersionSpec::Kind::latest: {
       const auto* available = target_.cluster.find_available(name);
       if (available == nullptr || !available->default_version) {
-        block("extension-not-available", name, "extension " + name + " is not available on this server",
+        block(BlockerCode::extension_not_available, name, "extension " + name + " is not available on this server",
               "install its package on the server");
         return std::nullopt;
       }
@@ -100,7 +100,8 @@ std::optional<Version> DatabasePlanner::resolve(const Extension& e) {
       const desired::Target* reference = manifest_.reference();
       auto it = reference == nullptr ? input_.observed.end() : input_.observed.find(reference->name);
       if (it == input_.observed.end()) {
-        block("reference-not-observed", name, "version: reference, but the reference target was not observed");
+        block(BlockerCode::reference_not_observed, name,
+              "version: reference, but the reference target was not observed");
         return std::nullopt;
       }
       const state::DatabaseState* ref_db = reference_database();
@@ -134,7 +135,7 @@ bool DatabasePlanner::available(const std::string& name, const Version& version)
   const auto* available = target_.cluster.find_available(name);
   if (available == nullptr || available->find(version) == nullptr) {
     const std::string suggestion = available == nullptr ? did_you_mean(name, target_.cluster.offered) : std::string();
-    block("version-not-available", name,
+    block(BlockerCode::version_not_available, name,
           name + " " + version.str() + " is not available on this server (available: " + available_list(available) +
               ")" + suggestion,
           suggestion.empty() ? "install the package that ships it, or choose an available version"
@@ -159,7 +160,7 @@ void DatabasePlanner::plan_present(const Extension& e) {
     return;
   }
   if (e.schema && installed->schema != *e.schema) {
-    block("schema-differs", name,
+    block(BlockerCode::schema_differs, name,
           name + " is installed in schema " + installed->schema.str() + ", the manifest wants " + e.schema->str(),
           "move it with ALTER EXTENSION " + quote_ident(name) + " SET SCHEMA " + quote_ident(e.schema->str()) +
               " (relocatable extensions only), or change the manifest");
@@ -203,7 +204,7 @@ bool DatabasePlanner::plan_create(const std::string& name, const Version& versio
                                "that planned is not)");
     } else if (v != nullptr && v->superuser && !v->trusted) {
       // Known now, not at apply: CREATE EXTENSION of an untrusted extension needs a superuser.
-      block("needs-superuser", name,
+      block(BlockerCode::needs_superuser, name,
             name + " " + version.str() +
                 " can be created only by a superuser (its control file says superuser = true, and it is not "
                 "trusted); the role in the DSN is not one",
@@ -232,20 +233,20 @@ bool DatabasePlanner::plan_create(const std::string& name, const Version& versio
     const std::string r = req.str();
     if (std::find(chain.begin(), chain.end(), r) != chain.end()) {
       chain.push_back(r);
-      block("requires-cycle", name, "requires cycle: " + join(chain, " → "),
+      block(BlockerCode::requires_cycle, name, "requires cycle: " + join(chain, " → "),
             "fix the extensions' control files; PostgreSQL cannot install a cycle");
       continue;
     }
     if (absent_.contains(r)) {
-      block("requires-absent", name, name + " requires " + r + ", which the manifest wants absent",
+      block(BlockerCode::requires_absent, name, name + " requires " + r + ", which the manifest wants absent",
             "keep " + r + ", or make " + name + " absent too");
       continue;
     }
     if (installed_extension(r) == nullptr && find_step(r) == nullptr && !present_.contains(r)) {
       const auto* req_available = target_.cluster.find_available(r);
       if (req_available == nullptr || !req_available->default_version) {
-        block("extension-not-available", r, r + " (required by " + name + ") is not available on this server",
-              "install its package");
+        block(BlockerCode::extension_not_available, r,
+              r + " (required by " + name + ") is not available on this server", "install its package");
         continue;
       }
       if (!plan_create(r, *req_available->default_version, "", name, chain)) continue;

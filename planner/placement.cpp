@@ -25,7 +25,7 @@ bool DatabasePlanner::safe_schema(const std::string& name, const std::string& sc
                              "planning role is not; the applying role's plan checks it again");
     return true;
   }
-  block("schema-unsafe", name,
+  block(BlockerCode::schema_unsafe, name,
         "schema " + schema +
             " is owned by, or open to CREATE for, a role that is neither a superuser nor the "
             "applying role: objects planted there could run inside " +
@@ -45,7 +45,7 @@ std::optional<DatabasePlanner::Placement> DatabasePlanner::place(const std::stri
     p.fixed = true;
     p.why = "schema " + p.schema + " fixed by its control file";
     if (!wanted.empty() && wanted != p.schema) {
-      block("schema-fixed", name,
+      block(BlockerCode::schema_fixed, name,
             name + " can only be installed in schema " + p.schema + " (its control file says so), the manifest wants " +
                 wanted,
             "remove schema: from " + name + "'s manifest entry");

@@ -3,6 +3,8 @@
 #include "planner/render.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <utility>
 
 namespace pgparity::planner {
 
@@ -32,6 +34,78 @@ const char* name_of(StepKind kind) {
       return "barrier";
   }
   return "?";
+}
+
+namespace {
+
+constexpr std::pair<BlockerCode, const char*> blocker_names[] = {
+    {BlockerCode::data_loss, "data-loss"},
+    {BlockerCode::database_name_reserved, "database-name-reserved"},
+    {BlockerCode::drop_takes_extension, "drop-takes-extension"},
+    {BlockerCode::extension_not_available, "extension-not-available"},
+    {BlockerCode::library_file_missing, "library-file-missing"},
+    {BlockerCode::managed_is_reference, "managed-is-reference"},
+    {BlockerCode::managed_is_standby, "managed-is-standby"},
+    {BlockerCode::managed_twice, "managed-twice"},
+    {BlockerCode::needs_superuser, "needs-superuser"},
+    {BlockerCode::no_update_path, "no-update-path"},
+    {BlockerCode::pooler_route_unverified, "pooler-route-unverified"},
+    {BlockerCode::pooler_routes_to_reference, "pooler-routes-to-reference"},
+    {BlockerCode::preload_missing, "preload-missing"},
+    {BlockerCode::ratio_off_reference, "ratio-off-reference"},
+    {BlockerCode::ratio_out_of_bounds, "ratio-out-of-bounds"},
+    {BlockerCode::ratio_unknown, "ratio-unknown"},
+    {BlockerCode::reference_not_observed, "reference-not-observed"},
+    {BlockerCode::rehearsal_failed, "rehearsal-failed"},
+    {BlockerCode::replica_library_missing, "replica-library-missing"},
+    {BlockerCode::replica_no_update_path, "replica-no-update-path"},
+    {BlockerCode::replica_not_standby, "replica-not-standby"},
+    {BlockerCode::replica_of_other_cluster, "replica-of-other-cluster"},
+    {BlockerCode::replica_unreachable, "replica-unreachable"},
+    {BlockerCode::replica_version_not_available, "replica-version-not-available"},
+    {BlockerCode::requires_absent, "requires-absent"},
+    {BlockerCode::requires_cycle, "requires-cycle"},
+    {BlockerCode::schema_differs, "schema-differs"},
+    {BlockerCode::schema_fixed, "schema-fixed"},
+    {BlockerCode::schema_unsafe, "schema-unsafe"},
+    {BlockerCode::setting_invalid_value, "setting-invalid-value"},
+    {BlockerCode::setting_privilege, "setting-privilege"},
+    {BlockerCode::setting_secret, "setting-secret"},
+    {BlockerCode::unknown_setting, "unknown-setting"},
+    {BlockerCode::version_not_available, "version-not-available"},
+};
+
+constexpr std::pair<RehearsalStatus, const char*> rehearsal_names[] = {
+    {RehearsalStatus::ok, "ok"}, {RehearsalStatus::failed, "failed"}, {RehearsalStatus::skipped, "skipped"}};
+
+}  // namespace
+
+const char* name_of(RehearsalStatus status) {
+  for (const auto& [s, name] : rehearsal_names) {
+    if (s == status) return name;
+  }
+  return "?";
+}
+
+RehearsalStatus rehearsal_status_named(const std::string& name) {
+  for (const auto& [s, n] : rehearsal_names) {
+    if (name == n) return s;
+  }
+  throw std::invalid_argument("unknown rehearsal status '" + name + "'");
+}
+
+const char* name_of(BlockerCode code) {
+  for (const auto& [c, name] : blocker_names) {
+    if (c == code) return name;
+  }
+  return "?";
+}
+
+BlockerCode blocker_code_named(const std::string& name) {
+  for (const auto& [c, n] : blocker_names) {
+    if (name == n) return c;
+  }
+  throw std::invalid_argument("unknown blocker code '" + name + "'");
 }
 
 std::vector<Wave> rollout_waves(const std::string& target, int canary, const std::vector<int>& waves,
@@ -81,7 +155,8 @@ std::string describe(const Step& s) {
 }
 
 std::string rehearsal_text(const Rehearsal& r) {
-  if (r.status != "failed") return r.status + " (" + std::to_string(r.ms) + " ms, " + r.how + ")";
+  if (r.status != RehearsalStatus::failed)
+    return name_of(r.status) + std::string(" (") + std::to_string(r.ms) + " ms, " + r.how + ")";
   std::string out = "failed: " + r.error + (r.sqlstate.empty() ? "" : " (SQLSTATE " + r.sqlstate + ")");
   if (!r.detail.empty()) out += "; detail: " + r.detail;
   if (!r.hint.empty()) out += "; hint: " + r.hint;

@@ -23,9 +23,15 @@ const char* name_of(StepKind kind);
 /// True for the gates around changes (pre-flight, drain, snapshot, verify) and barriers.
 bool is_gate(StepKind kind);
 
+enum class RehearsalStatus { ok, failed, skipped };
+/// "ok", "failed", "skipped"
+const char* name_of(RehearsalStatus status);
+/// Throws std::invalid_argument for an unknown name.
+RehearsalStatus rehearsal_status_named(const std::string& name);
+
 /// How a step fared when its SQL was run in a transaction that was rolled back (plan --rehearse).
 struct Rehearsal {
-  std::string status;  ///< ok, failed, skipped
+  RehearsalStatus status = RehearsalStatus::ok;
   long long ms = 0;
   std::string how;    ///< what was run: "in a rolled-back transaction", "set_config in a rolled-back transaction", ...
   std::string error;  ///< the server's message, SQLSTATE, detail and hint when it failed
@@ -66,9 +72,52 @@ struct Step {
   bool operator==(const Step&) const = default;
 };
 
+/// What blocks a plan: stable codes, written in the plan's JSON and in docs/planning.md by name.
+enum class BlockerCode {
+  data_loss,
+  database_name_reserved,
+  drop_takes_extension,
+  extension_not_available,
+  library_file_missing,
+  managed_is_reference,
+  managed_is_standby,
+  managed_twice,
+  needs_superuser,
+  no_update_path,
+  pooler_route_unverified,
+  pooler_routes_to_reference,
+  preload_missing,
+  ratio_off_reference,
+  ratio_out_of_bounds,
+  ratio_unknown,
+  reference_not_observed,
+  rehearsal_failed,
+  replica_library_missing,
+  replica_no_update_path,
+  replica_not_standby,
+  replica_of_other_cluster,
+  replica_unreachable,
+  replica_version_not_available,
+  requires_absent,
+  requires_cycle,
+  schema_differs,
+  schema_fixed,
+  schema_unsafe,
+  setting_invalid_value,
+  setting_privilege,
+  setting_secret,
+  unknown_setting,
+  version_not_available,
+};
+
+/// "no-update-path", ...: the one name table (plan.cpp) for both directions.
+const char* name_of(BlockerCode code);
+/// The code a name stands for; throws std::invalid_argument for an unknown one.
+BlockerCode blocker_code_named(const std::string& name);
+
 /// A difference that cannot be closed safely under the policy; nothing is applied while one exists.
 struct Blocker {
-  std::string code;  ///< stable: no-update-path, version-not-available, preload-missing, ...
+  BlockerCode code = BlockerCode::no_update_path;
   std::string target;
   std::string database;
   std::string extension;

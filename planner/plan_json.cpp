@@ -54,14 +54,18 @@ void to_json(nlohmann::ordered_json& j, StepKind kind) { j = name_of(kind); }
 void from_json(const nlohmann::ordered_json& j, StepKind& kind) { kind = step_kind_named(j.get<std::string>()); }
 
 void to_json(nlohmann::ordered_json& j, const Rehearsal& r) {
-  j = {{"status", r.status},     {"durationMs", r.ms}, {"how", r.how},  {"error", r.error},
-       {"sqlstate", r.sqlstate}, {"detail", r.detail}, {"hint", r.hint}};
+  j = {{"status", name_of(r.status)}, {"durationMs", r.ms}, {"how", r.how},  {"error", r.error},
+       {"sqlstate", r.sqlstate},      {"detail", r.detail}, {"hint", r.hint}};
 }
 
 void from_json(const nlohmann::ordered_json& j, Rehearsal& r) {
-  r = {
-      j.at("status"), j.at("durationMs").get<long long>(), j.at("how"), j.at("error"), j.at("sqlstate"), j.at("detail"),
-      j.at("hint")};
+  r = {rehearsal_status_named(j.at("status")),
+       j.at("durationMs").get<long long>(),
+       j.at("how"),
+       j.at("error"),
+       j.at("sqlstate"),
+       j.at("detail"),
+       j.at("hint")};
 }
 
 void to_json(nlohmann::ordered_json& j, const Step& s) {
@@ -116,12 +120,17 @@ void from_json(const nlohmann::ordered_json& j, Step& s) {
 }
 
 void to_json(nlohmann::ordered_json& j, const Blocker& b) {
-  j = {{"code", b.code},           {"target", b.target},   {"database", b.database},
+  j = {{"code", name_of(b.code)},  {"target", b.target},   {"database", b.database},
        {"extension", b.extension}, {"message", b.message}, {"hint", b.hint}};
 }
 
 void from_json(const nlohmann::ordered_json& j, Blocker& b) {
-  b = {j.at("code"), j.at("target"), j.at("database"), j.at("extension"), j.at("message"), j.at("hint")};
+  b = {blocker_code_named(j.at("code")),
+       j.at("target"),
+       j.at("database"),
+       j.at("extension"),
+       j.at("message"),
+       j.at("hint")};
 }
 
 void to_json(nlohmann::ordered_json& j, const PendingRestart& p) {

@@ -82,7 +82,7 @@ Plan make_plan(const PlanInput& input) {
     for (const auto& db : observed.databases) {
       if (!db.name.empty() && db.name.front() == '@') {
         // "@replica-N" names a standby's group of steps: a database named so would be taken for one.
-        plan.blockers.push_back({"database-name-reserved", name, db.name, "",
+        plan.blockers.push_back({BlockerCode::database_name_reserved, name, db.name, "",
                                  "database " + db.name + " starts with '@', which pgparity reserves for standbys",
                                  "rename the database, or leave it out with exclude"});
         continue;

@@ -29,7 +29,7 @@ bool ClusterPlanner::libraries_present(const std::vector<std::string>& libraries
       continue;
     }
     ok = false;
-    block("library-file-missing",
+    block(BlockerCode::library_file_missing,
           "library " + lib + " has no file in " + target_.cluster.library_dir +
               " (the server would not start again with it in shared_preload_libraries)",
           "install the package that ships " + lib + " on the server, or take it out of the list");
@@ -77,7 +77,7 @@ void ClusterPlanner::check_preload(std::vector<Step>& steps) {
     return;
   }
   for (const auto& lib : missing) {
-    block("preload-missing",
+    block(BlockerCode::preload_missing,
           lib + " must be in shared_preload_libraries (it is: " +
               (loaded.empty() ? std::string("empty") : join(loaded, ", ")) + ")",
           "set policy.manage_preload: true to have pgparity write it (a restart is then needed), or add it to "

@@ -48,32 +48,35 @@ void ClusterPlanner::check_ratios() {
     const std::string text = ratio.expr.text();
     const auto value = ratio.expr.evaluate([&](const std::string& s) { return value_after(target_.cluster, s); });
     if (!value) {
-      block("ratio-unknown", text + " cannot be computed (a setting is unknown or a divisor is zero)",
+      block(BlockerCode::ratio_unknown, text + " cannot be computed (a setting is unknown or a divisor is zero)",
             "check the setting names: " + join(ratio.expr.settings(), ", "));
       continue;
     }
     const std::string shown = desired::format_number(*value);
     if (ratio.min && *value < *ratio.min) {
-      block("ratio-out-of-bounds", text + " is " + shown + ", below its min " + desired::format_number(*ratio.min),
+      block(BlockerCode::ratio_out_of_bounds,
+            text + " is " + shown + ", below its min " + desired::format_number(*ratio.min),
             suggest(ratio, *ratio.min, "change the settings in it, e.g. with settings.values"));
     }
     if (ratio.max && *value > *ratio.max) {
-      block("ratio-out-of-bounds", text + " is " + shown + ", above its max " + desired::format_number(*ratio.max),
+      block(BlockerCode::ratio_out_of_bounds,
+            text + " is " + shown + ", above its max " + desired::format_number(*ratio.max),
             suggest(ratio, *ratio.max, "change the settings in it, e.g. with settings.values"));
     }
     if (ratio.match_reference) {
       if (ref == nullptr) {
-        block("reference-not-observed", text + ": match: reference, but the reference target was not observed", "");
+        block(BlockerCode::reference_not_observed,
+              text + ": match: reference, but the reference target was not observed", "");
         continue;
       }
       const auto expected = ratio.expr.evaluate([&](const std::string& s) { return ref->cluster.normalized(s); });
       if (!expected) {
-        block("ratio-unknown", text + " cannot be computed on the reference " + ref->target, "");
+        block(BlockerCode::ratio_unknown, text + " cannot be computed on the reference " + ref->target, "");
         continue;
       }
       const double allowed = ratio.tolerance * std::abs(*expected);
       if (std::abs(*value - *expected) > allowed) {
-        block("ratio-off-reference",
+        block(BlockerCode::ratio_off_reference,
               text + " is " + shown + " on " + target_.target + ", " + desired::format_number(*expected) + " on " +
                   ref->target + " (tolerance " + desired::format_number(ratio.tolerance * 100) + " %)",
               suggest(ratio, *expected, "set the settings in it to match the reference, e.g. with settings.values"));

@@ -142,7 +142,8 @@ std::string detail_of(const Step& s) {
   }
   if (s.restart_required) out += (out.empty() ? "" : "; ") + std::string("**restart required**");
   if (s.rehearsal) {
-    out += (out.empty() ? "" : "; ") + std::string(s.rehearsal->status == "failed" ? "rehearsal ✗ " : "rehearsal ✓ ") +
+    out += (out.empty() ? "" : "; ") +
+           std::string(s.rehearsal->status == RehearsalStatus::failed ? "rehearsal ✗ " : "rehearsal ✓ ") +
            rehearsal_text(*s.rehearsal);
   }
   return out;

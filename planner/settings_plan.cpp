@@ -20,7 +20,7 @@ void ClusterPlanner::run(std::vector<Step>& steps) {
   check_ratios();
 }
 
-void ClusterPlanner::block(const std::string& code, const std::string& message, const std::string& hint) {
+void ClusterPlanner::block(BlockerCode code, const std::string& message, const std::string& hint) {
   plan_.blockers.push_back({code, target_.target, "", "", message, hint});
 }
 
@@ -83,7 +83,7 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
                                   const std::string& reason) {
   const std::string& name = current.name;
   if (const std::string why = invalid(wanted, current); !why.empty()) {
-    block("setting-invalid-value", why, "choose a value the server accepts");
+    block(BlockerCode::setting_invalid_value, why, "choose a value the server accepts");
     return;
   }
   const bool list = state::is_list_setting(name);
@@ -102,7 +102,7 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
     return;
   }
   if (!target_.cluster.may_reload) {
-    block("setting-privilege",
+    block(BlockerCode::setting_privilege,
           "the role may not reload the configuration (pg_reload_conf), so " + name +
               " would be written but not take effect",
           "as a superuser: GRANT EXECUTE ON FUNCTION pg_catalog.pg_reload_conf() TO <the role in the DSN>");
@@ -112,7 +112,7 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
     // Without the file, a rollback could only write the session's value (which includes ALTER ROLE/DATABASE
     // SET and the DSN's options) into postgresql.auto.conf for the whole cluster, and a written value waiting
     // for a restart could not be told from one never written.
-    block("setting-privilege",
+    block(BlockerCode::setting_privilege,
           "the role cannot read postgresql.auto.conf (pg_file_settings), so " + name +
               " could be neither rolled back exactly nor told apart from a value waiting for a restart",
           "as a superuser: GRANT SELECT ON pg_catalog.pg_file_settings TO <the role in the DSN>; GRANT EXECUTE ON "
@@ -120,7 +120,7 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
     return;
   }
   if (!current.may_alter_system) {
-    block("setting-privilege", "the role may not ALTER SYSTEM " + name,
+    block(BlockerCode::setting_privilege, "the role may not ALTER SYSTEM " + name,
           "as a superuser: GRANT ALTER SYSTEM ON PARAMETER " + quote_ident(name) +
               " TO <the role in the DSN>; on a managed service without ALTER SYSTEM, set it in the provider's "
               "parameter group");
@@ -153,13 +153,13 @@ void ClusterPlanner::plan_values(std::vector<Step>& steps) {
     const std::string name = id.str();
     auto it = target_.cluster.settings.find(name);
     if (it == target_.cluster.settings.end()) {
-      block("unknown-setting", "setting " + name + " does not exist on this server",
+      block(BlockerCode::unknown_setting, "setting " + name + " does not exist on this server",
             "check the name" + did_you_mean(name, names));
       continue;
     }
     if (state::is_secret_setting(name)) {
       // Its value is never shown: the current one could be a standby's password, or a program to run.
-      block("setting-secret",
+      block(BlockerCode::setting_secret,
             name +
                 " holds a connection string or a command (it can carry a password or run a program); "
                 "pgparity does not manage it and never shows its value",

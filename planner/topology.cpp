@@ -15,22 +15,22 @@ std::string replica_label(std::size_t index) { return "replica-" + std::to_strin
 /// Whether a standby can be planned for: observed, in recovery, and a copy of its primary.
 bool replica_usable(const std::string& target, const state::TargetState& primary, const state::ReplicaState& replica,
                     Plan& plan) {
-  auto block = [&](const std::string& code, const std::string& message, const std::string& hint) {
+  auto block = [&](BlockerCode code, const std::string& message, const std::string& hint) {
     plan.blockers.push_back({code, target, "", "", "standby " + replica.endpoint + ": " + message, hint});
   };
   if (!replica.error.empty()) {
-    block("replica-unreachable", "cannot be observed: " + replica.error,
+    block(BlockerCode::replica_unreachable, "cannot be observed: " + replica.error,
           "start it, fix its DSN in replicas, or remove it from the manifest");
     return false;
   }
   if (!replica.cluster.in_recovery) {
-    block("replica-not-standby", "pg_is_in_recovery() is false: it is a primary, not a standby of " + target,
+    block(BlockerCode::replica_not_standby, "pg_is_in_recovery() is false: it is a primary, not a standby of " + target,
           "list only physical standbys of the target's primary in replicas");
     return false;
   }
   if (!replica.cluster.system_identifier.empty() && !primary.cluster.system_identifier.empty() &&
       replica.cluster.system_identifier != primary.cluster.system_identifier) {
-    block("replica-of-other-cluster",
+    block(BlockerCode::replica_of_other_cluster,
           "its system_identifier " + replica.cluster.system_identifier + " is not its primary's (" +
               primary.cluster.system_identifier + "): it replicates another cluster",
           "list only standbys of " + target + "'s primary in replicas");
@@ -49,7 +49,7 @@ bool replica_lacks_module(const std::string& target, const std::string& database
   const auto theirs = replica.cluster.library_files.find(extension);
   if (ours == primary.cluster.library_files.end() || !ours->second.value_or(false)) return false;
   if (theirs == replica.cluster.library_files.end() || !theirs->second.has_value() || *theirs->second) return false;
-  plan.blockers.push_back({"replica-library-missing", target, database, extension,
+  plan.blockers.push_back({BlockerCode::replica_library_missing, target, database, extension,
                            "standby " + replica.endpoint + " has no " + extension + " module in " +
                                replica.cluster.library_dir +
                                " (the primary has one): queries on the standby that "
@@ -78,7 +78,7 @@ void check_replica_versions(const std::string& target, const std::vector<Step>& 
     const auto* available = replica.cluster.find_available(s.extension);
     const Version to = Version::from_catalog(s.to);
     if (available == nullptr || available->find(to) == nullptr) {
-      plan.blockers.push_back({"replica-version-not-available", target, s.database, s.extension,
+      plan.blockers.push_back({BlockerCode::replica_version_not_available, target, s.database, s.extension,
                                s.extension + " " + s.to + " is not available on standby " + replica.endpoint +
                                    " (available there: " + available_list(available) +
                                    "); after the change, queries on the standby would fail",
@@ -88,7 +88,7 @@ void check_replica_versions(const std::string& target, const std::vector<Step>& 
     if (s.kind == StepKind::update &&
         replica.cluster.find_path(s.extension, Version::from_catalog(s.from), to) == nullptr) {
       plan.blockers.push_back(
-          {"replica-no-update-path", target, s.database, s.extension,
+          {BlockerCode::replica_no_update_path, target, s.database, s.extension,
            "standby " + replica.endpoint + " has no update path for " + s.extension + " " + s.from + " → " + s.to,
            "install the same package version on the standby as on the primary"});
     }
@@ -121,7 +121,7 @@ void check_pooler_routes(const PlanInput& input, const std::string& name, const 
       // With a reference in the manifest, an alias whose destination cannot be told may be it: fail closed.
       if (reference != nullptr) {
         plan.blockers.push_back(
-            {"pooler-route-unverified", name, route.alias, "",
+            {BlockerCode::pooler_route_unverified, name, route.alias, "",
              name + "'s pooler: where alias '" + route.alias + "' leads cannot be told: " + route.error,
              "the target's credentials must open the alias through the pooler (and may read "
              "pg_control_system()); fix the alias, or the role"});
@@ -137,7 +137,7 @@ void check_pooler_routes(const PlanInput& input, const std::string& name, const 
                               "' to a cluster the manifest does not know (system_identifier " +
                               route.system_identifier + ")");
     } else if (reference != nullptr && it->second == reference->name) {
-      plan.blockers.push_back({"pooler-routes-to-reference", name, route.alias, "",
+      plan.blockers.push_back({BlockerCode::pooler_routes_to_reference, name, route.alias, "",
                                name + "'s pooler routes '" + route.alias + "' to " + reference->name +
                                    "'s cluster (system_identifier " + route.system_identifier +
                                    "): its clients would read and write " + reference->name,
@@ -166,7 +166,7 @@ void check_replica_installed(const desired::Manifest& manifest, const std::strin
       const auto* available = replica.cluster.find_available(e.name.str());
       if (available != nullptr && available->find(e.version) != nullptr) continue;
       plan.blockers.push_back(
-          {"replica-version-not-available", target, db.name, e.name.str(),
+          {BlockerCode::replica_version_not_available, target, db.name, e.name.str(),
            e.name.str() + " " + e.version.str() + " (installed on the primary) is not available on standby " +
                replica.endpoint + " (available there: " + available_list(available) +
                "); queries on the standby may fail",
@@ -179,12 +179,13 @@ void check_replica_installed(const desired::Manifest& manifest, const std::strin
 /// reference's cluster under another name, or another managed target's
 /// cluster with databases in common. Such a target gets blockers and no steps.
 bool isolated(const PlanInput& input, const std::string& name, const state::TargetState& observed, Plan& plan) {
-  auto block = [&](const std::string& code, const std::string& message, const std::string& hint) {
+  auto block = [&](BlockerCode code, const std::string& message, const std::string& hint) {
     plan.blockers.push_back({code, name, "", "", message, hint});
   };
   bool ok = true;
   if (observed.cluster.in_recovery) {
-    block("managed-is-standby", name + " (" + observed.endpoint + ") points at a standby: pg_is_in_recovery() is true",
+    block(BlockerCode::managed_is_standby,
+          name + " (" + observed.endpoint + ") points at a standby: pg_is_in_recovery() is true",
           "use the primary's DSN; pgparity changes only primaries");
     ok = false;
   }
@@ -195,7 +196,7 @@ bool isolated(const PlanInput& input, const std::string& name, const state::Targ
     const auto target = input.manifest->targets.find(other_name);
     if (target == input.manifest->targets.end()) continue;
     if (target->second.role == desired::Role::reference) {
-      block("managed-is-reference",
+      block(BlockerCode::managed_is_reference,
             name + " (" + observed.endpoint + ") reaches the same cluster as the reference " + other_name + " (" +
                 other.endpoint + "): system_identifier " + id + "; nothing is written there",
             "point " + name + " at its own cluster; pgparity never writes to a reference");
@@ -208,7 +209,7 @@ bool isolated(const PlanInput& input, const std::string& name, const state::Targ
         }
       }
       if (!common.empty()) {
-        block("managed-twice",
+        block(BlockerCode::managed_twice,
               name + " (" + observed.endpoint + ") and " + other_name + " (" + other.endpoint +
                   ") are the same cluster (system_identifier " + id +
                   ") with databases in common: " + join(common, ", "),

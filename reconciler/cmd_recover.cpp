@@ -193,7 +193,7 @@ ExitCode run_recover(Context& context, const RecoverOptions& o) {
     plan = plan_for(m, target.name, {});
     std::vector<std::string> no_path;
     for (const auto& b : plan.blockers) {
-      if (b.code == "no-update-path") no_path.push_back(b.extension);
+      if (b.code == planner::BlockerCode::no_update_path) no_path.push_back(b.extension);
     }
     if (!no_path.empty()) {
       context.out << planner::render_text(plan, context.color);

@@ -27,7 +27,7 @@ using planner::StepKind;
 
 /// The server's error for a report: message, SQLSTATE, and DETAIL/HINT when it gave them.
 Rehearsal failure(const pqxx::sql_error& e, long long ms, const std::string& how) {
-  Rehearsal r{"failed", ms, how, "", e.sqlstate(), "", ""};
+  Rehearsal r{planner::RehearsalStatus::failed, ms, how, "", e.sqlstate(), "", ""};
   std::string text = e.what();
   // libpq's text is "ERROR:  message\nDETAIL:  ...\nHINT:  ...\n"
   auto field = [&](const std::string& label) {
@@ -102,7 +102,7 @@ class Rehearser {
     }
     out.line = "rehearsed on " + where + ": ✗ " + failed_ + "; rolled back, nothing changed";
     out.blocker =
-        planner::Blocker{"rehearsal-failed",
+        planner::Blocker{planner::BlockerCode::rehearsal_failed,
                          target_.name,
                          database_,
                          failed_extension_,
@@ -141,13 +141,14 @@ class Rehearser {
     for (Step* s : steps_) {
       if (planner::is_gate(s->kind)) continue;
       if (!failed_.empty()) {
-        s->rehearsal = Rehearsal{"skipped", 0, "an earlier step failed", "", "", "", ""};
+        s->rehearsal = Rehearsal{planner::RehearsalStatus::skipped, 0, "an earlier step failed", "", "", "", ""};
         continue;
       }
       const auto begun = Clock::now();
       try {
         change.run(*s);
-        s->rehearsal = Rehearsal{"ok", elapsed(begun), "in a transaction that was rolled back", "", "", "", ""};
+        s->rehearsal = Rehearsal{
+            planner::RehearsalStatus::ok, elapsed(begun), "in a transaction that was rolled back", "", "", "", ""};
         ++changes_;
       } catch (const pqxx::sql_error& e) {
         s->rehearsal = failure(e, elapsed(begun), "in a transaction that was rolled back");
@@ -164,7 +165,7 @@ class Rehearser {
     const auto begun = Clock::now();
     if (const std::string why = change.value(state::sql::privileged_session_user); !why.empty()) {
       if (!manifest_.policy.health.empty()) {
-        verify->rehearsal = Rehearsal{"skipped",
+        verify->rehearsal = Rehearsal{planner::RehearsalStatus::skipped,
                                       0,
                                       "health queries not run: the role " + why +
                                           "; a manifest's SQL never runs with those rights in a rehearsal "
@@ -189,7 +190,8 @@ class Rehearser {
         return;
       }
     }
-    verify->rehearsal = Rehearsal{"ok", elapsed(begun), "health queries on the rehearsed versions", "", "", "", ""};
+    verify->rehearsal = Rehearsal{
+        planner::RehearsalStatus::ok, elapsed(begun), "health queries on the rehearsed versions", "", "", "", ""};
   }
 
   void settings(ChangeTransaction& change) {
@@ -199,7 +201,7 @@ class Rehearser {
       try {
         change.check("SELECT pg_catalog.set_config(" + planner::quote_literal(s->setting) + ", " +
                      planner::quote_literal(s->value) + ", true)");
-        s->rehearsal = Rehearsal{"ok",
+        s->rehearsal = Rehearsal{planner::RehearsalStatus::ok,
                                  elapsed(begun),
                                  "set_config in a transaction that was rolled back" +
                                      std::string(replica_.empty() ? "" : " on standby " + replica_),
@@ -211,7 +213,7 @@ class Rehearser {
       } catch (const pqxx::sql_error& e) {
         // 55P02: the setting's context does not allow set_config; its value was checked at planning.
         if (e.sqlstate() == "55P02" || e.sqlstate() == "42501") {
-          s->rehearsal = Rehearsal{"ok",
+          s->rehearsal = Rehearsal{planner::RehearsalStatus::ok,
                                    elapsed(begun),
                                    "checked against pg_settings (type, unit, range, enum values) when planned; its "
                                    "context does not allow set_config",

@@ -164,7 +164,7 @@ TEST_P(RecreatePolicy, DecidesWhetherAMissingPathBecomesDropAndCreate) {
   } else {
     EXPECT_EQ(s, nullptr);
     ASSERT_EQ(plan.blockers.size(), 1u);
-    EXPECT_EQ(plan.blockers[0].code, c.user_column ? "data-loss" : "no-update-path");
+    EXPECT_EQ(plan.blockers[0].code, c.user_column ? BlockerCode::data_loss : BlockerCode::no_update_path);
   }
 }
 

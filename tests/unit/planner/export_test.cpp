@@ -97,7 +97,7 @@ TEST(Export, AMirrorFollowsTheReferenceAndKeepsItsRatiosAtTheManagedTargetsSize)
   input.observed.emplace("staging", staging);
   const Plan plan = make_plan(input);
   for (const auto& b : plan.blockers) {
-    if (b.code == "ratio-off-reference") {
+    if (b.code == BlockerCode::ratio_off_reference) {
       EXPECT_NE(b.message.find("max_connections"), std::string::npos) << "only the ratio that needs max_connections";
     }
   }

@@ -233,7 +233,7 @@ inline const Step* step(const Plan& plan, const std::string& id) {
 
 inline std::vector<std::string> blocker_codes(const Plan& plan) {
   std::vector<std::string> codes;
-  for (const auto& b : plan.blockers) codes.push_back(b.code);
+  for (const auto& b : plan.blockers) codes.push_back(name_of(b.code));
   return codes;
 }
 

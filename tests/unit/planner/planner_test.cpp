@@ -262,7 +262,7 @@ TEST(Planner, AControlFileThatFixesTheSchemaGetsNoSchemaClause) {
 
   const Plan elsewhere = fixed("extensions:\n  - name: postgis_topology\n    version: \"3.3.2\"\n    schema: gis\n");
   ASSERT_EQ(elsewhere.blockers.size(), 1u);
-  EXPECT_EQ(elsewhere.blockers[0].code, "schema-fixed");
+  EXPECT_EQ(elsewhere.blockers[0].code, BlockerCode::schema_fixed);
   EXPECT_FALSE(elsewhere.has_changes());
 }
 
@@ -277,7 +277,7 @@ TEST(Planner, ABareNumberForASettingWithAUnitIsRefusedWithTheUnitSpelledOut) {
   const Plan plan = plan_for(
       m, Server("staging").setting("statement_timeout", "0", "ms").setting("lock_timeout", "1000", "ms").db(Db()));
   ASSERT_EQ(plan.blockers.size(), 1u);
-  EXPECT_EQ(plan.blockers[0].code, "setting-invalid-value");
+  EXPECT_EQ(plan.blockers[0].code, BlockerCode::setting_invalid_value);
   EXPECT_EQ(plan.blockers[0].message,
             "statement_timeout = 10 has no unit, and the server would read it as 10ms; write the unit, e.g. 10ms, 10s "
             "or 10min");

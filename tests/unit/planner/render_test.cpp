@@ -123,7 +123,8 @@ TEST(RenderMarkdown, HostileTextCannotInjectHtmlMentionsOrCloseTheSqlFence) {
   s.value = "```\n<script>";
   s.sql = {"ALTER SYSTEM SET \"application_name\" = '```\n<script>'"};
   plan.steps.push_back(s);
-  plan.blockers.push_back({"x", "staging", "", "", "ERROR: <b>bold</b> @org/team \"quoted\"", "hint"});
+  plan.blockers.push_back(
+      {BlockerCode::rehearsal_failed, "staging", "", "", "ERROR: <b>bold</b> @org/team \"quoted\"", "hint"});
   const std::string md = render_markdown(plan);
   EXPECT_EQ(md.find("<img"), std::string::npos) << md;
   EXPECT_EQ(md.find("<b>"), std::string::npos) << md;
@@ -224,8 +225,8 @@ Plan every_kind_plan() {
                                       .depends("citext", "column c of table t|x", "column"))
                               .db(Db("users").available("hstore", {"1.8"}))
                               .replica(standby, "host=standby1"));
-  plan.steps.front().rehearsal =
-      Rehearsal{"failed", 12, "in a transaction that was rolled back", "boom", "XX000", "a detail", "a hint"};
+  plan.steps.front().rehearsal = Rehearsal{
+      RehearsalStatus::failed, 12, "in a transaction that was rolled back", "boom", "XX000", "a detail", "a hint"};
   plan.rehearsed = true;
   plan.rehearsals.push_back("rehearsed on staging/orders: ✗ boom; rolled back, nothing changed");
   plan.unmatched_patterns.emplace_back("staging", "nothing_*");
@@ -269,6 +270,20 @@ TEST(PlanFile, ADifferenceInAnyFieldOfAStepMakesASavedPlanDiffer) {
   other = plan;
   other.steps.front().rehearsal.reset();
   EXPECT_EQ(first_difference(plan, other), "") << "a rehearsal's result is not part of what runs";
+}
+
+TEST(PlanFile, AnUnknownBlockerCodeStepKindOrRehearsalStatusIsRefusedNotGuessed) {
+  const std::string text = render_json(every_kind_plan());
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"code\": \"replica-version-not-available\"", "\"code\": \"replica-whatever\""},
+           {"\"kind\": \"barrier\"", "\"kind\": \"restart\""},
+           {"\"status\": \"failed\"", "\"status\": \"fine\""}}) {
+    std::string edited = text;
+    const auto at = edited.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    edited.replace(at, from.size(), to);
+    EXPECT_THROW(parse_plan(edited), std::invalid_argument) << to;
+  }
 }
 
 TEST(PlanFile, RefusesWhatIsNotAPlanOfThisFormat) {
