@@ -188,7 +188,7 @@ class Doctor {
     if (it == in_.runs.end() || it->second.empty()) return;
     const bool running_now = in_.locked.count(db.name) > 0;
     for (const auto& r : it->second) {
-      if (r.status != "running" || running_now) continue;
+      if (r.status != state::name_of(state::RunStatus::running) || running_now) continue;
       Finding& f = add("unfinished-run", "error", db.name, r.run_id,
                        "run " + r.run_id + " started at " + r.started_at +
                            " and never finished (the process was killed or lost its connection); PostgreSQL rolled "
@@ -204,7 +204,8 @@ class Doctor {
                  shell_word(in_.target);
     }
     const state::RunRecord& last = it->second.front();
-    if (last.status == "failed" || last.status == "verify-failed") {
+    if (last.status == state::name_of(state::RunStatus::failed) ||
+        last.status == state::name_of(state::RunStatus::verify_failed)) {
       Finding& f = add("failed-run", "warning", db.name, last.run_id,
                        "the last run (" + last.run_id + ") " + last.status + ": " + last.error);
       f.evidence = {"pgparity.runs: run_id=" + last.run_id + " status=" + last.status +

@@ -108,6 +108,22 @@ BlockerCode blocker_code_named(const std::string& name) {
   throw std::invalid_argument("unknown blocker code '" + name + "'");
 }
 
+StepObject object_of(const Step& s) {
+  switch (s.kind) {
+    case StepKind::schema:
+      return {"schema", s.schema, "", ""};
+    case StepKind::create:
+    case StepKind::update:
+    case StepKind::drop:
+    case StepKind::recreate:
+      return {"extension", s.extension, s.from, s.to};
+    case StepKind::set:
+      return {"setting", s.setting, s.current, s.value};
+    default:
+      return {};
+  }
+}
+
 std::vector<Wave> rollout_waves(const std::string& target, int canary, const std::vector<int>& waves,
                                 std::vector<std::string> databases) {
   std::sort(databases.begin(), databases.end());

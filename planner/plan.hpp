@@ -72,6 +72,15 @@ struct Step {
   bool operator==(const Step&) const = default;
 };
 
+/// What a step changes, read from its kind (never guessed from which fields are empty).
+struct StepObject {
+  const char* key = "";  ///< "extension", "setting" or "schema"; "" for gates and barriers
+  std::string name;      ///< the extension, setting or schema
+  std::string from;      ///< the installed version, or the setting's value now ("" when none)
+  std::string to;        ///< the version after the step, or the setting's new value
+};
+StepObject object_of(const Step& s);
+
 /// What blocks a plan: stable codes, written in the plan's JSON and in docs/planning.md by name.
 enum class BlockerCode {
   data_loss,

@@ -17,9 +17,7 @@ std::string dot_string(const std::string& text) {
 
 std::string label_of(const Step& s) {
   std::string label = name_of(s.kind);
-  if (!s.extension.empty()) label += "\\n" + s.extension;
-  if (!s.setting.empty()) label += "\\n" + s.setting;
-  if (s.kind == StepKind::schema) label += "\\n" + s.schema;
+  if (const StepObject object = object_of(s); !object.name.empty()) label += "\\n" + object.name;
   if (s.kind == StepKind::update || s.kind == StepKind::recreate) label += "\\n" + s.from + " → " + s.to;
   if (s.kind == StepKind::create) label += "\\n" + s.to;
   return label;

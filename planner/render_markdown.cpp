@@ -196,11 +196,8 @@ std::string render_markdown(const Plan& plan) {
       group = here;
       out << "\n#### " << cell(here) << "\n\n| step | object | change | detail |\n|---|---|---|---|\n";
     }
-    out << "| " << name_of(s.kind) << " | "
-        << cell(!s.extension.empty() ? s.extension
-                : !s.setting.empty() ? s.setting
-                                     : s.schema)
-        << " | " << cell(change_of(s)) << " | " << cell(detail_of(s)) << " |\n";
+    out << "| " << name_of(s.kind) << " | " << cell(object_of(s).name) << " | " << cell(change_of(s)) << " | "
+        << cell(detail_of(s)) << " |\n";
     for (const auto& statement : s.sql) sql += statement + ";\n";
   }
   close_group();

@@ -66,6 +66,7 @@ void schedule(const desired::Manifest& manifest, std::vector<Step> steps, Plan& 
       if (rollout && rollout->soak.ms() > 0) {
         does += (does.empty() ? "" : "; ") + ("soak " + rollout->soak.str() + ", then the health queries again");
       }
+      if (!previous.empty()) link(barrier, previous);  // waves end in order, even one with nothing left to run
       barrier.reason =
           (rollout ? "end of rollout " + wave.name : "end of the database changes") + (does.empty() ? "" : ": " + does);
       for (auto& s : steps) {

@@ -123,6 +123,7 @@ class ApplyRunner final : public Runner {
     std::vector<BarrierMember> members;
     for (std::size_t p : unit.after) {
       const ExecUnit& member = units_[p];
+      if (member.barrier()) continue;  // the previous wave's end, not a database of this one
       BarrierMember m{member.database, {}, ran_[p] ? &results_[p] : nullptr};
       for (const Step* s : member.steps) {
         if (!planner::is_gate(s->kind)) m.changes.push_back(*s);

@@ -37,6 +37,7 @@ BarrierOutcome pass_barrier(const desired::Manifest& manifest, const planner::St
                             const std::vector<BarrierMember>& members, const ApplyOptions& options,
                             std::mutex& output) {
   BarrierOutcome out;
+  if (members.empty()) return out;  // its databases' changes were all left out: nothing to wait for
   const desired::Target& target = manifest.targets.at(barrier.target);
   for (const auto& m : members) {
     if (succeeded(m.result) || !out.problem.empty()) continue;

@@ -30,6 +30,25 @@ namespace pgparity::reconciler {
 
 namespace {
 
+/// How a tick ended: the `result` label of pgparity_reconcile_runs_total, and reconcile --once's exit code.
+enum class TickResult { converged, applied, drift, blocked, failed };
+
+const char* name_of(TickResult result) {
+  switch (result) {
+    case TickResult::converged:
+      return "converged";
+    case TickResult::applied:
+      return "applied";
+    case TickResult::drift:
+      return "drift";
+    case TickResult::blocked:
+      return "blocked";
+    case TickResult::failed:
+      return "failed";
+  }
+  return "?";
+}
+
 using Clock = std::chrono::steady_clock;
 
 struct ReconcileOptions {
@@ -69,15 +88,15 @@ class Loop {
     return Clock::now() - last < std::chrono::milliseconds(3 * interval_.ms());
   }
 
-  /// One tick; the result label: converged, applied, drift, blocked or failed.
-  std::string tick() {
+  /// One tick and its result (the label of pgparity_reconcile_runs_total).
+  TickResult tick() {
     const auto started = Clock::now();
-    const std::string result = run_tick();
+    const TickResult result = run_tick();
     last_completed_.store(Clock::now().time_since_epoch().count());
-    metrics_.add("pgparity_reconcile_runs_total", {{"result", result}});
+    metrics_.add("pgparity_reconcile_runs_total", {{"result", name_of(result)}});
     metrics_.observe("pgparity_reconcile_duration_seconds",
                      std::chrono::duration<double>(Clock::now() - started).count());
-    if (result == "converged" || result == "applied") {
+    if (result == TickResult::converged || result == TickResult::applied) {
       metrics_.set("pgparity_last_success_timestamp_seconds", {}, static_cast<double>(std::time(nullptr)));
     }
     if (!options_.metrics_file.empty()) {
@@ -87,7 +106,7 @@ class Loop {
         spdlog::error("{}", e.what());
       }
     }
-    spdlog::info("tick: {}", result);
+    spdlog::info("tick: {}", name_of(result));
     return result;
   }
 
@@ -107,9 +126,9 @@ class Loop {
     return manifest_ ? &*manifest_ : nullptr;
   }
 
-  std::string run_tick() {
+  TickResult run_tick() {
     const desired::Manifest* manifest = this->manifest();
-    if (manifest == nullptr) return "failed";
+    if (manifest == nullptr) return TickResult::failed;
     planner::Plan plan;
     try {
       state::SessionCache* kept = options_.keep_sessions > 0 && !options_.once ? &sessions_ : nullptr;
@@ -136,16 +155,16 @@ class Loop {
       }
     } catch (const Error& e) {
       spdlog::error("{}", e.report());
-      return "failed";
+      return TickResult::failed;
     }
     report_drift(*manifest, plan);
     if (plan.blocked()) {
       for (const auto& b : plan.blockers) {
         spdlog::warn("blocked: {}{}: {}", b.target, b.database.empty() ? "" : "/" + b.database, b.message);
       }
-      return "blocked";
+      return TickResult::blocked;
     }
-    if (!plan.has_changes()) return "converged";
+    if (!plan.has_changes()) return TickResult::converged;
     if (options_.plan_only || options_.suspend || manifest->suspend) {
       spdlog::info("drift: {} step(s) pending; {}", plan.change_count(),
                    options_.plan_only ? "--plan-only" : "suspended: changing nothing");
@@ -155,12 +174,12 @@ class Loop {
         const LogFields fields({{"where", d.where}, {"object", d.subject}, {"from", d.observed}, {"to", d.desired}});
         spdlog::info("drift: {}: {} {} → {}", d.where, d.subject, d.observed, d.desired);
       }
-      return "drift";
+      return TickResult::drift;
     }
     if (stop_.load()) {
       // A signal during observation: the tick ends here, before any lock, ALTER SYSTEM or pause.
       spdlog::info("stopped by a signal before applying; {} step(s) left for the next run", plan.change_count());
-      return "drift";
+      return TickResult::drift;
     }
     return apply(*manifest, without_backed_off(plan));
   }
@@ -205,10 +224,8 @@ class Loop {
     }
     for (const auto& s : plan.steps) {
       if (planner::is_gate(s.kind)) continue;
-      metrics_.set(
-          "pgparity_drift",
-          {{"target", s.target}, {"database", s.database}, {"object", s.extension.empty() ? s.setting : s.extension}},
-          1);
+      metrics_.set("pgparity_drift",
+                   {{"target", s.target}, {"database", s.database}, {"object", planner::object_of(s).name}}, 1);
     }
     std::map<std::string, double> steps;
     std::map<std::string, double> blockers;
@@ -232,7 +249,7 @@ class Loop {
     return plan;
   }
 
-  std::string apply(const desired::Manifest& manifest, const planner::Plan& plan) {
+  TickResult apply(const desired::Manifest& manifest, const planner::Plan& plan) {
     LogStream progress;
     ApplyOptions options;
     options.lock_wait = lock_wait_;
@@ -272,7 +289,7 @@ class Loop {
       const auto& [target, database, kind] = scope;
       metrics_.add("pgparity_steps_applied_total", {{"kind", kind}, {"target", target}, {"database", database}}, count);
     }
-    return failed ? "failed" : "applied";
+    return failed ? TickResult::failed : TickResult::applied;
   }
 
   const ReconcileOptions& options_;
@@ -342,10 +359,17 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
   }
 
   if (o.once) {
-    const std::string result = loop.tick();
-    if (result == "converged" || result == "applied") return ExitCode::ok;
-    if (result == "drift") return ExitCode::changes;
-    if (result == "blocked") return ExitCode::blocked;
+    switch (loop.tick()) {
+      case TickResult::converged:
+      case TickResult::applied:
+        return ExitCode::ok;
+      case TickResult::drift:
+        return ExitCode::changes;
+      case TickResult::blocked:
+        return ExitCode::blocked;
+      case TickResult::failed:
+        return ExitCode::error;
+    }
     return ExitCode::error;
   }
   spdlog::info("reconciling {} every {}", o.manifest, interval->str());

@@ -19,13 +19,26 @@ std::vector<ExecUnit> units_of(const planner::Plan& plan) {
   std::vector<ExecUnit> units;
   std::map<std::string, std::size_t> by_scope;  // unit name -> index
   std::map<std::string, std::size_t> by_step;   // step id -> unit index
-  for (const auto& s : plan.steps) {
+  auto scope_of = [](const planner::Step& s) {
     ExecUnit scope;
     scope.target = s.target;
     scope.database = s.database;
     scope.replica = s.replica;
     scope.steps = {&s};
+    return scope;
+  };
+  // A scope whose change steps were all left out (reconcile backs a failing database off) has only
+  // gates left: nothing to run.
+  std::set<std::string> changing;
+  for (const auto& s : plan.steps) {
+    if (!planner::is_gate(s.kind) || s.kind == planner::StepKind::barrier) {
+      changing.insert(s.kind == planner::StepKind::barrier ? s.id : scope_of(s).name());
+    }
+  }
+  for (const auto& s : plan.steps) {
+    ExecUnit scope = scope_of(s);
     const std::string key = s.kind == planner::StepKind::barrier ? s.id : scope.name();
+    if (!changing.contains(key)) continue;
     auto [it, fresh] = by_scope.emplace(key, units.size());
     if (fresh) {
       scope.index = units.size();
@@ -111,7 +124,9 @@ class Builder {
     for (std::size_t d : dependents_[unit]) {
       // A barrier decides after units that ran and failed (the standbys still verify what did change);
       // a unit that never started holds back everything after it.
-      const bool holds = state == State::not_started || (state == State::failed && !units_[d].barrier());
+      // A failed barrier holds back the next one too (a halt is a halt).
+      const bool holds =
+          state == State::not_started || (state == State::failed && (!units_[d].barrier() || units_[unit].barrier()));
       if (holds && !held_back_.contains(d)) held_back_[d] = root;
       if (--waiting_[d] > 0) continue;
       if (const auto held = held_back_.find(d); held != held_back_.end()) {

@@ -28,7 +28,8 @@ struct ExecUnit {
 
 /// The plan's units, in plan order, with the edges between them. A step's
 /// `after` naming a step of another unit makes that unit a predecessor; the
-/// executor reads order from nothing else. The plan must outlive the units.
+/// executor reads order from nothing else. A scope left with gates only (its
+/// changes were taken out) is no unit. The plan must outlive the units.
 std::vector<ExecUnit> units_of(const planner::Plan& plan);
 
 enum class UnitOutcome { passed, failed };

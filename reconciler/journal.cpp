@@ -48,8 +48,8 @@ void Journal::ensure() {
 void Journal::close_interrupted() {
   pqxx::work tx(session_);
   // A settings run (database '') has no transaction to roll back: ALTER SYSTEM writes stay.
-  tx.exec("UPDATE " + table("runs") +
-          " SET status = 'interrupted', error = CASE WHEN database = '' THEN 'the settings run ended without finishing"
+  tx.exec("UPDATE " + table("runs") + " SET status = '" + std::string(state::name_of(state::RunStatus::interrupted)) +
+          "', error = CASE WHEN database = '' THEN 'the settings run ended without finishing"
           " (process killed or connection lost); ALTER SYSTEM is not transactional: compare " +
           table("settings") +
           " with postgresql.auto.conf' ELSE 'the run ended without finishing (process killed or connection lost);"
@@ -62,17 +62,18 @@ void Journal::start(const std::string& run_id, const std::string& target, const 
   pqxx::work tx(session_);
   tx.exec_params("INSERT INTO " + table("runs") +
                      " (run_id, target, database, status, plan_digest, manifest_digest, pgparity_version, wave)"
-                     " VALUES ($1, $2, $3, 'running', $4, $5, $6, NULLIF($7, ''))",
-                 run_id, target, database, plan_digest, manifest_digest, std::string(version), wave);
+                     " VALUES ($1, $2, $3, $8, $4, $5, $6, NULLIF($7, ''))",
+                 run_id, target, database, plan_digest, manifest_digest, std::string(version), wave,
+                 std::string(state::name_of(state::RunStatus::running)));
   tx.commit();
 }
 
-void Journal::finish(const std::string& run_id, const std::string& status, int steps_done, const std::string& error) {
+void Journal::finish(const std::string& run_id, state::RunStatus status, int steps_done, const std::string& error) {
   pqxx::work tx(session_);
   tx.exec_params("UPDATE " + table("runs") +
                      " SET finished_at = clock_timestamp(), status = $2, steps_done = $3, error = nullif($4, '')"
                      " WHERE run_id = $1",
-                 run_id, status, steps_done, error);
+                 run_id, std::string(state::name_of(status)), steps_done, error);
   tx.commit();
 }
 

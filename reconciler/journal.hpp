@@ -26,7 +26,7 @@ class Journal {
   void start(const std::string& run_id, const std::string& target, const std::string& database,
              const std::string& plan_digest, const std::string& manifest_digest, const std::string& wave = "");
   /// Records how the run ended, in its own transaction.
-  void finish(const std::string& run_id, const std::string& status, int steps_done, const std::string& error);
+  void finish(const std::string& run_id, state::RunStatus status, int steps_done, const std::string& error);
 
   /// The runs recorded on this database, newest first, each with its
   /// snapshot; empty when there is no journal. Reads only (two queries).

@@ -34,7 +34,7 @@ void journal_replica_failure(const desired::Manifest& manifest, const std::strin
     result.run_id = new_run_id();
     journal.start(result.run_id, target_name, result.database, options.plan_digest, options.manifest_digest,
                   options.wave);
-    journal.finish(result.run_id, "failed", 0, result.message);
+    journal.finish(result.run_id, state::RunStatus::failed, 0, result.message);
   } catch (const std::exception& e) {
     result.message += "; it could not be journaled on the primary (" + one_line(e.what()) + ")";
   }

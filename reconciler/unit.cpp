@@ -125,21 +125,12 @@ void Unit::say(const std::string& line, std::vector<std::pair<std::string, std::
 /// One event per step: what it changed and how long it took.
 void Unit::say_step(const Step& s, long long ms, const std::string& note) {
   std::vector<std::pair<std::string, std::string>> fields{{"step", planner::name_of(s.kind)}};
-  if (!s.extension.empty()) fields.emplace_back("extension", s.extension);
-  if (!s.setting.empty()) fields.emplace_back("setting", s.setting);
-  if (!s.from.empty() || !s.current.empty()) fields.emplace_back("from", s.setting.empty() ? s.from : s.current);
-  if (!s.to.empty() || !s.value.empty()) fields.emplace_back("to", s.setting.empty() ? s.to : s.value);
+  const planner::StepObject object = planner::object_of(s);
+  if (*object.key != 0) fields.emplace_back(object.key, object.name);
+  if (!object.from.empty()) fields.emplace_back("from", object.from);
+  if (!object.to.empty()) fields.emplace_back("to", object.to);
   fields.emplace_back("duration_ms", std::to_string(ms));
-  const bool setting = !s.setting.empty();
-  const bool schema = s.kind == StepKind::schema;
-  result_.steps.push_back({s.id, planner::name_of(s.kind),
-                           setting  ? "setting"
-                           : schema ? "schema"
-                                    : "extension",
-                           setting  ? s.setting
-                           : schema ? s.schema
-                                    : s.extension,
-                           ms});
+  result_.steps.push_back({s.id, planner::name_of(s.kind), object.key, object.name, ms});
   say(planner::describe(s) + note, std::move(fields));
 }
 
@@ -297,7 +288,7 @@ void Unit::apply_extensions() {
             fail(why);
             change.reset();
             paused.reset();
-            journal.finish(result_.run_id, "failed", 0, result_.message);
+            journal.finish(result_.run_id, state::RunStatus::failed, 0, result_.message);
             return;
           }
           say("applying " + std::to_string(changes().size()) + " step" + (changes().size() == 1 ? "" : "s") +
@@ -354,7 +345,7 @@ void Unit::apply_extensions() {
   cancel.reset();
   change.reset();
   paused.reset();
-  if (started) record_failure("failed");
+  if (started) record_failure(state::RunStatus::failed);
 }
 
 std::string Unit::step_failure(const Step* step, const pqxx::sql_error& e) {

@@ -70,7 +70,7 @@ class Unit {
   void finish(Journal& journal, std::optional<ChangeTransaction>& change, std::optional<PoolerPause>& paused);
   void test_hook_before_commit();
   void resolve_in_doubt(int done, int backend);
-  void record_failure(const std::string& status);
+  void record_failure(state::RunStatus status);
   void verify(pqxx::connection_base& session, Journal& journal);
 
   // unit_settings.cpp

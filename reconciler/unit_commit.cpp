@@ -36,7 +36,7 @@ void Unit::finish(Journal& journal, std::optional<ChangeTransaction>& change, st
     try {
       auto fresh = connect();
       Journal(*fresh, manifest_.policy.state_schema.str())
-          .finish(result_.run_id, "verify-failed", done, result_.message);
+          .finish(result_.run_id, state::RunStatus::verify_failed, done, result_.message);
     } catch (const std::exception&) {
     }
   }
@@ -72,7 +72,7 @@ void Unit::resolve_in_doubt(int done, int backend) {
     fail(
         "the connection was lost while committing; the run's snapshot is not there, so PostgreSQL rolled the "
         "change back; nothing changed");
-    journal.finish(result_.run_id, "rolled-back", 0, result_.message);
+    journal.finish(result_.run_id, state::RunStatus::rolled_back, 0, result_.message);
   } catch (const std::exception& e) {
     fail("the connection was lost while committing, and the outcome cannot be read (" + one_line(e.what()) +
          "); run pgparity doctor");
@@ -80,7 +80,7 @@ void Unit::resolve_in_doubt(int done, int backend) {
 }
 
 /// Writes the failure into the journal, on a fresh session when the old one is gone.
-void Unit::record_failure(const std::string& status) {
+void Unit::record_failure(state::RunStatus status) {
   try {
     if (session_->is_open()) {
       Journal(*session_, manifest_.policy.state_schema.str()).finish(result_.run_id, status, 0, result_.message);
@@ -97,10 +97,10 @@ void Unit::verify(pqxx::connection_base& session, Journal& journal) {
   const std::string problems = verify_database(session, steps_, manifest_.policy.health);
   if (!problems.empty()) {
     fail("verification failed" + problems);
-    journal.finish(result_.run_id, "verify-failed", result_.steps_done, result_.message);
+    journal.finish(result_.run_id, state::RunStatus::verify_failed, result_.steps_done, result_.message);
     return;
   }
-  journal.finish(result_.run_id, "succeeded", result_.steps_done, "");
+  journal.finish(result_.run_id, state::RunStatus::succeeded, result_.steps_done, "");
   result_.outcome = Outcome::applied;
   result_.message = std::to_string(result_.steps_done) + " step" + (result_.steps_done == 1 ? "" : "s") +
                     " applied and verified (run " + result_.run_id + ")";

@@ -31,10 +31,10 @@ void Unit::apply_settings() {
   });
   if (!problem.empty()) {
     fail(problem);
-    journal.finish(result_.run_id, "failed", 0, result_.message);
+    journal.finish(result_.run_id, state::RunStatus::failed, 0, result_.message);
     return;
   }
-  journal.finish(result_.run_id, "succeeded", static_cast<int>(changes().size()), "");
+  journal.finish(result_.run_id, state::RunStatus::succeeded, static_cast<int>(changes().size()), "");
   result_.steps_done = static_cast<int>(changes().size());
   result_.outcome = Outcome::applied;
   result_.message =

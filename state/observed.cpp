@@ -68,4 +68,22 @@ std::optional<double> ClusterState::normalized(const std::string& setting) const
   return it->second.normalized;
 }
 
+const char* name_of(RunStatus status) {
+  switch (status) {
+    case RunStatus::running:
+      return "running";
+    case RunStatus::succeeded:
+      return "succeeded";
+    case RunStatus::failed:
+      return "failed";
+    case RunStatus::verify_failed:
+      return "verify-failed";
+    case RunStatus::rolled_back:
+      return "rolled-back";
+    case RunStatus::interrupted:
+      return "interrupted";
+  }
+  return "?";
+}
+
 }  // namespace pgparity::state

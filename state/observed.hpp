@@ -92,13 +92,18 @@ struct Activity {
 };
 
 /// A row of the run journal (<state_schema>.runs) on a managed database.
+/// How a journaled run ended (the `status` column of <state_schema>.runs).
+enum class RunStatus { running, succeeded, failed, verify_failed, rolled_back, interrupted };
+/// "running", "succeeded", "failed", "verify-failed", "rolled-back", "interrupted": the one name table.
+const char* name_of(RunStatus status);
+
 struct RunRecord {
   std::string run_id;
   std::string target;
   std::string database;
   std::string started_at;   ///< ISO 8601, UTC
   std::string finished_at;  ///< "" while running, or when the run never finished
-  std::string status;       ///< running, succeeded, failed, rolled-back, ...
+  std::string status;       ///< as the table holds it (name_of(RunStatus), or a newer version's word)
   std::string plan_digest;
   std::string manifest_digest;
   int steps_done = 0;

@@ -253,6 +253,33 @@ TEST(PlanFile, APlanWithEveryStepKindReadsBackEqualFieldForField) {
   EXPECT_EQ(first_difference(back, plan), "");
 }
 
+TEST(Plan, WhatAStepChangesIsReadFromItsKind) {
+  for (const auto& s : every_kind_plan().steps) {
+    const StepObject o = object_of(s);
+    switch (s.kind) {
+      case StepKind::set:
+        EXPECT_EQ(std::string(o.key), "setting") << s.id;
+        EXPECT_EQ(o.name, s.setting);
+        EXPECT_EQ(o.to, s.value);
+        break;
+      case StepKind::schema:
+        EXPECT_EQ(std::string(o.key), "schema") << s.id;
+        EXPECT_EQ(o.name, s.schema);
+        break;
+      case StepKind::create:
+      case StepKind::update:
+      case StepKind::drop:
+      case StepKind::recreate:
+        EXPECT_EQ(std::string(o.key), "extension") << s.id;
+        EXPECT_EQ(o.name, s.extension);
+        EXPECT_EQ(o.to, s.to);
+        break;
+      default:
+        EXPECT_EQ(std::string(o.key), "") << s.id << ": a gate changes nothing";
+    }
+  }
+}
+
 TEST(RenderText, ShowsWhatEachBarrierOfARolloutWaitsFor) {
   const std::string text = render_text(every_kind_plan(), false);
   EXPECT_NE(text.find("staging (barrier)\n  · barrier  — end of rollout canary\n\nstaging/users\n"), std::string::npos)

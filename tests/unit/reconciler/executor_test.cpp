@@ -121,6 +121,24 @@ TEST(Executor, NothingStartsAfterAFailedWaveWhichIsTheRolloutHalt) {
   EXPECT_GT(healthy.at("start staging/app_4"), healthy.at("end staging/barrier/2"));
 }
 
+TEST(Executor, ADatabaseWhoseChangesWereLeftOutIsNoUnitAndTheWavesStillEndInOrder) {
+  const auto m =
+      manifest(std::string(extension) + "policy:\n  rollout:\n    canary: 1\n    waves: [\"50%\", \"100%\"]\n");
+  planner::Plan plan = plan_for(m, fleet(4));
+  // reconcile backs app_2 (the whole of wave 1) off: its gates stay, its change goes.
+  std::erase_if(plan.steps, [](const planner::Step& s) { return s.database == "app_2" && !planner::is_gate(s.kind); });
+  const auto units = units_of(plan);
+  for (const auto& u : units) EXPECT_NE(u.database, "app_2") << "gates alone are no unit";
+  FakeRunner runner(units, {"staging/app_1"});
+  execute(units, runner, {4, nullptr});
+  EXPECT_EQ(runner.at("start staging/barrier/2"), -1) << "a failed barrier holds back the next one";
+  EXPECT_EQ(runner.at("start staging/app_3"), -1);
+  FakeRunner healthy(units);
+  execute(units, healthy, {4, nullptr});
+  EXPECT_GT(healthy.at("start staging/app_3"), healthy.at("end staging/barrier/2"));
+  EXPECT_GT(healthy.at("start staging/barrier/2"), healthy.at("end staging/barrier/1"));
+}
+
 TEST(Executor, AStopSignalEndsTheRunBetweenUnits) {
   const auto m = manifest(extension);
   const planner::Plan plan = plan_for(m, fleet(4));
