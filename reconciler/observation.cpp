@@ -1,5 +1,7 @@
 #include "reconciler/observation.hpp"
 
+#include <filesystem>
+
 #include <cstdlib>
 #include <ctime>
 #include <functional>
@@ -142,6 +144,21 @@ std::map<std::string, state::TargetState> observe_for_plan(const desired::Manife
 bool in_maintenance_window(const desired::Policy& policy, long long now) {
   if (!policy.maintenance_window) return false;
   const desired::MaintenanceWindow& w = *policy.maintenance_window;
+  // glibc reads an unknown zone as UTC without a word: a window in a zone this machine's time zone
+  // database lacks is refused instead of being evaluated in the wrong zone.
+  if (w.timezone != "UTC") {
+    const char* tzdir = std::getenv("TZDIR");
+    const std::filesystem::path zone =
+        std::filesystem::path(tzdir != nullptr && *tzdir != 0 ? tzdir : "/usr/share/zoneinfo") / w.timezone;
+    std::error_code ignored;
+    if (!std::filesystem::is_regular_file(zone, ignored)) {
+      throw InputError("policy.maintenance_window timezone '" + w.timezone +
+                           "' is not in this machine's time zone "
+                           "database (" +
+                           zone.parent_path().string() + ")",
+                       "", "check the name (an IANA name such as Europe/Berlin), or install tzdata");
+    }
+  }
   // localtime_r in the window's zone; TZ is swapped only while no other thread runs.
   const char* saved = std::getenv("TZ");
   const std::string previous = saved == nullptr ? "" : saved;
