@@ -39,6 +39,7 @@ const char* name_of(StepKind kind) {
 namespace {
 
 constexpr std::pair<BlockerCode, const char*> blocker_names[] = {
+    {BlockerCode::config_file_errors, "config-file-errors"},
     {BlockerCode::data_loss, "data-loss"},
     {BlockerCode::database_name_reserved, "database-name-reserved"},
     {BlockerCode::drop_takes_extension, "drop-takes-extension"},
@@ -69,6 +70,7 @@ constexpr std::pair<BlockerCode, const char*> blocker_names[] = {
     {BlockerCode::schema_fixed, "schema-fixed"},
     {BlockerCode::schema_unsafe, "schema-unsafe"},
     {BlockerCode::setting_invalid_value, "setting-invalid-value"},
+    {BlockerCode::setting_on_command_line, "setting-on-command-line"},
     {BlockerCode::setting_privilege, "setting-privilege"},
     {BlockerCode::setting_secret, "setting-secret"},
     {BlockerCode::unknown_setting, "unknown-setting"},

@@ -83,6 +83,7 @@ StepObject object_of(const Step& s);
 
 /// What blocks a plan: stable codes, written in the plan's JSON and in docs/planning.md by name.
 enum class BlockerCode {
+  config_file_errors,
   data_loss,
   database_name_reserved,
   drop_takes_extension,
@@ -113,6 +114,7 @@ enum class BlockerCode {
   schema_fixed,
   schema_unsafe,
   setting_invalid_value,
+  setting_on_command_line,
   setting_privilege,
   setting_secret,
   unknown_setting,

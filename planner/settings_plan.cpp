@@ -92,6 +92,20 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
   const bool running = bound  ? current.auto_conf && same_written(*current.auto_conf, wanted, current)
                        : list ? split_setting_list(wanted) == split_setting_list(current.value)
                               : state::same_setting_value(wanted, current.value, current.unit, current.type);
+  // A value on the postmaster's command line (how an HA manager such as Patroni passes max_connections and
+  // its kin) outranks postgresql.auto.conf: neither ALTER SYSTEM nor a restart changes it. Never a step and
+  // never a pending restart, but a blocker that says where the value comes from.
+  if (current.source == "command line" || current.source == "environment variable") {
+    if (running) return;
+    block(BlockerCode::setting_on_command_line,
+          name + " is " + state::display_value(current.value, current.unit) + " from the server's " + current.source +
+              ", which outranks postgresql.auto.conf: ALTER SYSTEM would write " + canonical(wanted, current) +
+              " and the server would never run it, not even after a restart",
+          "change it where the server is started (under an HA manager such as Patroni, in its configuration: "
+          "patronictl edit-config), or leave " +
+              name + " out of settings.values");
+    return;
+  }
   const bool restart = current.context == "postmaster";
   // Running as wanted, and nothing else waiting in postgresql.auto.conf for the next restart.
   const bool other_pending = restart && current.auto_conf && !same_written(*current.auto_conf, wanted, current);
@@ -147,6 +161,15 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
 }
 
 void ClusterPlanner::plan_values(std::vector<Step>& steps) {
+  if (!manifest_.settings.values.empty() && !target_.cluster.config_errors.empty()) {
+    // The reload would not apply the change, and postgresql.auto.conf cannot be read in full: a write
+    // could neither be verified nor be put back exactly.
+    block(BlockerCode::config_file_errors,
+          "the server's configuration files have errors (" + join(target_.cluster.config_errors, "; ") +
+              "): a reload would not apply a change, and postgresql.auto.conf cannot be read in full to put it back",
+          "fix the file (pg_file_settings lists the errors), then plan again");
+    return;
+  }
   std::vector<std::string> names;
   for (const auto& [name, s] : target_.cluster.settings) names.push_back(name);
   for (const auto& [id, value] : manifest_.settings.values) {

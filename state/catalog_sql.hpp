@@ -23,11 +23,16 @@ inline constexpr const char* settings =
     "FROM pg_catalog.pg_settings ORDER BY name";
 
 /// What postgresql.auto.conf holds (ALTER SYSTEM's file), in file order: the
-/// last entry of a name wins. Superuser only by default: callers treat a
-/// failure as "cannot tell".
+/// last entry of a name wins; and the errors that are not a setting's own (a
+/// syntax error, a missing include: name is NULL), which stop the parse, so the
+/// entries after them are not listed. A postmaster setting waiting for a restart
+/// has an error too ("setting could not be applied"), with its name: not one of these.
+/// Superuser only by default: callers treat a failure as "cannot tell".
 inline constexpr const char* auto_conf =
-    "SELECT name, setting FROM pg_catalog.pg_file_settings "
-    "WHERE sourcefile LIKE '%/postgresql.auto.conf' ORDER BY seqno";
+    "SELECT name, setting, error IS NOT NULL AND name IS NULL, "
+    "       coalesce(sourcefile, '') || coalesce(':' || sourceline, '') || ': ' || coalesce(error, '') "
+    "FROM pg_catalog.pg_file_settings "
+    "WHERE sourcefile LIKE '%/postgresql.auto.conf' OR (error IS NOT NULL AND name IS NULL) ORDER BY seqno";
 
 /// Which cluster this is, and whether it is a standby. pg_control_system()
 /// may be revoked from PUBLIC: callers treat a failure as "cannot tell".

@@ -5,10 +5,12 @@
 #include <cctype>
 #include <cstdlib>
 #include <set>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include <pqxx/connection>
+#include <pqxx/nontransaction>
 
 #include "core/error.hpp"
 
@@ -56,6 +58,22 @@ PQconninfoOption* parse(const std::string& dsn, std::string& error) {
   return options;
 }
 
+/// Whether libpq will ask each host if the session is writable (target_session_attrs=read-write, in
+/// the DSN or PGTARGETSESSIONATTRS). With default_transaction_read_only in the startup packet every
+/// host, the primary too, would answer no: such a session turns read-only once connected instead.
+bool asks_for_read_write(const std::string& dsn) {
+  std::string value;
+  if (const char* env = std::getenv("PGTARGETSESSIONATTRS"); env != nullptr) value = env;
+  std::string error;
+  if (PQconninfoOption* options = parse(dsn, error); options != nullptr) {
+    for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+      if (o->val != nullptr && std::string_view(o->keyword) == "target_session_attrs") value = o->val;
+    }
+    PQconninfoFree(options);
+  }
+  return value == "read-write";
+}
+
 }  // namespace
 
 /// The DSN as a conninfo string for the session pgparity opens: its own
@@ -83,7 +101,9 @@ std::string session_conninfo(const std::string& dsn, Access access, const std::s
     out += std::string(o->keyword) + "=" + conninfo_value(o->val) + " ";
   }
   PQconninfoFree(options);
-  if (access == Access::read_only) server_options += " -c default_transaction_read_only=on";
+  if (access == Access::read_only && !asks_for_read_write(dsn)) {
+    server_options += " -c default_transaction_read_only=on";
+  }
   if (!server_options.empty()) out += "options=" + conninfo_value(server_options) + " ";
   if (database) out += "dbname=" + conninfo_value(*database) + " ";
   // A server that stops answering must not hang a run: a connect timeout and TCP keepalives
@@ -263,7 +283,13 @@ std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access,
                                           const std::optional<std::string>& database) {
   const std::string conninfo = session_conninfo(dsn, access, application_name, database);
   try {
-    return std::make_unique<pqxx::connection>(conninfo);
+    auto session = std::make_unique<pqxx::connection>(conninfo);
+    if (access == Access::read_only && asks_for_read_write(dsn)) {
+      // libpq found the writable host; from here on the session is read-only all the same.
+      pqxx::nontransaction tx(*session);
+      tx.exec("SET default_transaction_read_only = on");
+    }
+    return session;
   } catch (const std::exception& e) {
     std::string message = e.what();
     while (!message.empty() && message.back() == '\n') message.pop_back();

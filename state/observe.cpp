@@ -78,6 +78,10 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
   try {
     CatalogRead files(session);
     for (const auto& row : files.exec(sql::auto_conf)) {
+      if (row[2].as<bool>()) {
+        cluster.config_errors.push_back(row[3].c_str());
+        continue;
+      }
       auto it = cluster.settings.find(row[0].c_str());
       if (it != cluster.settings.end()) it->second.auto_conf = row[1].is_null() ? "" : row[1].c_str();
     }

@@ -185,7 +185,10 @@ struct ClusterState {
   std::string server_version;  ///< "15.18 (Debian 15.18-0+deb12u1)"
   int server_version_num = 0;  ///< 150018
   std::map<std::string, Setting> settings;
-  bool auto_conf_known = false;                    ///< pg_file_settings was readable: Setting::auto_conf is exact
+  bool auto_conf_known = false;  ///< pg_file_settings was readable: Setting::auto_conf is exact
+  /// pg_file_settings' errors ("file:line: message"): a reload would apply nothing (or not all), and after a
+  /// syntax error the files are not listed in full, so auto_conf cannot be trusted either.
+  std::vector<std::string> config_errors;
   bool may_reload = true;                          ///< the role may run pg_reload_conf()
   bool superuser = true;                           ///< the session's role is a superuser
   std::vector<std::string> preload_libraries;      ///< shared_preload_libraries, split and trimmed, in server order

@@ -33,6 +33,24 @@ TEST(Connection, AReadOnlySessionKeepsTheServerOptionsOfTheDsn) {
   EXPECT_EQ(tx.exec1("SHOW application_name")[0].as<std::string>(), "pgparity-test");
 }
 
+TEST(Connection, AMultiHostDsnAskingForReadWriteFindsThePrimaryAndTheSessionIsStillReadOnly) {
+  Cluster primary;
+  const auto standby = Cluster::standby_of(primary);
+  // The standby first: libpq must pass it by and take the primary.
+  const std::string dsn = "host=" + standby->dir() + "," + primary.dir() + " port=" + std::to_string(standby->port()) +
+                          "," + std::to_string(primary.port()) + " user=postgres target_session_attrs=read-write";
+  auto session = state::connect(dsn, state::Access::read_only);
+  pqxx::work tx(*session);
+  EXPECT_EQ(tx.exec1("SELECT pg_is_in_recovery()")[0].as<std::string>(), "f");
+  EXPECT_EQ(tx.exec1("SHOW default_transaction_read_only")[0].as<std::string>(), "on");
+  try {
+    tx.exec("CREATE TABLE pgparity_must_not_exist (x int)");
+    FAIL() << "a read-only session created a table";
+  } catch (const pqxx::sql_error& e) {
+    EXPECT_EQ(e.sqlstate(), "25006");
+  }
+}
+
 TEST(Connection, AManagedSessionCanWrite) {
   Cluster cluster;
   auto session = state::connect(cluster.conninfo(), state::Access::read_write);

@@ -109,20 +109,55 @@ TEST_F(Settings, ARestartOnlySettingIsWrittenOnceThenPendingUntilTheRestart) {
   EXPECT_EQ(after.exit_code, 0) << after.out << after.err;
 }
 
-TEST_F(Settings, AFailedVerificationPutsPostgresqlAutoConfBackByteForByte) {
-  // A command-line value outranks postgresql.auto.conf: the reload cannot make the server run the new one.
-  staging_.restart({"work_mem=1MB"});
+TEST_F(Settings, AFailedWritePutsPostgresqlAutoConfBackByteForByte) {
+  staging_.exec("ALTER SYSTEM SET \"DateStyle\" = 'ISO, YMD'");
+  staging_.exec("SELECT pg_reload_conf()");
+  const std::string before = auto_conf();
+  // DateStyle is written first; the server refuses the time zone (its check runs only on the write).
+  const CommandResult r = pgparity(
+      {"apply", "-f", manifest("settings:\n  values:\n    DateStyle: \"ISO, DMY\"\n    TimeZone: Mars/Olympus\n"),
+       "--auto-approve"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("setting failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("put back as it was for DateStyle"), std::string::npos) << r.out;
+  EXPECT_EQ(auto_conf(), before);
+  EXPECT_EQ(staging_.query_value("SHOW \"DateStyle\""), "ISO, YMD");
+  EXPECT_EQ(staging_.query_value("SELECT count(*) FROM pgparity.runs WHERE status = 'failed' AND database = ''"), "1")
+      << "settings runs are journaled";
+}
+
+TEST_F(Settings, AConfigurationFileWithErrorsBlocksSettingsAndNothingIsWritten) {
   staging_.exec("ALTER SYSTEM SET lock_timeout = '3s'");
   staging_.exec("SELECT pg_reload_conf()");
   const std::string before = auto_conf();
+  // A syntax error in postgresql.conf's included file: a reload would apply nothing, and pg_file_settings
+  // stops listing at the error, so postgresql.auto.conf's entries (lock_timeout = 3s) are not shown.
+  std::ofstream(staging_.dir() + "/data/pgparity-cluster.conf", std::ios::app) << "this line is not a setting\n";
   const CommandResult r = pgparity(
-      {"apply", "-f", manifest("settings:\n  values:\n    lock_timeout: 9s\n    work_mem: 4MB\n"), "--auto-approve"});
-  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_NE(r.out.find("verification failed"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("put back as it was"), std::string::npos) << r.out;
-  EXPECT_EQ(auto_conf(), before);
-  EXPECT_EQ(staging_.query_value("SELECT count(*) FROM pgparity.runs WHERE status = 'failed' AND database = ''"), "1")
-      << "settings runs are journaled";
+      {"apply", "-f", manifest("settings:\n  values:\n    lock_timeout: 9s\n    work_mem: 8MB\n"), "--auto-approve"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("configuration files have errors"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pgparity-cluster.conf:"), std::string::npos) << "the file and line are named\n" << r.out;
+  EXPECT_EQ(auto_conf(), before) << "nothing written into a file that cannot be read in full";
+}
+
+TEST_F(Settings, ASettingOnTheCommandLineIsABlockerNeverWrittenAndNeverAPendingRestart) {
+  // As Patroni starts PostgreSQL: max_connections and work_mem on the postmaster's command line.
+  staging_.restart({"max_connections=100", "work_mem=1MB"});
+  const std::string before = auto_conf();
+  const std::string m = manifest("settings:\n  values:\n    max_connections: \"150\"\n    work_mem: 4MB\n");
+  CommandResult r = pgparity({"apply", "-f", m, "--auto-approve"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("max_connections is 100 from the server's command line"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("patronictl edit-config"), std::string::npos) << r.out;
+  EXPECT_EQ(auto_conf(), before) << "nothing written that the server would never run";
+  // Even with the value already in postgresql.auto.conf, it is no pending restart: a restart would not apply it.
+  staging_.exec("ALTER SYSTEM SET max_connections = 150");
+  r = pgparity({"plan", "-f", m});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.out.find("pending restart"), std::string::npos) << r.out;
+  staging_.restart({"max_connections=100", "work_mem=1MB"});
+  EXPECT_EQ(staging_.query_value("SHOW max_connections"), "100") << "the command line outranks the file";
 }
 
 class Preloaded : public Settings {

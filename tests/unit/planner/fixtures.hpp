@@ -144,6 +144,11 @@ class Server {
     return *this;
   }
   /// What postgresql.auto.conf holds for a setting (pg_file_settings).
+  /// Where the running value comes from (pg_settings.source): "command line", "configuration file", ...
+  Server& source(const std::string& name, const std::string& from) {
+    state_.cluster.settings[name].source = from;
+    return *this;
+  }
   Server& auto_conf(const std::string& name, const std::string& value) {
     state_.cluster.settings[name].auto_conf = value;
     state_.cluster.auto_conf_known = true;

@@ -168,5 +168,24 @@ TEST(Planner, RatiosAreCheckedWithThePlannedSettingValues) {
   EXPECT_EQ(changes(plan), Ids{"staging/set/work_mem"});
 }
 
+TEST(Planner, ASettingFromTheCommandLineIsABlockerNeverAStepNorAPendingRestart) {
+  const auto m = manifest("settings:\n  values:\n    max_connections: \"150\"\n    work_mem: 8MB\n");
+  // As Patroni starts PostgreSQL: max_connections on the command line, and 150 already in postgresql.auto.conf.
+  const Plan plan = plan_for(m, Server("staging")
+                                    .setting("max_connections", "100", "", "integer", "postmaster")
+                                    .source("max_connections", "command line")
+                                    .auto_conf("max_connections", "150")
+                                    .setting("work_mem", "4096", "kB")
+                                    .source("work_mem", "command line"));
+  EXPECT_EQ(blocker_codes(plan), (Ids{"setting-on-command-line", "setting-on-command-line"}));
+  EXPECT_TRUE(plan.steps.empty());
+  EXPECT_TRUE(plan.pending_restarts.empty()) << "a restart would not change it";
+  EXPECT_NE(plan.blockers[0].message.find("max_connections is 100 from the server's command line"), std::string::npos)
+      << plan.blockers[0].message;
+  const Plan same = plan_for(manifest("settings:\n  values:\n    work_mem: 4MB\n"),
+                             Server("staging").setting("work_mem", "4096", "kB").source("work_mem", "command line"));
+  EXPECT_TRUE(same.steps.empty() && same.blockers.empty()) << "running as wanted: nothing to say";
+}
+
 }  // namespace
 }  // namespace pgparity::planner

@@ -37,12 +37,20 @@ TEST(SessionConninfo, AddsAConnectTimeoutAndKeepalivesUnlessTheDsnSetsThem) {
   EXPECT_EQ(own.find("keepalives_idle=30"), std::string::npos) << own;
 }
 
-TEST(SessionConninfo, KeepsTargetSessionAttrsAndAddsReadOnlyToTheDsnsOptions) {
-  const std::string conninfo = session_conninfo("host=a,b target_session_attrs=read-write options='-c work_mem=3MB'",
-                                                Access::read_only, "pgparity", std::string("orders"));
-  EXPECT_NE(conninfo.find("target_session_attrs='read-write'"), std::string::npos) << conninfo;
+TEST(SessionConninfo, AddsReadOnlyToTheDsnsOptions) {
+  const std::string conninfo =
+      session_conninfo("host=a,b options='-c work_mem=3MB'", Access::read_only, "pgparity", std::string("orders"));
   EXPECT_NE(conninfo.find("-c work_mem=3MB -c default_transaction_read_only=on"), std::string::npos) << conninfo;
   EXPECT_NE(conninfo.find("dbname='orders'"), std::string::npos) << conninfo;
+}
+
+TEST(SessionConninfo, LeavesReadOnlyOutOfTheStartupWhenLibpqMustFindTheWritableHost) {
+  const std::string conninfo = session_conninfo("host=a,b target_session_attrs=read-write options='-c work_mem=3MB'",
+                                                Access::read_only, "pgparity", std::nullopt);
+  EXPECT_NE(conninfo.find("target_session_attrs='read-write'"), std::string::npos) << conninfo;
+  EXPECT_EQ(conninfo.find("default_transaction_read_only"), std::string::npos)
+      << "every host would say it is read-only, the primary too\n"
+      << conninfo;
 }
 
 TEST(Connect, RejectsAnUnparsableDsnAsInputWithoutConnecting) {
