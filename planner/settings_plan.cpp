@@ -26,7 +26,7 @@ void ClusterPlanner::block(BlockerCode code, const std::string& message, const s
 
 bool ClusterPlanner::same_written(const std::string& a, const std::string& b, const state::Setting& s) {
   if (state::is_list_setting(s.name)) return split_setting_list(a) == split_setting_list(b);
-  if ((s.type == "integer" || s.type == "real") && !s.unit.empty()) {
+  if ((s.type == state::SettingType::integer || s.type == state::SettingType::real) && !s.unit.empty()) {
     const auto x = state::normalize_written_value(a, s.unit);
     const auto y = state::normalize_written_value(b, s.unit);
     if (x && y) return std::abs(*x - *y) <= 1e-9 * std::max({1.0, std::abs(*x), std::abs(*y)});
@@ -42,7 +42,7 @@ std::string ClusterPlanner::unit_examples(const std::string& number, const std::
 
 std::string ClusterPlanner::invalid(const std::string& value, const state::Setting& s) {
   if (state::is_list_setting(s.name)) return "";
-  if (s.type == "integer" || s.type == "real") {
+  if (s.type == state::SettingType::integer || s.type == state::SettingType::real) {
     const auto n = state::normalize_written_value(value, s.unit);
     if (!n) {
       return s.name + " = " + value + " is not a number" +
@@ -62,9 +62,9 @@ std::string ClusterPlanner::invalid(const std::string& value, const state::Setti
              state::display_value(s.max, s.unit) + ")";
     }
   }
-  if (s.type == "enum" && !s.enum_values.empty()) {
+  if (s.type == state::SettingType::enumeration && !s.enum_values.empty()) {
     const bool known = std::any_of(s.enum_values.begin(), s.enum_values.end(), [&](const std::string& e) {
-      return state::same_setting_value(value, e, "", "enum");
+      return state::same_setting_value(value, e, "", state::SettingType::enumeration);
     });
     if (!known) return s.name + " = " + value + " is not one of: " + join(s.enum_values, ", ");
   }
@@ -73,7 +73,7 @@ std::string ClusterPlanner::invalid(const std::string& value, const state::Setti
 
 std::string ClusterPlanner::canonical(const std::string& value, const state::Setting& s) {
   if (state::is_list_setting(s.name)) return join_setting_list(split_setting_list(value));
-  if ((s.type == "integer" || s.type == "real") && !s.unit.empty()) {
+  if ((s.type == state::SettingType::integer || s.type == state::SettingType::real) && !s.unit.empty()) {
     if (const auto n = state::normalize_written_value(value, s.unit)) return state::render_setting(*n, s.unit);
   }
   return value;
@@ -106,7 +106,7 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
               name + " out of settings.values");
     return;
   }
-  const bool restart = current.context == "postmaster";
+  const bool restart = current.context == state::SettingContext::postmaster;
   // Running as wanted, and nothing else waiting in postgresql.auto.conf for the next restart.
   const bool other_pending = restart && current.auto_conf && !same_written(*current.auto_conf, wanted, current);
   if (running && !other_pending) return;

@@ -76,7 +76,7 @@ void add_pooler_settings(const state::PoolerState& pooler, state::ClusterState& 
     state::Setting s;
     s.name = "pooler." + key;
     s.value = value;
-    s.type = "pooler";
+    s.type = state::SettingType::pooler;
     char* end = nullptr;
     const double number = std::strtod(value.c_str(), &end);
     if (!value.empty() && end != nullptr && *end == '\0') s.normalized = number;

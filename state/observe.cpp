@@ -40,14 +40,14 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
     s.name = row[0].c_str();
     s.value = row[1].c_str();
     s.unit = row[2].c_str();
-    s.context = row[3].c_str();
+    s.context = setting_context_named(row[3].c_str());
     s.source = row[4].c_str();
     s.pending_restart = row[5].as<bool>();
     s.normalized = normalize_setting(s.value, s.unit);
     cluster.server_version = row[6].c_str();
     cluster.server_version_num = row[7].as<int>();
     cluster.dsn_database = row[8].c_str();
-    s.type = row[9].c_str();
+    s.type = setting_type_named(row[9].c_str());
     s.min = row[10].c_str();
     s.max = row[11].c_str();
     if (const std::string values = row[12].c_str(); !values.empty()) s.enum_values = split_library_list(values);

@@ -1,5 +1,7 @@
 #include "state/observed.hpp"
 
+#include <utility>
+
 #include <algorithm>
 
 namespace pgparity::state {
@@ -84,6 +86,48 @@ const char* name_of(RunStatus status) {
       return "interrupted";
   }
   return "?";
+}
+
+namespace {
+
+constexpr std::pair<SettingType, const char*> type_names[] = {
+    {SettingType::boolean, "bool"}, {SettingType::enumeration, "enum"}, {SettingType::integer, "integer"},
+    {SettingType::real, "real"},    {SettingType::string, "string"},    {SettingType::pooler, "pooler"}};
+
+constexpr std::pair<SettingContext, const char*> context_names[] = {
+    {SettingContext::internal, "internal"}, {SettingContext::postmaster, "postmaster"},
+    {SettingContext::sighup, "sighup"},     {SettingContext::superuser_backend, "superuser-backend"},
+    {SettingContext::backend, "backend"},   {SettingContext::superuser, "superuser"},
+    {SettingContext::user, "user"}};
+
+}  // namespace
+
+const char* name_of(SettingType type) {
+  for (const auto& [t, name] : type_names) {
+    if (t == type) return name;
+  }
+  return "other";
+}
+
+SettingType setting_type_named(const std::string& name) {
+  for (const auto& [t, n] : type_names) {
+    if (name == n) return t;
+  }
+  return SettingType::other;
+}
+
+const char* name_of(SettingContext context) {
+  for (const auto& [c, name] : context_names) {
+    if (c == context) return name;
+  }
+  return "other";
+}
+
+SettingContext setting_context_named(const std::string& name) {
+  for (const auto& [c, n] : context_names) {
+    if (name == n) return c;
+  }
+  return SettingContext::other;
 }
 
 }  // namespace pgparity::state

@@ -160,12 +160,24 @@ struct DatabaseState {
 };
 
 /// A row of pg_settings, with its value normalized by unit.
+/// pg_settings.vartype; `pooler` for a pooler's own values (pooler.*), which pgparity only reads;
+/// `other` for a word this build does not know.
+enum class SettingType { boolean, enumeration, integer, real, string, pooler, other };
+/// pg_settings.context; `other` for a word this build does not know.
+enum class SettingContext { internal, postmaster, sighup, superuser_backend, backend, superuser, user, other };
+/// "bool", "enum", "integer", "real", "string", "pooler": pg_settings' words, one table each way.
+const char* name_of(SettingType type);
+SettingType setting_type_named(const std::string& name);
+/// "internal", "postmaster", "sighup", "superuser-backend", "backend", "superuser", "user".
+const char* name_of(SettingContext context);
+SettingContext setting_context_named(const std::string& name);
+
 struct Setting {
   std::string name;
   std::string value;  ///< pg_settings.setting, as the server shows it
   std::string unit;   ///< "", "B", "kB", "8kB", "MB", "ms", "s", "min", ...
-  std::string type;   ///< pg_settings.vartype: bool, enum, integer, real, string
-  std::string context;
+  SettingType type = SettingType::string;
+  SettingContext context = SettingContext::user;
   std::string source;
   bool pending_restart = false;
   std::optional<double> normalized;      ///< memory in bytes, time in ms, other numbers as they are

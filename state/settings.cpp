@@ -90,20 +90,20 @@ std::optional<bool> boolean_meaning(const std::string& text) {
 }  // namespace
 
 bool same_setting_value(const std::string& written, const std::string& observed, const std::string& unit,
-                        const std::string& type) {
-  if (type == "integer" || type == "real") {
+                        SettingType type) {
+  if (type == SettingType::integer || type == SettingType::real) {
     const auto a = normalize_written_value(written, unit);
     const auto b = normalize_setting(observed, unit);
     if (!a || !b) return written == observed;
     const double scale = std::max({1.0, std::abs(*a), std::abs(*b)});
     return std::abs(*a - *b) <= 1e-9 * scale;
   }
-  if (type == "bool") {
+  if (type == SettingType::boolean) {
     const auto a = boolean_meaning(written);
     const auto b = boolean_meaning(observed);
     return a && b ? *a == *b : written == observed;
   }
-  if (type == "enum") return lower(written) == lower(observed);
+  if (type == SettingType::enumeration) return lower(written) == lower(observed);
   return written == observed;
 }
 
@@ -134,8 +134,8 @@ std::vector<std::string> split_library_list(const std::string& value) {
 bool session_bound(const Setting& s) {
   // A value from the command line or the environment outranks the files: the file is not the server's word then.
   if (s.source == "command line" || s.source == "environment variable") return false;
-  return s.context == "backend" || s.context == "superuser-backend" || s.source == "user" || s.source == "database" ||
-         s.source == "database user" || s.source == "client" || s.source == "session";
+  return s.context == SettingContext::backend || s.context == SettingContext::superuser_backend || s.source == "user" ||
+         s.source == "database" || s.source == "database user" || s.source == "client" || s.source == "session";
 }
 
 bool is_secret_setting(const std::string& name) {

@@ -24,7 +24,7 @@ std::optional<double> normalize_written_value(const std::string& text, const std
 /// integer, real, string) mean the same: numbers by normalized value,
 /// booleans by meaning (on = true = yes = 1), enums case-insensitively.
 bool same_setting_value(const std::string& written, const std::string& observed, const std::string& unit,
-                        const std::string& type);
+                        SettingType type);
 
 /// shared_preload_libraries as a list: split on commas, spaces trimmed, quotes removed.
 std::vector<std::string> split_library_list(const std::string& value);

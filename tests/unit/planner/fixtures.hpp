@@ -136,8 +136,8 @@ class Server {
     s.name = name;
     s.value = value;
     s.unit = unit;
-    s.type = type;
-    s.context = context;
+    s.type = state::setting_type_named(type);
+    s.context = state::setting_context_named(context);
     s.normalized = state::normalize_setting(value, unit);
     state_.cluster.settings[name] = s;
     if (name == "shared_preload_libraries") state_.cluster.preload_libraries = state::split_library_list(value);
