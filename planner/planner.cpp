@@ -120,7 +120,9 @@ Plan make_plan(const PlanInput& input) {
       append_with_gates(steps, std::move(changes), name, "", label);
     }
   }
-  schedule(manifest, std::move(steps), plan);
+  std::map<std::string, std::string> cluster_of;
+  for (const auto& [name, observed] : input.observed) cluster_of.emplace(name, observed.cluster.system_identifier);
+  schedule(manifest, cluster_of, std::move(steps), plan);
   return plan;
 }
 

@@ -23,7 +23,8 @@ struct TargetUnits {
 
 }  // namespace
 
-void schedule(const desired::Manifest& manifest, std::vector<Step> steps, Plan& plan) {
+void schedule(const desired::Manifest& manifest, const std::map<std::string, std::string>& cluster_of,
+              std::vector<Step> steps, Plan& plan) {
   std::map<std::string, TargetUnits> targets;
   for (const auto& s : steps) {
     auto& t = targets[s.target];
@@ -33,9 +34,23 @@ void schedule(const desired::Manifest& manifest, std::vector<Step> steps, Plan& 
     }
     if (!is_gate(s.kind) && !s.database.empty()) t.databases.insert(s.database);
   }
+  std::map<std::string, std::string> last_on_cluster;  // system_identifier -> the settings verify before
+  std::map<std::string, std::string> settings_after;   // target -> the other target's settings to wait for
+  for (const auto& [name, t] : targets) {              // by name
+    const auto cluster = cluster_of.find(name);
+    if (t.primary_settings_done.empty() || cluster == cluster_of.end() || cluster->second.empty()) continue;
+    auto [it, fresh] = last_on_cluster.emplace(cluster->second, t.primary_settings_done);
+    if (!fresh) {
+      settings_after[name] = it->second;
+      it->second = t.primary_settings_done;
+    }
+  }
   for (auto& s : steps) {
     if (s.kind != StepKind::preflight) continue;
     const auto& t = targets[s.target];
+    if (s.database.empty() && s.replica.empty() && settings_after.contains(s.target)) {
+      link(s, settings_after.at(s.target));
+    }
     if (!s.replica.empty()) {
       if (!t.primary_settings_done.empty()) link(s, t.primary_settings_done);  // a primary before its standbys
     } else if (!s.database.empty()) {

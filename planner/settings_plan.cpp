@@ -81,6 +81,19 @@ std::string ClusterPlanner::canonical(const std::string& value, const state::Set
 
 void ClusterPlanner::plan_setting(const state::Setting& current, const std::string& wanted, std::vector<Step>& steps,
                                   const std::string& reason) {
+  if (!target_.cluster.config_errors.empty()) {
+    // The reload would not apply the change, and postgresql.auto.conf cannot be read in full: a write
+    // could neither be verified nor be put back exactly. Every setting write goes through here.
+    if (!config_blocked_) {
+      config_blocked_ = true;
+      block(BlockerCode::config_file_errors,
+            "the server's configuration files have errors (" + join(target_.cluster.config_errors, "; ") +
+                "): a reload would not apply a change, and postgresql.auto.conf cannot be read in full to put it "
+                "back",
+            "fix the file (pg_file_settings lists the errors), then plan again");
+    }
+    return;
+  }
   const std::string& name = current.name;
   if (const std::string why = invalid(wanted, current); !why.empty()) {
     block(BlockerCode::setting_invalid_value, why, "choose a value the server accepts");
@@ -95,10 +108,10 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
   // A value on the postmaster's command line (how an HA manager such as Patroni passes max_connections and
   // its kin) outranks postgresql.auto.conf: neither ALTER SYSTEM nor a restart changes it. Never a step and
   // never a pending restart, but a blocker that says where the value comes from.
-  if (current.source == "command line" || current.source == "environment variable") {
+  if (current.source == "command line") {
     if (running) return;
     block(BlockerCode::setting_on_command_line,
-          name + " is " + state::display_value(current.value, current.unit) + " from the server's " + current.source +
+          name + " is " + state::display_value(current.value, current.unit) + " from the server's command line" +
               ", which outranks postgresql.auto.conf: ALTER SYSTEM would write " + canonical(wanted, current) +
               " and the server would never run it, not even after a restart",
           "change it where the server is started (under an HA manager such as Patroni, in its configuration: "
@@ -161,15 +174,6 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
 }
 
 void ClusterPlanner::plan_values(std::vector<Step>& steps) {
-  if (!manifest_.settings.values.empty() && !target_.cluster.config_errors.empty()) {
-    // The reload would not apply the change, and postgresql.auto.conf cannot be read in full: a write
-    // could neither be verified nor be put back exactly.
-    block(BlockerCode::config_file_errors,
-          "the server's configuration files have errors (" + join(target_.cluster.config_errors, "; ") +
-              "): a reload would not apply a change, and postgresql.auto.conf cannot be read in full to put it back",
-          "fix the file (pg_file_settings lists the errors), then plan again");
-    return;
-  }
   std::vector<std::string> names;
   for (const auto& [name, s] : target_.cluster.settings) names.push_back(name);
   for (const auto& [id, value] : manifest_.settings.values) {

@@ -93,6 +93,18 @@ class ApplyRunner final : public Runner {
   /// a halted rollout's untouched databases are in its RolloutHalt instead.
   ApplyResult collect() {
     ApplyResult out;
+    // A rollout that never reached its barrier (its settings failed, a signal came) halted all the same.
+    for (const auto& unit : units_) {
+      if (unit.barrier() || ran_[unit.index] || unit.wave().empty() || halted_.contains(unit.target)) continue;
+      RolloutHalt halt{unit.target, "(before " + unit.wave() + ")", problems_[unit.index], {}};
+      for (const auto& other : units_) {
+        if (other.target == unit.target && !other.barrier() && !ran_[other.index] && !other.wave().empty()) {
+          halt.untouched.push_back(other.database);
+        }
+      }
+      halted_.insert(unit.target);
+      halts_.push_back(std::move(halt));
+    }
     for (const auto& unit : units_) {
       if (unit.barrier()) continue;
       const bool untouched = !ran_[unit.index] && !unit.wave().empty() && halted_.contains(unit.target);

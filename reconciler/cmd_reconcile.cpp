@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <functional>
 #include <random>
 #include <ranges>
+#include <set>
 #include <thread>
 
 #include "core/error.hpp"
@@ -16,6 +18,7 @@
 #include "planner/outdated.hpp"
 #include "planner/planner.hpp"
 #include "reconciler/apply.hpp"
+#include "reconciler/backoff.hpp"
 #include "reconciler/commands.hpp"
 #include "reconciler/files.hpp"
 #include "reconciler/logging.hpp"
@@ -239,14 +242,16 @@ class Loop {
   }
 
   /// The plan without the databases still waiting out a backoff.
+  /// The plan without the changes of the databases and servers that are backing off (backoff.hpp).
   planner::Plan without_backed_off(planner::Plan plan) {
     const auto now = Clock::now();
-    std::erase_if(plan.steps, [&](const planner::Step& s) {
-      auto it = backoff_.find(s.target + "/" + (s.replica.empty() ? s.database : "@" + s.replica));
-      const bool waiting = it != backoff_.end() && it->second.until > now;
-      return waiting && !planner::is_gate(s.kind);
-    });
-    return plan;
+    std::set<std::string> waiting;
+    for (const auto& s : plan.steps) {
+      const std::string key = backoff_scope(s);
+      const auto it = backoff_.find(key);
+      if (it != backoff_.end() && it->second.until > now) waiting.insert(key);
+    }
+    return without_scopes(std::move(plan), waiting);
   }
 
   TickResult apply(const desired::Manifest& manifest, const planner::Plan& plan) {

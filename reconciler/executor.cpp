@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 namespace pgparity::reconciler {
@@ -29,15 +30,17 @@ std::vector<ExecUnit> units_of(const planner::Plan& plan) {
   };
   // A scope whose change steps were all left out (reconcile backs a failing database off) has only
   // gates left: nothing to run.
+  // Keys of their own for barriers: a database may be named like a barrier's id ("barrier/2").
+  auto key_of = [&](const planner::Step& s) {
+    return s.kind == planner::StepKind::barrier ? "barrier\n" + s.id : "scope\n" + scope_of(s).name();
+  };
   std::set<std::string> changing;
   for (const auto& s : plan.steps) {
-    if (!planner::is_gate(s.kind) || s.kind == planner::StepKind::barrier) {
-      changing.insert(s.kind == planner::StepKind::barrier ? s.id : scope_of(s).name());
-    }
+    if (!planner::is_gate(s.kind) || s.kind == planner::StepKind::barrier) changing.insert(key_of(s));
   }
   for (const auto& s : plan.steps) {
     ExecUnit scope = scope_of(s);
-    const std::string key = s.kind == planner::StepKind::barrier ? s.id : scope.name();
+    const std::string key = key_of(s);
     if (!changing.contains(key)) continue;
     auto [it, fresh] = by_scope.emplace(key, units.size());
     if (fresh) {
@@ -94,8 +97,16 @@ class Builder {
   void work() {
     std::unique_lock lock(mutex_);
     while (true) {
-      changed_.wait(lock, [this] { return !ready_.empty() || finished_ == units_.size(); });
-      if (ready_.empty()) return;
+      changed_.wait(lock, [this] { return !ready_.empty() || finished_ == units_.size() || running_ == 0; });
+      if (ready_.empty()) {
+        if (finished_ < units_.size() && running_ == 0 && !error_) {
+          // Nothing runs, nothing is ready, and units are left: they wait for each other.
+          error_ = std::make_exception_ptr(std::logic_error("the plan's units wait for each other (a cycle)"));
+          finished_ = units_.size();
+          changed_.notify_all();
+        }
+        return;
+      }
       const std::size_t next = *ready_.begin();
       ready_.erase(ready_.begin());
       if (stopped()) {
@@ -103,6 +114,7 @@ class Builder {
         continue;
       }
       state_[next] = State::running;
+      ++running_;
       lock.unlock();
       UnitOutcome outcome = UnitOutcome::failed;
       try {
@@ -113,6 +125,7 @@ class Builder {
         lock.unlock();
       }
       lock.lock();
+      --running_;
       finish(next, outcome == UnitOutcome::passed ? State::passed : State::failed, next, lock);
     }
   }
@@ -158,6 +171,7 @@ class Builder {
   std::set<std::size_t> ready_;                                  ///< by plan order
   std::map<std::size_t, std::optional<std::size_t>> held_back_;  ///< unit -> the failure that holds it back
   std::size_t finished_ = 0;
+  std::size_t running_ = 0;
   std::exception_ptr error_;
 };
 

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include <pqxx/connection>
-#include <pqxx/nontransaction>
 
 #include "core/error.hpp"
 
@@ -60,7 +59,7 @@ PQconninfoOption* parse(const std::string& dsn, std::string& error) {
 
 /// Whether libpq will ask each host if the session is writable (target_session_attrs=read-write, in
 /// the DSN or PGTARGETSESSIONATTRS). With default_transaction_read_only in the startup packet every
-/// host, the primary too, would answer no: such a session turns read-only once connected instead.
+/// host, the primary too, would answer no: a read-only session asks for the primary instead.
 bool asks_for_read_write(const std::string& dsn) {
   std::string value;
   if (const char* env = std::getenv("PGTARGETSESSIONATTRS"); env != nullptr) value = env;
@@ -89,6 +88,7 @@ std::string session_conninfo(const std::string& dsn, Access access, const std::s
   std::string out;
   std::string server_options;
   std::set<std::string> given;
+  const bool read_write = asks_for_read_write(dsn);
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
     if (o->val == nullptr) continue;
     const std::string keyword = o->keyword;
@@ -98,11 +98,15 @@ std::string session_conninfo(const std::string& dsn, Access access, const std::s
       continue;
     }
     if (keyword == "dbname" && database) continue;
+    if (keyword == "target_session_attrs" && access == Access::read_only && read_write) continue;
     out += std::string(o->keyword) + "=" + conninfo_value(o->val) + " ";
   }
   PQconninfoFree(options);
-  if (access == Access::read_only && !asks_for_read_write(dsn)) {
+  if (access == Access::read_only) {
     server_options += " -c default_transaction_read_only=on";
+    // read-write would refuse every host of a read-only session: the primary is what it means here
+    // (libpq asks pg_is_in_recovery()), and the session stays read-only from its first packet.
+    if (read_write) out += "target_session_attrs=primary ";
   }
   if (!server_options.empty()) out += "options=" + conninfo_value(server_options) + " ";
   if (database) out += "dbname=" + conninfo_value(*database) + " ";
@@ -283,13 +287,7 @@ std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access,
                                           const std::optional<std::string>& database) {
   const std::string conninfo = session_conninfo(dsn, access, application_name, database);
   try {
-    auto session = std::make_unique<pqxx::connection>(conninfo);
-    if (access == Access::read_only && asks_for_read_write(dsn)) {
-      // libpq found the writable host; from here on the session is read-only all the same.
-      pqxx::nontransaction tx(*session);
-      tx.exec("SET default_transaction_read_only = on");
-    }
-    return session;
+    return std::make_unique<pqxx::connection>(conninfo);
   } catch (const std::exception& e) {
     std::string message = e.what();
     while (!message.empty() && message.back() == '\n') message.pop_back();

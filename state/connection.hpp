@@ -30,8 +30,8 @@ std::optional<std::string> dsn_problem(const std::string& dsn);
 bool host_allowed(const std::string& host);
 
 /// The conninfo string connect() hands to libpq: the DSN's own keywords, the
-/// read-only server option (unless target_session_attrs=read-write asks libpq to
-/// find a writable host: connect() then sets it once connected), the database, connect_timeout and keepalives where
+/// read-only server option (a read-only session's target_session_attrs=read-write,
+/// which every read-only host would fail, becomes primary), the database, connect_timeout and keepalives where
 /// the DSN leaves them out, and a fallback application name.
 std::string session_conninfo(const std::string& dsn, Access access, const std::string& application_name,
                              const std::optional<std::string>& database);

@@ -1,5 +1,7 @@
 #include "reconciler/executor.hpp"
 
+#include "reconciler/backoff.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -137,6 +139,53 @@ TEST(Executor, ADatabaseWhoseChangesWereLeftOutIsNoUnitAndTheWavesStillEndInOrde
   execute(units, healthy, {4, nullptr});
   EXPECT_GT(healthy.at("start staging/app_3"), healthy.at("end staging/barrier/2"));
   EXPECT_GT(healthy.at("start staging/barrier/2"), healthy.at("end staging/barrier/1"));
+}
+
+TEST(Executor, ADatabaseNamedLikeABarrierIsAUnitOfItsOwn) {
+  const auto m = manifest(std::string(extension) + "policy:\n  rollout:\n    canary: 1\n    waves: [\"100%\"]\n");
+  Server s("staging");
+  for (const char* db : {"app_1", "barrier/1"}) s.db(Db(db).available("hstore", {"1.4", "1.8"}));
+  const planner::Plan plan = plan_for(m, s);  // outlives its units
+  const auto units = units_of(plan);
+  ASSERT_EQ(units.size(), 4u) << "two databases, two barriers";
+  FakeRunner runner(units);
+  execute(units, runner, {2, nullptr});
+  EXPECT_GT(runner.at("start staging/barrier/1"), runner.at("end staging/app_1"));
+}
+
+TEST(Executor, UnitsThatWaitForEachOtherAreRefusedNotWaitedForForever) {
+  planner::Plan plan = plan_for(manifest(extension), fleet(2));
+  for (auto& s : plan.steps) {
+    if (s.id == "staging/app_1/preflight") s.after.push_back("staging/app_2/verify");
+    if (s.id == "staging/app_2/preflight") s.after.push_back("staging/app_1/verify");
+  }
+  const auto units = units_of(plan);
+  FakeRunner runner(units);
+  EXPECT_THROW(execute(units, runner, {2, nullptr}), std::logic_error);
+  EXPECT_TRUE(runner.events().empty());
+}
+
+TEST(Backoff, ABackedOffCanaryKeepsTheLaterWavesWaitingSoAHaltedRolloutStaysHalted) {
+  const auto m = manifest(std::string(extension) +
+                          "settings:\n  values:\n    work_mem: 8MB\n"
+                          "policy:\n  rollout:\n    canary: 1\n    waves: [\"50%\", \"100%\"]\n");
+  const planner::Plan plan = plan_for(m, fleet(4).setting("work_mem", "4096", "kB"));
+  const planner::Plan held = without_scopes(plan, {"staging/app_1"});
+  const auto units = units_of(held);
+  std::set<std::string> names;
+  for (const auto& u : units) names.insert(u.name());
+  EXPECT_TRUE(names.contains("staging")) << "the settings do not depend on the canary";
+  for (const char* db : {"staging/app_1", "staging/app_2", "staging/app_3", "staging/app_4"}) {
+    EXPECT_FALSE(names.contains(db)) << db;
+  }
+  const planner::Plan middle = without_scopes(plan, {"staging/app_2"});
+  names.clear();
+  for (const auto& u : units_of(middle)) names.insert(u.name());
+  EXPECT_TRUE(names.contains("staging/app_1")) << "an earlier wave goes on";
+  EXPECT_FALSE(names.contains("staging/app_3") || names.contains("staging/app_4"));
+  const planner::Plan settings = without_scopes(plan, {"staging/"});
+  EXPECT_TRUE(units_of(settings).size() == 0 || units_of(settings).front().barrier())
+      << "databases wait for the settings they may rely on";
 }
 
 TEST(Executor, AStopSignalEndsTheRunBetweenUnits) {

@@ -44,13 +44,17 @@ TEST(SessionConninfo, AddsReadOnlyToTheDsnsOptions) {
   EXPECT_NE(conninfo.find("dbname='orders'"), std::string::npos) << conninfo;
 }
 
-TEST(SessionConninfo, LeavesReadOnlyOutOfTheStartupWhenLibpqMustFindTheWritableHost) {
-  const std::string conninfo = session_conninfo("host=a,b target_session_attrs=read-write options='-c work_mem=3MB'",
-                                                Access::read_only, "pgparity", std::nullopt);
-  EXPECT_NE(conninfo.find("target_session_attrs='read-write'"), std::string::npos) << conninfo;
-  EXPECT_EQ(conninfo.find("default_transaction_read_only"), std::string::npos)
-      << "every host would say it is read-only, the primary too\n"
+TEST(SessionConninfo, AReadOnlySessionAsksForThePrimaryWhereTheDsnAsksForAWritableHost) {
+  const std::string dsn = "host=a,b target_session_attrs=read-write options='-c work_mem=3MB'";
+  const std::string conninfo = session_conninfo(dsn, Access::read_only, "pgparity", std::nullopt);
+  EXPECT_NE(conninfo.find("target_session_attrs=primary"), std::string::npos) << conninfo;
+  EXPECT_EQ(conninfo.find("read-write"), std::string::npos) << "every host would say it is read-only, the primary too\n"
+                                                            << conninfo;
+  EXPECT_NE(conninfo.find("-c default_transaction_read_only=on"), std::string::npos)
+      << "read-only from the first packet, never by a SET a pooler would keep\n"
       << conninfo;
+  const std::string managed = session_conninfo(dsn, Access::read_write, "pgparity", std::nullopt);
+  EXPECT_NE(managed.find("target_session_attrs='read-write'"), std::string::npos) << managed;
 }
 
 TEST(Connect, RejectsAnUnparsableDsnAsInputWithoutConnecting) {
