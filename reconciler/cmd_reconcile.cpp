@@ -283,7 +283,9 @@ class Loop {
         metrics_.add("pgparity_database_failures_total", {{"target", r.target}, {"database", r.database}});
         spdlog::error("{}{}: {} (next try in {})", r.target, r.database.empty() ? "" : "/" + r.database, r.message,
                       Duration::milliseconds(static_cast<long long>(base)).str());
-      } else {
+      } else if (r.outcome != DatabaseResult::Outcome::skipped) {
+        // Only a run that got through resets the back-off; one that did not start (a lock, a signal, what it
+        // depends on failed) says nothing about whether it would succeed now.
         backoff_.erase(key);
         if (r.outcome == DatabaseResult::Outcome::applied) {
           spdlog::info("{}{}: {}", r.target, r.database.empty() ? "" : "/" + r.database, r.message);
