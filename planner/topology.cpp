@@ -184,9 +184,13 @@ bool isolated(const PlanInput& input, const std::string& name, const state::Targ
   };
   bool ok = true;
   if (observed.cluster.in_recovery) {
+    const std::string& upstream = observed.cluster.upstream;
     block(BlockerCode::managed_is_standby,
-          name + " (" + observed.endpoint + ") points at a standby: pg_is_in_recovery() is true",
-          "use the primary's DSN; pgparity changes only primaries");
+          name + " (" + observed.endpoint + ") points at a standby: pg_is_in_recovery() is true" +
+              (upstream.empty() ? "" : "; it replicates from " + upstream + ", the primary now"),
+          "use the primary's DSN" + std::string(upstream.empty() ? "" : " (" + upstream + ")") +
+              ", or after failovers a multi-host DSN with target_session_attrs=read-write, which follows the "
+              "primary; pgparity changes only primaries");
     ok = false;
   }
   const std::string& id = observed.cluster.system_identifier;

@@ -38,6 +38,10 @@ inline constexpr const char* auto_conf =
 /// may be revoked from PUBLIC: callers treat a failure as "cannot tell".
 inline constexpr const char* identity = "SELECT (pg_catalog.pg_control_system()).system_identifier::text";
 inline constexpr const char* in_recovery = "SELECT pg_catalog.pg_is_in_recovery()";
+/// A standby's upstream as its WAL receiver sees it: "host port" ("" without pg_read_all_stats, or
+/// while it is not streaming). Asked only of a standby.
+inline constexpr const char* upstream =
+    "SELECT coalesce(sender_host || ' port ' || sender_port, '') FROM pg_catalog.pg_stat_wal_receiver";
 /// What the session's login role may do beyond SQL ("" when nothing): SET ROLE can reach every role it
 /// is a member of, and a superuser any role, so the login role's rights are what a query could use.
 inline constexpr const char* privileged_session_user =

@@ -68,6 +68,16 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
     cluster.in_recovery = recovery.exec1(sql::in_recovery)[0].as<bool>();
     recovery.commit();
   }
+  if (cluster.in_recovery) {
+    // Who it follows: after a switchover, the new primary a fixed DSN should name now.
+    try {
+      CatalogRead receiver(session);
+      const pqxx::result rows = receiver.exec(sql::upstream);
+      if (!rows.empty()) cluster.upstream = rows[0][0].c_str();
+      receiver.commit();
+    } catch (const pqxx::sql_error&) {
+    }
+  }
   try {
     CatalogRead identity(session);
     cluster.system_identifier = identity.exec1(sql::identity)[0].c_str();

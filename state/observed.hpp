@@ -211,6 +211,7 @@ struct ClusterState {
   /// physical standbys, different for every initdb; "" when it cannot be read.
   std::string system_identifier;
   bool in_recovery = false;  ///< pg_is_in_recovery(): a standby
+  std::string upstream;      ///< a standby's primary as its WAL receiver sees it ("host port"), "" when unknown
   /// For each library asked about: whether its file is in library_dir (nullopt: cannot tell).
   std::map<std::string, std::optional<bool>> library_files;
   /// What the installation offers (the same in every database): the extensions

@@ -51,6 +51,11 @@ TEST(Isolation, AManagedTargetThatIsAStandbyIsBlocked) {
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.out.find("points at a standby"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("use the primary"), std::string::npos) << r.out;
+  // It names the primary it replicates from (after a switchover: the new leader), and how to follow it.
+  EXPECT_NE(r.out.find("it replicates from " + primary.dir() + " port " + std::to_string(primary.port())),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("target_session_attrs=read-write"), std::string::npos) << r.out;
 }
 
 /// PgBouncer drops the startup options that make a session read-only by default, so what keeps a
