@@ -1,5 +1,6 @@
 #include "planner/plan.hpp"
 
+#include "core/name_table.hpp"
 #include "planner/render.hpp"
 
 #include <algorithm>
@@ -8,35 +9,13 @@
 
 namespace pgparity::planner {
 
-const char* name_of(StepKind kind) {
-  switch (kind) {
-    case StepKind::preflight:
-      return "preflight";
-    case StepKind::drain:
-      return "drain";
-    case StepKind::snapshot:
-      return "snapshot";
-    case StepKind::schema:
-      return "schema";
-    case StepKind::create:
-      return "create";
-    case StepKind::update:
-      return "update";
-    case StepKind::drop:
-      return "drop";
-    case StepKind::recreate:
-      return "recreate";
-    case StepKind::set:
-      return "set";
-    case StepKind::verify:
-      return "verify";
-    case StepKind::barrier:
-      return "barrier";
-  }
-  return "?";
-}
-
 namespace {
+
+constexpr std::pair<StepKind, const char*> step_kind_names[] = {
+    {StepKind::preflight, "preflight"}, {StepKind::drain, "drain"},       {StepKind::snapshot, "snapshot"},
+    {StepKind::schema, "schema"},       {StepKind::create, "create"},     {StepKind::update, "update"},
+    {StepKind::drop, "drop"},           {StepKind::recreate, "recreate"}, {StepKind::set, "set"},
+    {StepKind::verify, "verify"},       {StepKind::barrier, "barrier"}};
 
 constexpr std::pair<BlockerCode, const char*> blocker_names[] = {
     {BlockerCode::config_file_errors, "config-file-errors"},
@@ -82,31 +61,24 @@ constexpr std::pair<RehearsalStatus, const char*> rehearsal_names[] = {
 
 }  // namespace
 
-const char* name_of(RehearsalStatus status) {
-  for (const auto& [s, name] : rehearsal_names) {
-    if (s == status) return name;
-  }
-  return "?";
+const char* name_of(StepKind kind) { return name_in(step_kind_names, kind); }
+
+StepKind step_kind_named(const std::string& name) {
+  if (const auto kind = value_in(step_kind_names, name)) return *kind;
+  throw std::invalid_argument("unknown step kind '" + name + "'");
 }
 
+const char* name_of(RehearsalStatus status) { return name_in(rehearsal_names, status); }
+
 RehearsalStatus rehearsal_status_named(const std::string& name) {
-  for (const auto& [s, n] : rehearsal_names) {
-    if (name == n) return s;
-  }
+  if (const auto status = value_in(rehearsal_names, name)) return *status;
   throw std::invalid_argument("unknown rehearsal status '" + name + "'");
 }
 
-const char* name_of(BlockerCode code) {
-  for (const auto& [c, name] : blocker_names) {
-    if (c == code) return name;
-  }
-  return "?";
-}
+const char* name_of(BlockerCode code) { return name_in(blocker_names, code); }
 
 BlockerCode blocker_code_named(const std::string& name) {
-  for (const auto& [c, n] : blocker_names) {
-    if (name == n) return c;
-  }
+  if (const auto code = value_in(blocker_names, name)) return *code;
   throw std::invalid_argument("unknown blocker code '" + name + "'");
 }
 

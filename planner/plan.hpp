@@ -20,6 +20,8 @@ enum class StepKind { preflight, drain, snapshot, schema, create, update, drop, 
 
 /// "create", "update", ...
 const char* name_of(StepKind kind);
+/// The kind a name stands for; throws std::invalid_argument for an unknown one.
+StepKind step_kind_named(const std::string& name);
 /// True for the gates around changes (pre-flight, drain, snapshot, verify) and barriers.
 bool is_gate(StepKind kind);
 

@@ -25,10 +25,6 @@ namespace pgparity::planner {
 
 namespace {
 
-constexpr StepKind every_kind[] = {StepKind::preflight, StepKind::drain,  StepKind::snapshot, StepKind::schema,
-                                   StepKind::create,    StepKind::update, StepKind::drop,     StepKind::recreate,
-                                   StepKind::set,       StepKind::verify, StepKind::barrier};
-
 /// Sets `key` when the value is not its type's default, or `always`.
 template <typename T>
 void put(nlohmann::ordered_json& j, const char* key, const T& value, bool always = false) {
@@ -42,13 +38,6 @@ void get(const nlohmann::ordered_json& j, const char* key, T& value) {
 }
 
 }  // namespace
-
-StepKind step_kind_named(const std::string& name) {
-  for (StepKind k : every_kind) {
-    if (name == name_of(k)) return k;
-  }
-  throw std::invalid_argument("unknown step kind '" + name + "'");
-}
 
 void to_json(nlohmann::ordered_json& j, StepKind kind) { j = name_of(kind); }
 void from_json(const nlohmann::ordered_json& j, StepKind& kind) { kind = step_kind_named(j.get<std::string>()); }

@@ -14,9 +14,6 @@ void from_json(const nlohmann::ordered_json& j, DependentObject& o);
 
 namespace pgparity::planner {
 
-/// A step kind by its name (name_of); an unknown name throws std::invalid_argument.
-StepKind step_kind_named(const std::string& name);
-
 void to_json(nlohmann::ordered_json& j, StepKind kind);
 void from_json(const nlohmann::ordered_json& j, StepKind& kind);
 void to_json(nlohmann::ordered_json& j, const Rehearsal& r);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/name_table.hpp"
 #include "planner/deviations.hpp"
 #include "planner/outdated.hpp"
 #include "planner/planner.hpp"
@@ -36,21 +37,13 @@ namespace {
 /// How a tick ended: the `result` label of pgparity_reconcile_runs_total, and reconcile --once's exit code.
 enum class TickResult { converged, applied, drift, blocked, failed };
 
-const char* name_of(TickResult result) {
-  switch (result) {
-    case TickResult::converged:
-      return "converged";
-    case TickResult::applied:
-      return "applied";
-    case TickResult::drift:
-      return "drift";
-    case TickResult::blocked:
-      return "blocked";
-    case TickResult::failed:
-      return "failed";
-  }
-  return "?";
-}
+constexpr std::pair<TickResult, const char*> tick_result_names[] = {{TickResult::converged, "converged"},
+                                                                    {TickResult::applied, "applied"},
+                                                                    {TickResult::drift, "drift"},
+                                                                    {TickResult::blocked, "blocked"},
+                                                                    {TickResult::failed, "failed"}};
+
+const char* name_of(TickResult result) { return name_in(tick_result_names, result); }
 
 using Clock = std::chrono::steady_clock;
 

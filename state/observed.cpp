@@ -1,8 +1,9 @@
 #include "state/observed.hpp"
 
+#include <algorithm>
 #include <utility>
 
-#include <algorithm>
+#include "core/name_table.hpp"
 
 namespace pgparity::state {
 
@@ -70,25 +71,12 @@ std::optional<double> ClusterState::normalized(const std::string& setting) const
   return it->second.normalized;
 }
 
-const char* name_of(RunStatus status) {
-  switch (status) {
-    case RunStatus::running:
-      return "running";
-    case RunStatus::succeeded:
-      return "succeeded";
-    case RunStatus::failed:
-      return "failed";
-    case RunStatus::verify_failed:
-      return "verify-failed";
-    case RunStatus::rolled_back:
-      return "rolled-back";
-    case RunStatus::interrupted:
-      return "interrupted";
-  }
-  return "?";
-}
-
 namespace {
+
+constexpr std::pair<RunStatus, const char*> run_status_names[] = {
+    {RunStatus::running, "running"},         {RunStatus::succeeded, "succeeded"},
+    {RunStatus::failed, "failed"},           {RunStatus::verify_failed, "verify-failed"},
+    {RunStatus::rolled_back, "rolled-back"}, {RunStatus::interrupted, "interrupted"}};
 
 constexpr std::pair<SettingType, const char*> type_names[] = {
     {SettingType::boolean, "bool"}, {SettingType::enumeration, "enum"}, {SettingType::integer, "integer"},
@@ -102,32 +90,18 @@ constexpr std::pair<SettingContext, const char*> context_names[] = {
 
 }  // namespace
 
-const char* name_of(SettingType type) {
-  for (const auto& [t, name] : type_names) {
-    if (t == type) return name;
-  }
-  return "other";
-}
+const char* name_of(RunStatus status) { return name_in(run_status_names, status); }
+
+const char* name_of(SettingType type) { return name_in(type_names, type, "other"); }
 
 SettingType setting_type_named(const std::string& name) {
-  for (const auto& [t, n] : type_names) {
-    if (name == n) return t;
-  }
-  return SettingType::other;
+  return value_in(type_names, name).value_or(SettingType::other);
 }
 
-const char* name_of(SettingContext context) {
-  for (const auto& [c, name] : context_names) {
-    if (c == context) return name;
-  }
-  return "other";
-}
+const char* name_of(SettingContext context) { return name_in(context_names, context, "other"); }
 
 SettingContext setting_context_named(const std::string& name) {
-  for (const auto& [c, n] : context_names) {
-    if (name == n) return c;
-  }
-  return SettingContext::other;
+  return value_in(context_names, name).value_or(SettingContext::other);
 }
 
 }  // namespace pgparity::state
