@@ -38,19 +38,20 @@ void DatabasePlanner::plan_recreate(const Extension& e, const state::InstalledEx
   const auto placement = place(name, version, e.schema ? e.schema->str() : installed.schema.str());
   if (!placement) return;
   Step& s = add(StepKind::recreate, name);
-  s.from = installed.version.str();
-  s.to = version.str();
-  s.schema = placement->schema;
+  auto& recreate = s.as<ExtensionRecreate>();
+  recreate.from = installed.version;
+  recreate.to = version;
+  recreate.schema = placement->schema;
   if (!placement->schema_step.empty()) pending_edges_.push_back({placement->schema_step, s.id});
-  s.cascade = needs_cascade(blast);
-  s.blast_radius = blast;
+  recreate.cascade = needs_cascade(blast);
+  recreate.blast_radius = blast;
   s.reason = forced ? "recreate requested (pgparity recover)"
                     : "no update path from " + installed.version.str() + "; policy.recreate allows DROP + CREATE";
   const KeepConfigSql keep = keep_config_sql(name, db_.configuration(name), manifest_.policy.state_schema.str(),
                                              manifest_.policy.allow_data_loss);
-  s.keeps = keep.keeps;
+  recreate.keeps = keep.keeps;
   s.sql = keep.before;
-  s.sql.push_back("DROP EXTENSION " + quote_ident(name) + (s.cascade ? " CASCADE" : " RESTRICT"));
+  s.sql.push_back("DROP EXTENSION " + quote_ident(name) + (recreate.cascade ? " CASCADE" : " RESTRICT"));
   s.sql.push_back(create_sql(name, version.str(), *placement));
   s.sql.insert(s.sql.end(), keep.after.begin(), keep.after.end());
 }
@@ -66,11 +67,12 @@ void DatabasePlanner::plan_absent(const Extension& e, const std::string& reason)
   const auto& blast = db_.dependents(name);
   if (!check_blast(name, blast, "dropping")) return;
   Step& s = add(StepKind::drop, name);
-  s.from = installed->version.str();
+  auto& drop = s.as<ExtensionDrop>();
+  drop.from = installed->version;
   s.reason = reason;
-  s.cascade = needs_cascade(blast);
-  s.blast_radius = blast;
-  s.sql.push_back("DROP EXTENSION " + quote_ident(name) + (s.cascade ? " CASCADE" : " RESTRICT"));
+  drop.cascade = needs_cascade(blast);
+  drop.blast_radius = blast;
+  s.sql.push_back("DROP EXTENSION " + quote_ident(name) + (drop.cascade ? " CASCADE" : " RESTRICT"));
 }
 
 bool DatabasePlanner::check_blast(const std::string& name, const std::vector<state::DependentObject>& blast,

@@ -8,22 +8,21 @@ std::vector<Deviation> deviations_of(const Plan& plan) {
   for (const auto& s : plan.steps) {
     const std::string where =
         s.target + (s.replica.empty() ? "" : "@" + s.replica) + (s.database.empty() ? "" : "/" + s.database);
+    const StepObject o = object_of(s);
     switch (s.kind) {
       case StepKind::schema:
-        out.push_back({where, "schema " + s.schema, "absent", "present", ""});
+        out.push_back({where, "schema " + o.name, "absent", "present", ""});
         break;
       case StepKind::create:
-        out.push_back({where, s.extension, "absent", s.to, ""});
+        out.push_back({where, o.name, "absent", o.to, ""});
         break;
       case StepKind::update:
       case StepKind::recreate:
-        out.push_back({where, s.extension, s.from, s.to, ""});
+      case StepKind::set:
+        out.push_back({where, o.name, o.from, o.to, ""});
         break;
       case StepKind::drop:
-        out.push_back({where, s.extension, s.from, "absent", ""});
-        break;
-      case StepKind::set:
-        out.push_back({where, s.setting, s.current, s.value, ""});
+        out.push_back({where, o.name, o.from, "absent", ""});
         break;
       default:
         break;

@@ -84,7 +84,8 @@ class Doctor {
   std::string desired_version(const std::string& database, const std::string& extension) const {
     if (in_.plan != nullptr) {
       for (const auto& s : in_.plan->steps) {
-        if (s.database == database && s.extension == extension && !s.to.empty()) return s.to;
+        if (s.database != database || extension_of(s) != extension) continue;
+        if (const std::string to = object_of(s).to; !to.empty()) return to;
       }
     }
     return "";

@@ -50,12 +50,15 @@ void DatabasePlanner::block(BlockerCode code, const std::string& extension, cons
 }
 
 Step& DatabasePlanner::add(StepKind kind, const std::string& extension, std::string id) {
-  Step s;
-  s.kind = kind;
+  Step s = make_step(kind);
   s.id = id.empty() ? prefix() + "/" + name_of(kind) + "/" + extension : std::move(id);
   s.target = target_.target;
   s.database = db_.name;
-  s.extension = extension;
+  std::visit(
+      [&extension](auto& p) {
+        if constexpr (requires { p.extension; }) p.extension = extension;
+      },
+      s.payload);
   by_id_.emplace(s.id, steps_.size());
   if (!extension.empty()) by_extension_.emplace(extension, steps_.size());
   steps_.push_back(std::move(s));
@@ -65,7 +68,7 @@ Step& DatabasePlanner::add(StepKind kind, const std::string& extension, std::str
 void DatabasePlanner::truncate(std::size_t first) {
   for (std::size_t i = first; i < steps_.size(); ++i) {
     if (auto it = by_id_.find(steps_[i].id); it != by_id_.end() && it->second == i) by_id_.erase(it);
-    if (auto it = by_extension_.find(steps_[i].extension); it != by_extension_.end() && it->second == i) {
+    if (auto it = by_extension_.find(extension_of(steps_[i])); it != by_extension_.end() && it->second == i) {
       by_extension_.erase(it);
     }
   }
@@ -171,9 +174,10 @@ void DatabasePlanner::plan_present(const Extension& e) {
   const state::UpdatePath* path = target_.cluster.find_path(name, installed->version, *version);
   if (path != nullptr && !forced) {
     Step& s = add(StepKind::update, name);
-    s.from = installed->version.str();
-    s.to = version->str();
-    for (const auto& v : path->steps) s.path.push_back(v.str());
+    auto& update = s.as<ExtensionUpdate>();
+    update.from = installed->version;
+    update.to = *version;
+    update.path = path->steps;
     s.sql.push_back("ALTER EXTENSION " + quote_ident(name) + " UPDATE TO " + quote_literal(version->str()));
     return;
   }
@@ -216,8 +220,8 @@ bool DatabasePlanner::plan_create(const std::string& name, const Version& versio
   const auto placement = place(name, version, schema);
   if (!placement) return false;
   Step& created = add(StepKind::create, name);
-  created.to = version.str();
-  created.schema = placement->schema;
+  created.as<ExtensionCreate>().to = version;
+  created.as<ExtensionCreate>().schema = placement->schema;
   created.reason = placement->why;
   if (!required_by.empty()) {
     created.reason = "required by " + required_by + (placement->why.empty() ? "" : "; " + placement->why);
@@ -262,8 +266,9 @@ bool DatabasePlanner::plan_create(const std::string& name, const Version& versio
 void DatabasePlanner::order_drops() {
   for (const auto& s : steps_) {
     if (s.kind != StepKind::drop) continue;
-    const auto* available = target_.cluster.find_available(s.extension);
-    const auto* version = available == nullptr ? nullptr : available->find(Version::from_catalog(s.from));
+    const auto& drop = s.as<ExtensionDrop>();
+    const auto* available = target_.cluster.find_available(drop.extension);
+    const auto* version = available == nullptr ? nullptr : available->find(drop.from);
     if (version == nullptr) continue;
     for (const auto& req : version->required) pending_edges_.push_back({s.id, prefix() + "/drop/" + req.str()});
   }

@@ -81,8 +81,8 @@ std::vector<OutdatedRow> outdated(const std::map<std::string, state::TargetState
           row.desired = row.installed;  // converged, unless a step or a blocker says otherwise
         }
         for (const auto& s : plan.steps) {
-          if (s.target != name || s.database != db.name || s.extension != row.extension) continue;
-          row.desired = s.kind == StepKind::drop ? "absent" : s.to;
+          if (s.target != name || s.database != db.name || extension_of(s) != row.extension) continue;
+          row.desired = s.kind == StepKind::drop ? "absent" : object_of(s).to;
         }
         for (const auto& b : plan.blockers) {
           if (b.target == name && b.database == db.name && b.extension == row.extension) row.desired = "blocked";

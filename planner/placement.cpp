@@ -76,7 +76,7 @@ std::string DatabasePlanner::plan_schema(const std::string& schema) {
   const std::string id = prefix() + "/" + name_of(StepKind::schema) + "/" + schema;
   if (by_id_.contains(id)) return id;
   Step& s = add(StepKind::schema, "", id);
-  s.schema = schema;
+  s.as<SchemaCreate>().schema = schema;
   s.reason = "the database has no schema " + schema;
   s.sql.push_back("CREATE SCHEMA " + quote_ident(schema));
   return id;

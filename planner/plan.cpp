@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 namespace pgparity::planner {
@@ -82,20 +83,77 @@ BlockerCode blocker_code_named(const std::string& name) {
   throw std::invalid_argument("unknown blocker code '" + name + "'");
 }
 
-StepObject object_of(const Step& s) {
-  switch (s.kind) {
+Step make_step(StepKind kind) {
+  Step s;
+  s.kind = kind;
+  switch (kind) {
     case StepKind::schema:
-      return {"schema", s.schema, "", ""};
+      s.payload = SchemaCreate{};
+      break;
     case StepKind::create:
+      s.payload = ExtensionCreate{};
+      break;
     case StepKind::update:
+      s.payload = ExtensionUpdate{};
+      break;
     case StepKind::drop:
+      s.payload = ExtensionDrop{};
+      break;
     case StepKind::recreate:
-      return {"extension", s.extension, s.from, s.to};
+      s.payload = ExtensionRecreate{};
+      break;
     case StepKind::set:
-      return {"setting", s.setting, s.current, s.value};
+      s.payload = SettingChange{};
+      break;
     default:
-      return {};
+      break;
   }
+  return s;
+}
+
+bool payload_fits(StepKind kind, const StepPayload& payload) {
+  return make_step(kind).payload.index() == payload.index();
+}
+
+const std::string& extension_of(const Step& s) {
+  static const std::string none;
+  return std::visit(
+      [](const auto& p) -> const std::string& {
+        if constexpr (requires { p.extension; }) {
+          return p.extension;
+        } else {
+          return none;
+        }
+      },
+      s.payload);
+}
+
+const std::vector<state::DependentObject>& blast_radius_of(const Step& s) {
+  static const std::vector<state::DependentObject> none;
+  if (const auto* d = s.get_if<ExtensionDrop>()) return d->blast_radius;
+  if (const auto* r = s.get_if<ExtensionRecreate>()) return r->blast_radius;
+  return none;
+}
+
+StepObject object_of(const Step& s) {
+  return std::visit(
+      [](const auto& p) -> StepObject {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, SchemaCreate>) {
+          return {"schema", p.schema, "", ""};
+        } else if constexpr (std::is_same_v<T, ExtensionCreate>) {
+          return {"extension", p.extension, "", p.to.str()};
+        } else if constexpr (std::is_same_v<T, ExtensionDrop>) {
+          return {"extension", p.extension, p.from.str(), ""};
+        } else if constexpr (std::is_same_v<T, ExtensionUpdate> || std::is_same_v<T, ExtensionRecreate>) {
+          return {"extension", p.extension, p.from.str(), p.to.str()};
+        } else if constexpr (std::is_same_v<T, SettingChange>) {
+          return {"setting", p.setting, p.current, p.value};
+        } else {
+          return {};
+        }
+      },
+      s.payload);
 }
 
 std::vector<Wave> rollout_waves(const std::string& target, int canary, const std::vector<int>& waves,
@@ -126,22 +184,28 @@ bool is_gate(StepKind kind) {
 }
 
 std::string describe(const Step& s) {
+  const StepObject o = object_of(s);
   switch (s.kind) {
     case StepKind::schema:
-      return "create schema " + s.schema;
+      return "create schema " + o.name;
     case StepKind::create:
-      return "create " + s.extension + " " + s.to;
+      return "create " + o.name + " " + o.to;
     case StepKind::update:
-      return "update " + s.extension + " " + s.from + " → " + s.to;
-    case StepKind::drop:
-      return "drop " + s.extension + " " + s.from;
     case StepKind::recreate:
-      return "recreate " + s.extension + " " + s.from + " → " + s.to;
+      return std::string(name_of(s.kind)) + " " + o.name + " " + o.from + " → " + o.to;
+    case StepKind::drop:
+      return "drop " + o.name + " " + o.from;
     case StepKind::set:
-      return "set " + s.setting + " = " + s.value + (s.replica.empty() ? "" : " on " + s.replica);
+      return "set " + o.name + " = " + o.to + (s.replica.empty() ? "" : " on " + s.replica);
     default:
       return planner::name_of(s.kind);
   }
+}
+
+std::string path_text(const std::vector<Version>& path) {
+  std::string out;
+  for (const auto& v : path) out += (out.empty() ? "" : "--") + v.str();
+  return out;
 }
 
 std::string rehearsal_text(const Rehearsal& r) {

@@ -3,8 +3,10 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
+#include "core/values.hpp"
 #include "state/observed.hpp"
 
 namespace pgparity::planner {
@@ -43,36 +45,106 @@ struct Rehearsal {
   bool operator==(const Rehearsal&) const = default;
 };
 
+/// schema: a CREATE SCHEMA that a create needs first.
+struct SchemaCreate {
+  std::string schema;
+  bool operator==(const SchemaCreate&) const = default;
+};
+
+/// create: CREATE EXTENSION at `to`.
+struct ExtensionCreate {
+  std::string extension;
+  Version to;
+  std::string schema;  ///< where the extension goes
+  bool operator==(const ExtensionCreate&) const = default;
+};
+
+/// update: ALTER EXTENSION ... UPDATE from the installed version to `to`.
+struct ExtensionUpdate {
+  std::string extension;
+  Version from;
+  Version to;
+  std::vector<Version> path;  ///< every version PostgreSQL passes through, from..to
+  bool operator==(const ExtensionUpdate&) const = default;
+};
+
+/// drop: DROP EXTENSION, with what CASCADE takes with it.
+struct ExtensionDrop {
+  std::string extension;
+  Version from;
+  bool cascade = false;
+  std::vector<state::DependentObject> blast_radius;
+  bool operator==(const ExtensionDrop&) const = default;
+};
+
+/// recreate: drop and create again (a schema move or a version with no update path).
+struct ExtensionRecreate {
+  std::string extension;
+  Version from;
+  Version to;
+  std::string schema;
+  bool cascade = false;
+  std::vector<state::DependentObject> blast_radius;
+  std::vector<std::string> keeps;  ///< configuration rows copied aside and restored
+  bool operator==(const ExtensionRecreate&) const = default;
+};
+
+/// set: ALTER SYSTEM SET of one setting (on the server, or on a standby).
+struct SettingChange {
+  std::string setting;
+  std::string value;              ///< the new value
+  std::string current;            ///< the value now
+  bool restart_required = false;  ///< a postmaster setting, effective only after a restart
+  /// what puts postgresql.auto.conf back as it was (the old entry, or RESET
+  /// when there was none): run when a write, the reload or the check fails.
+  std::vector<std::string> undo_sql;
+  bool operator==(const SettingChange&) const = default;
+};
+
+/// What a step of a kind carries beside its SQL: nothing for gates and barriers.
+using StepPayload = std::variant<std::monostate, SchemaCreate, ExtensionCreate, ExtensionUpdate, ExtensionDrop,
+                                 ExtensionRecreate, SettingChange>;
+
 /// One node of the plan's graph, with the exact SQL it runs.
 struct Step {
   std::string id;  ///< stable and unique: "staging/orders/update/hstore"
   StepKind kind = StepKind::preflight;
   std::string target;
-  std::string database;           ///< "" for a cluster-wide step (settings)
-  std::string replica;            ///< "replica-N": a setting on the target's N-th standby (manifest order); "" else
-  std::string extension;          ///< create, update, drop, recreate
-  std::string from;               ///< installed version (update, drop, recreate)
-  std::string to;                 ///< version after the step (create, update, recreate)
-  std::vector<std::string> path;  ///< update: every version PostgreSQL passes through, from..to
-  std::string schema;             ///< create, recreate: where the extension goes; schema: the one created
-  bool cascade = false;           ///< drop, recreate: DROP ... CASCADE
-  std::vector<state::DependentObject> blast_radius;  ///< what a drop or recreate takes with it
-  std::vector<std::string> keeps;                    ///< recreate: configuration rows copied aside and restored
-  std::string setting;                               ///< set
-  std::string value;                                 ///< set: the new value
-  std::string current;                               ///< set: the value now
-  bool restart_required = false;                     ///< set: a postmaster setting, effective only after a restart
-  /// set: what puts postgresql.auto.conf back as it was (the old entry, or
-  /// RESET when there was none): run when a write, the reload or the check fails.
-  std::vector<std::string> undo_sql;
+  std::string database;  ///< "" for a cluster-wide step (settings)
+  std::string replica;   ///< "replica-N": a setting on the target's N-th standby (manifest order); "" else
+  StepPayload payload;   ///< the kind's own fields (payload_fits(kind, payload) holds)
   std::optional<Rehearsal> rehearsal;  ///< with plan --rehearse
   std::string reason;                  ///< why the step exists, when not obvious
   std::vector<std::string> sql;        ///< exactly what runs, in order
   std::vector<std::string> after;      ///< ids of steps that must finish first
   std::string wave;                    ///< policy.rollout: the wave of a database's steps, or the one a barrier ends
 
+  /// The payload of its kind; std::bad_variant_access when the step is of another kind.
+  template <typename T>
+  T& as() {
+    return std::get<T>(payload);
+  }
+  template <typename T>
+  const T& as() const {
+    return std::get<T>(payload);
+  }
+  /// The payload when it is a T, nullptr otherwise.
+  template <typename T>
+  const T* get_if() const {
+    return std::get_if<T>(&payload);
+  }
+
   bool operator==(const Step&) const = default;
 };
+
+/// A step of `kind` with the empty payload that kind carries.
+Step make_step(StepKind kind);
+/// Whether `payload` is what a step of `kind` carries.
+bool payload_fits(StepKind kind, const StepPayload& payload);
+/// The extension a create, update, drop or recreate changes; "" for other kinds.
+const std::string& extension_of(const Step& s);
+/// What a drop or recreate takes with it; empty for other kinds.
+const std::vector<state::DependentObject>& blast_radius_of(const Step& s);
 
 /// What a step changes, read from its kind (never guessed from which fields are empty).
 struct StepObject {

@@ -54,15 +54,21 @@ std::string first_difference(const Plan& saved, const Plan& fresh) {
     if (a.id != b.id || a.kind != b.kind)
       return "step " + std::to_string(i + 1) + " was " + a.id + ", now it is " + b.id;
     const std::string step = "step " + a.id + ": ";
-    if (a.from != b.from || a.to != b.to) {
-      return step + "planned " + (a.from.empty() ? "absent" : a.from) + " → " + (a.to.empty() ? "absent" : a.to) +
-             ", now " + (b.from.empty() ? "absent" : b.from) + " → " + (b.to.empty() ? "absent" : b.to);
+    const StepObject oa = object_of(a);
+    const StepObject ob = object_of(b);
+    if (std::string_view(oa.key) == "extension" && (oa.from != ob.from || oa.to != ob.to)) {
+      return step + "planned " + (oa.from.empty() ? "absent" : oa.from) + " → " + (oa.to.empty() ? "absent" : oa.to) +
+             ", now " + (ob.from.empty() ? "absent" : ob.from) + " → " + (ob.to.empty() ? "absent" : ob.to);
     }
-    if (!state::same_blast_radius(a.blast_radius, b.blast_radius)) {
-      return step + "the blast radius changed: it was " + objects(a.blast_radius) + "; now it is " +
-             objects(b.blast_radius);
+    if (!state::same_blast_radius(blast_radius_of(a), blast_radius_of(b))) {
+      return step + "the blast radius changed: it was " + objects(blast_radius_of(a)) + "; now it is " +
+             objects(blast_radius_of(b));
     }
-    if (a.keeps != b.keeps) return step + "the kept rows changed: " + joined(a.keeps) + ", now " + joined(b.keeps);
+    const auto* ra = a.get_if<ExtensionRecreate>();
+    const auto* rb = b.get_if<ExtensionRecreate>();
+    if (ra != nullptr && rb != nullptr && ra->keeps != rb->keeps) {
+      return step + "the kept rows changed: " + joined(ra->keeps) + ", now " + joined(rb->keeps);
+    }
     if (a.sql != b.sql) {
       for (std::size_t k = 0; k < std::max(a.sql.size(), b.sql.size()); ++k) {
         const std::string x = k < a.sql.size() ? a.sql[k] : "(nothing)";
@@ -76,7 +82,8 @@ std::string first_difference(const Plan& saved, const Plan& fresh) {
     Step y = b;
     x.rehearsal.reset();
     y.rehearsal.reset();
-    x.blast_radius = y.blast_radius;
+    if (auto* d = std::get_if<ExtensionDrop>(&x.payload)) d->blast_radius = blast_radius_of(y);
+    if (auto* r = std::get_if<ExtensionRecreate>(&x.payload)) r->blast_radius = blast_radius_of(y);
     if (x == y) continue;
     const nlohmann::ordered_json jx = x;
     const nlohmann::ordered_json jy = y;

@@ -1,8 +1,24 @@
 #include "planner/plan_json.hpp"
 
 #include <stdexcept>
+#include <type_traits>
+#include <variant>
 
 #include "planner/render.hpp"
+
+namespace pgparity {
+
+void to_json(nlohmann::ordered_json& j, const Version& v) { j = v.str(); }
+
+/// A version read back from a plan file is checked as user input: a plan is a file anyone could edit.
+void from_json(const nlohmann::ordered_json& j, Version& v) {
+  const auto text = j.get<std::string>();
+  const auto parsed = Version::parse(text);
+  if (!parsed) throw std::invalid_argument("not a version: \"" + text + "\"");
+  v = *parsed;
+}
+
+}  // namespace pgparity
 
 namespace pgparity::state {
 
@@ -61,21 +77,42 @@ void to_json(nlohmann::ordered_json& j, const Step& s) {
   j = {{"id", s.id}, {"kind", s.kind}, {"target", s.target}, {"database", s.database}};
   put(j, "replica", s.replica);
   put(j, "wave", s.wave);
-  put(j, "extension", s.extension);
-  put(j, "from", s.from);
-  put(j, "to", s.to);
-  put(j, "path", s.path);
-  put(j, "schema", s.schema);
-  const bool drops = s.kind == StepKind::drop || s.kind == StepKind::recreate;
-  put(j, "cascade", s.cascade, drops);
-  put(j, "blastRadius", s.blast_radius, drops);
-  put(j, "keeps", s.keeps);
-  const bool set = s.kind == StepKind::set;
-  put(j, "setting", s.setting, set);
-  put(j, "value", s.value, set);
-  put(j, "current", s.current, set);
-  put(j, "restartRequired", s.restart_required, set);
-  put(j, "undoSql", s.undo_sql, set);
+  std::visit(
+      [&j](const auto& p) {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, SchemaCreate>) {
+          j["schema"] = p.schema;
+        } else if constexpr (std::is_same_v<T, ExtensionCreate>) {
+          j["extension"] = p.extension;
+          j["to"] = p.to;
+          put(j, "schema", p.schema);
+        } else if constexpr (std::is_same_v<T, ExtensionUpdate>) {
+          j["extension"] = p.extension;
+          j["from"] = p.from;
+          j["to"] = p.to;
+          j["path"] = p.path;
+        } else if constexpr (std::is_same_v<T, ExtensionDrop>) {
+          j["extension"] = p.extension;
+          j["from"] = p.from;
+          j["cascade"] = p.cascade;
+          j["blastRadius"] = p.blast_radius;
+        } else if constexpr (std::is_same_v<T, ExtensionRecreate>) {
+          j["extension"] = p.extension;
+          j["from"] = p.from;
+          j["to"] = p.to;
+          put(j, "schema", p.schema);
+          j["cascade"] = p.cascade;
+          j["blastRadius"] = p.blast_radius;
+          put(j, "keeps", p.keeps);
+        } else if constexpr (std::is_same_v<T, SettingChange>) {
+          j["setting"] = p.setting;
+          j["value"] = p.value;
+          j["current"] = p.current;
+          j["restartRequired"] = p.restart_required;
+          j["undoSql"] = p.undo_sql;
+        }
+      },
+      s.payload);
   put(j, "reason", s.reason);
   if (s.rehearsal) j["rehearsal"] = *s.rehearsal;
   j["sql"] = s.sql;
@@ -83,25 +120,36 @@ void to_json(nlohmann::ordered_json& j, const Step& s) {
 }
 
 void from_json(const nlohmann::ordered_json& j, Step& s) {
+  s = make_step(j.at("kind").get<StepKind>());
   s.id = j.at("id");
-  s.kind = j.at("kind");
   s.target = j.at("target");
   s.database = j.at("database");
   get(j, "replica", s.replica);
   get(j, "wave", s.wave);
-  get(j, "extension", s.extension);
-  get(j, "from", s.from);
-  get(j, "to", s.to);
-  get(j, "path", s.path);
-  get(j, "schema", s.schema);
-  get(j, "cascade", s.cascade);
-  get(j, "blastRadius", s.blast_radius);
-  get(j, "keeps", s.keeps);
-  get(j, "setting", s.setting);
-  get(j, "value", s.value);
-  get(j, "current", s.current);
-  get(j, "restartRequired", s.restart_required);
-  get(j, "undoSql", s.undo_sql);
+  std::visit(
+      [&j](auto& p) {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, SchemaCreate>) {
+          p.schema = j.at("schema");
+        } else if constexpr (std::is_same_v<T, ExtensionCreate>) {
+          p = {j.at("extension"), j.at("to"), j.value("schema", "")};
+        } else if constexpr (std::is_same_v<T, ExtensionUpdate>) {
+          p = {j.at("extension"), j.at("from"), j.at("to"), j.at("path")};
+        } else if constexpr (std::is_same_v<T, ExtensionDrop>) {
+          p = {j.at("extension"), j.at("from"), j.at("cascade"), j.at("blastRadius")};
+        } else if constexpr (std::is_same_v<T, ExtensionRecreate>) {
+          p = {j.at("extension"),
+               j.at("from"),
+               j.at("to"),
+               j.value("schema", ""),
+               j.at("cascade"),
+               j.at("blastRadius"),
+               j.value("keeps", std::vector<std::string>{})};
+        } else if constexpr (std::is_same_v<T, SettingChange>) {
+          p = {j.at("setting"), j.at("value"), j.at("current"), j.at("restartRequired"), j.at("undoSql")};
+        }
+      },
+      s.payload);
   get(j, "reason", s.reason);
   s.rehearsal = j.contains("rehearsal") ? std::optional<Rehearsal>(j.at("rehearsal").get<Rehearsal>()) : std::nullopt;
   s.sql = j.at("sql");

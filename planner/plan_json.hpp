@@ -7,6 +7,12 @@
 
 #include "planner/plan.hpp"
 
+namespace pgparity {
+void to_json(nlohmann::ordered_json& j, const Version& v);
+/// Throws std::invalid_argument for text that is not a version (Version::parse).
+void from_json(const nlohmann::ordered_json& j, Version& v);
+}  // namespace pgparity
+
 namespace pgparity::state {
 void to_json(nlohmann::ordered_json& j, const DependentObject& o);
 void from_json(const nlohmann::ordered_json& j, DependentObject& o);

@@ -114,7 +114,7 @@ Plan make_plan(const PlanInput& input) {
       const std::string label = replica_label(r);
       for (auto& c : changes) {
         c.replica = label;
-        c.id = name + "@" + label + "/" + name_of(c.kind) + "/" + c.setting;
+        c.id = name + "@" + label + "/" + name_of(c.kind) + "/" + c.as<SettingChange>().setting;
         c.reason = "standby " + replica.endpoint + (c.reason.empty() ? "" : "; " + c.reason);
       }
       append_with_gates(steps, std::move(changes), name, "", label);

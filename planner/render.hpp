@@ -15,6 +15,8 @@ std::string describe(const Step& step);
 /// A step's rehearsal for people: "ok (12 ms, in a transaction that was rolled back)",
 /// "failed: syntax error at or near "FUNCTIN" (SQLSTATE 42601)".
 std::string rehearsal_text(const Rehearsal& rehearsal);
+/// An update path as PostgreSQL names its scripts: "1.4--1.5--1.8".
+std::string path_text(const std::vector<Version>& path);
 
 /// An object of a blast radius for people: "table cron.job (2 rows, data)", "view v (data)".
 std::string describe(const state::DependentObject& object);

@@ -17,9 +17,10 @@ std::string dot_string(const std::string& text) {
 
 std::string label_of(const Step& s) {
   std::string label = name_of(s.kind);
-  if (const StepObject object = object_of(s); !object.name.empty()) label += "\\n" + object.name;
-  if (s.kind == StepKind::update || s.kind == StepKind::recreate) label += "\\n" + s.from + " → " + s.to;
-  if (s.kind == StepKind::create) label += "\\n" + s.to;
+  const StepObject object = object_of(s);
+  if (!object.name.empty()) label += "\\n" + object.name;
+  if (s.kind == StepKind::update || s.kind == StepKind::recreate) label += "\\n" + object.from + " → " + object.to;
+  if (s.kind == StepKind::create) label += "\\n" + object.to;
   return label;
 }
 

@@ -105,19 +105,19 @@ std::string mermaid_graph(const std::vector<const Step*>& steps) {
 }
 
 std::string change_of(const Step& s) {
+  const StepObject o = object_of(s);
   switch (s.kind) {
     case StepKind::schema:
       return "→ created";
     case StepKind::create:
-      return "→ " + s.to;
+      return "→ " + o.to;
     case StepKind::update:
-      return s.from + " → " + s.to;
-    case StepKind::drop:
-      return s.from + " → (absent)";
-    case StepKind::recreate:
-      return s.from + " → " + s.to + " (drop + create)";
     case StepKind::set:
-      return s.current + " → " + s.value;
+      return o.from + " → " + o.to;
+    case StepKind::drop:
+      return o.from + " → (absent)";
+    case StepKind::recreate:
+      return o.from + " → " + o.to + " (drop + create)";
     default:
       return "";
   }
@@ -125,22 +125,18 @@ std::string change_of(const Step& s) {
 
 std::string detail_of(const Step& s) {
   std::string out = s.reason;
-  if (s.kind == StepKind::update) {
-    std::string path;
-    for (const auto& v : s.path) path += (path.empty() ? "" : "--") + v;
-    out = "path `" + path + "`";
-  }
-  if (!s.blast_radius.empty()) {
+  if (const auto* update = s.get_if<ExtensionUpdate>()) out = "path `" + path_text(update->path) + "`";
+  const auto& blast = blast_radius_of(s);
+  if (!blast.empty()) {
     out += (out.empty() ? "" : "; ") + std::string("takes: ");
-    for (std::size_t i = 0; i < s.blast_radius.size(); ++i) {
-      out += (i ? ", " : "") + planner::describe(s.blast_radius[i]);
-    }
+    for (std::size_t i = 0; i < blast.size(); ++i) out += (i ? ", " : "") + planner::describe(blast[i]);
   }
-  if (!s.keeps.empty()) {
+  if (const auto* r = s.get_if<ExtensionRecreate>(); r != nullptr && !r->keeps.empty()) {
     out += (out.empty() ? "" : "; ") + std::string("keeps: ");
-    for (std::size_t i = 0; i < s.keeps.size(); ++i) out += (i ? ", " : "") + s.keeps[i];
+    for (std::size_t i = 0; i < r->keeps.size(); ++i) out += (i ? ", " : "") + r->keeps[i];
   }
-  if (s.restart_required) out += (out.empty() ? "" : "; ") + std::string("**restart required**");
+  const auto* set = s.get_if<SettingChange>();
+  if (set != nullptr && set->restart_required) out += (out.empty() ? "" : "; ") + std::string("**restart required**");
   if (s.rehearsal) {
     out += (out.empty() ? "" : "; ") +
            std::string(s.rehearsal->status == RehearsalStatus::failed ? "rehearsal ✗ " : "rehearsal ✓ ") +

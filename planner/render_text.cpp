@@ -20,26 +20,27 @@ struct Style {
 };
 
 std::string describe(const Step& s, const Style& style) {
-  switch (s.kind) {
-    case StepKind::schema:
-      return style.green("+ schema  ") + s.schema;
-    case StepKind::create:
-      return style.green("+ create  ") + s.extension + " " + s.to + (s.schema.empty() ? "" : " in schema " + s.schema);
-    case StepKind::update: {
-      std::string path;
-      for (const auto& v : s.path) path += (path.empty() ? "" : "--") + v;
-      return style.yellow("~ update  ") + s.extension + " " + s.from + " → " + s.to + " (path " + path + ")";
-    }
-    case StepKind::drop:
-      return style.red("- drop    ") + s.extension + " " + s.from + (s.cascade ? " CASCADE" : "");
-    case StepKind::recreate:
-      return style.red("± recreate ") + s.extension + " " + s.from + " → " + s.to + (s.cascade ? " CASCADE" : "");
-    case StepKind::set:
-      return style.yellow("~ set     ") + s.setting + " " + s.current + " → " + s.value +
-             (s.restart_required ? style.bold(" (restart required)") : "");
-    default:
-      return style.dim(std::string("· ") + name_of(s.kind));
+  if (const auto* p = s.get_if<SchemaCreate>()) return style.green("+ schema  ") + p->schema;
+  if (const auto* p = s.get_if<ExtensionCreate>()) {
+    return style.green("+ create  ") + p->extension + " " + p->to.str() +
+           (p->schema.empty() ? "" : " in schema " + p->schema);
   }
+  if (const auto* p = s.get_if<ExtensionUpdate>()) {
+    return style.yellow("~ update  ") + p->extension + " " + p->from.str() + " → " + p->to.str() + " (path " +
+           path_text(p->path) + ")";
+  }
+  if (const auto* p = s.get_if<ExtensionDrop>()) {
+    return style.red("- drop    ") + p->extension + " " + p->from.str() + (p->cascade ? " CASCADE" : "");
+  }
+  if (const auto* p = s.get_if<ExtensionRecreate>()) {
+    return style.red("± recreate ") + p->extension + " " + p->from.str() + " → " + p->to.str() +
+           (p->cascade ? " CASCADE" : "");
+  }
+  if (const auto* p = s.get_if<SettingChange>()) {
+    return style.yellow("~ set     ") + p->setting + " " + p->current + " → " + p->value +
+           (p->restart_required ? style.bold(" (restart required)") : "");
+  }
+  return style.dim(std::string("· ") + name_of(s.kind));
 }
 
 }  // namespace
@@ -91,14 +92,14 @@ std::string render_text(const Plan& plan, bool color) {
     out << "  " << describe(s, style);
     if (!s.reason.empty() && (!is_gate(s.kind) || s.kind == StepKind::barrier)) out << style.dim("  — " + s.reason);
     out << "\n";
-    if (!s.blast_radius.empty()) {
+    if (!blast_radius_of(s).empty()) {
       out << "      takes with it:";
-      for (const auto& o : s.blast_radius) out << " " << planner::describe(o) << ";";
+      for (const auto& o : blast_radius_of(s)) out << " " << planner::describe(o) << ";";
       out << "\n";
     }
-    if (!s.keeps.empty()) {
+    if (const auto* r = s.get_if<ExtensionRecreate>(); r != nullptr && !r->keeps.empty()) {
       out << "      keeps:";
-      for (const auto& k : s.keeps) out << " " << k << ";";
+      for (const auto& k : r->keeps) out << " " << k << ";";
       out << "\n";
     }
     for (const auto& sql : s.sql) out << "      " << style.dim(sql + ";") << "\n";

@@ -153,22 +153,22 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
               "parameter group");
     return;
   }
-  Step s;
-  s.kind = StepKind::set;
+  Step s = make_step(StepKind::set);
   s.id = target_.target + "/set/" + name;
   s.target = target_.target;
-  s.setting = name;
-  s.value = value;
-  s.current = state::display_value(current.value, current.unit);
-  s.restart_required = restart;
+  auto& set = s.as<SettingChange>();
+  set.setting = name;
+  set.value = value;
+  set.current = state::display_value(current.value, current.unit);
+  set.restart_required = restart;
   s.reason = reason;
-  if (s.restart_required) {
+  if (restart) {
     s.reason += std::string(s.reason.empty() ? "" : "; ") +
                 "takes effect only after a restart; pgparity never restarts a server";
     plan_.warnings.push_back(target_.target + ": " + name + " = " + value + " needs a server restart");
   }
   s.sql.push_back(alter_system_set(name, value));
-  s.undo_sql.push_back(alter_system_restore(current, target_.cluster.auto_conf_known));
+  set.undo_sql.push_back(alter_system_restore(current, target_.cluster.auto_conf_known));
   if (!list) planned_[name] = state::normalize_written_value(value, current.unit);
   steps.push_back(std::move(s));
 }

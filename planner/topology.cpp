@@ -70,26 +70,26 @@ void check_replica_versions(const std::string& target, const std::vector<Step>& 
   for (std::size_t i = first; i < steps.size(); ++i) {
     const Step& s = steps[i];
     if (s.kind != StepKind::create && s.kind != StepKind::update && s.kind != StepKind::recreate) continue;
-    if (told.insert(s.extension + " module").second &&
-        replica_lacks_module(target, s.database, s.extension, primary, replica, plan)) {
+    const StepObject o = object_of(s);
+    if (told.insert(o.name + " module").second &&
+        replica_lacks_module(target, s.database, o.name, primary, replica, plan)) {
       continue;
     }
-    if (!told.insert(s.extension + " " + s.from + " " + s.to).second) continue;
-    const auto* available = replica.cluster.find_available(s.extension);
-    const Version to = Version::from_catalog(s.to);
-    if (available == nullptr || available->find(to) == nullptr) {
-      plan.blockers.push_back({BlockerCode::replica_version_not_available, target, s.database, s.extension,
-                               s.extension + " " + s.to + " is not available on standby " + replica.endpoint +
+    if (!told.insert(o.name + " " + o.from + " " + o.to).second) continue;
+    const auto* available = replica.cluster.find_available(o.name);
+    if (available == nullptr || available->find(Version::from_catalog(o.to)) == nullptr) {
+      plan.blockers.push_back({BlockerCode::replica_version_not_available, target, s.database, o.name,
+                               o.name + " " + o.to + " is not available on standby " + replica.endpoint +
                                    " (available there: " + available_list(available) +
                                    "); after the change, queries on the standby would fail",
-                               "install the package that ships " + s.extension + " " + s.to + " on the standby first"});
+                               "install the package that ships " + o.name + " " + o.to + " on the standby first"});
       continue;
     }
-    if (s.kind == StepKind::update &&
-        replica.cluster.find_path(s.extension, Version::from_catalog(s.from), to) == nullptr) {
+    const auto* update = s.get_if<ExtensionUpdate>();
+    if (update != nullptr && replica.cluster.find_path(o.name, update->from, update->to) == nullptr) {
       plan.blockers.push_back(
-          {BlockerCode::replica_no_update_path, target, s.database, s.extension,
-           "standby " + replica.endpoint + " has no update path for " + s.extension + " " + s.from + " → " + s.to,
+          {BlockerCode::replica_no_update_path, target, s.database, o.name,
+           "standby " + replica.endpoint + " has no update path for " + o.name + " " + o.from + " → " + o.to,
            "install the same package version on the standby as on the primary"});
     }
   }

@@ -154,7 +154,7 @@ class Rehearser {
         s->rehearsal = failure(e, elapsed(begun), "in a transaction that was rolled back");
         failed_ = planner::describe(*s) + ": " + s->rehearsal->error +
                   (s->rehearsal->sqlstate.empty() ? "" : " (SQLSTATE " + s->rehearsal->sqlstate + ")");
-        failed_extension_ = s->extension;
+        failed_extension_ = planner::extension_of(*s);
       }
     }
     Step* verify = nullptr;
@@ -199,8 +199,9 @@ class Rehearser {
       if (s->kind != StepKind::set) continue;
       const auto begun = Clock::now();
       try {
-        change.check("SELECT pg_catalog.set_config(" + planner::quote_literal(s->setting) + ", " +
-                     planner::quote_literal(s->value) + ", true)");
+        const auto& set = s->as<planner::SettingChange>();
+        change.check("SELECT pg_catalog.set_config(" + planner::quote_literal(set.setting) + ", " +
+                     planner::quote_literal(set.value) + ", true)");
         s->rehearsal = Rehearsal{planner::RehearsalStatus::ok,
                                  elapsed(begun),
                                  "set_config in a transaction that was rolled back" +

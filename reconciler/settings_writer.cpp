@@ -30,7 +30,8 @@ std::string read_back(pqxx::connection_base& session, const std::vector<const St
   for (int attempt = 0; attempt < 20; ++attempt) {
     problems.clear();
     const state::ClusterState cluster = state::observe_cluster(session);
-    for (const Step* s : steps) {
+    for (const Step* step : steps) {
+      const auto* s = &step->as<planner::SettingChange>();
       if (s->restart_required) continue;
       auto it = cluster.settings.find(s->setting);
       bool same = false;
@@ -90,13 +91,14 @@ std::string write_settings(pqxx::connection_base& session, const std::vector<Ste
   // Put postgresql.auto.conf back exactly as it was: the old entry, or none.
   std::string undone;
   for (auto it = written.rbegin(); it != written.rend(); ++it) {
+    const auto& set = (*it)->as<planner::SettingChange>();
     try {
-      for (const auto& sql : (*it)->undo_sql) exec(session, sql);
-      undone += (undone.empty() ? "" : ", ") + (*it)->setting;
+      for (const auto& sql : set.undo_sql) exec(session, sql);
+      undone += (undone.empty() ? "" : ", ") + set.setting;
     } catch (const std::exception& e) {
-      problem += "; could not put " + (*it)->setting + " back (" + one_line(e.what()) + "): run " +
-                 ((*it)->undo_sql.empty() ? "ALTER SYSTEM RESET " + planner::quote_ident((*it)->setting)
-                                          : (*it)->undo_sql.front());
+      problem +=
+          "; could not put " + set.setting + " back (" + one_line(e.what()) + "): run " +
+          (set.undo_sql.empty() ? "ALTER SYSTEM RESET " + planner::quote_ident(set.setting) : set.undo_sql.front());
     }
   }
   try {

@@ -153,21 +153,23 @@ Recheck Unit::recheck(const state::DatabaseState& now) const {
   std::vector<std::string> changed;
   const auto steps = changes();
   for (const auto& s : steps) {
+    // The extension's version before and after the step ("" when absent), or the schema created.
+    const planner::StepObject o = planner::object_of(s);
     if (s.kind == StepKind::schema) {
       // Created by someone else meanwhile: CREATE SCHEMA would fail, so the plan no longer holds.
-      if (now.has_schema(s.schema)) changed.push_back("schema " + s.schema + " now exists");
+      if (now.has_schema(o.name)) changed.push_back("schema " + o.name + " now exists");
       continue;
     }
-    const state::InstalledExtension* e = now.find(s.extension);
+    const state::InstalledExtension* e = now.find(o.name);
     const std::string installed = e == nullptr ? "" : e->version.str();
-    const std::string before = s.kind == StepKind::create ? "" : s.from;
-    const std::string after = s.kind == StepKind::drop ? "" : s.to;
+    const std::string& before = o.from;
+    const std::string& after = o.to;
     if (installed == before) continue;
     if (installed == after) {
       ++done;
       continue;
     }
-    changed.push_back(s.extension + " is " + (installed.empty() ? "absent" : installed) + ", the plan expected " +
+    changed.push_back(o.name + " is " + (installed.empty() ? "absent" : installed) + ", the plan expected " +
                       (before.empty() ? "it absent" : before));
   }
   if (!changed.empty()) return {Recheck::Verdict::changed, planner::join(changed, "; ")};
@@ -179,7 +181,7 @@ Recheck Unit::recheck(const state::DatabaseState& now) const {
 std::string Unit::remeasure() {
   std::vector<std::string> droppable;
   for (const auto& s : steps_) {
-    if (s.kind == StepKind::drop || s.kind == StepKind::recreate) droppable.push_back(s.extension);
+    if (s.kind == StepKind::drop || s.kind == StepKind::recreate) droppable.push_back(planner::extension_of(s));
   }
   const state::DatabaseState now = state::observe_database(*session_, droppable);
   if (const Recheck again = recheck(now); again.verdict != Recheck::Verdict::holds) {
@@ -187,11 +189,12 @@ std::string Unit::remeasure() {
   }
   for (const auto& s : steps_) {
     if (s.kind != StepKind::drop && s.kind != StepKind::recreate) continue;
-    const auto& blast = now.dependents(s.extension);
-    if (state::same_blast_radius(blast, s.blast_radius)) continue;
+    const auto& blast = now.dependents(planner::extension_of(s));
+    if (state::same_blast_radius(blast, planner::blast_radius_of(s))) continue;
     std::string seen;
     for (const auto& o : blast) seen += (seen.empty() ? "" : ", ") + planner::describe(o);
-    return "the blast radius of " + s.extension + " changed; it now takes " + (seen.empty() ? "nothing" : seen);
+    return "the blast radius of " + planner::extension_of(s) + " changed; it now takes " +
+           (seen.empty() ? "nothing" : seen);
   }
   return "";
 }
@@ -217,7 +220,7 @@ bool Unit::preflight() {
   }
   for (const auto& s : steps_) {
     if (s.kind == StepKind::create || s.kind == StepKind::recreate || s.kind == StepKind::update) {
-      const std::string why = state::cannot_install(*session_, s.extension, s.to);
+      const std::string why = state::cannot_install(*session_, planner::extension_of(s), planner::object_of(s).to);
       if (!why.empty()) problems.push_back(why);
     }
   }
@@ -318,7 +321,7 @@ void Unit::apply_extensions() {
           const auto notices = change->run(s);
           const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - begun).count();
           say_step(s, ms, " (" + std::to_string(ms) + " ms)");
-          for (const auto& n : notices) say(s.extension + ": " + n);
+          for (const auto& n : notices) say(planner::extension_of(s) + ": " + n);
         }
       }
     }
@@ -353,7 +356,7 @@ std::string Unit::step_failure(const Step* step, const pqxx::sql_error& e) {
   if (e.sqlstate() == "55P03" && step != nullptr) {
     std::string holders;
     try {
-      for (const auto& s : state::lock_holders(*session_, step->extension)) {
+      for (const auto& s : state::lock_holders(*session_, planner::extension_of(*step))) {
         holders += "; blocked by " + describe_session(s);
       }
     } catch (const std::exception&) {

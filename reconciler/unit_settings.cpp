@@ -26,8 +26,10 @@ void Unit::apply_settings() {
   result_.run_id = new_run_id();
   journal.start(result_.run_id, target_.name, "", options_.plan_digest, options_.manifest_digest, options_.wave);
   const std::string problem = write_settings(*session_, steps_, [&](const Step& s, long long ms) {
-    journal.record_setting(result_.run_id, s.setting, s.current, s.value, s.undo_sql.empty() ? "" : s.undo_sql.front());
-    say_step(s, ms, s.restart_required ? " (takes effect after a restart)" : "");
+    const auto& set = s.as<planner::SettingChange>();
+    journal.record_setting(result_.run_id, set.setting, set.current, set.value,
+                           set.undo_sql.empty() ? "" : set.undo_sql.front());
+    say_step(s, ms, set.restart_required ? " (takes effect after a restart)" : "");
   });
   if (!problem.empty()) {
     fail(problem);
@@ -75,7 +77,7 @@ void Unit::apply_replica_settings() {
       return;
     }
     const std::string problem = write_settings(*session, steps_, [&](const Step& s, long long ms) {
-      say_step(s, ms, s.restart_required ? " (takes effect after a restart)" : "");
+      say_step(s, ms, s.as<planner::SettingChange>().restart_required ? " (takes effect after a restart)" : "");
     });
     if (!problem.empty()) {
       fail("standby " + state::mask_dsn(replica->dsn) + ": " + problem);

@@ -16,15 +16,17 @@ std::string verify_database(pqxx::connection_base& session, const std::vector<pl
   std::string problems;
   for (const auto& s : steps) {
     if (planner::is_gate(s.kind)) continue;
+    const planner::StepObject o = planner::object_of(s);
     if (s.kind == planner::StepKind::schema) {
-      if (!after.has_schema(s.schema)) problems += "; schema " + s.schema + " is absent, expected present";
+      if (!after.has_schema(o.name)) problems += "; schema " + o.name + " is absent, expected present";
       continue;
     }
-    const state::InstalledExtension* e = after.find(s.extension);
+    if (std::string_view(o.key) != "extension") continue;  // settings are checked by their own unit
+    const state::InstalledExtension* e = after.find(o.name);
     const std::string installed = e == nullptr ? "" : e->version.str();
-    const std::string expected = s.kind == planner::StepKind::drop ? "" : s.to;
+    const std::string& expected = o.to;  // "" after a drop
     if (installed != expected) {
-      problems += "; " + s.extension + " is " + (installed.empty() ? "absent" : installed) + ", expected " +
+      problems += "; " + o.name + " is " + (installed.empty() ? "absent" : installed) + ", expected " +
                   (expected.empty() ? "absent" : expected);
     }
   }

@@ -115,7 +115,7 @@ TEST_P(Blockers, AreReportedAndTheBlockedChangeIsNotPlanned) {
   EXPECT_FALSE(plan.blockers[0].hint.empty() && c.codes[0] != "requires-cycle");
   for (const auto& s : plan.steps) {
     if (is_gate(s.kind)) continue;
-    EXPECT_TRUE(s.extension.empty() || s.extension != plan.blockers[0].extension) << s.id << " was planned";
+    EXPECT_TRUE(extension_of(s).empty() || extension_of(s) != plan.blockers[0].extension) << s.id << " was planned";
   }
 }
 

@@ -18,7 +18,7 @@ TEST(Planner, CreatesAMissingExtensionAtTheExactVersionWithQuotedSql) {
   const Plan plan = plan_for(m, Server("staging").db(Db().available("hstore", {"1.4", "1.8"})));
   ASSERT_EQ(changes(plan), Ids{"staging/app/create/hstore"});
   const Step* s = step(plan, "staging/app/create/hstore");
-  EXPECT_EQ(s->to, "1.4");
+  EXPECT_EQ(object_of(*s).to, "1.4");
   EXPECT_EQ(s->sql, Ids{"CREATE EXTENSION \"hstore\" SCHEMA \"public\" VERSION '1.4'"});
   EXPECT_TRUE(plan.blockers.empty());
 }
@@ -61,7 +61,7 @@ TEST(Planner, CreatesWhatAnExtensionRequiresFirstAtItsDefaultVersion) {
                                                          .available("mid", {"1.0"}, {"base"})
                                                          .available("top", {"1.0"}, {"mid"})));
   EXPECT_EQ(changes(plan), (Ids{"staging/app/create/base", "staging/app/create/mid", "staging/app/create/top"}));
-  EXPECT_EQ(step(plan, "staging/app/create/base")->to, "1.1");
+  EXPECT_EQ(object_of(*step(plan, "staging/app/create/base")).to, "1.1");
   EXPECT_EQ(step(plan, "staging/app/create/base")->reason, "required by mid");
   EXPECT_EQ(step(plan, "staging/app/create/top")->after, (Ids{"staging/app/snapshot", "staging/app/create/mid"}));
 }
@@ -72,7 +72,7 @@ TEST(Planner, ARequiredExtensionListedInTheManifestUsesItsOwnVersionAndComesFirs
   const Plan plan =
       plan_for(m, Server("staging").db(Db().available("aaa", {"1.0"}, {"zzz"}).available("zzz", {"2.0", "3.0"})));
   EXPECT_EQ(changes(plan), (Ids{"staging/app/create/zzz", "staging/app/create/aaa"}));
-  EXPECT_EQ(step(plan, "staging/app/create/zzz")->to, "2.0");
+  EXPECT_EQ(object_of(*step(plan, "staging/app/create/zzz")).to, "2.0");
 }
 
 TEST(Planner, UpdatesAlongThePathPostgresWouldTake) {
@@ -82,9 +82,9 @@ TEST(Planner, UpdatesAlongThePathPostgresWouldTake) {
                                                          .path("pg_trgm", {"1.3", "1.4", "1.5", "1.6"})));
   const Step* s = step(plan, "staging/app/update/pg_trgm");
   ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->from, "1.3");
-  EXPECT_EQ(s->to, "1.6");
-  EXPECT_EQ(s->path, (Ids{"1.3", "1.4", "1.5", "1.6"}));
+  EXPECT_EQ(object_of(*s).from, "1.3");
+  EXPECT_EQ(object_of(*s).to, "1.6");
+  EXPECT_EQ(path_text(s->as<ExtensionUpdate>().path), "1.3--1.4--1.5--1.6");
   EXPECT_EQ(s->sql, Ids{"ALTER EXTENSION \"pg_trgm\" UPDATE TO '1.6'"});
 }
 
@@ -121,11 +121,11 @@ TEST(Planner, ADropListsItsBlastRadiusAndUsesCascadeOnlyWhenSomethingDependsOnIt
                                                          .depends("citext", "view v", "view")));
   const Step* s = step(plan, "staging/app/drop/citext");
   ASSERT_NE(s, nullptr);
-  EXPECT_TRUE(s->cascade);
+  EXPECT_TRUE(s->as<ExtensionDrop>().cascade);
   EXPECT_EQ(s->sql, Ids{"DROP EXTENSION \"citext\" CASCADE"});
-  ASSERT_EQ(s->blast_radius.size(), 2u);
-  EXPECT_TRUE(s->blast_radius[0].user_data());
-  EXPECT_TRUE(s->blast_radius[1].user_data()) << "a user's view is lost with the drop too";
+  ASSERT_EQ(blast_radius_of(*s).size(), 2u);
+  EXPECT_TRUE(blast_radius_of(*s)[0].user_data());
+  EXPECT_TRUE(blast_radius_of(*s)[1].user_data()) << "a user's view is lost with the drop too";
 }
 
 TEST(Planner, AViewOverAnExtensionFunctionBlocksItsDropUnlessDataLossIsAllowed) {
@@ -152,8 +152,8 @@ TEST(Planner, DroppingAnExtensionWhoseConfigurationTableHoldsRowsIsDataLoss) {
   const Step* s = step(plan, "staging/app/drop/pg_cron");
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->sql, Ids{"DROP EXTENSION \"pg_cron\" RESTRICT"}) << "its own configuration tables need no CASCADE";
-  ASSERT_EQ(s->blast_radius.size(), 1u);
-  EXPECT_EQ(s->blast_radius[0].rows, 2);
+  ASSERT_EQ(blast_radius_of(*s).size(), 1u);
+  EXPECT_EQ(blast_radius_of(*s)[0].rows, 2);
 }
 
 TEST(Planner, AnEmptyConfigurationTableIsNotDataLoss) {
@@ -175,7 +175,7 @@ TEST(Planner, ARecreateIntoASchemaTheDatabaseLacksCreatesTheSchemaFirstAndKeepsI
   ASSERT_NE(s, nullptr) << ::testing::PrintToString(plan.blockers.size());
   EXPECT_EQ(s->sql,
             (Ids{"DROP EXTENSION \"hypo\" RESTRICT", "CREATE EXTENSION \"hypo\" SCHEMA \"tools\" VERSION '2.0'"}));
-  EXPECT_EQ(s->schema, "tools");
+  EXPECT_EQ(s->as<ExtensionRecreate>().schema, "tools");
   EXPECT_NE(std::find(s->after.begin(), s->after.end(), "staging/app/schema/tools"), s->after.end());
 }
 
@@ -188,7 +188,7 @@ TEST(Planner, ARecreateKeepsTheConfigurationRowsInTheSameTransaction) {
   EXPECT_TRUE(plan.blockers.empty()) << "rows that are kept are not lost";
   const Step* s = step(plan, "staging/app/recreate/hypo");
   ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->keeps, Ids{"3 rows of public.hypo_conf"});
+  EXPECT_EQ(s->as<ExtensionRecreate>().keeps, Ids{"3 rows of public.hypo_conf"});
   ASSERT_EQ(s->sql.size(), 7u);
   EXPECT_EQ(s->sql[0],
             "CREATE TABLE \"pgparity\".\"keep_hypo_1\" AS SELECT * FROM \"public\".\"hypo_conf\" WHERE NOT builtin");
@@ -215,14 +215,14 @@ TEST(Planner, ReferenceVersionIsWhatTheReferenceRunsInTheSameDatabase) {
                                .path("hstore", {"1.4", "1.7"})),
       Server("production").db(Db("app").installed("hstore", "1.8")).db(Db("orders").installed("hstore", "1.7")));
   ASSERT_NE(step(plan, "staging/orders/update/hstore"), nullptr);
-  EXPECT_EQ(step(plan, "staging/orders/update/hstore")->to, "1.7");
+  EXPECT_EQ(object_of(*step(plan, "staging/orders/update/hstore")).to, "1.7");
 }
 
 TEST(Planner, ReferenceVersionFallsBackToTheReferencesOwnDatabase) {
   const auto m = manifest("extensions:\n  - name: hstore\n    version: reference\n");
   const Plan plan = plan_for(m, Server("staging").db(Db("staging_db").available("hstore", {"1.4", "1.8"})),
                              Server("production").db(Db("prod_db").installed("hstore", "1.4")));
-  EXPECT_EQ(step(plan, "staging/staging_db/create/hstore")->to, "1.4");
+  EXPECT_EQ(object_of(*step(plan, "staging/staging_db/create/hstore")).to, "1.4");
 }
 
 TEST(Planner, ACreateNamesItsSchemaFromTheReferenceAndCreatesTheSchemaFirst) {
@@ -258,7 +258,7 @@ TEST(Planner, AControlFileThatFixesTheSchemaGetsNoSchemaClause) {
       << "PostgreSQL creates a fixed schema itself: no CREATE SCHEMA step";
   EXPECT_EQ(step(plan, "staging/app/create/postgis_topology")->sql,
             Ids{"CREATE EXTENSION \"postgis_topology\" VERSION '3.3.2'"});
-  EXPECT_EQ(step(plan, "staging/app/create/postgis_topology")->schema, "topology");
+  EXPECT_EQ(step(plan, "staging/app/create/postgis_topology")->as<ExtensionCreate>().schema, "topology");
 
   const Plan elsewhere = fixed("extensions:\n  - name: postgis_topology\n    version: \"3.3.2\"\n    schema: gis\n");
   ASSERT_EQ(elsewhere.blockers.size(), 1u);
@@ -269,7 +269,7 @@ TEST(Planner, AControlFileThatFixesTheSchemaGetsNoSchemaClause) {
 TEST(Planner, DefaultVersionIsTheServersDefault) {
   const auto m = manifest("extensions:\n  - name: pg_trgm\n    version: default\n");
   const Plan plan = plan_for(m, Server("staging").db(Db().available("pg_trgm", {"1.5", "1.6"})));
-  EXPECT_EQ(step(plan, "staging/app/create/pg_trgm")->to, "1.6");
+  EXPECT_EQ(object_of(*step(plan, "staging/app/create/pg_trgm")).to, "1.6");
 }
 
 TEST(Planner, ABareNumberForASettingWithAUnitIsRefusedWithTheUnitSpelledOut) {

@@ -114,13 +114,12 @@ TEST(RenderMarkdown, TheMermaidGraphHasAnEdgeForEveryAfterOfTheJsonPlan) {
 
 TEST(RenderMarkdown, HostileTextCannotInjectHtmlMentionsOrCloseTheSqlFence) {
   Plan plan;
-  Step s;
+  Step s = make_step(StepKind::set);
   s.id = "staging/set/application_name";
-  s.kind = StepKind::set;
   s.target = "staging";
-  s.setting = "application_name";
-  s.current = "<img src=x onerror=alert(1)> @octocat";
-  s.value = "```\n<script>";
+  s.as<SettingChange>().setting = "application_name";
+  s.as<SettingChange>().current = "<img src=x onerror=alert(1)> @octocat";
+  s.as<SettingChange>().value = "```\n<script>";
   s.sql = {"ALTER SYSTEM SET \"application_name\" = '```\n<script>'"};
   plan.steps.push_back(s);
   plan.blockers.push_back(
@@ -253,31 +252,55 @@ TEST(PlanFile, APlanWithEveryStepKindReadsBackEqualFieldForField) {
   EXPECT_EQ(first_difference(back, plan), "");
 }
 
-TEST(Plan, WhatAStepChangesIsReadFromItsKind) {
+TEST(Plan, EveryStepCarriesThePayloadOfItsKindAndWhatItChangesIsReadFromIt) {
   for (const auto& s : every_kind_plan().steps) {
+    EXPECT_TRUE(payload_fits(s.kind, s.payload)) << s.id;
     const StepObject o = object_of(s);
     switch (s.kind) {
       case StepKind::set:
         EXPECT_EQ(std::string(o.key), "setting") << s.id;
-        EXPECT_EQ(o.name, s.setting);
-        EXPECT_EQ(o.to, s.value);
+        EXPECT_EQ(o.name, s.as<SettingChange>().setting);
+        EXPECT_EQ(o.to, s.as<SettingChange>().value);
         break;
       case StepKind::schema:
         EXPECT_EQ(std::string(o.key), "schema") << s.id;
-        EXPECT_EQ(o.name, s.schema);
+        EXPECT_EQ(o.name, s.as<SchemaCreate>().schema);
+        break;
+      case StepKind::update:
+        EXPECT_EQ(std::string(o.key), "extension") << s.id;
+        EXPECT_EQ(o.name, extension_of(s));
+        EXPECT_EQ(o.from, s.as<ExtensionUpdate>().from.str());
+        EXPECT_EQ(o.to, s.as<ExtensionUpdate>().to.str());
+        EXPECT_EQ(s.as<ExtensionUpdate>().path.front(), s.as<ExtensionUpdate>().from);
         break;
       case StepKind::create:
-      case StepKind::update:
       case StepKind::drop:
       case StepKind::recreate:
         EXPECT_EQ(std::string(o.key), "extension") << s.id;
-        EXPECT_EQ(o.name, s.extension);
-        EXPECT_EQ(o.to, s.to);
+        EXPECT_FALSE(extension_of(s).empty()) << s.id;
+        EXPECT_EQ(o.name, extension_of(s));
+        EXPECT_EQ(o.to.empty(), s.kind == StepKind::drop) << s.id << ": a drop leaves no version";
         break;
       default:
         EXPECT_EQ(std::string(o.key), "") << s.id << ": a gate changes nothing";
+        EXPECT_TRUE(std::holds_alternative<std::monostate>(s.payload)) << s.id;
     }
   }
+  EXPECT_THROW((void)make_step(StepKind::update).as<SettingChange>(), std::bad_variant_access);
+}
+
+TEST(PlanFile, AVersionInAPlanFileIsCheckedAsInputAndAKindWithoutItsFieldsIsRefused) {
+  const Plan plan = every_kind_plan();
+  auto json = nlohmann::ordered_json::parse(render_json(plan));
+  for (auto& step : json.at("steps")) {
+    if (step.at("kind") == "update") step["to"] = "1.8'; DROP TABLE t; --";
+  }
+  EXPECT_THROW((void)parse_plan(json.dump()), std::exception);
+  json = nlohmann::ordered_json::parse(render_json(plan));
+  for (auto& step : json.at("steps")) {
+    if (step.at("kind") == "set") step.erase("setting");
+  }
+  EXPECT_THROW((void)parse_plan(json.dump()), std::exception);
 }
 
 TEST(RenderText, ShowsWhatEachBarrierOfARolloutWaitsFor) {

@@ -20,9 +20,9 @@ TEST(Planner, SetsADifferingValueWithAlterSystemAndReload) {
   ASSERT_EQ(changes(plan), Ids{"staging/set/work_mem"});
   const Step* s = step(plan, "staging/set/work_mem");
   EXPECT_EQ(s->sql, (Ids{"ALTER SYSTEM SET \"work_mem\" = '8MB'"}));
-  EXPECT_EQ(s->current, "4MB") << "shown in human units, never value and unit glued together";
+  EXPECT_EQ(s->as<SettingChange>().current, "4MB") << "shown in human units, never value and unit glued together";
   EXPECT_EQ(step(plan, "staging/verify")->sql, Ids{"SELECT pg_catalog.pg_reload_conf()"}) << "one reload for all";
-  EXPECT_FALSE(s->restart_required);
+  EXPECT_FALSE(s->as<SettingChange>().restart_required);
 }
 
 TEST(Planner, AListSettingIsWrittenOneLiteralPerElementWhicheverFormTheManifestUses) {
@@ -32,7 +32,7 @@ TEST(Planner, AListSettingIsWrittenOneLiteralPerElementWhicheverFormTheManifestU
     const Step* s = step(plan, "staging/set/search_path");
     ASSERT_NE(s, nullptr) << form;
     EXPECT_EQ(s->sql, Ids{"ALTER SYSTEM SET \"search_path\" = '$user', 'public', 'extra'"}) << form;
-    EXPECT_EQ(s->value, "\"$user\", public, extra");
+    EXPECT_EQ(s->as<SettingChange>().value, "\"$user\", public, extra");
     const Plan same = plan_for(m, Server("staging").setting("search_path", "\"$user\", public, extra", "", "string"));
     EXPECT_TRUE(same.steps.empty() && same.blockers.empty()) << "compared element by element";
   }
@@ -96,8 +96,10 @@ TEST(Planner, AWriteCarriesTheSqlThatPutsPostgresqlAutoConfBack) {
                                     .setting("work_mem", "4096", "kB")
                                     .setting("lock_timeout", "0", "ms")
                                     .auto_conf("work_mem", "4MB"));
-  EXPECT_EQ(step(plan, "staging/set/work_mem")->undo_sql, Ids{"ALTER SYSTEM SET \"work_mem\" = '4MB'"});
-  EXPECT_EQ(step(plan, "staging/set/lock_timeout")->undo_sql, Ids{"ALTER SYSTEM RESET \"lock_timeout\""})
+  EXPECT_EQ(step(plan, "staging/set/work_mem")->as<SettingChange>().undo_sql,
+            Ids{"ALTER SYSTEM SET \"work_mem\" = '4MB'"});
+  EXPECT_EQ(step(plan, "staging/set/lock_timeout")->as<SettingChange>().undo_sql,
+            Ids{"ALTER SYSTEM RESET \"lock_timeout\""})
       << "no entry before: RESET";
 }
 
@@ -109,7 +111,7 @@ TEST(Planner, ManagedPreloadAppendsWhatIsMissingAndNeverWritesALibraryWithoutIts
   const Step* s = step(plan, "staging/set/shared_preload_libraries");
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->sql, Ids{"ALTER SYSTEM SET \"shared_preload_libraries\" = 'auto_explain', 'pg_stat_statements'"});
-  EXPECT_TRUE(s->restart_required);
+  EXPECT_TRUE(s->as<SettingChange>().restart_required);
   const Plan missing = plan_for(m, Server("staging")
                                        .setting("shared_preload_libraries", "auto_explain", "", "string", "postmaster")
                                        .library_file("pg_stat_statements", false));
@@ -122,7 +124,7 @@ TEST(Planner, APostmasterSettingSaysARestartIsRequired) {
   const Plan plan = plan_for(m, Server("staging").setting("shared_buffers", "16384", "8kB", "integer", "postmaster"));
   const Step* s = step(plan, "staging/set/shared_buffers");
   ASSERT_NE(s, nullptr);
-  EXPECT_TRUE(s->restart_required);
+  EXPECT_TRUE(s->as<SettingChange>().restart_required);
   ASSERT_EQ(plan.warnings.size(), 1u);
   EXPECT_EQ(plan.warnings[0], "staging: shared_buffers = 256MB needs a server restart");
 }
