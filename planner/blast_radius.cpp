@@ -84,7 +84,7 @@ bool DatabasePlanner::check_blast(const std::string& name, const std::vector<sta
       data.push_back(o.description +
                      (o.rows ? " (" + std::to_string(*o.rows) + (*o.rows == 1 ? " row)" : " rows)") : ""));
     }
-    if (o.kind == "extension") {
+    if (o.kind == state::ObjectKind::extension) {
       const std::string& other = o.extension;
       if (present_.contains(other) || !absent_.contains(other)) {
         block(BlockerCode::drop_takes_extension, name, verb + " " + name + " would also drop extension " + other,

@@ -110,7 +110,8 @@ std::string fingerprint(const PlanInput& input) {
       for (const auto& e : db.installed) digest.add(e.name.str() + " " + e.version.str() + " " + e.schema.str());
       for (const auto& [ext, objects] : db.blast_radius) {
         for (const auto& o : objects) {
-          digest.add("blast " + ext + " " + o.kind + " " + o.description + (o.user_data() ? " data" : ""));
+          digest.add("blast " + ext + " " + state::name_of(o.kind) + " " + o.description +
+                     (o.user_data() ? " data" : ""));
         }
       }
       for (const auto& [ext, tables] : db.config_tables) {

@@ -23,14 +23,16 @@ void from_json(const nlohmann::ordered_json& j, Version& v) {
 namespace pgparity::state {
 
 void to_json(nlohmann::ordered_json& j, const DependentObject& o) {
-  j = {{"object", o.description}, {"kind", o.kind}, {"userData", o.user_data()}};  // userData: derived, for readers
+  j = {{"object", o.description},
+       {"kind", name_of(o.kind)},
+       {"userData", o.user_data()}};  // userData: derived, for readers
   if (o.rows) j["rows"] = *o.rows;
   if (!o.extension.empty()) j["extension"] = o.extension;
 }
 
 void from_json(const nlohmann::ordered_json& j, DependentObject& o) {
   o.description = j.at("object");
-  o.kind = j.at("kind");
+  o.kind = object_kind_named(j.at("kind"));
   o.rows = j.contains("rows") ? std::optional<long long>(j.at("rows").get<long long>()) : std::nullopt;
   o.extension = j.value("extension", "");
 }

@@ -215,13 +215,13 @@ DatabaseState observe_database(pqxx::connection_base& session, const std::vector
   read_installed(tx.exec(sql::installed), db);
   if (!droppable.empty()) {
     for (const auto& b : nlohmann::json::parse(tx.exec_params1(sql::blast_radius, join(droppable))[0].c_str())) {
-      DependentObject object{b.at("object"), b.at("kind"), std::nullopt, ""};
+      DependentObject object{b.at("object"), object_kind_named(b.at("kind")), std::nullopt, ""};
       if (!b.at("rows").is_null()) object.rows = b.at("rows").get<long long>();
       if (!b.at("extension").is_null()) object.extension = b.at("extension").get<std::string>();
       if (object.configuration()) {
         db.config_tables[b.at("name")].push_back(
             {Identifier::from_catalog(b.at("schema")), Identifier::from_catalog(b.at("table")),
-             object.kind == "configuration sequence", b.at("condition"), object.rows});
+             object.kind == ObjectKind::configuration_sequence, b.at("condition"), object.rows});
       }
       db.blast_radius[b.at("name")].push_back(std::move(object));
     }

@@ -1,6 +1,7 @@
 #include "state/observed.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include "core/name_table.hpp"
@@ -33,9 +34,40 @@ bool same_blast_radius(const std::vector<DependentObject>& a, const std::vector<
   return true;
 }
 
+namespace {
+constexpr std::pair<ObjectKind, const char*> object_kind_names[] = {
+    {ObjectKind::column, "column"},
+    {ObjectKind::table, "table"},
+    {ObjectKind::materialized_view, "materialized view"},
+    {ObjectKind::index, "index"},
+    {ObjectKind::view, "view"},
+    {ObjectKind::sequence, "sequence"},
+    {ObjectKind::foreign_table, "foreign table"},
+    {ObjectKind::type, "type"},
+    {ObjectKind::relation, "relation"},
+    {ObjectKind::extension, "extension"},
+    {ObjectKind::function, "function"},
+    {ObjectKind::constraint, "constraint"},
+    {ObjectKind::trigger, "trigger"},
+    {ObjectKind::column_default, "column default"},
+    {ObjectKind::policy, "policy"},
+    {ObjectKind::rule, "rule"},
+    {ObjectKind::object, "object"},
+    {ObjectKind::configuration_table, "configuration table"},
+    {ObjectKind::configuration_sequence, "configuration sequence"},
+};
+}  // namespace
+
+const char* name_of(ObjectKind kind) { return name_in(object_kind_names, kind); }
+
+ObjectKind object_kind_named(const std::string& name) {
+  if (const auto kind = value_in(object_kind_names, name)) return *kind;
+  throw std::invalid_argument("unknown object kind \"" + name + "\"");
+}
+
 bool DependentObject::user_data() const {
-  if (kind == "extension" || kind == "configuration sequence") return false;
-  if (kind == "configuration table") return !rows || *rows > 0;
+  if (kind == ObjectKind::extension || kind == ObjectKind::configuration_sequence) return false;
+  if (kind == ObjectKind::configuration_table) return !rows || *rows > 0;
   return true;
 }
 

@@ -46,13 +46,38 @@ struct UpdatePath {
   bool operator==(const UpdatePath&) const = default;
 };
 
+/// What sort of object a dependent is: the words the blast-radius query (catalog_sql.hpp) writes.
+enum class ObjectKind {
+  column,
+  table,
+  materialized_view,
+  index,
+  view,
+  sequence,
+  foreign_table,
+  type,
+  relation,
+  extension,
+  function,
+  constraint,
+  trigger,
+  column_default,
+  policy,
+  rule,
+  object,
+  configuration_table,
+  configuration_sequence,
+};
+/// "column", "materialized view", "configuration table", ...: the one name table.
+const char* name_of(ObjectKind kind);
+/// The kind a word stands for; throws std::invalid_argument for an unknown one.
+ObjectKind object_kind_named(const std::string& name);
+
 /// An object DROP EXTENSION ... CASCADE would take with it (pg_depend walk),
 /// or one of the extension's own configuration tables (pg_extension.extconfig).
 struct DependentObject {
   std::string description;  ///< pg_describe_object: "column h of table t", "table cron.job"
-  /// column, table, materialized view, index, view, function, type, trigger, constraint, policy,
-  /// column default, extension, configuration table, configuration sequence, ...
-  std::string kind;
+  ObjectKind kind = ObjectKind::object;
   /// Tables and materialized views: their rows (configuration tables: only the
   /// rows their extcondition keeps, as pg_dump would); nullopt when not counted
   /// or not readable by the observing role.
@@ -63,7 +88,9 @@ struct DependentObject {
   /// CASCADE removes (not other extensions, which are planned on their own),
   /// and configuration tables that hold rows (or whose rows cannot be counted).
   bool user_data() const;
-  bool configuration() const { return kind == "configuration table" || kind == "configuration sequence"; }
+  bool configuration() const {
+    return kind == ObjectKind::configuration_table || kind == ObjectKind::configuration_sequence;
+  }
   /// The same object with the same weight (data or not), whatever its exact row count: rows come
   /// and go between a plan and its apply, and only a change of what is lost makes a plan stale.
   bool same_as(const DependentObject& other) const {

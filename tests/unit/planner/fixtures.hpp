@@ -80,13 +80,14 @@ class Db {
   Db& depends(const std::string& name, const std::string& description, const std::string& kind,
               std::string extension = "") {
     if (kind == "extension" && extension.empty()) extension = description.substr(description.rfind(' ') + 1);
-    state_.blast_radius[name].push_back({description, kind, std::nullopt, extension});
+    state_.blast_radius[name].push_back({description, state::object_kind_named(kind), std::nullopt, extension});
     return *this;
   }
   /// A configuration table of `name` (pg_extension.extconfig) holding `rows` rows that extcondition keeps.
   Db& config_table(const std::string& name, const std::string& schema, const std::string& table, long long rows,
                    const std::string& condition = "") {
-    state_.blast_radius[name].push_back({"table " + schema + "." + table, "configuration table", rows, ""});
+    state_.blast_radius[name].push_back(
+        {"table " + schema + "." + table, state::ObjectKind::configuration_table, rows, ""});
     state_.config_tables[name].push_back(
         {Identifier::from_catalog(schema), Identifier::from_catalog(table), false, condition, rows});
     return *this;
