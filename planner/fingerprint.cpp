@@ -22,9 +22,10 @@ class Sha256 {
   }
   void add(const std::string& field) {
     static const unsigned char separator = 0xff;
-    EVP_DigestUpdate(context_.get(), field.data(), field.size());
+    bytes(field);
     EVP_DigestUpdate(context_.get(), &separator, 1);
   }
+  void bytes(const std::string& text) { EVP_DigestUpdate(context_.get(), text.data(), text.size()); }
   std::string hex() {
     unsigned char bytes[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
@@ -46,7 +47,7 @@ class Sha256 {
 
 std::string digest(const std::string& text) {
   Sha256 d;
-  d.add(text);
+  d.bytes(text);
   return d.hex();
 }
 

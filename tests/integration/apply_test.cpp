@@ -83,6 +83,29 @@ TEST_F(Apply, ConvergesInOneRunAndASecondRunWritesNothing) {
   EXPECT_EQ(plan.exit_code, 0) << plan.out;
 }
 
+TEST_F(Apply, TheJournalHoldsTheDigestOfTheManifestItAppliedEvenWhenTheFileChangesMeanwhile) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  const std::string m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\npolicy:\n  drain:\n    quiet_for: 2s\n");
+  const std::string applied_text = read_text(m);
+  auto apply = start_pgparity({"apply", "-f", m, "--auto-approve"},
+                              {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
+  for (int i = 0; i < 200 && apply->err().find("waiting out quiet_for") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE(apply->err().find("waiting out quiet_for"), std::string::npos) << apply->err();
+  std::ofstream(m) << applied_text << "# a later commit, pulled while the run waits\n";  // loaded already
+  ASSERT_EQ(apply->wait(60'000), 0) << apply->out() << apply->err();
+  const std::string journal =
+      staging_.query_value("SELECT string_agg(DISTINCT manifest_digest, ',') FROM pgparity.runs");
+  const auto sha256 = [this](const std::string& text) {
+    pqxx::connection c(staging_.conninfo());
+    pqxx::nontransaction tx(c);
+    return tx.exec_params1("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", text)[0].as<std::string>();
+  };
+  EXPECT_EQ(journal, sha256(applied_text)) << "the digest of the bytes that were loaded and applied";
+  EXPECT_NE(journal, sha256(read_text(m)));
+}
+
 TEST_F(Apply, FormatJsonIsOneDocumentWithRunIdsStepDurationsAndTheSqlstateOfAFailure) {
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
   staging_.exec("CREATE DATABASE broken");

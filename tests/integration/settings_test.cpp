@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <sstream>
 
@@ -83,6 +84,38 @@ TEST_F(SizedSettings, ValuesTheServerRunsInOtherUnitsPlanNoStepAndShowHumanUnits
   EXPECT_EQ(bigger.exit_code, 2);
   EXPECT_NE(bigger.out.find("shared_buffers 128MB → 256MB"), std::string::npos) << bigger.out;
   EXPECT_EQ(bigger.out.find("163848kB"), std::string::npos) << bigger.out;
+}
+
+/// A server that logs every statement, to see what a run really sent.
+class LoggedSettings : public Settings {
+ protected:
+  LoggedSettings() : Settings({{"log_statement", "all"}}) {}
+};
+
+TEST_F(LoggedSettings, ASettingsUnitRunsExactlyTheSqlItsPlanShowsGatesIncludedInPlanOrder) {
+  const std::string m = manifest("settings:\n  values:\n    work_mem: 8MB\n    lock_timeout: 2s\n");
+  const CommandResult planned = pgparity({"plan", "-f", m, "--format", "json"});
+  ASSERT_EQ(planned.exit_code, 2) << planned.out << planned.err;
+  std::vector<std::string> shown;
+  bool verify = false;
+  const auto plan = nlohmann::json::parse(planned.out);
+  for (const auto& step : plan.at("steps")) {
+    if (step.at("kind") == "verify") verify = !step.at("sql").empty();
+    for (const auto& sql : step.at("sql")) shown.push_back(sql);
+  }
+  ASSERT_TRUE(verify) << "the verify gate shows the reload it runs";
+  ASSERT_EQ(shown.size(), 3u) << planned.out;
+  const std::size_t before = read_text(staging_.dir() + "/server.log").size();
+  const CommandResult applied = pgparity({"apply", "-f", m, "--auto-approve"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  const std::string log = read_text(staging_.dir() + "/server.log").substr(before);
+  std::size_t at = 0;
+  for (const auto& sql : shown) {
+    const std::size_t found = log.find("statement: " + sql, at);
+    EXPECT_NE(found, std::string::npos) << "not run after the step before it: " << sql << "\n" << log;
+    if (found != std::string::npos) at = found;
+  }
+  EXPECT_EQ(staging_.query_value("SHOW work_mem"), "8MB");
 }
 
 TEST_F(Settings, ARestartOnlySettingIsWrittenOnceThenPendingUntilTheRestart) {
