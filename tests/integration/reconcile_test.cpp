@@ -35,15 +35,6 @@ int free_port() {
   return ntohs(address.sin_port);
 }
 
-/// The value of one series in Prometheus text, or nullopt when absent.
-std::optional<double> sample(const std::string& metrics, const std::string& series) {
-  std::istringstream lines(metrics);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return std::nullopt;
-}
-
 /// Reads the metrics endpoint over HTTP: the body, or "" while it does not answer.
 struct Scraper {
   explicit Scraper(int port) : client("127.0.0.1", port) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/cluster.hpp"
@@ -111,6 +112,36 @@ TEST_F(Replicas, AStandbysSettingsAreRehearsedOnTheStandbyNotOnItsPrimary) {
   EXPECT_EQ(read_text(primary_.dir() + "/server.log").find(rehearsed), std::string::npos)
       << "never on the primary, whose value it says nothing about";
   EXPECT_EQ(standby_->query_value("SHOW work_mem"), "4MB") << "rolled back";
+}
+
+TEST_F(Replicas, MetricsCreditEachStepToTheDatabaseOrStandbyThatRanIt) {
+  primary_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  caught_up();
+  const std::string metrics_file = primary_.dir() + "/pgparity.prom";
+  const std::string m = manifest(
+      "extensions:\n  - name: hstore\n    version: \"1.8\"\nsettings:\n  values:\n    work_mem: 8MB\n" + quick);
+  standby_->exec("ALTER SYSTEM SET work_mem = '6MB'");  // the standby differs from its primary
+  standby_->reload();
+  const CommandResult r = pgparity({"reconcile", "-f", m, "--once", "--metrics-file", metrics_file});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string metrics = read_text(metrics_file);
+  const auto applied = [&](const std::string& database, const std::string& kind) {
+    return sample(metrics, "pgparity_steps_applied_total{database=\"" + database + "\",kind=\"" + kind +
+                               "\",target=\"staging\"}");
+  };
+  EXPECT_EQ(applied("postgres", "update"), 1.0) << metrics;
+  EXPECT_EQ(applied("@replica-1", "set"), 1.0) << "the standby's own setting, credited to it\n" << metrics;
+  EXPECT_EQ(applied("postgres", "set"), std::nullopt) << "a setting is no database's step\n" << metrics;
+  EXPECT_EQ(applied("@replica-1", "update"), std::nullopt) << "a standby replays updates; it does not run them";
+  double sets = 0;  // over every label set of kind "set"
+  std::istringstream lines(metrics);
+  for (std::string l; std::getline(lines, l);) {
+    if (l.rfind("pgparity_steps_applied_total{", 0) == 0 && l.find("kind=\"set\"") != std::string::npos) {
+      sets += std::stod(l.substr(l.rfind(' ') + 1));
+    }
+  }
+  EXPECT_EQ(sets, 2.0) << "one set on the primary, one on the standby\n" << metrics;
+  EXPECT_EQ(standby_->query_value("SHOW work_mem"), "8MB");
 }
 
 TEST_F(Replicas, AStandbyThatDoesNotReplayInTimeFailsTheRunAfterReplicaWaitAndIsNamed) {

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <mutex>
 #include <pqxx/pqxx>
+#include <sstream>
 #include <stdexcept>
 
 extern char** environ;
@@ -242,6 +243,14 @@ Cluster::~Cluster() {
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
+}
+
+std::optional<double> sample(const std::string& metrics, const std::string& series) {
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return std::nullopt;
 }
 
 std::string write_pair_manifest(const std::string& path, const std::string& body, const std::string& staging_extra) {

@@ -17,6 +17,8 @@ int run_program(const std::string& program, const std::vector<std::string>& args
 
 /// The whole text of a file, as it is ("" when it cannot be read).
 std::string read_text(const std::string& path);
+/// The value of one series (`name{labels}` as written) in Prometheus text, or nullopt when absent.
+std::optional<double> sample(const std::string& metrics, const std::string& series);
 
 /// Writes a manifest at `path` with the two targets most tests use —
 /// production (reference, "${PGPARITY_PROD_DSN}") and staging (managed,
