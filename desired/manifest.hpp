@@ -56,6 +56,9 @@ struct Target {
   std::optional<Pooler> pooler;
   /// Physical standbys of the target's primary, observed read-only; settings steps run on them too.
   std::vector<Replica> replicas;
+  /// restart.command: how the primary's server is restarted (an argv, no shell; the program an absolute
+  /// path), run by a plan's restart step when policy.restart.allowed. Empty: pgparity cannot restart it.
+  std::vector<std::string> restart_command;
   bool operator==(const Target&) const = default;
 };
 
@@ -141,6 +144,13 @@ struct Rollout {
   bool operator==(const Rollout&) const = default;
 };
 
+/// policy.restart: whether a plan may restart a server to make a restart-only setting take effect.
+struct RestartPolicy {
+  bool allowed = false;
+  Duration timeout = Duration::minutes(5);  ///< for the command, and for the server to answer again
+  bool operator==(const RestartPolicy&) const = default;
+};
+
 struct Policy {
   Duration lock_timeout = Duration::seconds(30);
   /// After a change, how long each standby may take to replay past its commit before verification fails.
@@ -152,6 +162,7 @@ struct Policy {
   /// Write shared_preload_libraries (settings.preload and preload: true, element-wise, restart
   /// required) instead of only reporting what is missing.
   bool manage_preload = false;
+  RestartPolicy restart;
   Rehearse rehearse;
   std::optional<Rollout> rollout;
   std::map<Identifier, std::string> health;                  ///< extension -> SQL that must succeed after a change

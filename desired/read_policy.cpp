@@ -16,7 +16,7 @@ namespace {
 
 const std::vector<std::string> policy_keys{"lock_timeout",    "drain",   "recreate",     "maintenance_window",
                                            "allow_data_loss", "health",  "state_schema", "manage_preload",
-                                           "rehearse",        "rollout", "replica_wait"};
+                                           "rehearse",        "rollout", "replica_wait", "restart"};
 const std::vector<std::string> rollout_keys{"canary", "waves", "soak", "halt_on_failure"};
 const std::vector<std::string> rehearse_keys{"lock_timeout", "statement_timeout"};
 const std::vector<std::string> drain_keys{
@@ -82,6 +82,13 @@ void Loader::read_policy(const YAML::Node& node, Policy& p) {
     p.lock_timeout = duration(node["lock_timeout"], "policy lock_timeout").value_or(p.lock_timeout);
   if (node["replica_wait"])
     p.replica_wait = duration(node["replica_wait"], "policy replica_wait").value_or(p.replica_wait);
+  if (const YAML::Node restart = node["restart"]; restart && reader_.expect_map(restart, "policy restart")) {
+    reader_.check_keys(restart, {"allowed", "timeout"}, "policy restart");
+    if (restart["allowed"]) p.restart.allowed = reader_.boolean(restart["allowed"], "restart allowed").value_or(false);
+    if (restart["timeout"]) {
+      p.restart.timeout = duration(restart["timeout"], "restart timeout").value_or(p.restart.timeout);
+    }
+  }
   if (const YAML::Node drain = node["drain"]; drain && reader_.expect_map(drain, "policy drain")) {
     reader_.check_keys(drain, drain_keys, "policy drain");
     if (drain["enabled"]) p.drain.enabled = reader_.boolean(drain["enabled"], "drain enabled").value_or(true);

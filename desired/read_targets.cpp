@@ -14,7 +14,7 @@ namespace pgparity::desired {
 
 namespace {
 
-const std::vector<std::string> target_keys{"dsn", "role", "databases", "exclude", "pooler", "replicas"};
+const std::vector<std::string> target_keys{"dsn", "role", "databases", "exclude", "pooler", "replicas", "restart"};
 
 }  // namespace
 
@@ -97,6 +97,21 @@ void Loader::read_target(const YAML::Node& node, const std::string& what, Target
           continue;
         }
         t.replicas.push_back(std::move(replica));
+      }
+    }
+  }
+  if (const YAML::Node restart = node["restart"]; restart && reader_.expect_map(restart, what + " restart")) {
+    reader_.check_keys(restart, {"command"}, what + " restart");
+    if (const YAML::Node command = reader_.required(restart, "command", what + " restart"); command.IsDefined()) {
+      if (auto argv = reader_.strings(command, what + " restart command")) {
+        if (argv->empty() || argv->front().empty() || argv->front().front() != '/') {
+          reader_.error(command,
+                        what +
+                            " restart command must start with the program's absolute path, e.g. "
+                            "[\"/usr/bin/pg_ctlcluster\", \"15\", \"main\", \"restart\"] (it runs without a shell)");
+        } else {
+          t.restart_command = std::move(*argv);
+        }
       }
     }
   }

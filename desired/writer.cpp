@@ -55,6 +55,12 @@ void write_targets(YAML::Emitter& out, const Manifest& m) {
       for (const auto& r : t.replicas) out << YAML::DoubleQuoted << r.dsn_source;
       out << YAML::EndSeq;
     }
+    if (!t.restart_command.empty()) {
+      out << YAML::Key << "restart" << YAML::Value << YAML::BeginMap << YAML::Key << "command" << YAML::Value
+          << YAML::Flow << YAML::BeginSeq;
+      for (const auto& arg : t.restart_command) out << YAML::DoubleQuoted << arg;
+      out << YAML::EndSeq << YAML::EndMap;
+    }
     if (t.pooler) {
       out << YAML::Key << "pooler" << YAML::Value << YAML::BeginMap;
       quoted(out, "admin_dsn", t.pooler->admin_dsn_source);
@@ -145,6 +151,12 @@ void write_policy(YAML::Emitter& out, const Policy& p) {
   }
   out << YAML::Key << "allow_data_loss" << YAML::Value << p.allow_data_loss;
   out << YAML::Key << "manage_preload" << YAML::Value << p.manage_preload;
+  if (p.restart != RestartPolicy{}) {
+    out << YAML::Key << "restart" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "allowed" << YAML::Value << p.restart.allowed;
+    plain(out, "timeout", p.restart.timeout.str());
+    out << YAML::EndMap;
+  }
   out << YAML::Key << "rehearse" << YAML::Value << YAML::BeginMap;
   plain(out, "lock_timeout", p.rehearse.lock_timeout.str());
   plain(out, "statement_timeout", p.rehearse.statement_timeout.str());

@@ -140,7 +140,8 @@ class Doctor {
         wanted.push_back(name);
         f.remedy =
             alter_system_set("shared_preload_libraries", join_setting_list(wanted)) +
-            ";  -- then restart PostgreSQL (pgparity never restarts a server), or set policy.manage_preload: true";
+            ";  -- then restart PostgreSQL, or set policy.manage_preload: true (and policy.restart with the target's "
+            "restart.command to have pgparity restart it)";
       }
     }
   }

@@ -16,7 +16,7 @@ constexpr std::pair<StepKind, const char*> step_kind_names[] = {
     {StepKind::preflight, "preflight"}, {StepKind::drain, "drain"},       {StepKind::snapshot, "snapshot"},
     {StepKind::schema, "schema"},       {StepKind::create, "create"},     {StepKind::update, "update"},
     {StepKind::drop, "drop"},           {StepKind::recreate, "recreate"}, {StepKind::set, "set"},
-    {StepKind::verify, "verify"},       {StepKind::barrier, "barrier"}};
+    {StepKind::verify, "verify"},       {StepKind::barrier, "barrier"},   {StepKind::restart, "restart"}};
 
 constexpr std::pair<BlockerCode, const char*> blocker_names[] = {
     {BlockerCode::config_file_errors, "config-file-errors"},
@@ -104,6 +104,9 @@ Step make_step(StepKind kind) {
       break;
     case StepKind::set:
       s.payload = SettingChange{};
+      break;
+    case StepKind::restart:
+      s.payload = ServerRestart{};
       break;
     default:
       break;
@@ -197,6 +200,8 @@ std::string describe(const Step& s) {
       return "drop " + o.name + " " + o.from;
     case StepKind::set:
       return "set " + o.name + " = " + o.to + (s.replica.empty() ? "" : " on " + s.replica);
+    case StepKind::restart:
+      return "restart " + s.target + " (" + settings_text(s.as<ServerRestart>()) + ")";
     default:
       return planner::name_of(s.kind);
   }
@@ -205,6 +210,18 @@ std::string describe(const Step& s) {
 std::string path_text(const std::vector<Version>& path) {
   std::string out;
   for (const auto& v : path) out += (out.empty() ? "" : "--") + v.str();
+  return out;
+}
+
+std::string command_text(const ServerRestart& restart) {
+  std::string out;
+  for (const auto& arg : restart.command) out += (out.empty() ? "" : " ") + arg;
+  return out;
+}
+
+std::string settings_text(const ServerRestart& restart) {
+  std::string out;
+  for (const auto& name : restart.settings) out += (out.empty() ? "" : ", ") + name;
   return out;
 }
 

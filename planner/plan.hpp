@@ -18,7 +18,22 @@ inline constexpr int plan_format_version = 1;
 /// `barrier` ends a part of the run (a rollout wave, or a target's database changes): the target's
 /// standbys replay and verify what came before it, then the wave's soak and health checks; what
 /// depends on it starts only when it passed (docs/apply.md, "The plan is the program").
-enum class StepKind { preflight, drain, snapshot, schema, create, update, drop, recreate, set, verify, barrier };
+/// `restart` restarts a server so that restart-only settings take effect (policy.restart.allowed and
+/// the target's restart.command); what needs them (a preload library's CREATE) waits for it.
+enum class StepKind {
+  preflight,
+  drain,
+  snapshot,
+  schema,
+  create,
+  update,
+  drop,
+  recreate,
+  set,
+  verify,
+  barrier,
+  restart
+};
 
 /// "create", "update", ...
 const char* name_of(StepKind kind);
@@ -101,9 +116,16 @@ struct SettingChange {
   bool operator==(const SettingChange&) const = default;
 };
 
+/// restart: the target's restart command, and the restart-only settings it makes take effect.
+struct ServerRestart {
+  std::vector<std::string> command;   ///< argv, run without a shell
+  std::vector<std::string> settings;  ///< sorted by name
+  bool operator==(const ServerRestart&) const = default;
+};
+
 /// What a step of a kind carries beside its SQL: nothing for gates and barriers.
 using StepPayload = std::variant<std::monostate, SchemaCreate, ExtensionCreate, ExtensionUpdate, ExtensionDrop,
-                                 ExtensionRecreate, SettingChange>;
+                                 ExtensionRecreate, SettingChange, ServerRestart>;
 
 /// One node of the plan's graph, with the exact SQL it runs.
 struct Step {

@@ -112,6 +112,9 @@ void to_json(nlohmann::ordered_json& j, const Step& s) {
           j["current"] = p.current;
           j["restartRequired"] = p.restart_required;
           j["undoSql"] = p.undo_sql;
+        } else if constexpr (std::is_same_v<T, ServerRestart>) {
+          j["command"] = p.command;
+          j["settings"] = p.settings;
         }
       },
       s.payload);
@@ -149,6 +152,8 @@ void from_json(const nlohmann::ordered_json& j, Step& s) {
                j.value("keeps", std::vector<std::string>{})};
         } else if constexpr (std::is_same_v<T, SettingChange>) {
           p = {j.at("setting"), j.at("value"), j.at("current"), j.at("restartRequired"), j.at("undoSql")};
+        } else if constexpr (std::is_same_v<T, ServerRestart>) {
+          p = {j.at("command"), j.at("settings")};
         }
       },
       s.payload);

@@ -49,6 +49,65 @@ void append_with_gates(std::vector<Step>& steps, std::vector<Step> changes, cons
   steps.push_back(std::move(verify));
 }
 
+/// The restart that makes `target`'s restart-only settings take effect: those written by `changes`
+/// and those already written and pending. nullopt when none is needed, or when the manifest does not
+/// let pgparity restart this server (then they stay pending restarts, as the plan tells).
+std::optional<Step> plan_restart(const Manifest& manifest, const std::string& name, const std::vector<Step>& changes,
+                                 Plan& plan) {
+  std::set<std::string> settings;
+  for (const auto& c : changes) {
+    if (const auto* set = c.get_if<SettingChange>(); set != nullptr && set->restart_required)
+      settings.insert(set->setting);
+  }
+  for (const auto& p : plan.pending_restarts) {
+    if (p.target == name) settings.insert(p.setting);
+  }
+  const auto& target = manifest.targets.at(name);
+  if (settings.empty() || !manifest.policy.restart.allowed || target.restart_command.empty()) return std::nullopt;
+  Step restart = make_step(StepKind::restart);
+  restart.id = name + "/restart";
+  restart.target = name;
+  restart.as<ServerRestart>() = {target.restart_command, {settings.begin(), settings.end()}};
+  restart.reason =
+      "restart-only settings take effect (policy.restart.allowed); the server must answer again, "
+      "the same server, with none of them pending, within policy.restart.timeout " +
+      manifest.policy.restart.timeout.str();
+  return restart;
+}
+
+/// An extension whose library must be preloaded is created only once the server has loaded it:
+/// after the restart step when there is one; else not in this plan (CREATE would succeed, and every
+/// use of it fail until a restart).
+void hold_unloaded_creates(const Manifest& manifest, const state::TargetState& observed, bool restart_planned,
+                           std::vector<Step>& changes, Plan& plan) {
+  if (restart_planned) return;
+  std::set<std::string> held;
+  for (const auto& c : changes) {
+    const auto* create = c.get_if<ExtensionCreate>();
+    if (create == nullptr) continue;
+    const auto& loaded = observed.cluster.preload_libraries;
+    const bool preload = std::any_of(manifest.extensions.begin(), manifest.extensions.end(), [&](const auto& e) {
+      return e.preload && !e.absent && e.name.str() == create->extension;
+    });
+    if (!preload || std::find(loaded.begin(), loaded.end(), create->extension) != loaded.end()) continue;
+    held.insert(c.id);
+    plan.warnings.push_back(c.target + "/" + c.database + ": " + create->extension +
+                            " is created once the server has restarted with it in shared_preload_libraries (allow "
+                            "policy.restart and give the target a restart.command to have pgparity restart it)");
+  }
+  // What waits for a held step waits too.
+  for (bool more = !held.empty(); more;) {
+    more = false;
+    for (const auto& c : changes) {
+      if (held.contains(c.id)) continue;
+      if (std::any_of(c.after.begin(), c.after.end(), [&](const std::string& id) { return held.contains(id); })) {
+        more = held.insert(c.id).second || more;
+      }
+    }
+  }
+  std::erase_if(changes, [&](const Step& c) { return held.contains(c.id); });
+}
+
 }  // namespace
 
 Plan make_plan(const PlanInput& input) {
@@ -78,7 +137,10 @@ Plan make_plan(const PlanInput& input) {
     const std::size_t target_first = steps.size();
     std::vector<Step> changes;
     ClusterPlanner(input, observed, plan).run(changes);
+    std::optional<Step> restart = plan_restart(manifest, name, changes, plan);
     append_with_gates(steps, std::move(changes), name, "");
+    const bool restart_planned = restart.has_value();
+    if (restart) steps.push_back(std::move(*restart));
     for (const auto& db : observed.databases) {
       if (!db.name.empty() && db.name.front() == '@') {
         // "@replica-N" names a standby's group of steps: a database named so would be taken for one.
@@ -89,6 +151,7 @@ Plan make_plan(const PlanInput& input) {
       }
       changes.clear();
       DatabasePlanner(input, observed, db, plan).run(changes);
+      hold_unloaded_creates(manifest, observed, restart_planned, changes, plan);
       append_with_gates(steps, std::move(changes), name, db.name);
     }
     // Standbys: what the changes need there, and their own settings (ALTER SYSTEM is not replicated).

@@ -81,7 +81,7 @@ void ClusterPlanner::check_preload(std::vector<Step>& steps) {
           lib + " must be in shared_preload_libraries (it is: " +
               (loaded.empty() ? std::string("empty") : join(loaded, ", ")) + ")",
           "set policy.manage_preload: true to have pgparity write it (a restart is then needed), or add it to "
-          "shared_preload_libraries in postgresql.conf and restart the server; pgparity never restarts a server");
+          "shared_preload_libraries in postgresql.conf and restart the server");
   }
 }
 

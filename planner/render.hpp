@@ -17,6 +17,9 @@ std::string describe(const Step& step);
 std::string rehearsal_text(const Rehearsal& rehearsal);
 /// An update path as PostgreSQL names its scripts: "1.4--1.5--1.8".
 std::string path_text(const std::vector<Version>& path);
+/// A restart step's command ("/usr/bin/pg_ctlcluster 15 main restart") and its settings ("a, b").
+std::string command_text(const ServerRestart& restart);
+std::string settings_text(const ServerRestart& restart);
 
 /// An object of a blast radius for people: "table cron.job (2 rows, data)", "view v (data)".
 std::string describe(const state::DependentObject& object);

@@ -135,6 +135,9 @@ std::string detail_of(const Step& s) {
     out += (out.empty() ? "" : "; ") + std::string("keeps: ");
     for (std::size_t i = 0; i < r->keeps.size(); ++i) out += (i ? ", " : "") + r->keeps[i];
   }
+  if (const auto* restart = s.get_if<ServerRestart>()) {
+    out += (out.empty() ? "" : "; ") + ("runs " + command_text(*restart) + " for " + settings_text(*restart));
+  }
   const auto* set = s.get_if<SettingChange>();
   if (set != nullptr && set->restart_required) out += (out.empty() ? "" : "; ") + std::string("**restart required**");
   if (s.rehearsal) {

@@ -40,6 +40,9 @@ std::string describe(const Step& s, const Style& style) {
     return style.yellow("~ set     ") + p->setting + " " + p->current + " → " + p->value +
            (p->restart_required ? style.bold(" (restart required)") : "");
   }
+  if (const auto* p = s.get_if<ServerRestart>()) {
+    return style.red("↻ restart ") + "the server, for " + settings_text(*p) + style.dim("  $ " + command_text(*p));
+  }
   return style.dim(std::string("· ") + name_of(s.kind));
 }
 
@@ -60,6 +63,7 @@ std::string summary_line(const Plan& plan) {
   add(StepKind::drop, "to drop");
   add(StepKind::recreate, "to recreate");
   add(StepKind::set, counts[StepKind::set] == 1 ? "setting to change" : "settings to change");
+  add(StepKind::restart, counts[StepKind::restart] == 1 ? "server to restart" : "servers to restart");
   if (out.empty()) out = "no changes";
   if (plan.blocked()) {
     out += "; " + std::to_string(plan.blockers.size()) + (plan.blockers.size() == 1 ? " blocker" : " blockers");
@@ -111,7 +115,8 @@ std::string render_text(const Plan& plan, bool color) {
     out << "\n"
         << style.yellow("pending restart: ") << p.target << " " << p.setting << " = " << p.written
         << " is in postgresql.auto.conf; the server runs " << p.running
-        << " until it is restarted (pgparity never restarts a server)";
+        << " until it is restarted (pgparity restarts it only when policy.restart allows and the target has a "
+           "restart.command)";
   }
   if (!plan.pending_restarts.empty()) out << "\n";
   for (const auto& w : plan.waves) {

@@ -18,6 +18,7 @@ void link(Step& step, const std::string& before) {
 struct TargetUnits {
   std::vector<std::string> settings_done;  ///< verify of the primary's and the standbys' settings
   std::string primary_settings_done;       ///< "" when the primary's settings do not change
+  std::string restart;                     ///< the restart step, when the plan restarts the server
   std::set<std::string> databases;         ///< with changes
 };
 
@@ -33,6 +34,7 @@ void schedule(const desired::Manifest& manifest, const std::map<std::string, std
       if (s.replica.empty()) t.primary_settings_done = s.id;
     }
     if (!is_gate(s.kind) && !s.database.empty()) t.databases.insert(s.database);
+    if (s.kind == StepKind::restart) t.restart = s.id;
   }
   std::map<std::string, std::string> last_on_cluster;  // system_identifier -> the settings verify before
   std::map<std::string, std::string> settings_after;   // target -> the other target's settings to wait for
@@ -46,8 +48,9 @@ void schedule(const desired::Manifest& manifest, const std::map<std::string, std
     }
   }
   for (auto& s : steps) {
-    if (s.kind != StepKind::preflight) continue;
     const auto& t = targets[s.target];
+    if (s.kind == StepKind::restart && !t.primary_settings_done.empty()) link(s, t.primary_settings_done);
+    if (s.kind != StepKind::preflight) continue;
     if (s.database.empty() && s.replica.empty() && settings_after.contains(s.target)) {
       link(s, settings_after.at(s.target));
     }
@@ -55,6 +58,7 @@ void schedule(const desired::Manifest& manifest, const std::map<std::string, std
       if (!t.primary_settings_done.empty()) link(s, t.primary_settings_done);  // a primary before its standbys
     } else if (!s.database.empty()) {
       for (const auto& id : t.settings_done) link(s, id);  // settings before databases
+      if (!t.restart.empty()) link(s, t.restart);          // and the restart that makes them take effect
     }
   }
   for (const auto& [name, t] : targets) {

@@ -164,7 +164,7 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
   s.reason = reason;
   if (restart) {
     s.reason += std::string(s.reason.empty() ? "" : "; ") +
-                "takes effect only after a restart; pgparity never restarts a server";
+                "takes effect only after a restart (a restart step runs it when policy.restart allows)";
     plan_.warnings.push_back(target_.target + ": " + name + " = " + value + " needs a server restart");
   }
   s.sql.push_back(alter_system_set(name, value));

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "reconciler/barrier.hpp"
 #include "reconciler/executor.hpp"
+#include "reconciler/restart.hpp"
 #include "reconciler/unit.hpp"
 #include "state/connection.hpp"
 #include "state/observe.hpp"
@@ -68,6 +69,13 @@ class ApplyRunner final : public Runner {
     ApplyOptions with = options_;
     with.wave = unit.wave();
     if (unit.barrier()) return barrier(unit, with);
+    if (unit.restart()) {
+      DatabaseResult& r = results_[unit.index];
+      r = restart_server(manifest_, *unit.steps.front(), with, output_);
+      ran_[unit.index] = true;
+      problems_[unit.index] = r.message;
+      return succeeded(r) ? UnitOutcome::passed : UnitOutcome::failed;
+    }
     announce(unit);
     std::vector<Step> steps;
     for (const Step* s : unit.steps) steps.push_back(*s);

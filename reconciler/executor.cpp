@@ -12,7 +12,7 @@
 namespace pgparity::reconciler {
 
 std::string ExecUnit::name() const {
-  if (barrier()) return steps.front()->id;
+  if (barrier() || restart()) return steps.front()->id;
   return target + (replica.empty() ? "" : "@" + replica) + (database.empty() ? "" : "/" + database);
 }
 
@@ -30,9 +30,10 @@ std::vector<ExecUnit> units_of(const planner::Plan& plan) {
   };
   // A scope whose change steps were all left out (reconcile backs a failing database off) has only
   // gates left: nothing to run.
-  // Keys of their own for barriers: a database may be named like a barrier's id ("barrier/2").
+  // Keys of their own for barriers and restarts: a database may be named like their ids ("barrier/2").
   auto key_of = [&](const planner::Step& s) {
-    return s.kind == planner::StepKind::barrier ? "barrier\n" + s.id : "scope\n" + scope_of(s).name();
+    const bool alone = s.kind == planner::StepKind::barrier || s.kind == planner::StepKind::restart;
+    return alone ? std::string(planner::name_of(s.kind)) + "\n" + s.id : "scope\n" + scope_of(s).name();
   };
   std::set<std::string> changing;
   for (const auto& s : plan.steps) {

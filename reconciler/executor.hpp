@@ -21,6 +21,8 @@ struct ExecUnit {
   std::vector<const planner::Step*> steps;
   std::vector<std::size_t> after;  ///< units that must finish first (from the steps' `after` edges)
   bool barrier() const { return steps.size() == 1 && steps.front()->kind == planner::StepKind::barrier; }
+  /// A restart step: a unit of its own, like a barrier, but never run after a failed predecessor.
+  bool restart() const { return steps.size() == 1 && steps.front()->kind == planner::StepKind::restart; }
   std::string wave() const { return steps.empty() ? "" : steps.front()->wave; }
   /// "staging/orders", "staging", "staging@replica-1", or a barrier's step id.
   std::string name() const;

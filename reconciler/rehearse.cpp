@@ -256,7 +256,8 @@ class RehearsalRunner final : public Runner {
 
   UnitOutcome run(const ExecUnit& unit) override {
     const auto target = manifest_.targets.find(unit.target);
-    if (unit.barrier() || target == manifest_.targets.end() || target->second.role != desired::Role::managed) {
+    if (unit.barrier() || unit.restart() || target == manifest_.targets.end() ||
+        target->second.role != desired::Role::managed) {
       return UnitOutcome::passed;
     }
     std::vector<Step*> steps;  // the plan's own steps, to fill in their rehearsal

@@ -229,6 +229,14 @@ Plan every_kind_plan() {
   plan.rehearsed = true;
   plan.rehearsals.push_back("rehearsed on staging/orders: ✗ boom; rolled back, nothing changed");
   plan.unmatched_patterns.emplace_back("staging", "nothing_*");
+  // A restart step, as a plan with policy.restart allowed has it (the pending restarts above stay, to be read back
+  // too).
+  Step restart = make_step(StepKind::restart);
+  restart.id = "staging/restart";
+  restart.target = "staging";
+  restart.as<ServerRestart>() = {{"/usr/bin/pg_ctlcluster", "15", "main", "restart"}, {"max_connections"}};
+  restart.after = {"staging/verify"};
+  plan.steps.push_back(restart);
   return plan;
 }
 
@@ -242,7 +250,7 @@ TEST(PlanFile, APlanWithEveryStepKindReadsBackEqualFieldForField) {
     standby = standby || !s.replica.empty();
     wave = wave || !s.wave.empty();
   }
-  EXPECT_EQ(kinds.size(), 11u) << render_text(plan, false);
+  EXPECT_EQ(kinds.size(), 12u) << render_text(plan, false);
   EXPECT_TRUE(standby && wave);
   EXPECT_FALSE(plan.waves.empty() || plan.pending_restarts.empty() || plan.warnings.empty() || plan.blockers.empty());
   const Plan back = parse_plan(render_json(plan));
@@ -280,6 +288,10 @@ TEST(Plan, EveryStepCarriesThePayloadOfItsKindAndWhatItChangesIsReadFromIt) {
         EXPECT_FALSE(extension_of(s).empty()) << s.id;
         EXPECT_EQ(o.name, extension_of(s));
         EXPECT_EQ(o.to.empty(), s.kind == StepKind::drop) << s.id << ": a drop leaves no version";
+        break;
+      case StepKind::restart:
+        EXPECT_FALSE(s.as<ServerRestart>().command.empty()) << s.id;
+        EXPECT_EQ(std::string(o.key), "") << s.id << ": a restart changes no object";
         break;
       default:
         EXPECT_EQ(std::string(o.key), "") << s.id << ": a gate changes nothing";

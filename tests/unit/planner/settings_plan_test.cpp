@@ -189,5 +189,53 @@ TEST(Planner, ASettingFromTheCommandLineIsABlockerNeverAStepNorAPendingRestart) 
   EXPECT_TRUE(same.steps.empty() && same.blockers.empty()) << "running as wanted: nothing to say";
 }
 
+const std::string preload_extension =
+    "extensions:\n  - name: pg_stat_statements\n    version: default\n    preload: true\npolicy:\n  manage_preload: "
+    "true\n";
+
+Server preload_server() {
+  return Server("staging")
+      .setting("shared_preload_libraries", "", "", "string", "postmaster")
+      .library_file("pg_stat_statements", true)
+      .db(Db().available("pg_stat_statements", {"1.10"}));
+}
+
+TEST(Planner, ARestartStepFollowsTheSettingsAndPrecedesTheDatabasesWhenTheManifestAllowsIt) {
+  auto m = manifest(preload_extension + "  restart:\n    allowed: true\n");
+  m.targets.at("staging").restart_command = {"/usr/bin/pg_ctlcluster", "15", "main", "restart"};
+  const Plan plan = plan_for(m, preload_server());
+  EXPECT_EQ(changes(plan),
+            (Ids{"staging/set/shared_preload_libraries", "staging/restart", "staging/app/create/pg_stat_statements"}));
+  const Step* restart = step(plan, "staging/restart");
+  ASSERT_NE(restart, nullptr);
+  EXPECT_EQ(restart->as<ServerRestart>().settings, Ids{"shared_preload_libraries"});
+  EXPECT_EQ(restart->as<ServerRestart>().command, m.targets.at("staging").restart_command);
+  EXPECT_EQ(restart->after, Ids{"staging/verify"}) << "after the settings are written and reloaded";
+  const Step* database = step(plan, "staging/app/preflight");
+  ASSERT_NE(database, nullptr);
+  EXPECT_NE(std::find(database->after.begin(), database->after.end(), "staging/restart"), database->after.end());
+  EXPECT_TRUE(plan.pending_restarts.empty());
+}
+
+TEST(Planner, WithoutARestartAPreloadExtensionIsNotCreatedAndThePlanSaysWhy) {
+  auto allowed_without_command = manifest(preload_extension + "  restart:\n    allowed: true\n");
+  auto command_not_allowed = manifest(preload_extension);
+  command_not_allowed.targets.at("staging").restart_command = {"/usr/bin/pg_ctlcluster", "15", "main", "restart"};
+  for (const auto& m : {allowed_without_command, command_not_allowed}) {
+    const Plan plan = plan_for(m, preload_server());
+    EXPECT_EQ(changes(plan), Ids{"staging/set/shared_preload_libraries"});
+    EXPECT_TRUE(std::any_of(plan.warnings.begin(), plan.warnings.end(), [](const std::string& w) {
+      return w.find("pg_stat_statements is created once the server has restarted") != std::string::npos;
+    })) << ::testing::PrintToString(plan.warnings);
+  }
+  // Once the server runs with the library loaded, the create is planned.
+  const Plan loaded = plan_for(
+      command_not_allowed, Server("staging")
+                               .setting("shared_preload_libraries", "pg_stat_statements", "", "string", "postmaster")
+                               .library_file("pg_stat_statements", true)
+                               .db(Db().available("pg_stat_statements", {"1.10"})));
+  EXPECT_EQ(changes(loaded), Ids{"staging/app/create/pg_stat_statements"});
+}
+
 }  // namespace
 }  // namespace pgparity::planner

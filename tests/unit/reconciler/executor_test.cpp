@@ -123,6 +123,33 @@ TEST(Executor, NothingStartsAfterAFailedWaveWhichIsTheRolloutHalt) {
   EXPECT_GT(healthy.at("start staging/app_4"), healthy.at("end staging/barrier/2"));
 }
 
+TEST(Executor, ARestartRunsAloneBetweenTheSettingsAndTheDatabasesAndAFailedOneHoldsThemBack) {
+  auto m = manifest(
+      "extensions:\n  - name: pg_stat_statements\n    version: default\n    preload: true\npolicy:\n  manage_preload: "
+      "true\n  restart:\n"
+      "    allowed: true\n");
+  m.targets.at("staging").restart_command = {"/bin/true"};
+  const planner::Plan plan = plan_for(m, Server("staging")
+                                             .setting("shared_preload_libraries", "", "", "string", "postmaster")
+                                             .library_file("pg_stat_statements", true)
+                                             .db(Db("app_1").available("pg_stat_statements", {"1.10"}))
+                                             .db(Db("app_2").available("pg_stat_statements", {"1.10"})));
+  const auto units = units_of(plan);
+  ASSERT_EQ(units.size(), 4u);
+  EXPECT_TRUE(units[1].restart()) << units[1].name();
+  EXPECT_EQ(units[1].name(), "staging/restart");
+  FakeRunner runner(units);
+  execute(units, runner, {4, nullptr});
+  EXPECT_GT(runner.at("start staging/restart"), runner.at("end staging"));
+  for (const char* db : {"staging/app_1", "staging/app_2"}) {
+    EXPECT_GT(runner.at(std::string("start ") + db), runner.at("end staging/restart")) << db;
+  }
+  FakeRunner failing(units, {"staging/restart"});
+  execute(units, failing, {4, nullptr});
+  EXPECT_GE(failing.at("not started staging/app_1 because of staging/restart"), 0);
+  EXPECT_GE(failing.at("not started staging/app_2 because of staging/restart"), 0);
+}
+
 TEST(Executor, ADatabaseWhoseChangesWereLeftOutIsNoUnitAndTheWavesStillEndInOrder) {
   const auto m =
       manifest(std::string(extension) + "policy:\n  rollout:\n    canary: 1\n    waves: [\"50%\", \"100%\"]\n");
