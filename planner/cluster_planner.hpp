@@ -79,6 +79,7 @@ class ClusterPlanner {
   const state::TargetState& target_;
   Plan& plan_;
   std::map<std::string, std::optional<double>> planned_;  // settings after the planned set steps
+  bool ha_blocked_ = false;                               ///< the settings-owned-by-ha-manager blocker is said once
   bool config_blocked_ = false;                           ///< the config-file-errors blocker is said once
 };
 

@@ -53,6 +53,7 @@ constexpr std::pair<BlockerCode, const char*> blocker_names[] = {
     {BlockerCode::setting_on_command_line, "setting-on-command-line"},
     {BlockerCode::setting_privilege, "setting-privilege"},
     {BlockerCode::setting_secret, "setting-secret"},
+    {BlockerCode::settings_owned_by_ha_manager, "settings-owned-by-ha-manager"},
     {BlockerCode::unknown_setting, "unknown-setting"},
     {BlockerCode::version_not_available, "version-not-available"},
 };

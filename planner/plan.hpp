@@ -213,6 +213,7 @@ enum class BlockerCode {
   setting_on_command_line,
   setting_privilege,
   setting_secret,
+  settings_owned_by_ha_manager,
   unknown_setting,
   version_not_available,
 };

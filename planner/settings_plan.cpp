@@ -153,6 +153,22 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
               "parameter group");
     return;
   }
+  if (!target_.cluster.ha_evidence.empty()) {
+    // Patroni writes postgresql.conf and passes its own values on the command line; a value in
+    // postgresql.auto.conf would silently shadow every later change made through it.
+    if (!ha_blocked_) {
+      ha_blocked_ = true;
+      block(BlockerCode::settings_owned_by_ha_manager,
+            "an HA manager (Patroni) runs this server: " + join(target_.cluster.ha_evidence, "; ") + ". ALTER SYSTEM " +
+                name +
+                " would shadow its configuration in postgresql.auto.conf, and its later changes would never take "
+                "effect",
+            "change " + name +
+                " through the manager (patronictl edit-config, or PATCH /config on its REST API) and leave this "
+                "target's settings out of the manifest; pgparity does not drive Patroni yet");
+    }
+    return;
+  }
   Step s = make_step(StepKind::set);
   s.id = target_.target + "/set/" + name;
   s.target = target_.target;

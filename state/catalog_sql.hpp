@@ -27,12 +27,17 @@ inline constexpr const char* settings =
 /// syntax error, a missing include: name is NULL), which stop the parse, so the
 /// entries after them are not listed. A postmaster setting waiting for a restart
 /// has an error too ("setting could not be applied"), with its name: not one of these.
+/// The last column marks the first entry of a postgresql.base.conf: Patroni's layout (it moves the
+/// original postgresql.conf there and includes it from the one it writes).
 /// Superuser only by default: callers treat a failure as "cannot tell".
 inline constexpr const char* auto_conf =
     "SELECT name, setting, error IS NOT NULL AND name IS NULL, "
-    "       coalesce(sourcefile, '') || coalesce(':' || sourceline, '') || ': ' || coalesce(error, '') "
+    "       coalesce(sourcefile, '') || coalesce(':' || sourceline, '') || ': ' || coalesce(error, ''), "
+    "       sourcefile LIKE '%/postgresql.base.conf' "
     "FROM pg_catalog.pg_file_settings "
-    "WHERE sourcefile LIKE '%/postgresql.auto.conf' OR (error IS NOT NULL AND name IS NULL) ORDER BY seqno";
+    "WHERE sourcefile LIKE '%/postgresql.auto.conf' OR (error IS NOT NULL AND name IS NULL) "
+    "   OR seqno = (SELECT min(seqno) FROM pg_catalog.pg_file_settings WHERE sourcefile LIKE '%/postgresql.base.conf') "
+    "ORDER BY seqno";
 
 /// Which cluster this is, and whether it is a standby. pg_control_system()
 /// may be revoked from PUBLIC: callers treat a failure as "cannot tell".

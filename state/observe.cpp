@@ -68,6 +68,15 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
     cluster.in_recovery = recovery.exec1(sql::in_recovery)[0].as<bool>();
     recovery.commit();
   }
+  // An HA manager (Patroni) starts the postmaster with cluster_name and max_connections on its command line.
+  const auto from_command_line = [&](const char* name) {
+    const auto it = cluster.settings.find(name);
+    return it != cluster.settings.end() && it->second.source == "command line";
+  };
+  if (from_command_line("cluster_name") && from_command_line("max_connections")) {
+    cluster.ha_evidence.push_back("cluster_name '" + cluster.settings.at("cluster_name").value +
+                                  "' and max_connections come from the postmaster's command line");
+  }
   if (cluster.in_recovery) {
     // Who it follows: after a switchover, the new primary a fixed DSN should name now.
     try {
@@ -88,6 +97,10 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
   try {
     CatalogRead files(session);
     for (const auto& row : files.exec(sql::auto_conf)) {
+      if (!row[4].is_null() && row[4].as<bool>()) {
+        cluster.ha_evidence.push_back("the configuration includes postgresql.base.conf (Patroni's layout)");
+        continue;
+      }
       if (row[2].as<bool>()) {
         cluster.config_errors.push_back(row[3].c_str());
         continue;

@@ -239,6 +239,9 @@ struct ClusterState {
   std::string system_identifier;
   bool in_recovery = false;  ///< pg_is_in_recovery(): a standby
   std::string upstream;      ///< a standby's primary as its WAL receiver sees it ("host port"), "" when unknown
+  /// Signs that an HA manager such as Patroni starts this server and owns its configuration (cluster_name
+  /// and max_connections on the postmaster's command line; a postgresql.base.conf); empty when none.
+  std::vector<std::string> ha_evidence;
   /// For each library asked about: whether its file is in library_dir (nullopt: cannot tell).
   std::map<std::string, std::optional<bool>> library_files;
   /// What the installation offers (the same in every database): the extensions

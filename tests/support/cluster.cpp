@@ -240,6 +240,31 @@ Cluster::~Cluster() {
   }
 }
 
+PatroniCluster::PatroniCluster(int members) {
+  install_cleanup_handlers();
+  dir_ = pgcluster({"patroni", "--members", std::to_string(members), "--owner", std::to_string(getpid())});
+}
+
+PatroniCluster::~PatroniCluster() {
+  try {
+    pgcluster({"destroy", dir_});
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "Patroni cluster " << dir_ << " was not destroyed: " << e.what();
+  }
+}
+
+std::string PatroniCluster::conninfo(int n, const std::string& dbname) const {
+  return "host=" + member(n) + " port=" + trimmed(read_text(member(n) + "/port")) + " user=postgres dbname=" + dbname;
+}
+
+std::string PatroniCluster::query_value(int n, const std::string& sql) const {
+  pqxx::connection connection(conninfo(n));
+  pqxx::nontransaction tx(connection);
+  const pqxx::result rows = tx.exec(sql);
+  if (rows.empty() || rows[0][0].is_null()) return "";
+  return rows[0][0].c_str();
+}
+
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};

@@ -116,4 +116,23 @@ class Cluster {
   std::string dir_;
 };
 
+/// A throwaway Patroni cluster (scripts/pgcluster patroni): etcd and `members` members on loopback,
+/// m1 the leader, the others streaming from it; destroyed with the object.
+class PatroniCluster {
+ public:
+  explicit PatroniCluster(int members = 2);
+  ~PatroniCluster();
+  PatroniCluster(const PatroniCluster&) = delete;
+  PatroniCluster& operator=(const PatroniCluster&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  /// Member N (from 1): its directory, holding port, rest_port, data/ and patroni.log.
+  std::string member(int n) const { return dir_ + "/m" + std::to_string(n); }
+  std::string conninfo(int n, const std::string& dbname = "postgres") const;
+  std::string query_value(int n, const std::string& sql) const;
+
+ private:
+  std::string dir_;
+};
+
 }  // namespace pgparity::testing

@@ -1,0 +1,62 @@
+// A Patroni cluster from Debian's packages (scripts/pgcluster patroni: etcd and two members on
+// loopback), as most production PostgreSQL runs: what pgparity does on a node an HA manager owns.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/support/cluster.hpp"
+
+namespace pgparity::testing {
+namespace {
+
+class Patroni : public ::testing::Test {
+ protected:
+  /// `staging` on the leader, its replica under `replicas:`, then `body`; no `patroni:` block.
+  std::string manifest(const std::string& body) {
+    const std::string path = ha_.dir() + "/manifest.yaml";
+    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n"
+                           "    role: managed\n    replicas: [\"${PGPARITY_STANDBY_DSN}\"]\n"
+                        << body;
+    return path;
+  }
+  CommandResult pgparity(const std::vector<std::string>& args) {
+    return run_pgparity(args, {{"PGPARITY_STAGING_DSN", ha_.conninfo(1)}, {"PGPARITY_STANDBY_DSN", ha_.conninfo(2)}});
+  }
+  std::string auto_conf(int member) const { return read_text(ha_.member(member) + "/data/postgresql.auto.conf"); }
+
+  PatroniCluster ha_;
+};
+
+TEST_F(Patroni, AnUndeclaredPatroniNodeRefusesALTERSYSTEMWithABlockerThatSaysWhereTheSettingBelongs) {
+  ASSERT_EQ(ha_.query_value(1, "SELECT pg_is_in_recovery()"), "f");
+  ASSERT_EQ(ha_.query_value(2, "SELECT status FROM pg_stat_wal_receiver"), "streaming");
+  const std::string before_leader = auto_conf(1);
+  const std::string before_replica = auto_conf(2);
+  const std::string m = manifest("settings:\n  values:\n    work_mem: 8MB\n    max_connections: \"150\"\n");
+
+  const CommandResult planned = pgparity({"plan", "-f", m, "--format", "json"});
+  EXPECT_EQ(planned.exit_code, 3) << planned.out << planned.err;
+  EXPECT_NE(planned.out.find("\"code\": \"settings-owned-by-ha-manager\""), std::string::npos) << planned.out;
+  EXPECT_NE(planned.out.find("\"code\": \"setting-on-command-line\""), std::string::npos)
+      << "max_connections comes from Patroni's command line\n"
+      << planned.out;
+  const CommandResult text = pgparity({"plan", "-f", m});
+  EXPECT_NE(text.out.find("an HA manager (Patroni) runs this server: cluster_name"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("postgresql.base.conf (Patroni's layout)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("patronictl edit-config"), std::string::npos) << text.out;
+
+  const CommandResult applied = pgparity({"apply", "-f", m, "--auto-approve"});
+  EXPECT_EQ(applied.exit_code, 3) << applied.out << applied.err;
+  EXPECT_EQ(auto_conf(1), before_leader) << "nothing written on the leader";
+  EXPECT_EQ(auto_conf(2), before_replica) << "nothing written on the replica";
+  EXPECT_EQ(ha_.query_value(1, "SHOW work_mem"), "4MB");
+
+  // Extensions are not the manager's: they are planned as on any server.
+  const CommandResult extensions =
+      pgparity({"plan", "-f", manifest("extensions:\n  - name: hstore\n    version: default\n")});
+  EXPECT_EQ(extensions.exit_code, 2) << extensions.out << extensions.err;
+  EXPECT_NE(extensions.out.find("+ create  hstore"), std::string::npos) << extensions.out;
+}
+
+}  // namespace
+}  // namespace pgparity::testing
