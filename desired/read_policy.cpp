@@ -87,6 +87,11 @@ void Loader::read_policy(const YAML::Node& node, Policy& p) {
     if (restart["allowed"]) p.restart.allowed = reader_.boolean(restart["allowed"], "restart allowed").value_or(false);
     if (restart["timeout"]) {
       p.restart.timeout = duration(restart["timeout"], "restart timeout").value_or(p.restart.timeout);
+      if (p.restart.timeout < Duration::seconds(10)) {
+        reader_.error(restart["timeout"],
+                      "policy restart timeout must be at least 10s: a restart killed midway "
+                      "leaves the server down");
+      }
     }
   }
   if (const YAML::Node drain = node["drain"]; drain && reader_.expect_map(drain, "policy drain")) {

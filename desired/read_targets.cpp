@@ -102,6 +102,8 @@ void Loader::read_target(const YAML::Node& node, const std::string& what, Target
   }
   if (const YAML::Node restart = node["restart"]; restart && reader_.expect_map(restart, what + " restart")) {
     reader_.check_keys(restart, {"command"}, what + " restart");
+    if (t.role == Role::reference)
+      reader_.error(restart, what + " is a reference: pgparity never restarts a reference");
     if (const YAML::Node command = reader_.required(restart, "command", what + " restart"); command.IsDefined()) {
       if (auto argv = reader_.strings(command, what + " restart command")) {
         if (argv->empty() || argv->front().empty() || argv->front().front() != '/') {

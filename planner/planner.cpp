@@ -52,8 +52,9 @@ void append_with_gates(std::vector<Step>& steps, std::vector<Step> changes, cons
 /// The restart that makes `target`'s restart-only settings take effect: those written by `changes`
 /// and those already written and pending. nullopt when none is needed, or when the manifest does not
 /// let pgparity restart this server (then they stay pending restarts, as the plan tells).
-std::optional<Step> plan_restart(const Manifest& manifest, const std::string& name, const std::vector<Step>& changes,
-                                 Plan& plan) {
+std::optional<Step> plan_restart(const PlanInput& input, const std::string& name, const state::TargetState& observed,
+                                 const std::vector<Step>& changes, Plan& plan) {
+  const Manifest& manifest = *input.manifest;
   std::set<std::string> settings;
   for (const auto& c : changes) {
     if (const auto* set = c.get_if<SettingChange>(); set != nullptr && set->restart_required)
@@ -64,6 +65,23 @@ std::optional<Step> plan_restart(const Manifest& manifest, const std::string& na
   }
   const auto& target = manifest.targets.at(name);
   if (settings.empty() || !manifest.policy.restart.allowed || target.restart_command.empty()) return std::nullopt;
+  if (!target.replicas.empty() || !observed.replicas.empty()) {
+    // Its standbys would have to restart first (a primary's max_connections above a standby's stops the
+    // standby's recovery), and they have no restart command of their own yet.
+    plan.warnings.push_back(name + ": not restarted: a primary with standbys is not restarted by pgparity yet; " +
+                            "its restart-only settings stay pending");
+    return std::nullopt;
+  }
+  if (manifest.policy.maintenance_window && !input.in_maintenance_window) {
+    plan.warnings.push_back(name +
+                            ": the restart waits for policy.maintenance_window; its restart-only settings "
+                            "stay pending until then");
+    return std::nullopt;
+  }
+  // Whatever else waits for a restart (a DBA's staged change) takes effect too: the plan names it.
+  for (const auto& [setting, s] : observed.cluster.settings) {
+    if (s.pending_restart) settings.insert(setting);
+  }
   Step restart = make_step(StepKind::restart);
   restart.id = name + "/restart";
   restart.target = name;
@@ -137,7 +155,7 @@ Plan make_plan(const PlanInput& input) {
     const std::size_t target_first = steps.size();
     std::vector<Step> changes;
     ClusterPlanner(input, observed, plan).run(changes);
-    std::optional<Step> restart = plan_restart(manifest, name, changes, plan);
+    std::optional<Step> restart = plan_restart(input, name, observed, changes, plan);
     append_with_gates(steps, std::move(changes), name, "");
     const bool restart_planned = restart.has_value();
     if (restart) steps.push_back(std::move(*restart));

@@ -6,6 +6,7 @@
 namespace pgparity::reconciler {
 
 std::string backoff_scope(const planner::Step& s) {
+  if (s.kind == planner::StepKind::restart) return s.target + "/@restart";  // as restart_server names its result
   return s.target + "/" + (s.replica.empty() ? s.database : "@" + s.replica);
 }
 
@@ -23,7 +24,9 @@ planner::Plan without_scopes(planner::Plan plan, const std::set<std::string>& wa
     const auto slash = key.find('/');
     const std::string target = key.substr(0, slash);
     const std::string database = slash == std::string::npos ? "" : key.substr(slash + 1);
-    if (database.empty()) settings_waiting.insert(target);
+    // A waiting restart holds back everything of its target, as waiting settings do: the databases
+    // may need what it makes take effect (a preload library).
+    if (database.empty() || database == "@restart") settings_waiting.insert(target);
     const std::size_t w = wave_of(target, database);
     if (w == plan.waves.size()) continue;
     auto [at, fresh] = first_wave.emplace(target, w);

@@ -1,5 +1,6 @@
 #include "reconciler/rehearse.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -251,17 +252,33 @@ class Rehearser {
 /// the units after it are rehearsed as well, so one plan shows every failure.
 class RehearsalRunner final : public Runner {
  public:
-  RehearsalRunner(const desired::Manifest& manifest, planner::Plan& plan, std::size_t units, std::string reference)
-      : manifest_(manifest), plan_(plan), outcomes_(units), reference_(std::move(reference)) {}
+  RehearsalRunner(const desired::Manifest& manifest, planner::Plan& plan, const std::vector<ExecUnit>& units,
+                  std::string reference)
+      : manifest_(manifest), plan_(plan), units_(units), outcomes_(units.size()), reference_(std::move(reference)) {}
 
   UnitOutcome run(const ExecUnit& unit) override {
     const auto target = manifest_.targets.find(unit.target);
-    if (unit.barrier() || unit.restart() || target == manifest_.targets.end() ||
-        target->second.role != desired::Role::managed) {
-      return UnitOutcome::passed;
-    }
     std::vector<Step*> steps;  // the plan's own steps, to fill in their rehearsal
     for (const Step* s : unit.steps) steps.push_back(plan_.steps.data() + (s - plan_.steps.data()));
+    if (unit.restart()) {
+      steps.front()->rehearsal =
+          Rehearsal{planner::RehearsalStatus::skipped, 0, "a restart is never rehearsed", "", "", "", ""};
+      return UnitOutcome::passed;
+    }
+    if (unit.barrier() || target == manifest_.targets.end() || target->second.role != desired::Role::managed) {
+      return UnitOutcome::passed;
+    }
+    // What runs after a restart needs the server as the restart leaves it (a preload library loaded):
+    // rehearsed against the server as it runs now, it would fail, or pass, for nothing.
+    if (std::any_of(unit.after.begin(), unit.after.end(), [&](std::size_t p) { return units_[p].restart(); })) {
+      for (Step* s : steps) {
+        if (planner::is_gate(s->kind)) continue;
+        s->rehearsal =
+            Rehearsal{planner::RehearsalStatus::skipped, 0, "runs only after the restart step", "", "", "", ""};
+      }
+      outcomes_[unit.index].line = "not rehearsed on " + unit.name() + ": its steps run only after the restart";
+      return UnitOutcome::passed;
+    }
     outcomes_[unit.index] = Rehearser(manifest_, target->second, unit.database, unit.replica, steps, reference_).run();
     return UnitOutcome::passed;
   }
@@ -278,6 +295,7 @@ class RehearsalRunner final : public Runner {
  private:
   const desired::Manifest& manifest_;
   planner::Plan& plan_;
+  const std::vector<ExecUnit>& units_;
   std::vector<Outcome> outcomes_;
   std::string reference_;
 };
@@ -286,7 +304,7 @@ class RehearsalRunner final : public Runner {
 
 void rehearse(const desired::Manifest& manifest, planner::Plan& plan, unsigned parallel) {
   const std::vector<ExecUnit> units = units_of(plan);
-  RehearsalRunner runner(manifest, plan, units.size(), units.empty() ? "" : reference_identifier(manifest));
+  RehearsalRunner runner(manifest, plan, units, units.empty() ? "" : reference_identifier(manifest));
   execute(units, runner, {parallel, nullptr});
   runner.report();
   plan.rehearsed = true;

@@ -59,6 +59,13 @@ TEST_F(Restarts, APreloadExtensionConvergesInOneApplyWriteThenRestartThenCreateT
       << planned.out;
   EXPECT_TRUE(plan.at("pendingRestarts").empty()) << "nothing is written yet";
 
+  const CommandResult rehearsed = pgparity({"plan", "-f", m, "--rehearse"});
+  EXPECT_EQ(rehearsed.exit_code, 2) << "what runs after the restart is not rehearsed before it, nor failed\n"
+                                    << rehearsed.out << rehearsed.err;
+  EXPECT_NE(rehearsed.out.find("not rehearsed on staging/postgres: its steps run only after the restart"),
+            std::string::npos)
+      << rehearsed.out;
+
   const CommandResult applied = pgparity({"apply", "-f", m, "--auto-approve"});
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
   EXPECT_NE(applied.err.find("staging: restarting the server for shared_preload_libraries"), std::string::npos)
@@ -107,7 +114,7 @@ TEST_F(Restarts, ARestartCommandMustBeAnAbsoluteProgramAndAPullRequestPlanNeverR
   const CommandResult planned = pgparity({"plan", "-f", m});
   EXPECT_EQ(planned.exit_code, 2) << planned.out << planned.err;
   EXPECT_NE(planned.out.find("$ /bin/touch " + marker), std::string::npos) << "the plan shows what would run\n"
-                                                                          << planned.out;
+                                                                           << planned.out;
   EXPECT_FALSE(std::ifstream(marker).good()) << "plan never runs a restart command";
 }
 

@@ -179,6 +179,17 @@ const std::vector<Case> cases = {
     {"MisspelledDrainKey",
      base + "policy:\n  drain:\n    quiet_fr: 30s\n",
      {"11:5: unknown key 'quiet_fr' in policy drain (did you mean 'quiet_for'?)"}},
+    {"RestartTimeoutTooShortToFinishARestart",
+     base + "policy:\n  restart:\n    allowed: true\n    timeout: 1s\n",
+     {"12:14: policy restart timeout must be at least 10s: a restart killed midway leaves the server down"}},
+    {"RestartCommandOnAReference",
+     "apiVersion: pgparity/v1\ntargets:\n  prod:\n    dsn: \"host=p\"\n    role: reference\n    restart:\n"
+     "      command: [\"/bin/true\"]\n",
+     {"7:7: target 'prod' is a reference: pgparity never restarts a reference"}},
+    {"RelativeRestartCommand",
+     base + "    restart:\n      command: [pg_ctlcluster, \"15\", main, restart]\n",
+     {"10:16: target 'staging' restart command must start with the program's absolute path, e.g. "
+      "[\"/usr/bin/pg_ctlcluster\", \"15\", \"main\", \"restart\"] (it runs without a shell)"}},
     {"UnknownRecreatePolicy",
      base + "policy:\n  recreate: alway\n",
      {"10:13: unknown recreate 'alway': use never, in-window or always (did you mean 'always'?)"}},

@@ -165,6 +165,11 @@ class Server {
     state_.cluster.offered = std::move(names);
     return *this;
   }
+  /// A setting written (ALTER SYSTEM) and waiting for a restart (pg_settings.pending_restart).
+  Server& pending(const std::string& name) {
+    state_.cluster.settings[name].pending_restart = true;
+    return *this;
+  }
   /// The role lacks ALTER SYSTEM on this parameter.
   Server& denied(const std::string& name) {
     state_.cluster.settings[name].may_alter_system = false;

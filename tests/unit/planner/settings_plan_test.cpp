@@ -237,5 +237,30 @@ TEST(Planner, WithoutARestartAPreloadExtensionIsNotCreatedAndThePlanSaysWhy) {
   EXPECT_EQ(changes(loaded), Ids{"staging/app/create/pg_stat_statements"});
 }
 
+TEST(Planner, NoRestartForAPrimaryWithStandbysOrOutsideTheWindowAndAStagedChangeIsNamedByTheRestart) {
+  auto m = manifest(preload_extension + "  restart:\n    allowed: true\n");
+  m.targets.at("staging").restart_command = {"/usr/bin/pg_ctlcluster", "15", "main", "restart"};
+  auto staged = preload_server();
+  staged.setting("shared_buffers", "16384", "8kB", "integer", "postmaster").pending("shared_buffers");  // a DBA's
+  const Plan plan = plan_for(m, staged);
+  const Step* restart = step(plan, "staging/restart");
+  ASSERT_NE(restart, nullptr);
+  EXPECT_EQ(restart->as<ServerRestart>().settings, (Ids{"shared_buffers", "shared_preload_libraries"}));
+
+  auto windowed =
+      manifest(preload_extension +
+               "  restart:\n    allowed: true\n  maintenance_window:\n    days: [sun]\n    start: \"01:00\"\n"
+               "    end: \"02:00\"\n");
+  windowed.targets.at("staging").restart_command = m.targets.at("staging").restart_command;
+  EXPECT_EQ(step(plan_for(windowed, preload_server()), "staging/restart"), nullptr);
+  EXPECT_NE(step(plan_for(windowed, preload_server(), Server("production"), true), "staging/restart"), nullptr);
+
+  Server standby("staging");
+  standby.setting("shared_preload_libraries", "", "", "string", "postmaster").library_file("pg_stat_statements", true);
+  const Plan with_standby = plan_for(m, preload_server().replica(standby, "host=standby1"));
+  EXPECT_EQ(step(with_standby, "staging/restart"), nullptr);
+  EXPECT_EQ(step(with_standby, "staging/app/create/pg_stat_statements"), nullptr) << "held: nothing restarts";
+}
+
 }  // namespace
 }  // namespace pgparity::planner

@@ -150,6 +150,27 @@ TEST(Executor, ARestartRunsAloneBetweenTheSettingsAndTheDatabasesAndAFailedOneHo
   EXPECT_GE(failing.at("not started staging/app_2 because of staging/restart"), 0);
 }
 
+TEST(Backoff, AFailedRestartIsBackedOffUnderItsOwnKeyAndHoldsItsTargetsDatabasesBackMeanwhile) {
+  auto m = manifest(
+      "extensions:\n  - name: pg_stat_statements\n    version: default\n    preload: true\npolicy:\n"
+      "  manage_preload: true\n  restart:\n    allowed: true\n");
+  m.targets.at("staging").restart_command = {"/bin/true"};
+  const planner::Plan plan = plan_for(m, Server("staging")
+                                             .setting("shared_preload_libraries", "", "", "string", "postmaster")
+                                             .library_file("pg_stat_statements", true)
+                                             .db(Db("app_1").available("pg_stat_statements", {"1.10"})));
+  const planner::Step* restart = nullptr;
+  for (const auto& s : plan.steps) {
+    if (s.kind == planner::StepKind::restart) restart = &s;
+  }
+  ASSERT_NE(restart, nullptr);
+  EXPECT_EQ(backoff_scope(*restart), "staging/@restart") << "the key reconcile files a failed restart under";
+  const planner::Plan waiting = without_scopes(plan, {"staging/@restart"});
+  for (const auto& s : waiting.steps) {
+    EXPECT_TRUE(planner::is_gate(s.kind)) << s.id << " would run while the restart waits";
+  }
+}
+
 TEST(Executor, ADatabaseWhoseChangesWereLeftOutIsNoUnitAndTheWavesStillEndInOrder) {
   const auto m =
       manifest(std::string(extension) + "policy:\n  rollout:\n    canary: 1\n    waves: [\"50%\", \"100%\"]\n");
