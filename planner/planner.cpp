@@ -72,6 +72,17 @@ std::optional<Step> plan_restart(const PlanInput& input, const std::string& name
                             "its restart-only settings stay pending");
     return std::nullopt;
   }
+  // Another managed target on the same server would have its sessions cut mid-change.
+  for (const auto& [other, state] : input.observed) {
+    const auto t = manifest.targets.find(other);
+    if (other == name || t == manifest.targets.end() || t->second.role != desired::Role::managed) continue;
+    if (!observed.cluster.system_identifier.empty() &&
+        state.cluster.system_identifier == observed.cluster.system_identifier) {
+      plan.warnings.push_back(name + ": not restarted: managed target " + other +
+                              " is on the same server; its restart-only settings stay pending");
+      return std::nullopt;
+    }
+  }
   if (manifest.policy.maintenance_window && !input.in_maintenance_window) {
     plan.warnings.push_back(name +
                             ": the restart waits for policy.maintenance_window; its restart-only settings "
@@ -101,15 +112,15 @@ void hold_unloaded_creates(const Manifest& manifest, const state::TargetState& o
   if (restart_planned) return;
   std::set<std::string> held;
   for (const auto& c : changes) {
-    const auto* create = c.get_if<ExtensionCreate>();
-    if (create == nullptr) continue;
+    if (c.kind != StepKind::create && c.kind != StepKind::recreate) continue;
+    const std::string& extension = extension_of(c);
     const auto& loaded = observed.cluster.preload_libraries;
     const bool preload = std::any_of(manifest.extensions.begin(), manifest.extensions.end(), [&](const auto& e) {
-      return e.preload && !e.absent && e.name.str() == create->extension;
+      return e.preload && !e.absent && e.name.str() == extension;
     });
-    if (!preload || std::find(loaded.begin(), loaded.end(), create->extension) != loaded.end()) continue;
+    if (!preload || std::find(loaded.begin(), loaded.end(), extension) != loaded.end()) continue;
     held.insert(c.id);
-    plan.warnings.push_back(c.target + "/" + c.database + ": " + create->extension +
+    plan.warnings.push_back(c.target + "/" + c.database + ": " + extension +
                             " is created once the server has restarted with it in shared_preload_libraries (allow "
                             "policy.restart and give the target a restart.command to have pgparity restart it)");
   }
@@ -123,7 +134,14 @@ void hold_unloaded_creates(const Manifest& manifest, const state::TargetState& o
       }
     }
   }
+  if (held.empty()) return;
   std::erase_if(changes, [&](const Step& c) { return held.contains(c.id); });
+  // A CREATE SCHEMA that only a held step needed waits with it.
+  std::erase_if(changes, [&](const Step& c) {
+    return c.kind == StepKind::schema && !std::any_of(changes.begin(), changes.end(), [&](const Step& other) {
+             return std::find(other.after.begin(), other.after.end(), c.id) != other.after.end();
+           });
+  });
 }
 
 }  // namespace

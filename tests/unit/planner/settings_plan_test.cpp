@@ -262,5 +262,37 @@ TEST(Planner, NoRestartForAPrimaryWithStandbysOrOutsideTheWindowAndAStagedChange
   EXPECT_EQ(step(with_standby, "staging/app/create/pg_stat_statements"), nullptr) << "held: nothing restarts";
 }
 
+TEST(Planner, AHeldPreloadCreateTakesTheSchemaItNeededAlongAndTwoTargetsOnOneServerAreNotRestarted) {
+  const auto in_schema = manifest(
+      "extensions:\n  - name: pg_stat_statements\n    version: default\n    preload: true\n    schema: stats\n"
+      "policy:\n  manage_preload: true\n");
+  EXPECT_EQ(changes(plan_for(in_schema, preload_server())), Ids{"staging/set/shared_preload_libraries"})
+      << "no CREATE SCHEMA for a create that waits";
+
+  auto two = manifest(preload_extension + "  restart:\n    allowed: true\n");
+  two.targets.at("staging").restart_command = {"/usr/bin/pg_ctlcluster", "15", "main", "restart"};
+  desired::Target other = two.targets.at("staging");
+  other.name = "staging_b";
+  other.dsn = "host=s dbname=b_app";
+  two.targets.emplace("staging_b", other);
+  PlanInput input;
+  input.manifest = &two;
+  input.observed.emplace("staging", preload_server().identity("7001").state());
+  input.observed.emplace("staging_b", Server("staging_b")
+                                          .setting("shared_preload_libraries", "", "", "string", "postmaster")
+                                          .library_file("pg_stat_statements", true)
+                                          .db(Db("b_app").available("pg_stat_statements", {"1.10"}))
+                                          .identity("7001")
+                                          .state());
+  input.observed.emplace("production", Server("production").state());
+  const Plan plan = make_plan(input);
+  EXPECT_TRUE(plan.blockers.empty()) << plan.blockers.front().message;
+  EXPECT_EQ(step(plan, "staging/set/shared_preload_libraries") != nullptr ||
+                step(plan, "staging_b/set/shared_preload_libraries") != nullptr,
+            true);
+  EXPECT_EQ(step(plan, "staging/restart"), nullptr);
+  EXPECT_EQ(step(plan, "staging_b/restart"), nullptr);
+}
+
 }  // namespace
 }  // namespace pgparity::planner
