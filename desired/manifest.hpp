@@ -59,6 +59,11 @@ struct Target {
   /// restart.command: how the primary's server is restarted (an argv, no shell; the program an absolute
   /// path), run by a plan's restart step when policy.restart.allowed. Empty: pgparity cannot restart it.
   std::vector<std::string> restart_command;
+  /// patroni.url: the REST API of a Patroni member of the target's cluster ("http://host:8008"), as
+  /// written and expanded. Set: the target's settings go through Patroni (GET/PATCH /config), never
+  /// ALTER SYSTEM.
+  std::string patroni_url_source;
+  std::string patroni_url;
   bool operator==(const Target&) const = default;
 };
 

@@ -14,7 +14,8 @@ namespace pgparity::desired {
 
 namespace {
 
-const std::vector<std::string> target_keys{"dsn", "role", "databases", "exclude", "pooler", "replicas", "restart"};
+const std::vector<std::string> target_keys{"dsn",    "role",     "databases", "exclude",
+                                           "pooler", "replicas", "restart",   "patroni"};
 
 }  // namespace
 
@@ -114,6 +115,22 @@ void Loader::read_target(const YAML::Node& node, const std::string& what, Target
         } else {
           t.restart_command = std::move(*argv);
         }
+      }
+    }
+  }
+  if (const YAML::Node patroni = node["patroni"]; patroni && reader_.expect_map(patroni, what + " patroni")) {
+    reader_.check_keys(patroni, {"url"}, what + " patroni");
+    if (const YAML::Node url = reader_.required(patroni, "url", what + " patroni"); url.IsDefined()) {
+      if (auto text = reader_.string(url, what + " patroni url")) {
+        t.patroni_url_source = *text;
+        t.patroni_url = *text;  // no ${VAR} (and so no credentials) in a Patroni URL yet
+        if (text->find("${") != std::string::npos) {
+          reader_.error(url, what + " patroni url: ${VAR} is not expanded here yet; write the URL itself");
+        }
+        if (t.patroni_url.rfind("http://", 0) != 0 && t.patroni_url.rfind("https://", 0) != 0) {
+          reader_.error(url, what + " patroni url must be http:// or https://, e.g. \"http://10.0.0.5:8008\"");
+        }
+        if (t.role == Role::reference) reader_.error(url, what + " is a reference: its settings are only read");
       }
     }
   }

@@ -55,6 +55,11 @@ void write_targets(YAML::Emitter& out, const Manifest& m) {
       for (const auto& r : t.replicas) out << YAML::DoubleQuoted << r.dsn_source;
       out << YAML::EndSeq;
     }
+    if (!t.patroni_url_source.empty()) {
+      out << YAML::Key << "patroni" << YAML::Value << YAML::BeginMap;
+      quoted(out, "url", t.patroni_url_source);
+      out << YAML::EndMap;
+    }
     if (!t.restart_command.empty()) {
       out << YAML::Key << "restart" << YAML::Value << YAML::BeginMap << YAML::Key << "command" << YAML::Value
           << YAML::Flow << YAML::BeginSeq;

@@ -32,7 +32,15 @@ class ClusterPlanner {
 
   void run(std::vector<Step>& steps);
 
+  /// With patroni.url in the manifest: the one PATCH /config that makes the settings hold, when any differ.
+  std::optional<Step> patroni_step() const;
+
  private:
+  /// patroni.url of the target in the manifest ("" when its settings are the server's own).
+  const std::string& patroni_url() const;
+  /// A setting of a Patroni-declared target: a change in the PATCH, a pending restart, or nothing.
+  void plan_through_patroni(const state::Setting& current, const std::string& wanted, bool running);
+
   void block(BlockerCode code, const std::string& message, const std::string& hint);
 
   /// Whether two values in postgresql.conf form mean the same for this setting.
@@ -81,6 +89,9 @@ class ClusterPlanner {
   std::map<std::string, std::optional<double>> planned_;  // settings after the planned set steps
   bool ha_blocked_ = false;                               ///< the settings-owned-by-ha-manager blocker is said once
   bool config_blocked_ = false;                           ///< the config-file-errors blocker is said once
+  bool patroni_blocked_ = false;                          ///< the patroni-unreachable blocker is said once
+  std::map<std::string, std::pair<std::string, std::string>> patroni_changes_;  ///< name -> (value, running)
+  std::set<std::string> patroni_restart_only_;
 };
 
 }  // namespace pgparity::planner

@@ -16,7 +16,8 @@ constexpr std::pair<StepKind, const char*> step_kind_names[] = {
     {StepKind::preflight, "preflight"}, {StepKind::drain, "drain"},       {StepKind::snapshot, "snapshot"},
     {StepKind::schema, "schema"},       {StepKind::create, "create"},     {StepKind::update, "update"},
     {StepKind::drop, "drop"},           {StepKind::recreate, "recreate"}, {StepKind::set, "set"},
-    {StepKind::verify, "verify"},       {StepKind::barrier, "barrier"},   {StepKind::restart, "restart"}};
+    {StepKind::verify, "verify"},       {StepKind::barrier, "barrier"},   {StepKind::restart, "restart"},
+    {StepKind::patroni, "patroni"}};
 
 constexpr std::pair<BlockerCode, const char*> blocker_names[] = {
     {BlockerCode::config_file_errors, "config-file-errors"},
@@ -54,6 +55,7 @@ constexpr std::pair<BlockerCode, const char*> blocker_names[] = {
     {BlockerCode::setting_privilege, "setting-privilege"},
     {BlockerCode::setting_secret, "setting-secret"},
     {BlockerCode::settings_owned_by_ha_manager, "settings-owned-by-ha-manager"},
+    {BlockerCode::patroni_unreachable, "patroni-unreachable"},
     {BlockerCode::unknown_setting, "unknown-setting"},
     {BlockerCode::version_not_available, "version-not-available"},
 };
@@ -108,6 +110,9 @@ Step make_step(StepKind kind) {
       break;
     case StepKind::restart:
       s.payload = ServerRestart{};
+      break;
+    case StepKind::patroni:
+      s.payload = PatroniPatch{};
       break;
     default:
       break;
@@ -203,6 +208,8 @@ std::string describe(const Step& s) {
       return "set " + o.name + " = " + o.to + (s.replica.empty() ? "" : " on " + s.replica);
     case StepKind::restart:
       return "restart " + s.target + " (" + settings_text(s.as<ServerRestart>()) + ")";
+    case StepKind::patroni:
+      return "PATCH /config of " + s.target + "'s Patroni";
     default:
       return planner::name_of(s.kind);
   }

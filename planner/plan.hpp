@@ -32,7 +32,8 @@ enum class StepKind {
   set,
   verify,
   barrier,
-  restart
+  restart,
+  patroni  ///< the settings of a target whose manifest names its Patroni: one PATCH /config
 };
 
 /// "create", "update", ...
@@ -123,9 +124,19 @@ struct ServerRestart {
   bool operator==(const ServerRestart&) const = default;
 };
 
+/// patroni: one PATCH /config to the target's Patroni, and what it changes.
+struct PatroniPatch {
+  std::string url;                        ///< as the manifest writes it (${VAR} unexpanded)
+  std::string body;                       ///< the exact JSON sent: {"postgresql":{"parameters":{...}}}
+  std::vector<std::string> settings;      ///< sorted by name
+  std::vector<std::string> current;       ///< what each runs now, in the same order
+  std::vector<std::string> restart_only;  ///< of `settings`, those the members run only after a restart
+  bool operator==(const PatroniPatch&) const = default;
+};
+
 /// What a step of a kind carries beside its SQL: nothing for gates and barriers.
 using StepPayload = std::variant<std::monostate, SchemaCreate, ExtensionCreate, ExtensionUpdate, ExtensionDrop,
-                                 ExtensionRecreate, SettingChange, ServerRestart>;
+                                 ExtensionRecreate, SettingChange, ServerRestart, PatroniPatch>;
 
 /// One node of the plan's graph, with the exact SQL it runs.
 struct Step {
@@ -214,6 +225,7 @@ enum class BlockerCode {
   setting_privilege,
   setting_secret,
   settings_owned_by_ha_manager,
+  patroni_unreachable,
   unknown_setting,
   version_not_available,
 };

@@ -115,6 +115,12 @@ void to_json(nlohmann::ordered_json& j, const Step& s) {
         } else if constexpr (std::is_same_v<T, ServerRestart>) {
           j["command"] = p.command;
           j["settings"] = p.settings;
+        } else if constexpr (std::is_same_v<T, PatroniPatch>) {
+          j["url"] = p.url;
+          j["body"] = p.body;
+          j["settings"] = p.settings;
+          j["current"] = p.current;
+          j["restartOnly"] = p.restart_only;
         }
       },
       s.payload);
@@ -154,6 +160,8 @@ void from_json(const nlohmann::ordered_json& j, Step& s) {
           p = {j.at("setting"), j.at("value"), j.at("current"), j.at("restartRequired"), j.at("undoSql")};
         } else if constexpr (std::is_same_v<T, ServerRestart>) {
           p = {j.at("command"), j.at("settings")};
+        } else if constexpr (std::is_same_v<T, PatroniPatch>) {
+          p = {j.at("url"), j.at("body"), j.at("settings"), j.at("current"), j.at("restartOnly")};
         }
       },
       s.payload);

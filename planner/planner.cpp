@@ -172,9 +172,11 @@ Plan make_plan(const PlanInput& input) {
     if (observed.pooler) check_pooler_routes(input, name, observed, plan);
     const std::size_t target_first = steps.size();
     std::vector<Step> changes;
-    ClusterPlanner(input, observed, plan).run(changes);
+    ClusterPlanner settings(input, observed, plan);
+    settings.run(changes);
     std::optional<Step> restart = plan_restart(input, name, observed, changes, plan);
     append_with_gates(steps, std::move(changes), name, "");
+    if (auto patroni = settings.patroni_step()) steps.push_back(std::move(*patroni));
     const bool restart_planned = restart.has_value();
     if (restart) steps.push_back(std::move(*restart));
     for (const auto& db : observed.databases) {

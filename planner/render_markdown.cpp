@@ -135,6 +135,9 @@ std::string detail_of(const Step& s) {
     out += (out.empty() ? "" : "; ") + std::string("keeps: ");
     for (std::size_t i = 0; i < r->keeps.size(); ++i) out += (i ? ", " : "") + r->keeps[i];
   }
+  if (const auto* patch = s.get_if<PatroniPatch>()) {
+    out += (out.empty() ? "" : "; ") + ("PATCH " + patch->url + "/config " + patch->body);
+  }
   if (const auto* restart = s.get_if<ServerRestart>()) {
     out += (out.empty() ? "" : "; ") + ("runs " + command_text(*restart) + " for " + settings_text(*restart));
   }

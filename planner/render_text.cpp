@@ -40,6 +40,13 @@ std::string describe(const Step& s, const Style& style) {
     return style.yellow("~ set     ") + p->setting + " " + p->current + " → " + p->value +
            (p->restart_required ? style.bold(" (restart required)") : "");
   }
+  if (const auto* p = s.get_if<PatroniPatch>()) {
+    std::string changes;
+    for (std::size_t i = 0; i < p->settings.size(); ++i) {
+      changes += (i ? ", " : "") + p->settings[i] + " (now " + p->current[i] + ")";
+    }
+    return style.yellow("~ patroni ") + changes + style.dim("  PATCH " + p->url + "/config " + p->body);
+  }
   if (const auto* p = s.get_if<ServerRestart>()) {
     return style.red("↻ restart ") + "the server, for " + settings_text(*p) + style.dim("  $ " + command_text(*p));
   }
@@ -64,6 +71,7 @@ std::string summary_line(const Plan& plan) {
   add(StepKind::recreate, "to recreate");
   add(StepKind::set, counts[StepKind::set] == 1 ? "setting to change" : "settings to change");
   add(StepKind::restart, counts[StepKind::restart] == 1 ? "server to restart" : "servers to restart");
+  add(StepKind::patroni, "Patroni configuration to change");
   if (out.empty()) out = "no changes";
   if (plan.blocked()) {
     out += "; " + std::to_string(plan.blockers.size()) + (plan.blockers.size() == 1 ? " blocker" : " blockers");

@@ -19,6 +19,7 @@ struct TargetUnits {
   std::vector<std::string> settings_done;  ///< verify of the primary's and the standbys' settings
   std::string primary_settings_done;       ///< "" when the primary's settings do not change
   std::string restart;                     ///< the restart step, when the plan restarts the server
+  std::string patroni;                     ///< the PATCH /config step, when the target's Patroni changes
   std::set<std::string> databases;         ///< with changes
 };
 
@@ -35,6 +36,7 @@ void schedule(const desired::Manifest& manifest, const std::map<std::string, std
     }
     if (!is_gate(s.kind) && !s.database.empty()) t.databases.insert(s.database);
     if (s.kind == StepKind::restart) t.restart = s.id;
+    if (s.kind == StepKind::patroni) t.patroni = s.id;
   }
   std::map<std::string, std::string> last_on_cluster;  // system_identifier -> the settings verify before
   std::map<std::string, std::string> settings_after;   // target -> the other target's settings to wait for
@@ -59,6 +61,7 @@ void schedule(const desired::Manifest& manifest, const std::map<std::string, std
     } else if (!s.database.empty()) {
       for (const auto& id : t.settings_done) link(s, id);  // settings before databases
       if (!t.restart.empty()) link(s, t.restart);          // and the restart that makes them take effect
+      if (!t.patroni.empty()) link(s, t.patroni);          // or Patroni's configuration
     }
   }
   for (const auto& [name, t] : targets) {

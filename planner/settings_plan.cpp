@@ -10,6 +10,8 @@
 #include "planner/settings_sql.hpp"
 #include "planner/sql.hpp"
 #include "planner/words.hpp"
+
+#include <nlohmann/json.hpp>
 #include "state/settings.hpp"
 
 namespace pgparity::planner {
@@ -105,6 +107,10 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
   const bool running = bound  ? current.auto_conf && same_written(*current.auto_conf, wanted, current)
                        : list ? split_setting_list(wanted) == split_setting_list(current.value)
                               : state::same_setting_value(wanted, current.value, current.unit, current.type);
+  if (!patroni_url().empty()) {
+    plan_through_patroni(current, wanted, running);
+    return;
+  }
   // A value on the postmaster's command line (how an HA manager such as Patroni passes max_connections and
   // its kin) outranks postgresql.auto.conf: neither ALTER SYSTEM nor a restart changes it. Never a step and
   // never a pending restart, but a blocker that says where the value comes from.
@@ -163,9 +169,8 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
                 name +
                 " would shadow its configuration in postgresql.auto.conf, and its later changes would never take "
                 "effect",
-            "change " + name +
-                " through the manager (patronictl edit-config, or PATCH /config on its REST API) and leave this "
-                "target's settings out of the manifest; pgparity does not drive Patroni yet");
+            "declare the manager on the target (patroni: {url: \"http://<member>:8008\"}) and pgparity changes " +
+                name + " through it (PATCH /config), or change it yourself with patronictl edit-config");
     }
     return;
   }
@@ -187,6 +192,65 @@ void ClusterPlanner::plan_setting(const state::Setting& current, const std::stri
   set.undo_sql.push_back(alter_system_restore(current, target_.cluster.auto_conf_known));
   if (!list) planned_[name] = state::normalize_written_value(value, current.unit);
   steps.push_back(std::move(s));
+}
+
+const std::string& ClusterPlanner::patroni_url() const {
+  static const std::string none;
+  const auto t = manifest_.targets.find(target_.target);
+  return t == manifest_.targets.end() ? none : t->second.patroni_url;
+}
+
+void ClusterPlanner::plan_through_patroni(const state::Setting& current, const std::string& wanted, bool running) {
+  // Patroni's configuration is the cluster's: the PATCH planned on the leader covers every member.
+  if (target_.cluster.in_recovery) return;
+  if (!target_.patroni || !target_.patroni->reached) {
+    if (!patroni_blocked_) {
+      patroni_blocked_ = true;
+      block(BlockerCode::patroni_unreachable,
+            target_.patroni ? target_.patroni->error : "Patroni was not asked for its configuration",
+            "check patroni.url (the REST API of a member, e.g. http://10.0.0.5:8008) and that the member runs");
+    }
+    return;
+  }
+  const std::string& name = current.name;
+  const auto in_patroni = target_.patroni->parameters.find(name);
+  const bool configured =
+      in_patroni != target_.patroni->parameters.end() && same_written(in_patroni->second, wanted, current);
+  const bool restart = current.context == state::SettingContext::postmaster;
+  if (running && (configured || in_patroni == target_.patroni->parameters.end())) return;
+  if (configured) {
+    // Patroni holds it and the server does not run it yet: a restart (Patroni's own, or its reload) is due.
+    if (restart || current.pending_restart) {
+      plan_.pending_restarts.push_back(
+          {target_.target, name, state::display_value(current.value, current.unit), canonical(wanted, current)});
+    }
+    return;
+  }
+  patroni_changes_[name] = {canonical(wanted, current), state::display_value(current.value, current.unit)};
+  if (restart) patroni_restart_only_.insert(name);
+  planned_[name] = state::normalize_written_value(canonical(wanted, current), current.unit);
+}
+
+std::optional<Step> ClusterPlanner::patroni_step() const {
+  if (patroni_changes_.empty()) return std::nullopt;
+  Step s = make_step(StepKind::patroni);
+  s.id = target_.target + "/patroni/config";
+  s.target = target_.target;
+  auto& patch = s.as<PatroniPatch>();
+  patch.url = manifest_.targets.at(target_.target).patroni_url_source;
+  nlohmann::ordered_json parameters = nlohmann::ordered_json::object();
+  for (const auto& [name, change] : patroni_changes_) {
+    parameters[name] = change.first;
+    patch.settings.push_back(name);
+    patch.current.push_back(change.second);
+    if (patroni_restart_only_.contains(name)) patch.restart_only.push_back(name);
+  }
+  patch.body = nlohmann::ordered_json{{"postgresql", {{"parameters", parameters}}}}.dump();
+  s.reason =
+      "the target's settings belong to Patroni (patroni.url): one PATCH /config, which Patroni applies on "
+      "every member; never ALTER SYSTEM";
+  if (!patch.restart_only.empty()) s.reason += "; restart-only: " + join(patch.restart_only, ", ");
+  return s;
 }
 
 void ClusterPlanner::plan_values(std::vector<Step>& steps) {

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "reconciler/barrier.hpp"
 #include "reconciler/executor.hpp"
+#include "reconciler/patroni.hpp"
 #include "reconciler/restart.hpp"
 #include "reconciler/unit.hpp"
 #include "state/connection.hpp"
@@ -69,9 +70,10 @@ class ApplyRunner final : public Runner {
     ApplyOptions with = options_;
     with.wave = unit.wave();
     if (unit.barrier()) return barrier(unit, with);
-    if (unit.restart()) {
+    if (unit.restart() || unit.patroni()) {
       DatabaseResult& r = results_[unit.index];
-      r = restart_server(manifest_, *unit.steps.front(), with, output_);
+      r = unit.restart() ? restart_server(manifest_, *unit.steps.front(), with, output_)
+                         : apply_patroni(manifest_, *unit.steps.front(), with, output_);
       ran_[unit.index] = true;
       problems_[unit.index] = r.message;
       return succeeded(r) ? UnitOutcome::passed : UnitOutcome::failed;

@@ -7,6 +7,7 @@ namespace pgparity::reconciler {
 
 std::string backoff_scope(const planner::Step& s) {
   if (s.kind == planner::StepKind::restart) return s.target + "/@restart";  // as restart_server names its result
+  if (s.kind == planner::StepKind::patroni) return s.target + "/@patroni";  // as apply_patroni names its result
   return s.target + "/" + (s.replica.empty() ? s.database : "@" + s.replica);
 }
 
@@ -26,7 +27,7 @@ planner::Plan without_scopes(planner::Plan plan, const std::set<std::string>& wa
     const std::string database = slash == std::string::npos ? "" : key.substr(slash + 1);
     // A waiting restart holds back everything of its target, as waiting settings do: the databases
     // may need what it makes take effect (a preload library).
-    if (database.empty() || database == "@restart") settings_waiting.insert(target);
+    if (database.empty() || database == "@restart" || database == "@patroni") settings_waiting.insert(target);
     const std::size_t w = wave_of(target, database);
     if (w == plan.waves.size()) continue;
     auto [at, fresh] = first_wave.emplace(target, w);

@@ -12,7 +12,7 @@
 namespace pgparity::reconciler {
 
 std::string ExecUnit::name() const {
-  if (barrier() || restart()) return steps.front()->id;
+  if (barrier() || restart() || patroni()) return steps.front()->id;
   return target + (replica.empty() ? "" : "@" + replica) + (database.empty() ? "" : "/" + database);
 }
 
@@ -32,7 +32,8 @@ std::vector<ExecUnit> units_of(const planner::Plan& plan) {
   // gates left: nothing to run.
   // Keys of their own for barriers and restarts: a database may be named like their ids ("barrier/2").
   auto key_of = [&](const planner::Step& s) {
-    const bool alone = s.kind == planner::StepKind::barrier || s.kind == planner::StepKind::restart;
+    const bool alone = s.kind == planner::StepKind::barrier || s.kind == planner::StepKind::restart ||
+                       s.kind == planner::StepKind::patroni;
     return alone ? std::string(planner::name_of(s.kind)) + "\n" + s.id : "scope\n" + scope_of(s).name();
   };
   std::set<std::string> changing;

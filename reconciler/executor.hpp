@@ -23,6 +23,8 @@ struct ExecUnit {
   bool barrier() const { return steps.size() == 1 && steps.front()->kind == planner::StepKind::barrier; }
   /// A restart step: a unit of its own, like a barrier, but never run after a failed predecessor.
   bool restart() const { return steps.size() == 1 && steps.front()->kind == planner::StepKind::restart; }
+  /// A PATCH /config of the target's Patroni: a unit of its own.
+  bool patroni() const { return steps.size() == 1 && steps.front()->kind == planner::StepKind::patroni; }
   std::string wave() const { return steps.empty() ? "" : steps.front()->wave; }
   /// "staging/orders", "staging", "staging@replica-1", or a barrier's step id.
   std::string name() const;

@@ -1,5 +1,7 @@
 #include "reconciler/observation.hpp"
 
+#include "state/patroni.hpp"
+
 #include <filesystem>
 
 #include <cstdlib>
@@ -109,6 +111,7 @@ state::TargetState observe_target(const desired::Manifest& manifest, const desir
                                             target.role == desired::Role::managed ? target.dsn : "", databases);
     add_pooler_settings(*observed.pooler, observed.cluster);
   }
+  if (!target.patroni_url.empty()) observed.patroni = state::read_patroni_config(target.patroni_url);
   return observed;
 }
 

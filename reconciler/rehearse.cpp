@@ -260,9 +260,15 @@ class RehearsalRunner final : public Runner {
     const auto target = manifest_.targets.find(unit.target);
     std::vector<Step*> steps;  // the plan's own steps, to fill in their rehearsal
     for (const Step* s : unit.steps) steps.push_back(plan_.steps.data() + (s - plan_.steps.data()));
-    if (unit.restart()) {
+    if (unit.restart() || unit.patroni()) {
       steps.front()->rehearsal =
-          Rehearsal{planner::RehearsalStatus::skipped, 0, "a restart is never rehearsed", "", "", "", ""};
+          Rehearsal{planner::RehearsalStatus::skipped,
+                    0,
+                    unit.restart() ? "a restart is never rehearsed" : "Patroni has no dry run of PATCH /config",
+                    "",
+                    "",
+                    "",
+                    ""};
       return UnitOutcome::passed;
     }
     if (unit.barrier() || target == manifest_.targets.end() || target->second.role != desired::Role::managed) {

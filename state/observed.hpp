@@ -219,6 +219,13 @@ struct Setting {
   std::optional<std::string> auto_conf;
 };
 
+/// What Patroni's REST API says of the cluster's configuration (GET /config).
+struct PatroniConfig {
+  bool reached = false;
+  std::string error;                              ///< why not, when not reached
+  std::map<std::string, std::string> parameters;  ///< postgresql.parameters, values as text
+};
+
 /// What a server as a whole shows, whatever database one connects to.
 struct ClusterState {
   std::string server_version;  ///< "15.18 (Debian 15.18-0+deb12u1)"
@@ -299,6 +306,7 @@ struct TargetState {
   std::vector<DatabaseState> databases;  ///< the selected databases, sorted by name
   std::vector<ReplicaState> replicas;    ///< in the manifest's order
   std::optional<PoolerState> pooler;     ///< when the target names pooler.admin_dsn
+  std::optional<PatroniConfig> patroni;  ///< when the target names patroni.url
 };
 
 }  // namespace pgparity::state

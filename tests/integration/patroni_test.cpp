@@ -2,7 +2,9 @@
 // loopback), as most production PostgreSQL runs: what pgparity does on a node an HA manager owns.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "tests/support/cluster.hpp"
 
@@ -11,13 +13,19 @@ namespace {
 
 class Patroni : public ::testing::Test {
  protected:
-  /// `staging` on the leader, its replica under `replicas:`, then `body`; no `patroni:` block.
-  std::string manifest(const std::string& body) {
+  /// `staging` on the leader, its replica under `replicas:`, then `body`; `patroni.url` when `declared`.
+  std::string manifest(const std::string& body, bool declared = false) {
     const std::string path = ha_.dir() + "/manifest.yaml";
     std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n"
                            "    role: managed\n    replicas: [\"${PGPARITY_STANDBY_DSN}\"]\n"
+                        << (declared ? "    patroni:\n      url: \"http://127.0.0.1:" + rest_port(1) + "\"\n" : "")
                         << body;
     return path;
+  }
+  std::string rest_port(int member) const {
+    std::string port = read_text(ha_.member(member) + "/rest_port");
+    while (!port.empty() && (port.back() == '\n' || port.back() == ' ')) port.pop_back();
+    return port;
   }
   CommandResult pgparity(const std::vector<std::string>& args) {
     return run_pgparity(args, {{"PGPARITY_STAGING_DSN", ha_.conninfo(1)}, {"PGPARITY_STANDBY_DSN", ha_.conninfo(2)}});
@@ -56,6 +64,46 @@ TEST_F(Patroni, AnUndeclaredPatroniNodeRefusesALTERSYSTEMWithABlockerThatSaysWhe
       pgparity({"plan", "-f", manifest("extensions:\n  - name: hstore\n    version: default\n")});
   EXPECT_EQ(extensions.exit_code, 2) << extensions.out << extensions.err;
   EXPECT_NE(extensions.out.find("+ create  hstore"), std::string::npos) << extensions.out;
+}
+
+TEST_F(Patroni, ADeclaredPatroniTakesTheSettingsInOnePATCHAndEveryMemberRunsThemWithAutoConfUntouched) {
+  const std::string before_leader = auto_conf(1);
+  const std::string before_replica = auto_conf(2);
+  const std::string m = manifest("settings:\n  values:\n    work_mem: 8MB\n", true);
+
+  const CommandResult planned = pgparity({"plan", "-f", m});
+  ASSERT_EQ(planned.exit_code, 2) << planned.out << planned.err;
+  EXPECT_NE(planned.out.find("PATCH http://127.0.0.1:" + rest_port(1) +
+                             "/config {\"postgresql\":{\"parameters\":{\"work_mem\":\"8MB\"}}}"),
+            std::string::npos)
+      << "the exact JSON\n"
+      << planned.out;
+  EXPECT_EQ(planned.out.find("ALTER SYSTEM SET"), std::string::npos) << planned.out;
+
+  const CommandResult applied = pgparity({"apply", "-f", m, "--auto-approve"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(ha_.query_value(1, "SHOW work_mem"), "8MB");
+  std::string replica;
+  for (int i = 0; i < 50 && (replica = ha_.query_value(2, "SHOW work_mem")) != "8MB"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(replica, "8MB") << "Patroni applies its configuration on every member";
+  EXPECT_EQ(auto_conf(1), before_leader);
+  EXPECT_EQ(auto_conf(2), before_replica);
+  EXPECT_EQ(ha_.query_value(1, "SELECT status FROM pgparity.runs WHERE database = '@patroni'"), "succeeded");
+
+  const CommandResult again = pgparity({"plan", "-f", m});
+  EXPECT_EQ(again.exit_code, 0) << "converged: Patroni's /config and the members agree\n" << again.out << again.err;
+}
+
+TEST_F(Patroni, AnUnreachablePatroniBlocksThePlanWithNothingWritten) {
+  const std::string m = ha_.dir() + "/unreachable.yaml";
+  std::ofstream(m) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n"
+                      "    role: managed\n    patroni:\n      url: \"http://127.0.0.1:1\"\n"
+                      "settings:\n  values:\n    work_mem: 8MB\n";
+  const CommandResult planned = pgparity({"plan", "-f", m});
+  EXPECT_EQ(planned.exit_code, 3) << planned.out << planned.err;
+  EXPECT_NE(planned.out.find("Patroni at http://127.0.0.1:1 does not answer"), std::string::npos) << planned.out;
 }
 
 }  // namespace

@@ -237,6 +237,15 @@ Plan every_kind_plan() {
   restart.as<ServerRestart>() = {{"/usr/bin/pg_ctlcluster", "15", "main", "restart"}, {"max_connections"}};
   restart.after = {"staging/verify"};
   plan.steps.push_back(restart);
+  Step patroni = make_step(StepKind::patroni);
+  patroni.id = "staging/patroni/config";
+  patroni.target = "staging";
+  patroni.as<PatroniPatch>() = {"http://10.0.0.5:8008",
+                                R"({"postgresql":{"parameters":{"max_connections":"200","work_mem":"8MB"}}})",
+                                {"max_connections", "work_mem"},
+                                {"100", "4MB"},
+                                {"max_connections"}};
+  plan.steps.push_back(patroni);
   return plan;
 }
 
@@ -250,7 +259,7 @@ TEST(PlanFile, APlanWithEveryStepKindReadsBackEqualFieldForField) {
     standby = standby || !s.replica.empty();
     wave = wave || !s.wave.empty();
   }
-  EXPECT_EQ(kinds.size(), 12u) << render_text(plan, false);
+  EXPECT_EQ(kinds.size(), 13u) << render_text(plan, false);
   EXPECT_TRUE(standby && wave);
   EXPECT_FALSE(plan.waves.empty() || plan.pending_restarts.empty() || plan.warnings.empty() || plan.blockers.empty());
   const Plan back = parse_plan(render_json(plan));
@@ -288,6 +297,10 @@ TEST(Plan, EveryStepCarriesThePayloadOfItsKindAndWhatItChangesIsReadFromIt) {
         EXPECT_FALSE(extension_of(s).empty()) << s.id;
         EXPECT_EQ(o.name, extension_of(s));
         EXPECT_EQ(o.to.empty(), s.kind == StepKind::drop) << s.id << ": a drop leaves no version";
+        break;
+      case StepKind::patroni:
+        EXPECT_EQ(s.as<PatroniPatch>().settings.size(), s.as<PatroniPatch>().current.size()) << s.id;
+        EXPECT_EQ(std::string(o.key), "") << s.id;
         break;
       case StepKind::restart:
         EXPECT_FALSE(s.as<ServerRestart>().command.empty()) << s.id;

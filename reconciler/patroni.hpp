@@ -1,0 +1,16 @@
+#pragma once
+
+#include <mutex>
+
+#include "desired/manifest.hpp"
+#include "reconciler/apply.hpp"
+
+namespace pgparity::reconciler {
+
+/// A patroni step (docs/apply.md, "Patroni"): the target's DSN must still reach a primary that is not
+/// the reference; the run is journaled on it ("@patroni"); then one PATCH /config with the planned
+/// body, and a wait (policy.replica_wait) until the leader runs every setting that needs no restart.
+DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::Step& step, const ApplyOptions& options,
+                             std::mutex& output);
+
+}  // namespace pgparity::reconciler

@@ -1,0 +1,87 @@
+#include "state/patroni.hpp"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+namespace pgparity::state {
+
+namespace {
+
+constexpr int timeout_seconds = 5;
+
+/// "http://host:port" and the path prefix of `url` (a Patroni URL names no path of its own).
+std::pair<std::string, std::string> split_url(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (path == std::string::npos) return {url, ""};
+  std::string prefix = url.substr(path);
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  return {url.substr(0, path), prefix};
+}
+
+httplib::Client client_for(const std::string& base) {
+  httplib::Client client(base);
+  client.set_connection_timeout(timeout_seconds, 0);
+  client.set_read_timeout(timeout_seconds, 0);
+  client.set_write_timeout(timeout_seconds, 0);
+  return client;
+}
+
+std::string text_of(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean()) return value.get<bool>() ? "on" : "off";
+  return value.dump();
+}
+
+}  // namespace
+
+std::string mask_url(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@', scheme == std::string::npos ? 0 : scheme + 3);
+  const auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (scheme == std::string::npos || at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
+  return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
+}
+
+PatroniConfig read_patroni_config(const std::string& url) {
+  PatroniConfig out;
+  const auto [base, prefix] = split_url(url);
+  auto client = client_for(base);
+  const auto res = client.Get(prefix + "/config");
+  if (!res) {
+    out.error = "Patroni at " + mask_url(url) + " does not answer (" + httplib::to_string(res.error()) + ")";
+    return out;
+  }
+  if (res->status != 200) {
+    out.error = "Patroni at " + mask_url(url) + " answered GET /config with " + std::to_string(res->status);
+    return out;
+  }
+  try {
+    const auto config = nlohmann::json::parse(res->body);
+    if (const auto pg = config.find("postgresql"); pg != config.end() && pg->is_object()) {
+      if (const auto params = pg->find("parameters"); params != pg->end() && params->is_object()) {
+        for (const auto& [name, value] : params->items()) out.parameters[name] = text_of(value);
+      }
+    }
+    out.reached = true;
+  } catch (const std::exception& e) {
+    out.error = "Patroni at " + mask_url(url) + " sent a /config that is not JSON";
+  }
+  return out;
+}
+
+std::string patch_patroni_config(const std::string& url, const std::string& body) {
+  const auto [base, prefix] = split_url(url);
+  auto client = client_for(base);
+  const auto res = client.Patch(prefix + "/config", body, "application/json");
+  if (!res) return "Patroni at " + mask_url(url) + " does not answer (" + httplib::to_string(res.error()) + ")";
+  if (res->status == 200) return "";
+  std::string said = res->body.substr(0, 300);
+  for (char& c : said) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return "Patroni answered PATCH /config with " + std::to_string(res->status) + (said.empty() ? "" : ": " + said);
+}
+
+}  // namespace pgparity::state

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+
+#include "state/observed.hpp"
+
+namespace pgparity::state {
+
+/// GET <url>/config: Patroni's dynamic configuration, its postgresql.parameters as text values. On
+/// failure `reached` is false and `error` says why (the URL's password masked).
+PatroniConfig read_patroni_config(const std::string& url);
+
+/// PATCH <url>/config with `body` (JSON). "" when Patroni took it, else why not (status and body).
+std::string patch_patroni_config(const std::string& url, const std::string& body);
+
+/// The URL with any user:password@ masked, for messages.
+std::string mask_url(const std::string& url);
+
+}  // namespace pgparity::state
