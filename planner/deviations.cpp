@@ -1,6 +1,8 @@
 // What `pgparity check` reports: the deviations a plan closes or is blocked by. Pure.
 #include "planner/deviations.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace pgparity::planner {
 
 std::vector<Deviation> deviations_of(const Plan& plan) {
@@ -24,6 +26,14 @@ std::vector<Deviation> deviations_of(const Plan& plan) {
       case StepKind::drop:
         out.push_back({where, o.name, o.from, "absent", ""});
         break;
+      case StepKind::patroni: {  // one per setting the PATCH changes
+        const auto& patch = s.as<PatroniPatch>();
+        const auto values = nlohmann::json::parse(patch.body).at("postgresql").at("parameters");
+        for (std::size_t i = 0; i < patch.settings.size(); ++i) {
+          out.push_back({where, patch.settings[i], patch.current[i], values.value(patch.settings[i], ""), ""});
+        }
+        break;
+      }
       default:
         break;
     }

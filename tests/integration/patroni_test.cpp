@@ -79,6 +79,10 @@ TEST_F(Patroni, ADeclaredPatroniTakesTheSettingsInOnePATCHAndEveryMemberRunsThem
       << "the exact JSON\n"
       << planned.out;
   EXPECT_EQ(planned.out.find("ALTER SYSTEM SET"), std::string::npos) << planned.out;
+  const CommandResult checked = pgparity({"check", "-f", m});
+  EXPECT_EQ(checked.exit_code, 2) << checked.out << checked.err;
+  EXPECT_NE(checked.out.find("work_mem"), std::string::npos) << "check names what Patroni would change\n"
+                                                             << checked.out;
 
   const CommandResult applied = pgparity({"apply", "-f", m, "--auto-approve"});
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
