@@ -124,8 +124,13 @@ void Loader::read_target(const YAML::Node& node, const std::string& what, Target
       if (auto text = reader_.string(url, what + " patroni url")) {
         t.patroni_url_source = *text;
         t.patroni_url = *text;  // no ${VAR} (and so no credentials) in a Patroni URL yet
+        static const std::regex origin(R"(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)");
         if (text->find("${") != std::string::npos) {
           reader_.error(url, what + " patroni url: ${VAR} is not expanded here yet; write the URL itself");
+        } else if (!std::regex_match(*text, origin)) {
+          reader_.error(url, what +
+                                 " patroni url must be scheme://host[:port] and nothing else (no user, "
+                                 "password, path or query), e.g. \"http://10.0.0.5:8008\"");
         }
         if (t.patroni_url.rfind("http://", 0) != 0 && t.patroni_url.rfind("https://", 0) != 0) {
           reader_.error(url, what + " patroni url must be http:// or https://, e.g. \"http://10.0.0.5:8008\"");
@@ -133,6 +138,9 @@ void Loader::read_target(const YAML::Node& node, const std::string& what, Target
         if (t.role == Role::reference) reader_.error(url, what + " is a reference: its settings are only read");
       }
     }
+  }
+  if (!t.patroni_url.empty() && !t.restart_command.empty()) {
+    reader_.error(node["restart"], what + " names both patroni and restart: Patroni restarts its own members");
   }
   if (const YAML::Node pooler = node["pooler"]; pooler) {
     if (reader_.expect_map(pooler, what + " pooler")) {

@@ -225,6 +225,8 @@ enum class BlockerCode {
   setting_privilege,
   setting_secret,
   settings_owned_by_ha_manager,
+  patroni_other_cluster,
+  patroni_shadowed,
   patroni_unreachable,
   unknown_setting,
   version_not_available,

@@ -65,6 +65,7 @@ std::optional<Step> plan_restart(const PlanInput& input, const std::string& name
   }
   const auto& target = manifest.targets.at(name);
   if (settings.empty() || !manifest.policy.restart.allowed || target.restart_command.empty()) return std::nullopt;
+  if (!target.patroni_url.empty()) return std::nullopt;  // Patroni restarts its members (the loader refuses both)
   if (!target.replicas.empty() || !observed.replicas.empty()) {
     // Its standbys would have to restart first (a primary's max_connections above a standby's stops the
     // standby's recovery), and they have no restart command of their own yet.

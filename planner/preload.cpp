@@ -63,6 +63,13 @@ void ClusterPlanner::check_preload(std::vector<Step>& steps) {
     // stays first, the missing ones follow in the manifest's order.
     std::vector<std::string> wanted =
         setting->second.auto_conf ? split_setting_list(*setting->second.auto_conf) : loaded;
+    // Under a declared Patroni, what its configuration holds (a library a DBA staged there) is the base.
+    if (!patroni_url().empty() && target_.patroni) {
+      if (const auto p = target_.patroni->parameters.find("shared_preload_libraries");
+          p != target_.patroni->parameters.end()) {
+        wanted = split_setting_list(p->second);
+      }
+    }
     for (const auto& lib : loaded) {
       if (std::find(wanted.begin(), wanted.end(), lib) == wanted.end()) wanted.push_back(lib);
     }

@@ -212,17 +212,46 @@ void ClusterPlanner::plan_through_patroni(const state::Setting& current, const s
     }
     return;
   }
+  // A PATCH goes to the URL, not to the DSN: the URL must lead to the DSN's own cluster.
+  if (target_.patroni->system_identifier.empty() ||
+      target_.patroni->system_identifier != target_.cluster.system_identifier) {
+    if (!patroni_blocked_) {
+      patroni_blocked_ = true;
+      block(BlockerCode::patroni_other_cluster,
+            "patroni.url reaches a member of cluster " +
+                (target_.patroni->system_identifier.empty() ? std::string("(unknown: GET /patroni did not say)")
+                                                            : target_.patroni->system_identifier) +
+                ", and the target's DSN cluster " + target_.cluster.system_identifier +
+                ": a PATCH would change another cluster's configuration",
+            "point patroni.url at a member of the target's own Patroni cluster");
+    }
+    return;
+  }
   const std::string& name = current.name;
   const auto in_patroni = target_.patroni->parameters.find(name);
   const bool configured =
       in_patroni != target_.patroni->parameters.end() && same_written(in_patroni->second, wanted, current);
   const bool restart = current.context == state::SettingContext::postmaster;
+  if (current.auto_conf) {
+    // ALTER SYSTEM's file outranks Patroni's postgresql.conf: whatever Patroni holds, this value wins.
+    block(BlockerCode::patroni_shadowed,
+          name + " is " + *current.auto_conf + " in postgresql.auto.conf on " + target_.endpoint +
+              ", which shadows Patroni's configuration",
+          "on that member: ALTER SYSTEM RESET " + quote_ident(name) + "; SELECT pg_reload_conf(); then plan again");
+    return;
+  }
   if (running && (configured || in_patroni == target_.patroni->parameters.end())) return;
   if (configured) {
-    // Patroni holds it and the server does not run it yet: a restart (Patroni's own, or its reload) is due.
+    // Patroni holds it and the server does not run it: due after a restart, or something outranks Patroni.
     if (restart || current.pending_restart) {
       plan_.pending_restarts.push_back(
           {target_.target, name, state::display_value(current.value, current.unit), canonical(wanted, current)});
+    } else {
+      block(BlockerCode::patroni_shadowed,
+            name + " is " + canonical(wanted, current) + " in Patroni's configuration, but the server runs " +
+                state::display_value(current.value, current.unit) + " (source: " + current.source + ")",
+            "find what outranks Patroni there (ALTER ROLE/DATABASE … SET, the DSN's options, a parameter Patroni "
+            "controls itself)");
     }
     return;
   }

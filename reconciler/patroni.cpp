@@ -28,12 +28,12 @@ std::vector<std::string> not_running(const std::string& dsn, const planner::Patr
   std::vector<std::string> out;
   for (const auto& name : patch.settings) {
     if (std::find(patch.restart_only.begin(), patch.restart_only.end(), name) != patch.restart_only.end()) continue;
-    const auto row = tx.exec_params1("SELECT setting, coalesce(unit, ''), vartype FROM pg_catalog.pg_settings "
-                                     "WHERE name = $1",
-                                     name);
+    const auto row = tx.exec_params1(
+        "SELECT setting, coalesce(unit, ''), vartype FROM pg_catalog.pg_settings "
+        "WHERE name = $1",
+        name);
     const std::string wanted = values.at(name).get<std::string>();
-    if (!state::same_setting_value(wanted, row[0].c_str(), row[1].c_str(),
-                                   state::setting_type_named(row[2].c_str()))) {
+    if (!state::same_setting_value(wanted, row[0].c_str(), row[1].c_str(), state::setting_type_named(row[2].c_str()))) {
       out.push_back(name + " shows " + state::display_value(row[0].c_str(), row[1].c_str()));
     }
   }
@@ -76,8 +76,8 @@ DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::S
   try {
     auto session = state::connect(target.dsn, state::Access::read_only, "pgparity patroni");
     pqxx::read_transaction tx(*session);
-    const auto row = tx.exec1(
-        "SELECT (pg_catalog.pg_control_system()).system_identifier::text, pg_catalog.pg_is_in_recovery()");
+    const auto row =
+        tx.exec1("SELECT (pg_catalog.pg_control_system()).system_identifier::text, pg_catalog.pg_is_in_recovery()");
     if (!options.reference_identifier.empty() && options.reference_identifier == row[0].c_str()) {
       return fail("the target's DSN reaches the reference's cluster; Patroni was not asked to change anything");
     }
@@ -97,6 +97,20 @@ DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::S
     return fail("the journal could not be written (" + one_line(e.what()) + ")");
   }
   const auto started = Clock::now();
+  // The PATCH goes to the URL: it must still lead to the DSN's cluster (a failover, an edited manifest).
+  std::string dsn_cluster;
+  try {
+    auto session = state::connect(target.dsn, state::Access::read_only, "pgparity patroni");
+    pqxx::read_transaction tx(*session);
+    dsn_cluster = tx.exec1("SELECT (pg_catalog.pg_control_system()).system_identifier::text")[0].c_str();
+  } catch (const std::exception& e) {
+    return fail("the target does not answer: " + one_line(e.what()));
+  }
+  if (const std::string url_cluster = state::patroni_system_identifier(target.patroni_url);
+      url_cluster.empty() || url_cluster != dsn_cluster) {
+    return fail("patroni.url reaches cluster " + (url_cluster.empty() ? std::string("(unknown)") : url_cluster) +
+                ", not the target's " + dsn_cluster + "; nothing was sent");
+  }
   say("PATCH /config: " + patch.body);
   if (const std::string problem = state::patch_patroni_config(target.patroni_url, patch.body); !problem.empty()) {
     return fail(problem);
@@ -104,7 +118,8 @@ DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::S
   // Patroni applies it on its next loop (a reload on every member); the leader is checked.
   const auto values = nlohmann::json::parse(patch.body).at("postgresql").at("parameters");
   std::vector<std::string> waiting;
-  const auto deadline = started + std::chrono::milliseconds(std::max<std::int64_t>(manifest.policy.replica_wait.ms(), 5000));
+  const auto deadline =
+      started + std::chrono::milliseconds(std::max<std::int64_t>(manifest.policy.replica_wait.ms(), 5000));
   while (true) {
     try {
       waiting = not_running(target.dsn, patch, values);
@@ -130,12 +145,11 @@ DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::S
     result.message += "; the journal could not be written (" + one_line(e.what()) + ")";
   }
   say("Patroni's configuration changed in " + std::to_string(ms) + " ms" +
-      (patch.restart_only.empty() ? "" : "; restart-only, pending a restart of the members: " +
-                                             [&] {
-                                               std::string r;
-                                               for (const auto& n : patch.restart_only) r += (r.empty() ? "" : ", ") + n;
-                                               return r;
-                                             }()));
+      (patch.restart_only.empty() ? "" : "; restart-only, pending a restart of the members: " + [&] {
+        std::string r;
+        for (const auto& n : patch.restart_only) r += (r.empty() ? "" : ", ") + n;
+        return r;
+      }()));
   return result;
 }
 

@@ -73,9 +73,13 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
     const auto it = cluster.settings.find(name);
     return it != cluster.settings.end() && it->second.source == "command line";
   };
-  if (from_command_line("cluster_name") && from_command_line("max_connections")) {
+  // (Patroni passes all of these; a server started by hand with a -c or two does not look like it.)
+  if (from_command_line("cluster_name") && from_command_line("max_connections") &&
+      from_command_line("max_locks_per_transaction") && from_command_line("max_wal_senders") &&
+      from_command_line("max_replication_slots")) {
     cluster.ha_evidence.push_back("cluster_name '" + cluster.settings.at("cluster_name").value +
-                                  "' and max_connections come from the postmaster's command line");
+                                  "', max_connections and the other settings Patroni passes come from the "
+                                  "postmaster's command line");
   }
   if (cluster.in_recovery) {
     // Who it follows: after a switchover, the new primary a fixed DSN should name now.

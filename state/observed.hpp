@@ -224,6 +224,7 @@ struct PatroniConfig {
   bool reached = false;
   std::string error;                              ///< why not, when not reached
   std::map<std::string, std::string> parameters;  ///< postgresql.parameters, values as text
+  std::string system_identifier;                  ///< GET /patroni: database_system_identifier of that member
 };
 
 /// What a server as a whole shows, whatever database one connects to.

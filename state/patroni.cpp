@@ -64,11 +64,25 @@ PatroniConfig read_patroni_config(const std::string& url) {
         for (const auto& [name, value] : params->items()) out.parameters[name] = text_of(value);
       }
     }
+    out.system_identifier = patroni_system_identifier(url);
     out.reached = true;
   } catch (const std::exception& e) {
     out.error = "Patroni at " + mask_url(url) + " sent a /config that is not JSON";
   }
   return out;
+}
+
+std::string patroni_system_identifier(const std::string& url) {
+  const auto [base, prefix] = split_url(url);
+  auto client = client_for(base);
+  const auto res = client.Get(prefix + "/patroni");
+  if (!res || (res->status != 200 && res->status != 503)) return "";  // 503: a member that is not running
+  try {
+    const auto member = nlohmann::json::parse(res->body);
+    return member.value("database_system_identifier", "");
+  } catch (const std::exception&) {
+    return "";
+  }
 }
 
 std::string patch_patroni_config(const std::string& url, const std::string& body) {

@@ -10,6 +10,10 @@ namespace pgparity::state {
 /// failure `reached` is false and `error` says why (the URL's password masked).
 PatroniConfig read_patroni_config(const std::string& url);
 
+/// GET <url>/patroni: the database_system_identifier of the member the URL reaches ("" when it cannot
+/// be read): which cluster a PATCH to this URL would change.
+std::string patroni_system_identifier(const std::string& url);
+
 /// PATCH <url>/config with `body` (JSON). "" when Patroni took it, else why not (status and body).
 std::string patch_patroni_config(const std::string& url, const std::string& body);
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "tests/support/cluster.hpp"
@@ -108,6 +109,28 @@ TEST_F(Patroni, AnUnreachablePatroniBlocksThePlanWithNothingWritten) {
   const CommandResult planned = pgparity({"plan", "-f", m});
   EXPECT_EQ(planned.exit_code, 3) << planned.out << planned.err;
   EXPECT_NE(planned.out.find("Patroni at http://127.0.0.1:1 does not answer"), std::string::npos) << planned.out;
+}
+
+TEST_F(Patroni, APatroniURLOfAnotherClusterOrAValueInAutoConfBlocksThePlanAndNothingIsSent) {
+  const std::string m = manifest("settings:\n  values:\n    work_mem: 8MB\n", true);
+  // The DSN leads to a plain server, the URL to this Patroni: a PATCH would change the wrong cluster.
+  Cluster plain;
+  const CommandResult elsewhere = run_pgparity(
+      {"plan", "-f", m}, {{"PGPARITY_STAGING_DSN", plain.conninfo()}, {"PGPARITY_STANDBY_DSN", ha_.conninfo(2)}});
+  EXPECT_EQ(elsewhere.exit_code, 3) << elsewhere.out << elsewhere.err;
+  EXPECT_NE(elsewhere.out.find("patroni.url reaches a member of cluster"), std::string::npos) << elsewhere.out;
+
+  // ALTER SYSTEM left behind on the leader outranks Patroni: said, with the remedy, never "converged".
+  pqxx::connection leader(ha_.conninfo(1));
+  pqxx::nontransaction tx(leader);
+  tx.exec("ALTER SYSTEM SET work_mem = '6MB'");
+  tx.exec("SELECT pg_reload_conf()");
+  const CommandResult shadowed = pgparity({"plan", "-f", m});
+  EXPECT_EQ(shadowed.exit_code, 3) << shadowed.out << shadowed.err;
+  EXPECT_NE(shadowed.out.find("in postgresql.auto.conf"), std::string::npos) << shadowed.out;
+  EXPECT_NE(shadowed.out.find("ALTER SYSTEM RESET \"work_mem\""), std::string::npos) << shadowed.out;
+  tx.exec("ALTER SYSTEM RESET work_mem");
+  tx.exec("SELECT pg_reload_conf()");
 }
 
 }  // namespace

@@ -190,6 +190,13 @@ const std::vector<Case> cases = {
      base + "    restart:\n      command: [pg_ctlcluster, \"15\", main, restart]\n",
      {"10:16: target 'staging' restart command must start with the program's absolute path, e.g. "
       "[\"/usr/bin/pg_ctlcluster\", \"15\", \"main\", \"restart\"] (it runs without a shell)"}},
+    {"PatroniURLWithAPasswordAndAPath",
+     base + "    patroni:\n      url: \"http://admin:secret@10.0.0.5:8008/latest\"\n",
+     {"10:12: target 'staging' patroni url must be scheme://host[:port] and nothing else (no user, password, path "
+      "or query), e.g. \"http://10.0.0.5:8008\""}},
+    {"PatroniAndARestartCommandTogether",
+     base + "    patroni:\n      url: \"http://10.0.0.5:8008\"\n    restart:\n      command: [\"/bin/true\"]\n",
+     {"12:7: target 'staging' names both patroni and restart: Patroni restarts its own members"}},
     {"UnknownRecreatePolicy",
      base + "policy:\n  recreate: alway\n",
      {"10:13: unknown recreate 'alway': use never, in-window or always (did you mean 'always'?)"}},
