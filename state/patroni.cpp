@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "state/connection.hpp"
+
 namespace pgparity::state {
 
 namespace {
@@ -28,6 +30,16 @@ httplib::Client client_for(const std::string& base) {
   return client;
 }
 
+/// Why the URL may not be asked: its host is not one PGPARITY_ALLOWED_HOSTS lists (when the runner pins
+/// the hosts a manifest may reach, as for DSNs). "" when it may.
+std::string refused(const std::string& url) {
+  const auto scheme = url.find("://");
+  std::string host = url.substr(scheme == std::string::npos ? 0 : scheme + 3);
+  host = host.substr(0, host.find_first_of(":/"));
+  if (host_allowed(host)) return "";
+  return "Patroni at " + mask_url(url) + " was not asked: its host is not in PGPARITY_ALLOWED_HOSTS";
+}
+
 std::string text_of(const nlohmann::json& value) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_boolean()) return value.get<bool>() ? "on" : "off";
@@ -46,6 +58,7 @@ std::string mask_url(const std::string& url) {
 
 PatroniConfig read_patroni_config(const std::string& url) {
   PatroniConfig out;
+  if (out.error = refused(url); !out.error.empty()) return out;
   const auto [base, prefix] = split_url(url);
   auto client = client_for(base);
   const auto res = client.Get(prefix + "/config");
@@ -73,6 +86,7 @@ PatroniConfig read_patroni_config(const std::string& url) {
 }
 
 std::string patroni_system_identifier(const std::string& url) {
+  if (!refused(url).empty()) return "";
   const auto [base, prefix] = split_url(url);
   auto client = client_for(base);
   const auto res = client.Get(prefix + "/patroni");
@@ -86,6 +100,7 @@ std::string patroni_system_identifier(const std::string& url) {
 }
 
 std::string patch_patroni_config(const std::string& url, const std::string& body) {
+  if (const std::string why = refused(url); !why.empty()) return why;
   const auto [base, prefix] = split_url(url);
   auto client = client_for(base);
   const auto res = client.Patch(prefix + "/config", body, "application/json");

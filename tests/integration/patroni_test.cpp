@@ -131,6 +131,14 @@ TEST_F(Patroni, APatroniURLOfAnotherClusterOrAValueInAutoConfBlocksThePlanAndNot
   EXPECT_NE(shadowed.out.find("ALTER SYSTEM RESET \"work_mem\""), std::string::npos) << shadowed.out;
   tx.exec("ALTER SYSTEM RESET work_mem");
   tx.exec("SELECT pg_reload_conf()");
+  // A runner that pins the hosts a manifest may reach pins Patroni's too: nothing is asked of it.
+  const CommandResult pinned =
+      run_pgparity({"plan", "-f", m}, {{"PGPARITY_STAGING_DSN", ha_.conninfo(1)},
+                                       {"PGPARITY_STANDBY_DSN", ha_.conninfo(2)},
+                                       {"PGPARITY_ALLOWED_HOSTS", ha_.member(1) + "," + ha_.member(2)}});
+  EXPECT_EQ(pinned.exit_code, 3) << pinned.out << pinned.err;
+  EXPECT_NE(pinned.out.find("was not asked: its host is not in PGPARITY_ALLOWED_HOSTS"), std::string::npos)
+      << pinned.out;
 }
 
 }  // namespace
