@@ -119,13 +119,16 @@ DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::S
   const auto values = nlohmann::json::parse(patch.body).at("postgresql").at("parameters");
   std::vector<std::string> waiting;
   const auto deadline =
-      started + std::chrono::milliseconds(std::max<std::int64_t>(manifest.policy.replica_wait.ms(), 5000));
+      started + std::chrono::milliseconds(std::max<std::int64_t>(manifest.policy.replica_wait.ms(), 30'000));
   while (true) {
     try {
       waiting = not_running(target.dsn, patch, values);
       if (waiting.empty()) break;
     } catch (const std::exception& e) {
       waiting = {one_line(e.what())};
+    }
+    if (options.stop != nullptr && options.stop->load()) {
+      return fail("stopped by a signal after Patroni took the change; it still applies it on every member");
     }
     if (Clock::now() > deadline) {
       std::string shown;

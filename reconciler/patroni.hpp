@@ -9,7 +9,8 @@ namespace pgparity::reconciler {
 
 /// A patroni step (docs/apply.md, "Patroni"): the target's DSN must still reach a primary that is not
 /// the reference; the run is journaled on it ("@patroni"); then one PATCH /config with the planned
-/// body, and a wait (policy.replica_wait) until the leader runs every setting that needs no restart.
+/// body, and a wait (policy.replica_wait, at least 30 s: Patroni applies it on its next loop) until the
+/// leader runs every setting that needs no restart; a stop signal ends the wait, not the change.
 DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::Step& step, const ApplyOptions& options,
                              std::mutex& output);
 
