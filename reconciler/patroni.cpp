@@ -7,7 +7,8 @@
 #include <thread>
 
 #include "core/error.hpp"
-#include "reconciler/journal.hpp"
+#include "reconciler/server_step.hpp"
+#include "state/catalog_sql.hpp"
 #include "state/connection.hpp"
 #include "state/patroni.hpp"
 #include "state/settings.hpp"
@@ -28,10 +29,7 @@ std::vector<std::string> not_running(const std::string& dsn, const planner::Patr
   std::vector<std::string> out;
   for (const auto& name : patch.settings) {
     if (std::find(patch.restart_only.begin(), patch.restart_only.end(), name) != patch.restart_only.end()) continue;
-    const auto row = tx.exec_params1(
-        "SELECT setting, coalesce(unit, ''), vartype FROM pg_catalog.pg_settings "
-        "WHERE name = $1",
-        name);
+    const auto row = tx.exec_params1(state::sql::setting_now, name);
     const std::string wanted = values.at(name).get<std::string>();
     if (!state::same_setting_value(wanted, row[0].c_str(), row[1].c_str(), state::setting_type_named(row[2].c_str()))) {
       out.push_back(name + " shows " + state::display_value(row[0].c_str(), row[1].c_str()));
@@ -46,63 +44,30 @@ DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::S
                              std::mutex& output) {
   const auto& patch = step.as<planner::PatroniPatch>();
   const desired::Target& target = manifest.targets.at(step.target);
-  DatabaseResult result;
-  result.target = step.target;
-  result.database = "@patroni";
-  const auto say = [&](const std::string& line) {
-    if (options.progress == nullptr) return;
-    std::lock_guard lock(output);
-    *options.progress << step.target << ": " << line << std::endl;
-  };
-  bool journaled = false;
-  const auto journal = [&](auto&& write) {
-    auto session = state::connect(target.dsn, state::Access::read_write, "pgparity patroni");
-    Journal j(*session, manifest.policy.state_schema.str());
-    write(j);
-  };
+  ServerStep run(manifest, step, options, output, "patroni");
   const auto fail = [&](const std::string& message) {
-    result.outcome = DatabaseResult::Outcome::failed;
-    result.message = message;
-    if (journaled) {
-      try {
-        journal([&](Journal& j) { j.finish(result.run_id, state::RunStatus::failed, 0, message); });
-      } catch (const std::exception& e) {
-        result.message += "; the journal could not be written (" + one_line(e.what()) + ")";
-      }
-    }
-    say("Patroni configuration not changed: " + result.message);
-    return result;
+    return run.fail(message, "Patroni configuration not changed: ");
   };
   try {
     auto session = state::connect(target.dsn, state::Access::read_only, "pgparity patroni");
     pqxx::read_transaction tx(*session);
-    const auto row =
-        tx.exec1("SELECT (pg_catalog.pg_control_system()).system_identifier::text, pg_catalog.pg_is_in_recovery()");
+    const auto row = tx.exec1(state::sql::server_now);
     if (!options.reference_identifier.empty() && options.reference_identifier == row[0].c_str()) {
       return fail("the target's DSN reaches the reference's cluster; Patroni was not asked to change anything");
     }
-    if (row[1].as<bool>()) return fail("the target's DSN reaches a standby now; plan again (after a switchover)");
+    if (row[3].as<bool>()) return fail("the target's DSN reaches a standby now; plan again (after a switchover)");
   } catch (const std::exception& e) {
     return fail("the target does not answer: " + one_line(e.what()));
   }
   if (options.stop != nullptr && options.stop->load()) return fail("stopped by a signal");
-  try {
-    result.run_id = new_run_id();
-    journal([&](Journal& j) {
-      j.ensure();
-      j.start(result.run_id, step.target, "@patroni", options.plan_digest, options.manifest_digest, options.wave);
-    });
-    journaled = true;
-  } catch (const std::exception& e) {
-    return fail("the journal could not be written (" + one_line(e.what()) + ")");
-  }
+  if (const std::string why = run.journal_start(); !why.empty()) return fail(why);
   const auto started = Clock::now();
   // The PATCH goes to the URL: it must still lead to the DSN's cluster (a failover, an edited manifest).
   std::string dsn_cluster;
   try {
     auto session = state::connect(target.dsn, state::Access::read_only, "pgparity patroni");
     pqxx::read_transaction tx(*session);
-    dsn_cluster = tx.exec1("SELECT (pg_catalog.pg_control_system()).system_identifier::text")[0].c_str();
+    dsn_cluster = tx.exec1(state::sql::identity)[0].c_str();
   } catch (const std::exception& e) {
     return fail("the target does not answer: " + one_line(e.what()));
   }
@@ -111,7 +76,7 @@ DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::S
     return fail("patroni.url reaches cluster " + (url_cluster.empty() ? std::string("(unknown)") : url_cluster) +
                 ", not the target's " + dsn_cluster + "; nothing was sent");
   }
-  say("PATCH /config: " + patch.body);
+  run.say("PATCH /config: " + patch.body);
   if (const std::string problem = state::patch_patroni_config(target.patroni_url, patch.body); !problem.empty()) {
     return fail(problem);
   }
@@ -138,21 +103,13 @@ DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::S
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-  result.steps_done = 1;
-  result.steps.push_back({step.id, "patroni", "", "", ms});
-  result.outcome = DatabaseResult::Outcome::applied;
-  result.message = "Patroni's configuration changed";
-  try {
-    journal([&](Journal& j) { j.finish(result.run_id, state::RunStatus::succeeded, 1, ""); });
-  } catch (const std::exception& e) {
-    result.message += "; the journal could not be written (" + one_line(e.what()) + ")";
-  }
-  say("Patroni's configuration changed in " + std::to_string(ms) + " ms" +
-      (patch.restart_only.empty() ? "" : "; restart-only, pending a restart of the members: " + [&] {
-        std::string r;
-        for (const auto& n : patch.restart_only) r += (r.empty() ? "" : ", ") + n;
-        return r;
-      }()));
+  DatabaseResult result = run.pass(ms, "Patroni's configuration changed");
+  run.say("Patroni's configuration changed in " + std::to_string(ms) + " ms" +
+          (patch.restart_only.empty() ? "" : "; restart-only, pending a restart of the members: " + [&] {
+            std::string r;
+            for (const auto& n : patch.restart_only) r += (r.empty() ? "" : ", ") + n;
+            return r;
+          }()));
   return result;
 }
 

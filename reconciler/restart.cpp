@@ -17,7 +17,8 @@
 #include <thread>
 
 #include "core/error.hpp"
-#include "reconciler/journal.hpp"
+#include "reconciler/server_step.hpp"
+#include "state/catalog_sql.hpp"
 #include "state/connection.hpp"
 #include "state/observe.hpp"
 
@@ -43,17 +44,14 @@ ServerNow read_server(const std::string& dsn, const std::vector<std::string>& se
   auto session = state::connect(dsn, state::Access::read_only, "pgparity restart");
   pqxx::read_transaction tx(*session);
   ServerNow now;
-  const auto row = tx.exec1(
-      "SELECT (pg_catalog.pg_control_system()).system_identifier::text, "
-      "coalesce(pg_catalog.inet_server_addr()::text || ':' || pg_catalog.inet_server_port(), ''), "
-      "pg_catalog.pg_postmaster_start_time()::text, pg_catalog.pg_is_in_recovery()");
+  const auto row = tx.exec1(state::sql::server_now);
   now.identity = row[0].c_str();
   now.address = row[1].c_str();
   now.started = row[2].c_str();
   now.standby = row[3].as<bool>();
   for (const auto& name : settings) {
-    const auto r = tx.exec_params("SELECT pending_restart FROM pg_catalog.pg_settings WHERE name = $1", name);
-    if (!r.empty() && r[0][0].as<bool>()) now.pending.push_back(name);
+    const auto r = tx.exec_params(state::sql::setting_now, name);
+    if (!r.empty() && r[0][3].as<bool>()) now.pending.push_back(name);
   }
   return now;
 }
@@ -147,33 +145,8 @@ DatabaseResult restart_server(const desired::Manifest& manifest, const planner::
                               std::mutex& output) {
   const auto& restart = step.as<planner::ServerRestart>();
   const desired::Target& target = manifest.targets.at(step.target);
-  DatabaseResult result;
-  result.target = step.target;
-  result.database = "@restart";
-  const auto say = [&](const std::string& line) {
-    if (options.progress == nullptr) return;
-    std::lock_guard lock(output);
-    *options.progress << step.target << ": " << line << std::endl;
-  };
-  bool journaled = false;
-  const auto journal = [&](auto&& write) {
-    auto session = state::connect(target.dsn, state::Access::read_write, "pgparity restart");
-    Journal j(*session, manifest.policy.state_schema.str());
-    write(j);
-  };
-  const auto fail = [&](const std::string& message) {
-    result.outcome = DatabaseResult::Outcome::failed;
-    result.message = message;
-    if (journaled) {
-      try {
-        journal([&](Journal& j) { j.finish(result.run_id, state::RunStatus::failed, 0, message); });
-      } catch (const std::exception& e) {
-        result.message += "; the journal could not be written (" + one_line(e.what()) + ")";
-      }
-    }
-    say("restart failed: " + result.message);
-    return result;
-  };
+  ServerStep run(manifest, step, options, output, "restart");
+  const auto fail = [&](const std::string& message) { return run.fail(message, "restart failed: "); };
   const auto started = Clock::now();
   ServerNow before;
   try {
@@ -187,18 +160,9 @@ DatabaseResult restart_server(const desired::Manifest& manifest, const planner::
   }
   if (before.standby) return fail("the target's DSN reaches a standby now; nothing was restarted");
   if (options.stop != nullptr && options.stop->load()) return fail("stopped by a signal; nothing was restarted");
-  try {
-    result.run_id = new_run_id();
-    journal([&](Journal& j) {
-      j.ensure();
-      j.start(result.run_id, step.target, "@restart", options.plan_digest, options.manifest_digest, options.wave);
-    });
-    journaled = true;
-  } catch (const std::exception& e) {
-    return fail("the journal could not be written (" + one_line(e.what()) + "); nothing was restarted");
-  }
+  if (const std::string why = run.journal_start(); !why.empty()) return fail(why + "; nothing was restarted");
   const auto timeout = manifest.policy.restart.timeout;
-  say("restarting the server for " + joined(restart.settings));
+  run.say("restarting the server for " + joined(restart.settings));
   CommandOutcome ran;
   try {
     ran = run_command(restart.command, timeout);
@@ -238,16 +202,8 @@ DatabaseResult restart_server(const desired::Manifest& manifest, const planner::
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-  result.steps_done = 1;
-  result.steps.push_back({step.id, "restart", "", "", ms});
-  result.outcome = DatabaseResult::Outcome::applied;
-  result.message = "restarted; " + joined(restart.settings) + " in effect";
-  try {
-    journal([&](Journal& j) { j.finish(result.run_id, state::RunStatus::succeeded, 1, ""); });
-  } catch (const std::exception& e) {
-    result.message += "; the journal could not be written (" + one_line(e.what()) + ")";
-  }
-  say("restarted in " + std::to_string(ms) + " ms; " + joined(restart.settings) + " in effect");
+  DatabaseResult result = run.pass(ms, "restarted; " + joined(restart.settings) + " in effect");
+  run.say("restarted in " + std::to_string(ms) + " ms; " + joined(restart.settings) + " in effect");
   return result;
 }
 

@@ -43,6 +43,15 @@ inline constexpr const char* auto_conf =
 /// may be revoked from PUBLIC: callers treat a failure as "cannot tell".
 inline constexpr const char* identity = "SELECT (pg_catalog.pg_control_system()).system_identifier::text";
 inline constexpr const char* in_recovery = "SELECT pg_catalog.pg_is_in_recovery()";
+/// Around a restart or a Patroni change: which cluster, where it answers ("" over a Unix socket), when its
+/// postmaster started, and whether it is a standby.
+inline constexpr const char* server_now =
+    "SELECT (pg_catalog.pg_control_system()).system_identifier::text, "
+    "coalesce(pg_catalog.inet_server_addr()::text || ':' || pg_catalog.inet_server_port(), ''), "
+    "pg_catalog.pg_postmaster_start_time()::text, pg_catalog.pg_is_in_recovery()";
+/// One setting as the session shows it ($1: its name): value, unit, type, and whether a restart is due.
+inline constexpr const char* setting_now =
+    "SELECT setting, coalesce(unit, ''), vartype, pending_restart FROM pg_catalog.pg_settings WHERE name = $1";
 /// A standby's upstream as its WAL receiver sees it: "host port" ("" without pg_read_all_stats, or
 /// while it is not streaming). Asked only of a standby.
 inline constexpr const char* upstream =

@@ -85,10 +85,11 @@ TEST_F(Apply, ConvergesInOneRunAndASecondRunWritesNothing) {
 
 TEST_F(Apply, TheJournalHoldsTheDigestOfTheManifestItAppliedEvenWhenTheFileChangesMeanwhile) {
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
-  const std::string m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\npolicy:\n  drain:\n    quiet_for: 2s\n");
+  const std::string m =
+      manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\npolicy:\n  drain:\n    quiet_for: 2s\n");
   const std::string applied_text = read_text(m);
-  auto apply = start_pgparity({"apply", "-f", m, "--auto-approve"},
-                              {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
+  auto apply = start_pgparity({"apply", "-f", m, "--auto-approve"}, {{"PGPARITY_PROD_DSN", production_.conninfo()},
+                                                                     {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
   for (int i = 0; i < 200 && apply->err().find("waiting out quiet_for") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -123,17 +123,21 @@ TEST(Executor, NothingStartsAfterAFailedWaveWhichIsTheRolloutHalt) {
   EXPECT_GT(healthy.at("start staging/app_4"), healthy.at("end staging/barrier/2"));
 }
 
-TEST(Executor, ARestartRunsAloneBetweenTheSettingsAndTheDatabasesAndAFailedOneHoldsThemBack) {
+/// A plan that writes shared_preload_libraries, restarts (allowed, with a command) and then creates
+/// pg_stat_statements in each of `databases`.
+planner::Plan preload_plan(const std::vector<std::string>& databases) {
   auto m = manifest(
-      "extensions:\n  - name: pg_stat_statements\n    version: default\n    preload: true\npolicy:\n  manage_preload: "
-      "true\n  restart:\n"
-      "    allowed: true\n");
+      "extensions:\n  - name: pg_stat_statements\n    version: default\n    preload: true\npolicy:\n"
+      "  manage_preload: true\n  restart:\n    allowed: true\n");
   m.targets.at("staging").restart_command = {"/bin/true"};
-  const planner::Plan plan = plan_for(m, Server("staging")
-                                             .setting("shared_preload_libraries", "", "", "string", "postmaster")
-                                             .library_file("pg_stat_statements", true)
-                                             .db(Db("app_1").available("pg_stat_statements", {"1.10"}))
-                                             .db(Db("app_2").available("pg_stat_statements", {"1.10"})));
+  Server server("staging");
+  server.setting("shared_preload_libraries", "", "", "string", "postmaster").library_file("pg_stat_statements", true);
+  for (const auto& db : databases) server.db(Db(db).available("pg_stat_statements", {"1.10"}));
+  return plan_for(m, server);
+}
+
+TEST(Executor, ARestartRunsAloneBetweenTheSettingsAndTheDatabasesAndAFailedOneHoldsThemBack) {
+  const planner::Plan plan = preload_plan({"app_1", "app_2"});
   const auto units = units_of(plan);
   ASSERT_EQ(units.size(), 4u);
   EXPECT_TRUE(units[1].restart()) << units[1].name();
@@ -151,14 +155,7 @@ TEST(Executor, ARestartRunsAloneBetweenTheSettingsAndTheDatabasesAndAFailedOneHo
 }
 
 TEST(Backoff, AFailedRestartIsBackedOffUnderItsOwnKeyAndHoldsItsTargetsDatabasesBackMeanwhile) {
-  auto m = manifest(
-      "extensions:\n  - name: pg_stat_statements\n    version: default\n    preload: true\npolicy:\n"
-      "  manage_preload: true\n  restart:\n    allowed: true\n");
-  m.targets.at("staging").restart_command = {"/bin/true"};
-  const planner::Plan plan = plan_for(m, Server("staging")
-                                             .setting("shared_preload_libraries", "", "", "string", "postmaster")
-                                             .library_file("pg_stat_statements", true)
-                                             .db(Db("app_1").available("pg_stat_statements", {"1.10"})));
+  const planner::Plan plan = preload_plan({"app_1"});
   const planner::Step* restart = nullptr;
   for (const auto& s : plan.steps) {
     if (s.kind == planner::StepKind::restart) restart = &s;
