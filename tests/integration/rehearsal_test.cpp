@@ -23,17 +23,28 @@ class Rehearsal : public ::testing::Test {
     return staging_.query_value(
         "SELECT string_agg(extname || '=' || extversion, ',' ORDER BY extname) FROM pg_extension");
   }
-  /// xact_commit of the database once every other session has gone: a backend flushes its
-  /// statistics before it leaves pg_stat_activity, so the count is then settled.
+  /// xact_commit of the database once every session on it has gone and its count has settled. A
+  /// backend leaves pg_stat_activity before it flushes its statistics, so the count is read until it
+  /// holds still; it is read from template1, so that reading it adds nothing to the count it reads.
   std::string commits() {
+    const auto read = [&] {
+      return staging_.query_value("SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'", "template1");
+    };
     for (int i = 0; i < 100; ++i) {
-      if (staging_.query_value("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
-                               "AND pid <> pg_backend_pid()") == "0") {
+      if (staging_.query_value("SELECT count(*) FROM pg_stat_activity WHERE datname = 'postgres'", "template1") ==
+          "0") {
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    return staging_.query_value("SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'");
+    std::string last = read();
+    for (int still = 0; still < 3;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const std::string now = read();
+      still = now == last ? still + 1 : 0;
+      last = now;
+    }
+    return last;
   }
   /// What the rehearsal leaves behind beyond a plain plan: none of pgparity's journal, locks or commits.
   void expect_nothing_left(const std::string& before_catalog) {
