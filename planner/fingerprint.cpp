@@ -92,6 +92,16 @@ std::string fingerprint(const PlanInput& input) {
         digest.add("path " + ext + " " + via);
       }
     }
+    if (target.patroni) {
+      // Patroni's configuration and its members' roles: a switchover since the plan changes the order of
+      // the restarts, and an edit of the configuration what the PATCH would overwrite.
+      digest.add(std::string("patroni ") + (target.patroni->reached ? "reached " : "not reached ") +
+                 target.patroni->system_identifier);
+      for (const auto& [name, value] : target.patroni->parameters) digest.add("patroni " + name + "=" + value);
+      for (const auto& m : target.patroni->members) {
+        digest.add("member " + m.name + " " + m.role + " " + m.state + (m.pending_restart ? " pending" : ""));
+      }
+    }
     for (const auto& replica : target.replicas) {
       digest.add("replica " + replica.endpoint + " " + replica.error +
                  (replica.cluster.in_recovery ? " standby " : " ") + replica.cluster.system_identifier);

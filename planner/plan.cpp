@@ -209,7 +209,9 @@ std::string describe(const Step& s) {
     case StepKind::set:
       return "set " + o.name + " = " + o.to + (s.replica.empty() ? "" : " on " + s.replica);
     case StepKind::restart:
-      return "restart " + s.target + " (" + settings_text(s.as<ServerRestart>()) + ")";
+      return "restart " + s.target +
+             (s.as<ServerRestart>().member.empty() ? "" : " member " + s.as<ServerRestart>().member) + " (" +
+             settings_text(s.as<ServerRestart>()) + ")";
     case StepKind::patroni:
       return "PATCH /config of " + s.target + "'s Patroni";
     default:
@@ -224,6 +226,10 @@ std::string path_text(const std::vector<Version>& path) {
 }
 
 std::string command_text(const ServerRestart& restart) {
+  if (!restart.member.empty()) {
+    return "POST /restart {\"restart_pending\": true} to Patroni member " + restart.member +
+           (restart.leader ? " (the leader)" : " (a replica)");
+  }
   std::string out;
   for (const auto& arg : restart.command) out += (out.empty() ? "" : " ") + arg;
   return out;

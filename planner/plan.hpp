@@ -117,10 +117,13 @@ struct SettingChange {
   bool operator==(const SettingChange&) const = default;
 };
 
-/// restart: the target's restart command, and the restart-only settings it makes take effect.
+/// restart: the target's restart command (a plain server) or one Patroni member's POST /restart, and the
+/// restart-only settings it makes take effect.
 struct ServerRestart {
-  std::vector<std::string> command;   ///< argv, run without a shell
+  std::vector<std::string> command;   ///< argv, run without a shell; empty for a Patroni member
   std::vector<std::string> settings;  ///< sorted by name
+  std::string member;                 ///< the Patroni member restarted; "" for a plain server
+  bool leader = false;                ///< the member led the cluster when the plan was made
   bool operator==(const ServerRestart&) const = default;
 };
 

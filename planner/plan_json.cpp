@@ -115,6 +115,10 @@ void to_json(nlohmann::ordered_json& j, const Step& s) {
         } else if constexpr (std::is_same_v<T, ServerRestart>) {
           j["command"] = p.command;
           j["settings"] = p.settings;
+          if (!p.member.empty()) {
+            j["member"] = p.member;
+            j["leader"] = p.leader;
+          }
         } else if constexpr (std::is_same_v<T, PatroniPatch>) {
           j["url"] = p.url;
           j["body"] = p.body;
@@ -159,7 +163,7 @@ void from_json(const nlohmann::ordered_json& j, Step& s) {
         } else if constexpr (std::is_same_v<T, SettingChange>) {
           p = {j.at("setting"), j.at("value"), j.at("current"), j.at("restartRequired"), j.at("undoSql")};
         } else if constexpr (std::is_same_v<T, ServerRestart>) {
-          p = {j.at("command"), j.at("settings")};
+          p = {j.at("command"), j.at("settings"), j.value("member", ""), j.value("leader", false)};
         } else if constexpr (std::is_same_v<T, PatroniPatch>) {
           p = {j.at("url"), j.at("body"), j.at("settings"), j.at("current"), j.at("restartOnly")};
         }

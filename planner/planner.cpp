@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "planner/cluster_planner.hpp"
 #include "planner/database_planner.hpp"
 #include "planner/render.hpp"
@@ -49,46 +51,129 @@ void append_with_gates(std::vector<Step>& steps, std::vector<Step> changes, cons
   steps.push_back(std::move(verify));
 }
 
-/// The restart that makes `target`'s restart-only settings take effect: those written by `changes`
-/// and those already written and pending. nullopt when none is needed, or when the manifest does not
-/// let pgparity restart this server (then they stay pending restarts, as the plan tells).
-std::optional<Step> plan_restart(const PlanInput& input, const std::string& name, const state::TargetState& observed,
-                                 const std::vector<Step>& changes, Plan& plan) {
+/// Why a restart of `name` may not run now (another managed target on the same server, outside the
+/// maintenance window), as a warning; "" when it may.
+std::string restart_held(const PlanInput& input, const std::string& name, const state::TargetState& observed) {
   const Manifest& manifest = *input.manifest;
-  std::set<std::string> settings;
-  for (const auto& c : changes) {
-    if (const auto* set = c.get_if<SettingChange>(); set != nullptr && set->restart_required)
-      settings.insert(set->setting);
-  }
-  for (const auto& p : plan.pending_restarts) {
-    if (p.target == name) settings.insert(p.setting);
-  }
-  const auto& target = manifest.targets.at(name);
-  if (settings.empty() || !manifest.policy.restart.allowed || target.restart_command.empty()) return std::nullopt;
-  if (!target.patroni_url.empty()) return std::nullopt;  // Patroni restarts its members (the loader refuses both)
-  if (!target.replicas.empty() || !observed.replicas.empty()) {
-    // Its standbys would have to restart first (a primary's max_connections above a standby's stops the
-    // standby's recovery), and they have no restart command of their own yet.
-    plan.warnings.push_back(name + ": not restarted: a primary with standbys is not restarted by pgparity yet; " +
-                            "its restart-only settings stay pending");
-    return std::nullopt;
-  }
   // Another managed target on the same server would have its sessions cut mid-change.
   for (const auto& [other, state] : input.observed) {
     const auto t = manifest.targets.find(other);
     if (other == name || t == manifest.targets.end() || t->second.role != desired::Role::managed) continue;
     if (!observed.cluster.system_identifier.empty() &&
         state.cluster.system_identifier == observed.cluster.system_identifier) {
-      plan.warnings.push_back(name + ": not restarted: managed target " + other +
-                              " is on the same server; its restart-only settings stay pending");
-      return std::nullopt;
+      return name + ": not restarted: managed target " + other +
+             " is on the same server; its restart-only settings stay pending";
     }
   }
   if (manifest.policy.maintenance_window && !input.in_maintenance_window) {
-    plan.warnings.push_back(name +
-                            ": the restart waits for policy.maintenance_window; its restart-only settings "
-                            "stay pending until then");
-    return std::nullopt;
+    return name +
+           ": the restart waits for policy.maintenance_window; its restart-only settings stay pending until then";
+  }
+  return "";
+}
+
+/// Settings a standby must run at no less than its primary: lowering one restarts the leader first
+/// (Patroni's documented order), raising one the replicas first.
+bool lowers_a_standby_floor(const PatroniPatch& patch) {
+  static const std::set<std::string> floors = {"max_connections", "max_prepared_transactions",
+                                               "max_locks_per_transaction", "max_wal_senders", "max_worker_processes"};
+  const auto values = nlohmann::json::parse(patch.body).at("postgresql").at("parameters");
+  for (std::size_t i = 0; i < patch.settings.size(); ++i) {
+    if (!floors.contains(patch.settings[i])) continue;
+    try {
+      if (std::stoll(values.at(patch.settings[i]).get<std::string>()) < std::stoll(patch.current[i])) return true;
+    } catch (const std::exception&) {
+      continue;  // not a number: no order to keep
+    }
+  }
+  return false;
+}
+
+/// One restart per Patroni member, one after the other (docs/apply.md, "Restarts"): each member's
+/// POST /restart runs once Patroni reports a restart pending there.
+std::vector<Step> plan_member_restarts(const PlanInput& input, const std::string& name,
+                                       const state::TargetState& observed, const PatroniPatch* patch,
+                                       std::set<std::string> settings, Plan& plan) {
+  const Manifest& manifest = *input.manifest;
+  const state::PatroniConfig* patroni = observed.patroni ? &*observed.patroni : nullptr;
+  // Unreachable, or another cluster: the plan is blocked already.
+  if (patroni == nullptr || !patroni->reached || patroni->system_identifier != observed.cluster.system_identifier) {
+    return {};
+  }
+  bool pending_member = false;
+  for (const auto& m : patroni->members) pending_member = pending_member || m.pending_restart;
+  if ((settings.empty() && !pending_member) || !manifest.policy.restart.allowed) return {};
+  if (const std::string held = restart_held(input, name, observed); !held.empty()) {
+    plan.warnings.push_back(held);
+    return {};
+  }
+  for (const auto& m : patroni->members) {
+    if (m.state != "running") {
+      plan.warnings.push_back(name + ": not restarted: Patroni member " + m.name + " is " + m.state +
+                              ", not running; the restart-only settings stay pending");
+      return {};
+    }
+  }
+  for (const auto& [setting, s] : observed.cluster.settings) {
+    if (s.pending_restart) settings.insert(setting);
+  }
+  // A PATCH of a restart-only setting leaves it pending on every member; else only where Patroni says so.
+  const bool everyone = patch != nullptr && !patch->restart_only.empty();
+  std::vector<const state::PatroniMember*> order;
+  for (const auto& m : patroni->members) {
+    if (everyone || m.pending_restart) order.push_back(&m);
+  }
+  const bool leader_first = patch != nullptr && lowers_a_standby_floor(*patch);
+  std::stable_sort(order.begin(), order.end(), [&](const auto* a, const auto* b) {
+    if (a->leader() != b->leader()) return a->leader() == leader_first;
+    return a->name < b->name;
+  });
+  std::vector<Step> out;
+  for (const auto* m : order) {
+    Step restart = make_step(StepKind::restart);
+    restart.id = name + "/restart/" + m->name;
+    restart.target = name;
+    restart.as<ServerRestart>() = {{}, {settings.begin(), settings.end()}, m->name, m->leader()};
+    if (!out.empty()) restart.after.push_back(out.back().id);
+    restart.reason = std::string("restart-only settings take effect (policy.restart.allowed), one member at a time, ") +
+                     (leader_first ? "the leader first (a setting standbys must not run below the primary is lowered)"
+                                   : "replicas first") +
+                     "; the member must be running again, started anew, with no restart pending" +
+                     (m->leader() ? "" : " and its lag under 16 MB") + ", within policy.restart.timeout " +
+                     manifest.policy.restart.timeout.str();
+    out.push_back(std::move(restart));
+  }
+  return out;
+}
+
+/// The restarts that make `target`'s restart-only settings take effect: those written by `changes` (or
+/// Patroni's `patch`) and those already written and pending. None when none is needed, or when the
+/// manifest does not let pgparity restart this server (then they stay pending restarts, as the plan tells).
+std::vector<Step> plan_restarts(const PlanInput& input, const std::string& name, const state::TargetState& observed,
+                                const std::vector<Step>& changes, const PatroniPatch* patch, Plan& plan) {
+  const Manifest& manifest = *input.manifest;
+  std::set<std::string> settings;
+  for (const auto& c : changes) {
+    if (const auto* set = c.get_if<SettingChange>(); set != nullptr && set->restart_required)
+      settings.insert(set->setting);
+  }
+  if (patch != nullptr) settings.insert(patch->restart_only.begin(), patch->restart_only.end());
+  for (const auto& p : plan.pending_restarts) {
+    if (p.target == name) settings.insert(p.setting);
+  }
+  const auto& target = manifest.targets.at(name);
+  if (!target.patroni_url.empty()) return plan_member_restarts(input, name, observed, patch, settings, plan);
+  if (settings.empty() || !manifest.policy.restart.allowed || target.restart_command.empty()) return {};
+  if (!target.replicas.empty() || !observed.replicas.empty()) {
+    // Its standbys would have to restart first (a primary's max_connections above a standby's stops the
+    // standby's recovery), and they have no restart command of their own yet.
+    plan.warnings.push_back(name + ": not restarted: a primary with standbys is not restarted by pgparity yet; " +
+                            "its restart-only settings stay pending");
+    return {};
+  }
+  if (const std::string held = restart_held(input, name, observed); !held.empty()) {
+    plan.warnings.push_back(held);
+    return {};
   }
   // Whatever else waits for a restart (a DBA's staged change) takes effect too: the plan names it.
   for (const auto& [setting, s] : observed.cluster.settings) {
@@ -97,12 +182,12 @@ std::optional<Step> plan_restart(const PlanInput& input, const std::string& name
   Step restart = make_step(StepKind::restart);
   restart.id = name + "/restart";
   restart.target = name;
-  restart.as<ServerRestart>() = {target.restart_command, {settings.begin(), settings.end()}};
+  restart.as<ServerRestart>() = {target.restart_command, {settings.begin(), settings.end()}, "", false};
   restart.reason =
       "restart-only settings take effect (policy.restart.allowed); the server must answer again, "
       "the same server, with none of them pending, within policy.restart.timeout " +
       manifest.policy.restart.timeout.str();
-  return restart;
+  return {std::move(restart)};
 }
 
 /// An extension whose library must be preloaded is created only once the server has loaded it:
@@ -123,7 +208,11 @@ void hold_unloaded_creates(const Manifest& manifest, const state::TargetState& o
     held.insert(c.id);
     plan.warnings.push_back(c.target + "/" + c.database + ": " + extension +
                             " is created once the server has restarted with it in shared_preload_libraries (allow "
-                            "policy.restart and give the target a restart.command to have pgparity restart it)");
+                            "policy.restart" +
+                            (manifest.targets.at(c.target).patroni_url.empty()
+                                 ? std::string(" and give the target a restart.command")
+                                 : std::string()) +
+                            " to have pgparity restart it)");
   }
   // What waits for a held step waits too.
   for (bool more = !held.empty(); more;) {
@@ -175,11 +264,13 @@ Plan make_plan(const PlanInput& input) {
     std::vector<Step> changes;
     ClusterPlanner settings(input, observed, plan);
     settings.run(changes);
-    std::optional<Step> restart = plan_restart(input, name, observed, changes, plan);
+    std::optional<Step> patroni = settings.patroni_step();
+    std::vector<Step> restarts =
+        plan_restarts(input, name, observed, changes, patroni ? &patroni->as<PatroniPatch>() : nullptr, plan);
     append_with_gates(steps, std::move(changes), name, "");
-    if (auto patroni = settings.patroni_step()) steps.push_back(std::move(*patroni));
-    const bool restart_planned = restart.has_value();
-    if (restart) steps.push_back(std::move(*restart));
+    if (patroni) steps.push_back(std::move(*patroni));
+    const bool restart_planned = !restarts.empty();
+    for (auto& r : restarts) steps.push_back(std::move(r));
     for (const auto& db : observed.databases) {
       if (!db.name.empty() && db.name.front() == '@') {
         // "@replica-N" names a standby's group of steps: a database named so would be taken for one.

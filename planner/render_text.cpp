@@ -48,6 +48,10 @@ std::string describe(const Step& s, const Style& style) {
     return style.yellow("~ patroni ") + changes + style.dim("  PATCH " + p->url + "/config " + p->body);
   }
   if (const auto* p = s.get_if<ServerRestart>()) {
+    if (!p->member.empty()) {
+      return style.red("↻ restart ") + "member " + p->member + (p->leader ? " (the leader)" : " (a replica)") +
+             ", for " + settings_text(*p) + style.dim("  POST /restart {\"restart_pending\": true}");
+    }
     return style.red("↻ restart ") + "the server, for " + settings_text(*p) + style.dim("  $ " + command_text(*p));
   }
   return style.dim(std::string("· ") + name_of(s.kind));
@@ -70,7 +74,7 @@ std::string summary_line(const Plan& plan) {
   add(StepKind::drop, "to drop");
   add(StepKind::recreate, "to recreate");
   add(StepKind::set, counts[StepKind::set] == 1 ? "setting to change" : "settings to change");
-  add(StepKind::restart, counts[StepKind::restart] == 1 ? "server to restart" : "servers to restart");
+  add(StepKind::restart, counts[StepKind::restart] == 1 ? "restart" : "restarts");
   add(StepKind::patroni, "Patroni configuration to change");
   if (out.empty()) out = "no changes";
   if (plan.blocked()) {

@@ -52,6 +52,7 @@ void schedule(const desired::Manifest& manifest, const std::map<std::string, std
   for (auto& s : steps) {
     const auto& t = targets[s.target];
     if (s.kind == StepKind::restart && !t.primary_settings_done.empty()) link(s, t.primary_settings_done);
+    if (s.kind == StepKind::restart && !t.patroni.empty()) link(s, t.patroni);  // Patroni's members restart after it
     if (s.kind != StepKind::preflight) continue;
     if (s.database.empty() && s.replica.empty() && settings_after.contains(s.target)) {
       link(s, settings_after.at(s.target));

@@ -72,8 +72,10 @@ class ApplyRunner final : public Runner {
     if (unit.barrier()) return barrier(unit, with);
     if (unit.restart() || unit.patroni()) {
       DatabaseResult& r = results_[unit.index];
-      r = unit.restart() ? restart_server(manifest_, *unit.steps.front(), with, output_)
-                         : apply_patroni(manifest_, *unit.steps.front(), with, output_);
+      const Step& step = *unit.steps.front();
+      r = !unit.restart()                                    ? apply_patroni(manifest_, step, with, output_)
+          : step.as<planner::ServerRestart>().member.empty() ? restart_server(manifest_, step, with, output_)
+                                                             : restart_member(manifest_, step, with, output_);
       ran_[unit.index] = true;
       problems_[unit.index] = r.message;
       return succeeded(r) ? UnitOutcome::passed : UnitOutcome::failed;

@@ -38,7 +38,123 @@ std::vector<std::string> not_running(const std::string& dsn, const planner::Patr
   return out;
 }
 
+/// Bytes a restarted replica may still be behind its leader when the next member's restart starts.
+constexpr long long restart_lag_bound = 16LL * 1024 * 1024;
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+/// The member named `name` as GET /cluster lists it now; nullopt (with `error`) when it is not there.
+std::optional<state::PatroniMember> member_now(const std::string& url, const std::string& name, std::string& error) {
+  for (auto& m : state::read_patroni_members(url, error)) {
+    if (m.name == name) return m;
+  }
+  if (error.empty()) error = "Patroni does not list member " + name + " any more";
+  return std::nullopt;
+}
+
 }  // namespace
+
+DatabaseResult restart_member(const desired::Manifest& manifest, const planner::Step& step, const ApplyOptions& options,
+                              std::mutex& output) {
+  const auto& restart = step.as<planner::ServerRestart>();
+  const desired::Target& target = manifest.targets.at(step.target);
+  ServerStep run(manifest, step, options, output, "restart/" + restart.member);
+  const std::string who = "member " + restart.member;
+  const auto fail = [&](const std::string& message) { return run.fail(message, "restart of " + who + " failed: "); };
+  const auto started = Clock::now();
+  std::string cluster;
+  try {
+    auto session = state::connect(target.dsn, state::Access::read_only, "pgparity restart");
+    pqxx::read_transaction tx(*session);
+    cluster = tx.exec1(state::sql::identity)[0].c_str();
+  } catch (const std::exception& e) {
+    return fail("the target does not answer: " + one_line(e.what()) + "; nothing was restarted");
+  }
+  if (!options.reference_identifier.empty() && options.reference_identifier == cluster) {
+    return fail("the target's DSN reaches the reference's cluster; nothing was restarted");
+  }
+  if (options.stop != nullptr && options.stop->load()) return fail("stopped by a signal; nothing was restarted");
+  // Journaled before the member is asked anything: a rollout that stops here says so in the journal.
+  if (const std::string why = run.journal_start(); !why.empty()) return fail(why + "; nothing was restarted");
+  // The member as Patroni lists it now, through the manifest's URL (never an address the plan carried).
+  std::string error;
+  const auto member = member_now(target.patroni_url, restart.member, error);
+  if (!member) return fail(error + "; nothing was restarted");
+  if (member->leader() != restart.leader) {
+    return fail(who + " is now " + (member->leader() ? "the leader" : "a replica") +
+                ": the cluster switched over since the plan; nothing was restarted (plan again)");
+  }
+  state::PatroniMemberNow now = state::read_patroni_member(member->api_url);
+  if (!now.reached) return fail(now.error + "; nothing was restarted");
+  if (now.system_identifier != cluster) {
+    return fail(who + " runs cluster " + now.system_identifier + ", not the target's " + cluster +
+                "; nothing was restarted");
+  }
+  const auto timeout = manifest.policy.restart.timeout;
+  const auto deadline = started + std::chrono::milliseconds(timeout.ms());
+  // Patroni applies a PATCH on its next loop: the restart is asked for once the member knows it is due.
+  while (!now.pending_restart) {
+    if (Clock::now() > deadline) {
+      return fail("Patroni did not report a restart pending on " + who + " within " + timeout.str() +
+                  "; nothing was restarted");
+    }
+    if (options.stop != nullptr && options.stop->load()) return fail("stopped by a signal; nothing was restarted");
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    now = state::read_patroni_member(member->api_url);
+    if (!now.reached) return fail(now.error + "; nothing was restarted");
+  }
+  const std::string before = now.postmaster_start_time;
+  run.say("restarting " + who + (restart.leader ? " (the leader)" : " (a replica)") + " through Patroni" +
+          (restart.settings.empty() ? "" : " for " + joined(restart.settings)));
+  if (const std::string problem = state::restart_patroni_member(member->api_url); !problem.empty()) {
+    return fail(problem);
+  }
+  // Back: running, started anew, nothing pending, the same cluster; a replica close behind its leader.
+  std::string last;
+  while (true) {
+    now = state::read_patroni_member(member->api_url);
+    if (!now.reached) {
+      last = now.error;
+    } else if (now.system_identifier != cluster) {
+      return fail("after the restart " + who + " runs cluster " + now.system_identifier + ", not " + cluster);
+    } else if (now.state != "running") {
+      last = who + " is " + now.state;
+    } else if (now.postmaster_start_time == before) {
+      last = who + " was not restarted (its postmaster started at " + before + ", as before)";
+    } else if (now.pending_restart) {
+      return fail("restarted, but Patroni still reports a restart pending on " + who);
+    } else if (restart.leader) {
+      break;
+    } else {
+      const auto listed = member_now(target.patroni_url, restart.member, error);
+      if (!listed) {
+        last = error;
+      } else if (!listed->lag || *listed->lag > restart_lag_bound) {
+        last = who + " is " + (listed->lag ? std::to_string(*listed->lag) + " bytes" : std::string("an unknown lag")) +
+               " behind its leader";
+      } else {
+        break;
+      }
+    }
+    if (Clock::now() > deadline) {
+      return fail(who + " did not come back within " + timeout.str() + ": " + last +
+                  "; the members after it were not restarted");
+    }
+    if (options.stop != nullptr && options.stop->load()) {
+      return fail("stopped by a signal while " + who + " restarts; the members after it were not restarted");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  DatabaseResult result = run.pass(ms, who + " restarted through Patroni");
+  run.say(who + " restarted in " + std::to_string(ms) + " ms" +
+          (restart.settings.empty() ? "" : "; " + joined(restart.settings) + " in effect there"));
+  return result;
+}
 
 DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::Step& step, const ApplyOptions& options,
                              std::mutex& output) {

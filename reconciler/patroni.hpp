@@ -14,4 +14,12 @@ namespace pgparity::reconciler {
 DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::Step& step, const ApplyOptions& options,
                              std::mutex& output);
 
+/// A restart step of a Patroni member (docs/apply.md, "Restarts through Patroni"): the member must
+/// the run is journaled on the target ("@restart/<member>"); the member must still be in the target's
+/// cluster with the role the plan saw (a switchover since halts the rollout); once Patroni reports a restart pending on
+/// the member, POST /restart {"restart_pending": true}; then the member must be running again, started
+/// anew, with nothing pending (a replica: lag under 16 MB) within policy.restart.timeout.
+DatabaseResult restart_member(const desired::Manifest& manifest, const planner::Step& step,
+                              const ApplyOptions& options, std::mutex& output);
+
 }  // namespace pgparity::reconciler

@@ -219,12 +219,26 @@ struct Setting {
   std::optional<std::string> auto_conf;
 };
 
-/// What Patroni's REST API says of the cluster's configuration (GET /config).
+/// One member of a Patroni cluster as GET /cluster lists it.
+struct PatroniMember {
+  std::string name;
+  std::string role;     ///< "leader", "replica", "sync_standby", "standby_leader"
+  std::string state;    ///< "running", "starting", "stopped", ...
+  std::string api_url;  ///< its REST API, as Patroni lists it ("http://10.0.0.5:8008/patroni")
+  std::string host;
+  std::string port;
+  bool pending_restart = false;
+  std::optional<long long> lag;  ///< bytes behind the leader, for a replica that reports it
+  bool leader() const { return role == "leader" || role == "standby_leader"; }
+};
+
+/// What Patroni's REST API says of the cluster's configuration (GET /config) and members (GET /cluster).
 struct PatroniConfig {
   bool reached = false;
   std::string error;                              ///< why not, when not reached
   std::map<std::string, std::string> parameters;  ///< postgresql.parameters, values as text
   std::string system_identifier;                  ///< GET /patroni: database_system_identifier of that member
+  std::vector<PatroniMember> members;             ///< GET /cluster, in Patroni's order
 };
 
 /// What a server as a whole shows, whatever database one connects to.

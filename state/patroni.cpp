@@ -33,8 +33,12 @@ httplib::Client client_for(const std::string& base) {
 /// Why the URL may not be asked: its host is not one PGPARITY_ALLOWED_HOSTS lists (when the runner pins
 /// the hosts a manifest may reach, as for DSNs). "" when it may.
 std::string refused(const std::string& url) {
-  const auto scheme = url.find("://");
-  std::string host = url.substr(scheme == std::string::npos ? 0 : scheme + 3);
+  // What Patroni lists as a member's api_url is read from its DCS: only plain http to a host is followed.
+  const bool web = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+  if (!web || url.find('@') != std::string::npos) {
+    return "Patroni at " + mask_url(url) + " was not asked: only an http(s)://host:port URL is followed";
+  }
+  std::string host = url.substr(url.find("://") + 3);
   host = host.substr(0, host.find_first_of(":/"));
   if (host_allowed(host)) return "";
   return "Patroni at " + mask_url(url) + " was not asked: its host is not in PGPARITY_ALLOWED_HOSTS";
@@ -78,6 +82,12 @@ PatroniConfig read_patroni_config(const std::string& url) {
       }
     }
     out.system_identifier = patroni_system_identifier(url);
+    std::string members_error;
+    out.members = read_patroni_members(url, members_error);
+    if (!members_error.empty()) {
+      out.error = members_error;
+      return out;
+    }
     out.reached = true;
   } catch (const std::exception& e) {
     out.error = "Patroni at " + mask_url(url) + " sent a /config that is not JSON";
@@ -99,6 +109,79 @@ std::string patroni_system_identifier(const std::string& url) {
   }
 }
 
+std::vector<PatroniMember> read_patroni_members(const std::string& url, std::string& error) {
+  std::vector<PatroniMember> out;
+  if (error = refused(url); !error.empty()) return out;
+  const auto [base, prefix] = split_url(url);
+  auto client = client_for(base);
+  const auto res = client.Get(prefix + "/cluster");
+  if (!res || res->status != 200) {
+    error = "Patroni at " + mask_url(url) + " does not list its members (GET /cluster: " +
+            (res ? std::to_string(res->status) : httplib::to_string(res.error())) + ")";
+    return out;
+  }
+  try {
+    const auto cluster = nlohmann::json::parse(res->body);
+    for (const auto& m : cluster.at("members")) {
+      PatroniMember member;
+      member.name = m.value("name", "");
+      member.role = m.value("role", "");
+      member.state = m.value("state", "");
+      member.api_url = m.value("api_url", "");
+      member.host = m.value("host", "");
+      if (const auto port = m.find("port"); port != m.end()) member.port = text_of(*port);
+      member.pending_restart = m.value("pending_restart", false);
+      if (const auto lag = m.find("lag"); lag != m.end() && lag->is_number_integer())
+        member.lag = lag->get<long long>();
+      out.push_back(std::move(member));
+    }
+  } catch (const std::exception&) {
+    error = "Patroni at " + mask_url(url) + " sent a /cluster that is not what Patroni sends";
+    out.clear();
+  }
+  return out;
+}
+
+PatroniMemberNow read_patroni_member(const std::string& api_url) {
+  PatroniMemberNow out;
+  if (out.error = refused(api_url); !out.error.empty()) return out;
+  const auto [base, prefix] = split_url(api_url);
+  auto client = client_for(base);
+  const auto res = client.Get("/patroni");
+  if (!res) {
+    out.error = "its Patroni at " + mask_url(base) + " does not answer (" + httplib::to_string(res.error()) + ")";
+    return out;
+  }
+  try {
+    const auto member = nlohmann::json::parse(res->body);
+    out.state = member.value("state", "");
+    out.role = member.value("role", "");
+    out.postmaster_start_time = member.value("postmaster_start_time", "");
+    out.pending_restart = member.value("pending_restart", false);
+    out.system_identifier = member.value("database_system_identifier", "");
+    out.reached = true;
+  } catch (const std::exception&) {
+    out.error = "its Patroni at " + mask_url(base) + " answered GET /patroni with " + std::to_string(res->status);
+  }
+  return out;
+}
+
+std::string restart_patroni_member(const std::string& api_url) {
+  if (const std::string why = refused(api_url); !why.empty()) return why;
+  const auto [base, prefix] = split_url(api_url);
+  auto client = client_for(base);
+  // Patroni answers once the member's PostgreSQL is up again (or the restart failed).
+  client.set_read_timeout(10 * 60, 0);
+  const auto res = client.Post("/restart", R"({"restart_pending": true})", "application/json");
+  if (!res) return "its Patroni at " + mask_url(base) + " does not answer (" + httplib::to_string(res.error()) + ")";
+  if (res->status == 200) return "";
+  std::string said = res->body.substr(0, 300);
+  for (char& c : said) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return "Patroni answered POST /restart with " + std::to_string(res->status) + (said.empty() ? "" : ": " + said);
+}
+
 std::string patch_patroni_config(const std::string& url, const std::string& body) {
   if (const std::string why = refused(url); !why.empty()) return why;
   const auto [base, prefix] = split_url(url);
@@ -106,6 +189,10 @@ std::string patch_patroni_config(const std::string& url, const std::string& body
   const auto res = client.Patch(prefix + "/config", body, "application/json");
   if (!res) return "Patroni at " + mask_url(url) + " does not answer (" + httplib::to_string(res.error()) + ")";
   if (res->status == 200) return "";
+  if (res->status == 409) {
+    return "Patroni answered PATCH /config with 409: someone changed its configuration at the same moment; "
+           "nothing was overwritten (plan again)";
+  }
   std::string said = res->body.substr(0, 300);
   for (char& c : said) {
     if (c == '\n' || c == '\r') c = ' ';

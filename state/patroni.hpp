@@ -14,6 +14,25 @@ PatroniConfig read_patroni_config(const std::string& url);
 /// be read): which cluster a PATCH to this URL would change.
 std::string patroni_system_identifier(const std::string& url);
 
+/// GET <url>/cluster: the members, as Patroni lists them. On failure `error` says why.
+std::vector<PatroniMember> read_patroni_members(const std::string& url, std::string& error);
+
+/// What a member's own GET /patroni says of it now.
+struct PatroniMemberNow {
+  bool reached = false;
+  std::string error;  ///< why not, when not reached
+  std::string state;  ///< "running", "restarting", "starting", ...
+  std::string role;   ///< "master"/"primary" for a leader, "replica"
+  std::string postmaster_start_time;
+  bool pending_restart = false;
+  std::string system_identifier;
+};
+PatroniMemberNow read_patroni_member(const std::string& api_url);
+
+/// POST <member api>/restart {"restart_pending": true}: Patroni restarts the member now, if a restart is
+/// pending there. "" when Patroni says it restarted, else what it answered.
+std::string restart_patroni_member(const std::string& api_url);
+
 /// PATCH <url>/config with `body` (JSON). "" when Patroni took it, else why not (status and body).
 std::string patch_patroni_config(const std::string& url, const std::string& body);
 

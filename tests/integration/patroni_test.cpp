@@ -2,8 +2,12 @@
 // loopback), as most production PostgreSQL runs: what pgparity does on a node an HA manager owns.
 #include <gtest/gtest.h>
 
+#include <httplib.h>
+#include <signal.h>
+
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -32,6 +36,18 @@ class Patroni : public ::testing::Test {
     return run_pgparity(args, {{"PGPARITY_STAGING_DSN", ha_.conninfo(1)}, {"PGPARITY_STANDBY_DSN", ha_.conninfo(2)}});
   }
   std::string auto_conf(int member) const { return read_text(ha_.member(member) + "/data/postgresql.auto.conf"); }
+  /// GET <path> from member N's Patroni REST API, as JSON.
+  nlohmann::json rest(int member, const std::string& path) const {
+    httplib::Client client("http://127.0.0.1:" + rest_port(member));
+    const auto res = client.Get(path);
+    if (!res) throw std::runtime_error("Patroni m" + std::to_string(member) + " does not answer " + path);
+    return nlohmann::json::parse(res->body);
+  }
+  std::string journal() const {
+    return ha_.query_value(1,
+                           "SELECT string_agg(CASE database WHEN '' THEN '(settings)' ELSE database END || ' ' || "
+                           "status, ', ' ORDER BY started_at) FROM pgparity.runs");
+  }
 
   PatroniCluster ha_;
 };
@@ -139,6 +155,87 @@ TEST_F(Patroni, APatroniURLOfAnotherClusterOrAValueInAutoConfBlocksThePlanAndNot
   EXPECT_EQ(pinned.exit_code, 3) << pinned.out << pinned.err;
   EXPECT_NE(pinned.out.find("was not asked: its host is not in PGPARITY_ALLOWED_HOSTS"), std::string::npos)
       << pinned.out;
+}
+
+TEST_F(Patroni, MaxConnectionsThroughPatroniIsPatchedThenEachMemberRestartedReplicaFirstAndEverythingAgrees) {
+  const std::string before_leader = auto_conf(1);
+  const std::string before_replica = auto_conf(2);
+  const std::string m = manifest(
+      "settings:\n  values:\n    work_mem: 8MB\n    max_connections: \"150\"\n"
+      "policy:\n  restart:\n    allowed: true\n    timeout: 90s\n",
+      true);
+  const CommandResult planned = pgparity({"plan", "-f", m});
+  ASSERT_EQ(planned.exit_code, 2) << planned.out << planned.err;
+  EXPECT_NE(planned.out.find("PATCH http://127.0.0.1:" + rest_port(1) + "/config"), std::string::npos) << planned.out;
+  const auto replica_first = planned.out.find("restart member m2 (a replica)");
+  const auto leader_next = planned.out.find("restart member m1 (the leader)");
+  EXPECT_NE(replica_first, std::string::npos) << planned.out;
+  EXPECT_NE(leader_next, std::string::npos) << planned.out;
+  EXPECT_LT(replica_first, leader_next) << "the replica first\n" << planned.out;
+
+  const CommandResult applied = pgparity({"apply", "-f", m, "--auto-approve"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_LT(applied.out.find("member m2 restarted"), applied.out.find("member m1 restarted")) << applied.out;
+  for (int member : {1, 2}) {
+    EXPECT_EQ(ha_.query_value(member, "SHOW max_connections"), "150") << "m" << member;
+    EXPECT_EQ(ha_.query_value(member, "SHOW work_mem"), "8MB") << "m" << member;
+    EXPECT_EQ(ha_.query_value(member, "SELECT count(*) FROM pg_settings WHERE pending_restart"), "0") << "m" << member;
+  }
+  const auto config = rest(1, "/config");
+  EXPECT_EQ(config["postgresql"]["parameters"]["max_connections"].dump(), "\"150\"") << config.dump();
+  EXPECT_EQ(config["postgresql"]["parameters"]["work_mem"], "8MB") << config.dump();
+  for (const auto& member : rest(1, "/cluster")["members"]) {
+    EXPECT_FALSE(member.value("pending_restart", false)) << member.dump();
+    EXPECT_EQ(member["state"], "running") << member.dump();
+  }
+  EXPECT_EQ(auto_conf(1), before_leader);
+  EXPECT_EQ(auto_conf(2), before_replica);
+  EXPECT_EQ(journal(), "@patroni succeeded, @restart/m2 succeeded, @restart/m1 succeeded");
+
+  const CommandResult again = pgparity({"plan", "-f", m});
+  EXPECT_EQ(again.exit_code, 0) << "converged\n" << again.out << again.err;
+}
+
+TEST_F(Patroni, APreloadExtensionGoesInWithOneApplyWriteRestartReplicaRestartLeaderCreateVerify) {
+  const std::string m = manifest(
+      "extensions:\n  - name: pg_stat_statements\n    version: default\n    preload: true\n"
+      "policy:\n  manage_preload: true\n  drain:\n    quiet_for: 0s\n  restart:\n    allowed: true\n"
+      "    timeout: 90s\n",
+      true);
+  const CommandResult applied = pgparity({"apply", "-f", m, "--auto-approve"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  for (int member : {1, 2}) {
+    EXPECT_EQ(ha_.query_value(member, "SHOW shared_preload_libraries"), "pg_stat_statements") << "m" << member;
+    std::string works;
+    for (int i = 0; i < 50 && (works = ha_.query_value(member, "SELECT count(*) >= 0 FROM pg_stat_statements")) != "t";
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the standby replays the CREATE
+    }
+    EXPECT_EQ(works, "t") << "pg_stat_statements is usable on m" << member;
+  }
+  EXPECT_EQ(journal(), "@patroni succeeded, @restart/m2 succeeded, @restart/m1 succeeded, postgres succeeded");
+  EXPECT_EQ(pgparity({"plan", "-f", m}).exit_code, 0);
+}
+
+TEST_F(Patroni, AMemberWhosePatroniStoppedHaltsTheRolloutAndTheLeaderIsNotRestarted) {
+  const std::string m = manifest(
+      "settings:\n  values:\n    max_connections: \"150\"\npolicy:\n  restart:\n    allowed: true\n"
+      "    timeout: 30s\n",
+      true);
+  const std::string leader_started = ha_.query_value(1, "SELECT pg_postmaster_start_time()");
+  // m2's Patroni stops answering (still listed in etcd until its TTL runs out).
+  const pid_t replica_patroni = std::stoi(read_text(ha_.member(2) + "/patroni.pid"));
+  ASSERT_EQ(kill(replica_patroni, SIGSTOP), 0);
+  const CommandResult applied = pgparity({"apply", "-f", m, "--auto-approve"});
+  kill(replica_patroni, SIGCONT);
+  EXPECT_EQ(applied.exit_code, 1) << applied.out << applied.err;
+  EXPECT_NE(applied.out.find("✗ staging/@restart/m2: its Patroni at http://127.0.0.1:" + rest_port(2) +
+                             " does not answer"),
+            std::string::npos)
+      << applied.out;
+  EXPECT_NE(applied.err.find("restart of member m2 failed"), std::string::npos) << applied.err;
+  EXPECT_EQ(ha_.query_value(1, "SELECT pg_postmaster_start_time()"), leader_started) << "the leader was not restarted";
+  EXPECT_EQ(journal(), "@patroni succeeded, @restart/m2 failed");
 }
 
 }  // namespace

@@ -193,6 +193,20 @@ class Server {
     state_.replicas.push_back(r);
     return *this;
   }
+  /// The target's Patroni (patroni.url reached): its postgresql.parameters, and its members as GET /cluster
+  /// lists them ("leader" or "replica", running), each with a restart pending or not.
+  Server& patroni(const std::map<std::string, std::string>& parameters,
+                  const std::vector<std::tuple<std::string, std::string, bool>>& members) {
+    state::PatroniConfig config;
+    config.reached = true;
+    config.parameters = parameters;
+    config.system_identifier = state_.cluster.system_identifier;
+    for (const auto& [name, role, pending] : members) {
+      config.members.push_back({name, role, "running", "http://" + name + ":8008/patroni", name, "5432", pending, 0});
+    }
+    state_.patroni = config;
+    return *this;
+  }
   /// A route of the target's pooler and the cluster it reaches.
   Server& pooler_route(const std::string& alias, const std::string& system_identifier) {
     if (!state_.pooler) state_.pooler = state::PoolerState{};

@@ -234,7 +234,7 @@ Plan every_kind_plan() {
   Step restart = make_step(StepKind::restart);
   restart.id = "staging/restart";
   restart.target = "staging";
-  restart.as<ServerRestart>() = {{"/usr/bin/pg_ctlcluster", "15", "main", "restart"}, {"max_connections"}};
+  restart.as<ServerRestart>() = {{"/usr/bin/pg_ctlcluster", "15", "main", "restart"}, {"max_connections"}, "", false};
   restart.after = {"staging/verify"};
   plan.steps.push_back(restart);
   Step patroni = make_step(StepKind::patroni);

@@ -262,6 +262,65 @@ TEST(Planner, NoRestartForAPrimaryWithStandbysOrOutsideTheWindowAndAStagedChange
   EXPECT_EQ(step(with_standby, "staging/app/create/pg_stat_statements"), nullptr) << "held: nothing restarts";
 }
 
+desired::Manifest patroni_manifest(const std::string& body) {
+  auto m = manifest(body);
+  m.targets.at("staging").patroni_url = m.targets.at("staging").patroni_url_source = "http://m1:8008";
+  return m;
+}
+
+Server patroni_server(const std::string& max_connections,
+                      std::vector<std::tuple<std::string, std::string, bool>> members) {
+  Server s("staging");
+  s.identity("7001")
+      .setting("max_connections", max_connections, "", "integer", "postmaster")
+      .source("max_connections", "command line")
+      .setting("shared_preload_libraries", "", "", "string", "postmaster")
+      .library_file("pg_stat_statements", true)
+      .db(Db().available("pg_stat_statements", {"1.10"}))
+      .patroni({{"max_connections", max_connections}}, members);
+  return s;
+}
+
+TEST(Planner, ThroughPatroniEachMemberIsRestartedReplicasFirstAfterThePatchAndBeforeTheDatabases) {
+  const auto m = patroni_manifest(preload_extension + "  restart:\n    allowed: true\n" +
+                                  "settings:\n  values:\n    max_connections: \"150\"\n");
+  const Plan plan =
+      plan_for(m, patroni_server("100", {{"m1", "leader", false}, {"m2", "replica", false}, {"m3", "replica", false}}));
+  EXPECT_EQ(changes(plan), (Ids{"staging/patroni/config", "staging/restart/m2", "staging/restart/m3",
+                                "staging/restart/m1", "staging/app/create/pg_stat_statements"}))
+      << "the PATCH, the replicas one at a time, the leader, then the CREATE that needs the library loaded";
+  const Step* m2 = step(plan, "staging/restart/m2");
+  const Step* m1 = step(plan, "staging/restart/m1");
+  ASSERT_TRUE(m2 != nullptr && m1 != nullptr);
+  EXPECT_EQ(m2->as<ServerRestart>().member, "m2");
+  EXPECT_FALSE(m2->as<ServerRestart>().leader);
+  EXPECT_TRUE(m1->as<ServerRestart>().leader);
+  EXPECT_TRUE(m1->as<ServerRestart>().command.empty()) << "Patroni restarts it, not a command";
+  EXPECT_EQ(m2->as<ServerRestart>().settings, (Ids{"max_connections", "shared_preload_libraries"}));
+  EXPECT_NE(std::find(m2->after.begin(), m2->after.end(), "staging/patroni/config"), m2->after.end());
+  EXPECT_NE(std::find(m1->after.begin(), m1->after.end(), "staging/restart/m3"), m1->after.end());
+  const Step* database = step(plan, "staging/app/preflight");
+  ASSERT_NE(database, nullptr);
+  EXPECT_NE(std::find(database->after.begin(), database->after.end(), "staging/restart/m1"), database->after.end());
+}
+
+TEST(Planner, ThroughPatroniLoweringASettingStandbysMustNotRunBelowThePrimaryRestartsTheLeaderFirst) {
+  const auto m =
+      patroni_manifest("policy:\n  restart:\n    allowed: true\nsettings:\n  values:\n    max_connections: \"80\"\n");
+  const Plan plan = plan_for(m, patroni_server("100", {{"m1", "leader", false}, {"m2", "replica", false}}));
+  EXPECT_EQ(changes(plan), (Ids{"staging/patroni/config", "staging/restart/m1", "staging/restart/m2"}));
+}
+
+TEST(Planner, ThroughPatroniWithoutPermissionNothingRestartsAndAPendingMemberAloneIsRestartedWhenAllowed) {
+  const auto forbidden = patroni_manifest("settings:\n  values:\n    max_connections: \"150\"\n");
+  EXPECT_EQ(changes(plan_for(forbidden, patroni_server("100", {{"m1", "leader", false}, {"m2", "replica", false}}))),
+            Ids{"staging/patroni/config"});
+  // Patroni already holds 150; only m2 has not been restarted since.
+  const auto allowed = patroni_manifest("policy:\n  restart:\n    allowed: true\n");
+  const Plan plan = plan_for(allowed, patroni_server("100", {{"m1", "leader", false}, {"m2", "replica", true}}));
+  EXPECT_EQ(changes(plan), Ids{"staging/restart/m2"});
+}
+
 TEST(Planner, AHeldPreloadCreateTakesTheSchemaItNeededAlongAndTwoTargetsOnOneServerAreNotRestarted) {
   const auto in_schema = manifest(
       "extensions:\n  - name: pg_stat_statements\n    version: default\n    preload: true\n    schema: stats\n"
