@@ -83,12 +83,17 @@ void ClusterPlanner::check_preload(std::vector<Step>& steps) {
                  "policy.manage_preload: adds " + join(missing, ", "));
     return;
   }
+  // Patroni rewrites postgresql.conf: on its nodes the list lives in its configuration.
+  const bool ha = !patroni_url().empty() || !target_.cluster.ha_evidence.empty();
   for (const auto& lib : missing) {
     block(BlockerCode::preload_missing,
           lib + " must be in shared_preload_libraries (it is: " +
               (loaded.empty() ? std::string("empty") : join(loaded, ", ")) + ")",
-          "set policy.manage_preload: true to have pgparity write it (a restart is then needed), or add it to "
-          "shared_preload_libraries in postgresql.conf and restart the server");
+          ha ? "set policy.manage_preload: true (with the target's patroni.url declared) to have pgparity write it "
+               "through Patroni, or add it with patronictl edit-config and restart the members (patronictl "
+               "restart --pending); postgresql.conf is Patroni's and is rewritten"
+             : "set policy.manage_preload: true to have pgparity write it (a restart is then needed), or add it to "
+               "shared_preload_libraries in postgresql.conf and restart the server");
   }
 }
 

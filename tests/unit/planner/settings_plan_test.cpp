@@ -321,6 +321,15 @@ TEST(Planner, ThroughPatroniWithoutPermissionNothingRestartsAndAPendingMemberAlo
   EXPECT_EQ(changes(plan), Ids{"staging/restart/m2"});
 }
 
+TEST(Planner, OnAPatroniNodeAMissingPreloadLibraryIsToldToGoThroughPatroniNotPostgresqlConf) {
+  const auto m =
+      patroni_manifest("extensions:\n  - name: pg_stat_statements\n    version: default\n    preload: true\n");
+  const Plan plan = plan_for(m, patroni_server("100", {{"m1", "leader", false}}));
+  ASSERT_EQ(blocker_codes(plan), Ids{"preload-missing"});
+  EXPECT_NE(plan.blockers[0].hint.find("patronictl edit-config"), std::string::npos) << plan.blockers[0].hint;
+  EXPECT_EQ(plan.blockers[0].hint.find("in postgresql.conf"), std::string::npos) << plan.blockers[0].hint;
+}
+
 TEST(Planner, AHeldPreloadCreateTakesTheSchemaItNeededAlongAndTwoTargetsOnOneServerAreNotRestarted) {
   const auto in_schema = manifest(
       "extensions:\n  - name: pg_stat_statements\n    version: default\n    preload: true\n    schema: stats\n"
