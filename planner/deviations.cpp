@@ -1,6 +1,8 @@
 // What `pgparity check` reports: the deviations a plan closes or is blocked by. Pure.
 #include "planner/deviations.hpp"
 
+#include "planner/render.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace pgparity::planner {
@@ -45,6 +47,9 @@ std::vector<Deviation> deviations_of(const Plan& plan) {
   for (const auto& b : plan.blockers) {
     out.push_back({b.target + (b.database.empty() ? "" : "/" + b.database),
                    b.extension.empty() ? std::string(name_of(b.code)) : b.extension, "", "", b.message, "blocked"});
+  }
+  for (const auto& d : plan.auto_conf_drift) {
+    out.push_back({d.target + "@" + d.member, d.setting, d.value, "", auto_conf_drift_text(d), "auto-conf-drift"});
   }
   for (const auto& p : plan.pending_restarts) {
     out.push_back({p.target, p.setting, p.running, p.written,

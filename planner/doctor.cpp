@@ -40,7 +40,10 @@ class Doctor {
     }
     preload();
     pending_restart();
-    if (in_.plan != nullptr) blockers();
+    if (in_.plan != nullptr) {
+      blockers();
+      auto_conf_drift();
+    }
     if (in_.reference != nullptr) divergence();
     std::sort(findings_.begin(), findings_.end(), [](const Finding& a, const Finding& b) {
       return std::tie(a.severity, a.database, a.id, a.subject) < std::tie(b.severity, b.database, b.id, b.subject);
@@ -240,9 +243,25 @@ class Doctor {
       Finding& f = add("pending-restart", "warning", "", name,
                        name + " was changed but takes effect only after a restart (now: " + s.value + s.unit + ")");
       f.evidence = {"pg_settings: name=" + name + " setting=" + s.value + " pending_restart=true source=" + s.source};
-      f.remedy =
-          "restart PostgreSQL in a maintenance window (pg_ctlcluster 15 main restart, or systemctl restart "
-          "postgresql@15-main)";
+      // Behind Patroni, a restart from outside can start a failover: the restart goes through Patroni.
+      const bool ha = !cluster_.ha_evidence.empty() || in_.observed->patroni.has_value();
+      f.remedy = ha ? "restart the members through Patroni, replicas first (patronictl restart <cluster> --pending), "
+                      "or let pgparity do it: policy.restart.allowed with the target's patroni.url"
+                    : "restart PostgreSQL in a maintenance window (pg_ctlcluster 15 main restart, or systemctl "
+                      "restart postgresql@15-main)";
+    }
+  }
+
+  void auto_conf_drift() {
+    for (const auto& d : in_.plan->auto_conf_drift) {
+      if (d.target != in_.target) continue;
+      Finding& f = add("auto-conf-shadows-patroni", "warning", "", d.setting,
+                       "member " + d.member + ": postgresql.auto.conf holds " + d.setting + " = '" + d.value +
+                           "', which outranks Patroni's configuration there");
+      f.evidence = {"pg_file_settings on " + d.member + ": sourcefile=postgresql.auto.conf name=" + d.setting +
+                    " setting=" + d.value};
+      f.remedy = "on member " + d.member + ": ALTER SYSTEM RESET " + quote_ident(d.setting) +
+                 "; SELECT pg_reload_conf();   # then change it through Patroni (patronictl edit-config)";
     }
   }
 

@@ -2,6 +2,7 @@
 
 #include "core/name_table.hpp"
 #include "planner/render.hpp"
+#include "planner/sql.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -233,6 +234,13 @@ std::string command_text(const ServerRestart& restart) {
   std::string out;
   for (const auto& arg : restart.command) out += (out.empty() ? "" : " ") + arg;
   return out;
+}
+
+std::string auto_conf_drift_text(const AutoConfDrift& d) {
+  return d.target + " " + d.member + ": postgresql.auto.conf holds " + d.setting + " = '" + d.value +
+         "', which outranks Patroni's configuration there (ALTER SYSTEM left it); on that member run ALTER SYSTEM "
+         "RESET " +
+         quote_ident(d.setting) + "; SELECT pg_reload_conf();";
 }
 
 std::string settings_text(const ServerRestart& restart) {

@@ -261,6 +261,17 @@ struct PendingRestart {
   bool operator==(const PendingRestart&) const = default;
 };
 
+/// A value ALTER SYSTEM left in postgresql.auto.conf on a member of a target whose settings are
+/// Patroni's: it outranks Patroni's configuration there. Drift, never a step: the remedy is
+/// ALTER SYSTEM RESET on that member.
+struct AutoConfDrift {
+  std::string target;
+  std::string member;  ///< the Patroni member ("m2"), else "primary" or "replica-N"
+  std::string setting;
+  std::string value;  ///< as the file holds it
+  bool operator==(const AutoConfDrift&) const = default;
+};
+
 /// One step of a progressive rollout (policy.rollout): the databases changed together.
 struct Wave {
   std::string target;
@@ -282,6 +293,7 @@ struct Plan {
   std::vector<Blocker> blockers;
   std::vector<std::string> warnings;  ///< worth knowing, not blocking (restart required, ...)
   std::vector<PendingRestart> pending_restarts;
+  std::vector<AutoConfDrift> auto_conf_drift;
   std::vector<Wave> waves;  ///< policy.rollout: the order databases are changed in, per target
   /// (target, pattern): a `databases` glob that matched no connectable database (a warning in plan,
   /// a deviation in check).

@@ -197,6 +197,14 @@ void from_json(const nlohmann::ordered_json& j, PendingRestart& p) {
   p = {j.at("target"), j.at("setting"), j.at("running"), j.at("written")};
 }
 
+void to_json(nlohmann::ordered_json& j, const AutoConfDrift& d) {
+  j = {{"target", d.target}, {"member", d.member}, {"setting", d.setting}, {"value", d.value}};
+}
+
+void from_json(const nlohmann::ordered_json& j, AutoConfDrift& d) {
+  d = {j.at("target"), j.at("member"), j.at("setting"), j.at("value")};
+}
+
 void to_json(nlohmann::ordered_json& j, const Wave& w) {
   j = {{"target", w.target}, {"name", w.name}, {"databases", w.databases}};
 }
@@ -220,6 +228,7 @@ void to_json(nlohmann::ordered_json& j, const Plan& plan) {
        {"warnings", plan.warnings},
        {"waves", plan.waves},
        {"pendingRestarts", plan.pending_restarts},
+       {"autoConfDrift", plan.auto_conf_drift},
        {"unmatchedPatterns", std::move(unmatched)}};
   if (plan.rehearsed) {
     j["rehearsal"] = {{"rehearsed", true}, {"fingerprint", plan.fingerprint}, {"databases", plan.rehearsals}};
@@ -233,6 +242,7 @@ void from_json(const nlohmann::ordered_json& j, Plan& plan) {
   get(j, "warnings", plan.warnings);
   get(j, "waves", plan.waves);
   get(j, "pendingRestarts", plan.pending_restarts);
+  get(j, "autoConfDrift", plan.auto_conf_drift);
   plan.unmatched_patterns.clear();
   for (const auto& u : j.value("unmatchedPatterns", nlohmann::ordered_json::array())) {
     plan.unmatched_patterns.emplace_back(u.at("target"), u.at("pattern"));

@@ -234,6 +234,29 @@ void hold_unloaded_creates(const Manifest& manifest, const state::TargetState& o
   });
 }
 
+/// Values ALTER SYSTEM left on the members of a target whose settings are Patroni's: drift, each named
+/// by its member (docs/apply.md, "Patroni").
+void report_auto_conf(const Manifest& manifest, const std::string& name, const state::TargetState& observed,
+                      Plan& plan) {
+  if (manifest.targets.at(name).patroni_url.empty()) return;
+  std::string leader = "primary";
+  if (observed.patroni) {
+    for (const auto& m : observed.patroni->members) {
+      if (m.leader()) leader = m.name;
+    }
+  }
+  for (const auto& [setting, value] : observed.cluster.auto_conf_entries) {
+    plan.auto_conf_drift.push_back({name, leader, setting, value});
+  }
+  for (std::size_t r = 0; r < observed.replicas.size(); ++r) {
+    const state::ReplicaState& replica = observed.replicas[r];
+    const std::string member = replica.member.empty() ? "replica-" + std::to_string(r + 1) : replica.member;
+    for (const auto& [setting, value] : replica.cluster.auto_conf_entries) {
+      plan.auto_conf_drift.push_back({name, member, setting, value});
+    }
+  }
+}
+
 }  // namespace
 
 Plan make_plan(const PlanInput& input) {
@@ -264,6 +287,7 @@ Plan make_plan(const PlanInput& input) {
     std::vector<Step> changes;
     ClusterPlanner settings(input, observed, plan);
     settings.run(changes);
+    report_auto_conf(manifest, name, observed, plan);
     std::optional<Step> patroni = settings.patroni_step();
     std::vector<Step> restarts =
         plan_restarts(input, name, observed, changes, patroni ? &patroni->as<PatroniPatch>() : nullptr, plan);

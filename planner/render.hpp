@@ -20,6 +20,8 @@ std::string path_text(const std::vector<Version>& path);
 /// A restart step's command ("/usr/bin/pg_ctlcluster 15 main restart") and its settings ("a, b").
 std::string command_text(const ServerRestart& restart);
 std::string settings_text(const ServerRestart& restart);
+/// A postgresql.auto.conf entry that shadows Patroni, with its remedy, in one sentence.
+std::string auto_conf_drift_text(const AutoConfDrift& drift);
 
 /// An object of a blast radius for people: "table cron.job (2 rows, data)", "view v (data)".
 std::string describe(const state::DependentObject& object);

@@ -203,6 +203,9 @@ std::string render_markdown(const Plan& plan) {
     for (const auto& statement : s.sql) sql += statement + ";\n";
   }
   close_group();
+  for (const auto& d : plan.auto_conf_drift) {
+    out << "\n> [!WARNING]\n> **drift**: " << cell(auto_conf_drift_text(d)) << "\n";
+  }
   for (const auto& p : plan.pending_restarts) {
     out << "\n> [!NOTE]\n> **pending restart**: " << cell(p.target + " " + p.setting + " = " + p.written)
         << " is written to postgresql.auto.conf; the server runs " << cell(p.running) << " until it is restarted\n";

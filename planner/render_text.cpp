@@ -131,6 +131,8 @@ std::string render_text(const Plan& plan, bool color) {
            "restart.command)";
   }
   if (!plan.pending_restarts.empty()) out << "\n";
+  for (const auto& d : plan.auto_conf_drift) out << "\n" << style.yellow("drift: ") << auto_conf_drift_text(d);
+  if (!plan.auto_conf_drift.empty()) out << "\n";
   for (const auto& w : plan.waves) {
     out << "\n" << style.bold("rollout ") << w.target << " " << w.name << ": ";
     for (std::size_t i = 0; i < w.databases.size(); ++i) out << (i ? ", " : "") << w.databases[i];

@@ -111,7 +111,16 @@ state::TargetState observe_target(const desired::Manifest& manifest, const desir
                                             target.role == desired::Role::managed ? target.dsn : "", databases);
     add_pooler_settings(*observed.pooler, observed.cluster);
   }
-  if (!target.patroni_url.empty()) observed.patroni = state::read_patroni_config(target.patroni_url);
+  if (!target.patroni_url.empty()) {
+    observed.patroni = state::read_patroni_config(target.patroni_url);
+    // Which member each listed standby is: the one Patroni lists at its port.
+    for (std::size_t i = 0; i < observed.replicas.size() && i < target.replicas.size(); ++i) {
+      const std::string port = state::dsn_endpoint(target.replicas[i].dsn).port;
+      for (const auto& m : observed.patroni->members) {
+        if (!port.empty() && m.port == port && !m.leader()) observed.replicas[i].member = m.name;
+      }
+    }
+  }
   return observed;
 }
 

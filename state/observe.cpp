@@ -109,6 +109,7 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
         cluster.config_errors.push_back(row[3].c_str());
         continue;
       }
+      cluster.auto_conf_entries[row[0].c_str()] = row[1].is_null() ? "" : row[1].c_str();
       auto it = cluster.settings.find(row[0].c_str());
       if (it != cluster.settings.end()) it->second.auto_conf = row[1].is_null() ? "" : row[1].c_str();
     }

@@ -264,6 +264,8 @@ struct ClusterState {
   /// Signs that an HA manager such as Patroni starts this server and owns its configuration (cluster_name
   /// and max_connections on the postmaster's command line; a postgresql.base.conf); empty when none.
   std::vector<std::string> ha_evidence;
+  /// Every entry of postgresql.auto.conf (the last of a name), when auto_conf_known.
+  std::map<std::string, std::string> auto_conf_entries;
   /// For each library asked about: whether its file is in library_dir (nullopt: cannot tell).
   std::map<std::string, std::optional<bool>> library_files;
   /// What the installation offers (the same in every database): the extensions
@@ -291,6 +293,7 @@ struct ReplicaState {
   ClusterState cluster;    ///< in_recovery, system_identifier, settings, library files, available versions, paths
   std::string replay_lsn;  ///< pg_last_wal_replay_lsn(); "" when not in recovery
   std::optional<double> replay_lag_seconds;  ///< now() - pg_last_xact_replay_timestamp()
+  std::string member;  ///< the Patroni member it is (GET /cluster, by port), when the target declares Patroni
 };
 
 /// One route of a PgBouncer ([databases], SHOW DATABASES), and where it leads.

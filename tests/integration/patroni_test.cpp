@@ -229,13 +229,34 @@ TEST_F(Patroni, AMemberWhosePatroniStoppedHaltsTheRolloutAndTheLeaderIsNotRestar
   const CommandResult applied = pgparity({"apply", "-f", m, "--auto-approve"});
   kill(replica_patroni, SIGCONT);
   EXPECT_EQ(applied.exit_code, 1) << applied.out << applied.err;
-  EXPECT_NE(applied.out.find("✗ staging/@restart/m2: its Patroni at http://127.0.0.1:" + rest_port(2) +
-                             " does not answer"),
-            std::string::npos)
+  EXPECT_NE(
+      applied.out.find("✗ staging/@restart/m2: its Patroni at http://127.0.0.1:" + rest_port(2) + " does not answer"),
+      std::string::npos)
       << applied.out;
   EXPECT_NE(applied.err.find("restart of member m2 failed"), std::string::npos) << applied.err;
   EXPECT_EQ(ha_.query_value(1, "SELECT pg_postmaster_start_time()"), leader_started) << "the leader was not restarted";
   EXPECT_EQ(journal(), "@patroni succeeded, @restart/m2 failed");
+}
+
+TEST_F(Patroni, AValueLeftInAutoConfOnAReplicaIsDriftThatCheckAndDoctorNameWithTheMember) {
+  const std::string m = manifest("settings:\n  values:\n    work_mem: 4MB\n", true);
+  ASSERT_EQ(pgparity({"check", "-f", m}).exit_code, 0) << "converged to begin with";
+  {
+    pqxx::connection replica(ha_.conninfo(2));
+    pqxx::nontransaction tx(replica);
+    tx.exec("ALTER SYSTEM SET maintenance_work_mem = '96MB'");  // by hand, on m2 only
+  }
+  const CommandResult checked = pgparity({"check", "-f", m});
+  EXPECT_EQ(checked.exit_code, 2) << checked.out << checked.err;
+  EXPECT_NE(checked.out.find("staging@m2: maintenance_work_mem: staging m2: postgresql.auto.conf holds "
+                             "maintenance_work_mem = '96MB'"),
+            std::string::npos)
+      << checked.out;
+  EXPECT_NE(checked.out.find("ALTER SYSTEM RESET \"maintenance_work_mem\""), std::string::npos) << checked.out;
+  const CommandResult doctor = pgparity({"doctor", "-f", m, "--target", "staging"});
+  EXPECT_NE(doctor.out.find("member m2: postgresql.auto.conf holds maintenance_work_mem = '96MB'"), std::string::npos)
+      << doctor.out << doctor.err;
+  EXPECT_NE(pgparity({"plan", "-f", m}).out.find("drift: staging m2:"), std::string::npos);
 }
 
 }  // namespace
