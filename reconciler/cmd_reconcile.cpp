@@ -112,6 +112,7 @@ class Loop {
     const desired::LoadResult loaded = desired::load_manifest_file(options_.manifest, load_options());
     if (loaded.ok()) {
       manifest_ = loaded.manifest;
+      for (const auto& line : follow_patroni_leaders(*manifest_)) spdlog::info("{}", line);
       metrics_.set("pgparity_manifest_valid", {}, 1);
     } else {
       metrics_.set("pgparity_manifest_valid", {}, 0);

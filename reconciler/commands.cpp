@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "reconciler/observation.hpp"
 #include "state/connection.hpp"
 
 namespace pgparity::reconciler {
@@ -43,6 +44,7 @@ std::optional<desired::Manifest> load_manifest(Context& context, const std::stri
     context.err << format(loaded.diagnostics);
     return std::nullopt;
   }
+  for (const auto& line : follow_patroni_leaders(*loaded.manifest)) context.err << line << "\n";
   return std::move(loaded.manifest);
 }
 

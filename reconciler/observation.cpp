@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <functional>
@@ -151,6 +152,35 @@ std::map<std::string, state::TargetState> observe_for_plan(const desired::Manife
     if (wanted) observed.emplace(name, observe_target(manifest, target, parallel, false, sessions));
   }
   return observed;
+}
+
+std::vector<std::string> follow_patroni_leaders(desired::Manifest& manifest) {
+  std::vector<std::string> said;
+  // The member at a DSN's address: the same port, and the same host or a local socket of this machine.
+  const auto at = [](const state::Endpoint& e, const state::PatroniMember& m) {
+    return !e.port.empty() && e.port == m.port && (e.host == m.host || e.host.empty() || e.host.front() == '/');
+  };
+  for (auto& [name, target] : manifest.targets) {
+    if (target.patroni_url.empty() || target.role != desired::Role::managed) continue;
+    const state::Endpoint own = state::dsn_endpoint(target.dsn);
+    if (own.host.find(',') != std::string::npos) continue;  // a multi-host DSN follows the leader itself
+    std::string error;
+    const auto members = state::read_patroni_members(target.patroni_url, error);
+    const auto leader = std::find_if(members.begin(), members.end(), [](const auto& m) { return m.leader(); });
+    if (leader == members.end() || at(own, *leader)) continue;  // observation says what Patroni answers
+    const auto listed = std::find_if(target.replicas.begin(), target.replicas.end(), [&](const desired::Replica& r) {
+      return at(state::dsn_endpoint(r.dsn), *leader);
+    });
+    if (listed != target.replicas.end()) {
+      std::swap(target.dsn, listed->dsn);
+    } else {
+      target.dsn = state::dsn_through(target.dsn, leader->host, leader->port);
+    }
+    said.push_back(name + ": Patroni's leader is member " + leader->name + " (" + leader->host + ":" + leader->port +
+                   "), not the DSN's address: following it" +
+                   (listed != target.replicas.end() ? " through the listed standby's DSN" : ""));
+  }
+  return said;
 }
 
 bool in_maintenance_window(const desired::Policy& policy, long long now) {

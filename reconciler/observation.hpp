@@ -42,6 +42,14 @@ state::ObserveRequest observe_request_for(const desired::Target& target, unsigne
 /// (InputError naming the choices when there are several, or none).
 const desired::Target& find_target_or_only_managed(const desired::Manifest& manifest, const std::string& name);
 
+/// For each managed target that declares its Patroni, with a DSN that names one host: when GET /cluster
+/// says another member leads now (a switchover or failover since the manifest was written), the target's
+/// DSN becomes the leader's. A listed replica at the leader's address lends its own DSN (its credentials)
+/// and takes the old one in exchange; else the target's DSN is pointed at the leader's host and port
+/// (dsn_through: its password only when that host is its own or PGPARITY_ALLOWED_HOSTS pins it). Only
+/// the expanded DSNs change, never what the manifest wrote. Returns a line per target it followed.
+std::vector<std::string> follow_patroni_leaders(desired::Manifest& manifest);
+
 /// Whether `now` (seconds since the epoch) is inside the policy's maintenance window.
 bool in_maintenance_window(const desired::Policy& policy, long long now);
 

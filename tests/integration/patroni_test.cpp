@@ -259,5 +259,34 @@ TEST_F(Patroni, AValueLeftInAutoConfOnAReplicaIsDriftThatCheckAndDoctorNameWithT
   EXPECT_NE(pgparity({"plan", "-f", m}).out.find("drift: staging m2:"), std::string::npos);
 }
 
+TEST_F(Patroni, AfterASwitchoverTheDeclaredTargetFollowsTheNewLeaderAndThePlanIsEmpty) {
+  const std::string m = manifest("settings:\n  values:\n    work_mem: 8MB\n", true);
+  ASSERT_EQ(pgparity({"apply", "-f", m, "--auto-approve"}).exit_code, 0);
+  httplib::Client client("http://127.0.0.1:" + rest_port(1));
+  const auto switched = client.Post("/switchover", R"({"leader": "m1", "candidate": "m2"})", "application/json");
+  ASSERT_TRUE(switched && switched->status == 200) << (switched ? switched->body : "no answer");
+  bool settled = false;
+  for (int i = 0; i < 100 && !settled; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    try {
+      settled = ha_.query_value(2, "SELECT pg_is_in_recovery()") == "f" &&
+                ha_.query_value(1, "SELECT status FROM pg_stat_wal_receiver") == "streaming";
+    } catch (const std::exception&) {
+      // m1 restarts as a replica
+    }
+  }
+  ASSERT_TRUE(settled) << "m2 leads and m1 streams from it";
+  // The manifest still names m1 as the target and m2 as its standby.
+  const CommandResult planned = pgparity({"plan", "-f", m});
+  EXPECT_EQ(planned.exit_code, 0) << planned.out << planned.err;
+  EXPECT_NE(planned.err.find("Patroni's leader is member m2"), std::string::npos) << planned.err;
+  EXPECT_EQ(pgparity({"check", "-f", m}).exit_code, 0);
+  // A change now goes to the new leader, and the journal is written there.
+  const std::string changed = manifest("settings:\n  values:\n    work_mem: 12MB\n", true);
+  const CommandResult applied = pgparity({"apply", "-f", changed, "--auto-approve"});
+  EXPECT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(ha_.query_value(2, "SHOW work_mem"), "12MB");
+}
+
 }  // namespace
 }  // namespace pgparity::testing
