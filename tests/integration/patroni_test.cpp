@@ -288,5 +288,31 @@ TEST_F(Patroni, AfterASwitchoverTheDeclaredTargetFollowsTheNewLeaderAndThePlanIs
   EXPECT_EQ(ha_.query_value(2, "SHOW work_mem"), "12MB");
 }
 
+TEST_F(Patroni, AMultiHostReadWriteDsnFindsTheLeaderForAManagedTargetAndForAReference) {
+  const auto port = [&](int n) {
+    std::string p = read_text(ha_.member(n) + "/port");
+    while (!p.empty() && (p.back() == '\n' || p.back() == ' ')) p.pop_back();
+    return p;
+  };
+  // The replica first: libpq must pass it by for the leader, for a managed session and a read-only one.
+  const std::string multi = "host=" + ha_.member(2) + "," + ha_.member(1) + " port=" + port(2) + "," + port(1) +
+                            " user=postgres target_session_attrs=read-write";
+  const std::string m = manifest("settings:\n  values:\n    work_mem: 8MB\n", true);
+  const CommandResult applied =
+      run_pgparity({"apply", "-f", m, "--auto-approve"},
+                   {{"PGPARITY_STAGING_DSN", multi}, {"PGPARITY_STANDBY_DSN", ha_.conninfo(2)}});
+  EXPECT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(ha_.query_value(1, "SHOW work_mem"), "8MB");
+
+  Cluster staging;
+  const std::string pair =
+      write_pair_manifest(ha_.dir() + "/pair.yaml", "extensions:\n  - name: hstore\n    version: default\n");
+  ha_.query_value(1, "CREATE EXTENSION IF NOT EXISTS hstore");
+  const CommandResult planned =
+      run_pgparity({"plan", "-f", pair}, {{"PGPARITY_PROD_DSN", multi}, {"PGPARITY_STAGING_DSN", staging.conninfo()}});
+  EXPECT_EQ(planned.exit_code, 2) << planned.out << planned.err;
+  EXPECT_NE(planned.out.find("+ create  hstore"), std::string::npos) << planned.out;
+}
+
 }  // namespace
 }  // namespace pgparity::testing
