@@ -43,7 +43,7 @@ std::string describe(const Step& s, const Style& style) {
   if (const auto* p = s.get_if<PatroniPatch>()) {
     std::string changes;
     for (std::size_t i = 0; i < p->settings.size(); ++i) {
-      changes += (i ? ", " : "") + p->settings[i] + " (now " + p->current[i] + ")";
+      changes += (i ? ", " : "") + p->settings[i] + " (now " + (p->current[i].empty() ? "''" : p->current[i]) + ")";
     }
     return style.yellow("~ patroni ") + changes + style.dim("  PATCH " + p->url + "/config " + p->body);
   }
