@@ -12,7 +12,7 @@
 
 namespace pgparity::desired {
 
-std::string Loader::expand(const YAML::Node& node, const std::string& text, const std::string& what) {
+std::string Loader::expand(const YAML::Node& node, const std::string& text, const std::string& what, bool dsn) {
   std::string out;
   bool unset = false;
   const std::size_t base = YamlReader::content_offset(node);
@@ -58,6 +58,8 @@ std::string Loader::expand(const YAML::Node& node, const std::string& text, cons
     // The whole DSN from one variable is used as it is; a value inside a DSN is escaped for where it stands.
     if (i == 0 && close + 1 == text.size()) {
       out += *value;
+    } else if (!dsn) {
+      out += *value;  // not a DSN: nothing of libpq's syntax to keep
     } else if (const std::string why = dsn_text::misplaced(name, *value, text, i); !why.empty()) {
       reader_.error(node.Mark(), "${" + name + "} " + why + " (in " + what + ")", base + i);
       return {};
@@ -75,7 +77,7 @@ std::string Loader::expand(const YAML::Node& node, const std::string& text, cons
     }
     i = close;
   }
-  if (options_.check_dsn && !unset) {
+  if (dsn && options_.check_dsn && !unset) {
     if (auto problem = options_.check_dsn(out)) reader_.error(node, "invalid " + what + ": " + *problem);
   }
   return out;

@@ -64,6 +64,12 @@ struct Target {
   /// ALTER SYSTEM.
   std::string patroni_url_source;
   std::string patroni_url;
+  /// patroni.username / patroni.password: the REST API's basic-auth credentials for what changes
+  /// something (PATCH /config, POST /restart), as written (${VAR}) and expanded; empty: none.
+  std::string patroni_username_source;
+  std::string patroni_username;
+  std::string patroni_password_source;
+  std::string patroni_password;
   bool operator==(const Target&) const = default;
 };
 

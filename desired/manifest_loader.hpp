@@ -41,7 +41,7 @@ class Loader {
   bool glob(const YAML::Node& node, const std::string& text, const std::string& what);
 
   /// Expands ${NAME} from the environment ($${ writes a literal ${); unset variables are errors.
-  std::string expand(const YAML::Node& node, const std::string& text, const std::string& what);
+  std::string expand(const YAML::Node& node, const std::string& text, const std::string& what, bool dsn = true);
 
   /// Whether a manifest may expand `name`. A manifest comes from a pull request, so it must not be
   /// able to send any variable of the runner (a CI token, a cloud key) to a host of its choosing:

@@ -119,7 +119,28 @@ void Loader::read_target(const YAML::Node& node, const std::string& what, Target
     }
   }
   if (const YAML::Node patroni = node["patroni"]; patroni && reader_.expect_map(patroni, what + " patroni")) {
-    reader_.check_keys(patroni, {"url"}, what + " patroni");
+    reader_.check_keys(patroni, {"url", "username", "password"}, what + " patroni");
+    if (const YAML::Node user = patroni["username"]; user) {
+      if (auto text = reader_.string(user, what + " patroni username")) {
+        t.patroni_username_source = *text;
+        t.patroni_username = expand(user, *text, what + " patroni username", false);
+      }
+    }
+    if (const YAML::Node password = patroni["password"]; password) {
+      if (auto text = reader_.string(password, what + " patroni password")) {
+        // A secret never sits in the manifest (it is in git): only a variable the runner sets.
+        static const std::regex variable(R"(\$\{[A-Za-z_][A-Za-z0-9_]*\})");
+        if (!std::regex_match(*text, variable)) {
+          reader_.error(password, what +
+                                      " patroni password must be a variable, e.g. \"${PGPARITY_PATRONI_PASSWORD}\" "
+                                      "(the manifest is in git; the runner sets the secret)");
+        } else {
+          t.patroni_password_source = *text;
+          t.patroni_password = expand(password, *text, what + " patroni password", false);
+        }
+      }
+      if (!patroni["username"]) reader_.error(password, what + " patroni password needs a username");
+    }
     if (const YAML::Node url = reader_.required(patroni, "url", what + " patroni"); url.IsDefined()) {
       if (auto text = reader_.string(url, what + " patroni url")) {
         t.patroni_url_source = *text;

@@ -58,6 +58,8 @@ void write_targets(YAML::Emitter& out, const Manifest& m) {
     if (!t.patroni_url_source.empty()) {
       out << YAML::Key << "patroni" << YAML::Value << YAML::BeginMap;
       quoted(out, "url", t.patroni_url_source);
+      if (!t.patroni_username_source.empty()) quoted(out, "username", t.patroni_username_source);
+      if (!t.patroni_password_source.empty()) quoted(out, "password", t.patroni_password_source);
       out << YAML::EndMap;
     }
     if (!t.restart_command.empty()) {

@@ -58,6 +58,7 @@ constexpr std::pair<BlockerCode, const char*> blocker_names[] = {
     {BlockerCode::settings_owned_by_ha_manager, "settings-owned-by-ha-manager"},
     {BlockerCode::patroni_other_cluster, "patroni-other-cluster"},
     {BlockerCode::patroni_shadowed, "patroni-shadowed"},
+    {BlockerCode::patroni_unauthorized, "patroni-unauthorized"},
     {BlockerCode::patroni_unreachable, "patroni-unreachable"},
     {BlockerCode::unknown_setting, "unknown-setting"},
     {BlockerCode::version_not_available, "version-not-available"},

@@ -230,6 +230,7 @@ enum class BlockerCode {
   settings_owned_by_ha_manager,
   patroni_other_cluster,
   patroni_shadowed,
+  patroni_unauthorized,
   patroni_unreachable,
   unknown_setting,
   version_not_available,

@@ -292,6 +292,13 @@ Plan make_plan(const PlanInput& input) {
     std::vector<Step> restarts =
         plan_restarts(input, name, observed, changes, patroni ? &patroni->as<PatroniPatch>() : nullptr, plan);
     append_with_gates(steps, std::move(changes), name, "");
+    if ((patroni || !restarts.empty()) && observed.patroni && !observed.patroni->unauthorized.empty()) {
+      // Every PATCH and POST would be refused: nothing of it is planned to half-run.
+      plan.blockers.push_back({BlockerCode::patroni_unauthorized, name, "", "",
+                               observed.patroni->unauthorized + ": it would refuse the change",
+                               "set patroni.username and patroni.password (a ${PGPARITY_*} variable) to the "
+                               "credentials of Patroni's restapi.authentication"});
+    }
     if (patroni) steps.push_back(std::move(*patroni));
     const bool restart_planned = !restarts.empty();
     for (auto& r : restarts) steps.push_back(std::move(r));

@@ -8,13 +8,17 @@
 #include <cstdlib>
 #include <ctime>
 #include <functional>
+#include <pqxx/pqxx>
 
 #include "core/error.hpp"
 #include "core/spelling.hpp"
 #include "planner/planner.hpp"
 #include "reconciler/journal.hpp"
+#include "reconciler/patroni.hpp"
 #include "reconciler/version.hpp"
 #include "state/activity.hpp"
+#include "state/catalog_sql.hpp"
+#include "state/connection.hpp"
 #include "state/observe.hpp"
 #include "state/pooler_console.hpp"
 
@@ -113,7 +117,7 @@ state::TargetState observe_target(const desired::Manifest& manifest, const desir
     add_pooler_settings(*observed.pooler, observed.cluster);
   }
   if (!target.patroni_url.empty()) {
-    observed.patroni = state::read_patroni_config(target.patroni_url);
+    observed.patroni = state::read_patroni_config(patroni_access(target));
     // Which member each listed standby is: the one Patroni lists at its port.
     for (std::size_t i = 0; i < observed.replicas.size() && i < target.replicas.size(); ++i) {
       const std::string port = state::dsn_endpoint(target.replicas[i].dsn).port;
@@ -168,6 +172,17 @@ std::vector<std::string> follow_patroni_leaders(desired::Manifest& manifest) {
     const auto members = state::read_patroni_members(target.patroni_url, error);
     const auto leader = std::find_if(members.begin(), members.end(), [](const auto& m) { return m.leader(); });
     if (leader == members.end() || at(own, *leader)) continue;  // observation says what Patroni answers
+    // Followed only from a standby of Patroni's own cluster: a DSN that reaches a primary, another
+    // cluster, or nothing is left as written (the plan then says what is wrong with it).
+    try {
+      auto session = state::connect(target.dsn, state::Access::read_only, "pgparity");
+      pqxx::read_transaction tx(*session);
+      const auto row =
+          tx.exec1(std::string("SELECT (") + state::sql::in_recovery + "), (" + state::sql::identity + ")");
+      if (!row[0].as<bool>() || row[1].c_str() != state::patroni_system_identifier(target.patroni_url)) continue;
+    } catch (const std::exception&) {
+      continue;
+    }
     const auto listed = std::find_if(target.replicas.begin(), target.replicas.end(), [&](const desired::Replica& r) {
       return at(state::dsn_endpoint(r.dsn), *leader);
     });

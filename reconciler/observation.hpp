@@ -43,8 +43,9 @@ state::ObserveRequest observe_request_for(const desired::Target& target, unsigne
 const desired::Target& find_target_or_only_managed(const desired::Manifest& manifest, const std::string& name);
 
 /// For each managed target that declares its Patroni, with a DSN that names one host: when GET /cluster
-/// says another member leads now (a switchover or failover since the manifest was written), the target's
-/// DSN becomes the leader's. A listed replica at the leader's address lends its own DSN (its credentials)
+/// says another member leads now (a switchover or failover since the manifest was written) and the DSN
+/// reaches a standby of Patroni's own cluster (the same system_identifier), the target's DSN becomes
+/// the leader's. A listed replica at the leader's address lends its own DSN (its credentials)
 /// and takes the old one in exchange; else the target's DSN is pointed at the leader's host and port
 /// (dsn_through: its password only when that host is its own or PGPARITY_ALLOWED_HOSTS pins it). Only
 /// the expanded DSNs change, never what the manifest wrote. Returns a line per target it followed.

@@ -58,6 +58,10 @@ std::optional<state::PatroniMember> member_now(const std::string& url, const std
 
 }  // namespace
 
+state::PatroniAccess patroni_access(const desired::Target& target) {
+  return {target.patroni_url, target.patroni_username, target.patroni_password};
+}
+
 DatabaseResult restart_member(const desired::Manifest& manifest, const planner::Step& step, const ApplyOptions& options,
                               std::mutex& output) {
   const auto& restart = step.as<planner::ServerRestart>();
@@ -110,7 +114,8 @@ DatabaseResult restart_member(const desired::Manifest& manifest, const planner::
   const std::string before = now.postmaster_start_time;
   run.say("restarting " + who + (restart.leader ? " (the leader)" : " (a replica)") + " through Patroni" +
           (restart.settings.empty() ? "" : " for " + joined(restart.settings)));
-  if (const std::string problem = state::restart_patroni_member(member->api_url); !problem.empty()) {
+  if (const std::string problem = state::restart_patroni_member(patroni_access(target), member->api_url);
+      !problem.empty()) {
     return fail(problem);
   }
   // Back: running, started anew, nothing pending, the same cluster; a replica close behind its leader.
@@ -193,7 +198,7 @@ DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::S
                 ", not the target's " + dsn_cluster + "; nothing was sent");
   }
   run.say("PATCH /config: " + patch.body);
-  if (const std::string problem = state::patch_patroni_config(target.patroni_url, patch.body); !problem.empty()) {
+  if (const std::string problem = state::patch_patroni_config(patroni_access(target), patch.body); !problem.empty()) {
     return fail(problem);
   }
   // Patroni applies it on its next loop (a reload on every member); the leader is checked.

@@ -4,8 +4,12 @@
 
 #include "desired/manifest.hpp"
 #include "reconciler/apply.hpp"
+#include "state/patroni.hpp"
 
 namespace pgparity::reconciler {
+
+/// The target's Patroni URL and REST API credentials (patroni.username, patroni.password).
+state::PatroniAccess patroni_access(const desired::Target& target);
 
 /// A patroni step (docs/apply.md, "Patroni"): the target's DSN must still reach a primary that is not
 /// the reference; the run is journaled on it ("@patroni"); then one PATCH /config with the planned
@@ -19,7 +23,7 @@ DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::S
 /// cluster with the role the plan saw (a switchover since halts the rollout); once Patroni reports a restart pending on
 /// the member, POST /restart {"restart_pending": true}; then the member must be running again, started
 /// anew, with nothing pending (a replica: lag under 16 MB) within policy.restart.timeout.
-DatabaseResult restart_member(const desired::Manifest& manifest, const planner::Step& step,
-                              const ApplyOptions& options, std::mutex& output);
+DatabaseResult restart_member(const desired::Manifest& manifest, const planner::Step& step, const ApplyOptions& options,
+                              std::mutex& output);
 
 }  // namespace pgparity::reconciler

@@ -239,6 +239,8 @@ struct PatroniConfig {
   std::map<std::string, std::string> parameters;  ///< postgresql.parameters, values as text
   std::string system_identifier;                  ///< GET /patroni: database_system_identifier of that member
   std::vector<PatroniMember> members;             ///< GET /cluster, in Patroni's order
+  /// Patroni refused the credentials (or asked for some) on a PATCH that changes nothing: what it said.
+  std::string unauthorized;
 };
 
 /// What a server as a whole shows, whatever database one connects to.

@@ -22,12 +22,22 @@ std::pair<std::string, std::string> split_url(const std::string& url) {
   return {url.substr(0, path), prefix};
 }
 
-httplib::Client client_for(const std::string& base) {
+httplib::Client client_for(const std::string& base, const PatroniAccess* access = nullptr) {
   httplib::Client client(base);
   client.set_connection_timeout(timeout_seconds, 0);
   client.set_read_timeout(timeout_seconds, 0);
   client.set_write_timeout(timeout_seconds, 0);
+  if (access != nullptr && !access->username.empty()) client.set_basic_auth(access->username, access->password);
   return client;
+}
+
+/// What Patroni said when it answered `status`, on one line and short.
+std::string said(int status, const std::string& body) {
+  std::string text = body.substr(0, 300);
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return std::to_string(status) + (text.empty() ? "" : ": " + text);
 }
 
 /// Why the URL may not be asked: its host is not one PGPARITY_ALLOWED_HOSTS lists (when the runner pins
@@ -60,7 +70,8 @@ std::string mask_url(const std::string& url) {
   return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
 }
 
-PatroniConfig read_patroni_config(const std::string& url) {
+PatroniConfig read_patroni_config(const PatroniAccess& access) {
+  const std::string& url = access.url;
   PatroniConfig out;
   if (out.error = refused(url); !out.error.empty()) return out;
   const auto [base, prefix] = split_url(url);
@@ -89,6 +100,13 @@ PatroniConfig read_patroni_config(const std::string& url) {
       return out;
     }
     out.reached = true;
+    // Would Patroni take a change with these credentials? `{}` passes its access check and is then
+    // refused as an empty request (400), with nothing changed; 401 is its access check failing.
+    auto probe = client_for(base, &access);
+    if (const auto checked = probe.Patch(prefix + "/config", "{}", "application/json");
+        checked && checked->status == 401) {
+      out.unauthorized = "Patroni answered a PATCH with " + said(401, checked->body);
+    }
   } catch (const std::exception& e) {
     out.error = "Patroni at " + mask_url(url) + " sent a /config that is not JSON";
   }
@@ -166,26 +184,23 @@ PatroniMemberNow read_patroni_member(const std::string& api_url) {
   return out;
 }
 
-std::string restart_patroni_member(const std::string& api_url) {
+std::string restart_patroni_member(const PatroniAccess& access, const std::string& api_url) {
   if (const std::string why = refused(api_url); !why.empty()) return why;
   const auto [base, prefix] = split_url(api_url);
-  auto client = client_for(base);
+  auto client = client_for(base, &access);
   // Patroni answers once the member's PostgreSQL is up again (or the restart failed).
   client.set_read_timeout(10 * 60, 0);
   const auto res = client.Post("/restart", R"({"restart_pending": true})", "application/json");
   if (!res) return "its Patroni at " + mask_url(base) + " does not answer (" + httplib::to_string(res.error()) + ")";
   if (res->status == 200) return "";
-  std::string said = res->body.substr(0, 300);
-  for (char& c : said) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return "Patroni answered POST /restart with " + std::to_string(res->status) + (said.empty() ? "" : ": " + said);
+  return "Patroni answered POST /restart with " + said(res->status, res->body);
 }
 
-std::string patch_patroni_config(const std::string& url, const std::string& body) {
+std::string patch_patroni_config(const PatroniAccess& access, const std::string& body) {
+  const std::string& url = access.url;
   if (const std::string why = refused(url); !why.empty()) return why;
   const auto [base, prefix] = split_url(url);
-  auto client = client_for(base);
+  auto client = client_for(base, &access);
   const auto res = client.Patch(prefix + "/config", body, "application/json");
   if (!res) return "Patroni at " + mask_url(url) + " does not answer (" + httplib::to_string(res.error()) + ")";
   if (res->status == 200) return "";
@@ -193,11 +208,7 @@ std::string patch_patroni_config(const std::string& url, const std::string& body
     return "Patroni answered PATCH /config with 409: someone changed its configuration at the same moment; "
            "nothing was overwritten (plan again)";
   }
-  std::string said = res->body.substr(0, 300);
-  for (char& c : said) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return "Patroni answered PATCH /config with " + std::to_string(res->status) + (said.empty() ? "" : ": " + said);
+  return "Patroni answered PATCH /config with " + said(res->status, res->body);
 }
 
 }  // namespace pgparity::state

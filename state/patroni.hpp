@@ -6,9 +6,19 @@
 
 namespace pgparity::state {
 
-/// GET <url>/config: Patroni's dynamic configuration, its postgresql.parameters as text values. On
-/// failure `reached` is false and `error` says why (the URL's password masked).
-PatroniConfig read_patroni_config(const std::string& url);
+/// Where a target's Patroni answers, and the REST API's basic-auth credentials for what changes something
+/// (empty: none). The credentials go with PATCH and POST only, never with a GET.
+struct PatroniAccess {
+  std::string url;
+  std::string username;
+  std::string password;
+};
+
+/// GET <url>/config: Patroni's dynamic configuration, its postgresql.parameters as text values; GET
+/// /patroni and /cluster; and whether Patroni would take a change with these credentials (a PATCH
+/// /config of `{}`, which Patroni refuses with 400 after its access check and changes nothing; 401 is
+/// `unauthorized`). On failure `reached` is false and `error` says why.
+PatroniConfig read_patroni_config(const PatroniAccess& access);
 
 /// GET <url>/patroni: the database_system_identifier of the member the URL reaches ("" when it cannot
 /// be read): which cluster a PATCH to this URL would change.
@@ -31,10 +41,10 @@ PatroniMemberNow read_patroni_member(const std::string& api_url);
 
 /// POST <member api>/restart {"restart_pending": true}: Patroni restarts the member now, if a restart is
 /// pending there. "" when Patroni says it restarted, else what it answered.
-std::string restart_patroni_member(const std::string& api_url);
+std::string restart_patroni_member(const PatroniAccess& access, const std::string& api_url);
 
 /// PATCH <url>/config with `body` (JSON). "" when Patroni took it, else why not (status and body).
-std::string patch_patroni_config(const std::string& url, const std::string& body);
+std::string patch_patroni_config(const PatroniAccess& access, const std::string& body);
 
 /// The URL with any user:password@ masked, for messages.
 std::string mask_url(const std::string& url);

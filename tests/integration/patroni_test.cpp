@@ -314,5 +314,34 @@ TEST_F(Patroni, AMultiHostReadWriteDsnFindsTheLeaderForAManagedTargetAndForARefe
   EXPECT_NE(planned.out.find("+ create  hstore"), std::string::npos) << planned.out;
 }
 
+/// A Patroni whose REST API asks for credentials (restapi.authentication) on what changes something.
+TEST(PatroniCredentials, WrongCredentialsBlockThePlanWithNothingSentAndTheRightOnesApplyWithoutBeingPrinted) {
+  PatroniCluster ha(2, "pgparity:s3cr3t-rest");
+  const std::string rest = read_text(ha.member(1) + "/rest_port");
+  const std::string m = ha.dir() + "/manifest.yaml";
+  std::ofstream(m) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n"
+                      "    role: managed\n    patroni:\n      url: \"http://127.0.0.1:"
+                   << rest.substr(0, rest.find_first_of(" \n"))
+                   << "\"\n      username: pgparity\n      password: \"${PGPARITY_PATRONI_PASSWORD}\"\n"
+                      "settings:\n  values:\n    work_mem: 8MB\n";
+  const auto with = [&](const std::string& password) {
+    return std::map<std::string, std::string>{{"PGPARITY_STAGING_DSN", ha.conninfo(1)},
+                                              {"PGPARITY_PATRONI_PASSWORD", password}};
+  };
+  const CommandResult wrong = run_pgparity({"apply", "-f", m, "--auto-approve"}, with("not-it"));
+  EXPECT_EQ(wrong.exit_code, 3) << wrong.out << wrong.err;
+  EXPECT_NE(wrong.out.find("Patroni answered a PATCH with 401: not authenticated: it would refuse the change"),
+            std::string::npos)
+      << wrong.out;
+  EXPECT_EQ(ha.query_value(1, "SHOW work_mem"), "4MB") << "nothing sent";
+
+  const CommandResult right = run_pgparity({"apply", "-f", m, "--auto-approve"}, with("s3cr3t-rest"));
+  EXPECT_EQ(right.exit_code, 0) << right.out << right.err;
+  EXPECT_EQ(ha.query_value(1, "SHOW work_mem"), "8MB");
+  for (const auto* output : {&wrong.out, &wrong.err, &right.out, &right.err}) {
+    EXPECT_EQ(output->find("s3cr3t-rest"), std::string::npos) << *output;
+  }
+}
+
 }  // namespace
 }  // namespace pgparity::testing

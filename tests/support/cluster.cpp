@@ -240,9 +240,12 @@ Cluster::~Cluster() {
   }
 }
 
-PatroniCluster::PatroniCluster(int members) {
+PatroniCluster::PatroniCluster(int members, const std::string& rest_auth) {
   install_cleanup_handlers();
-  dir_ = pgcluster({"patroni", "--members", std::to_string(members), "--owner", std::to_string(getpid())});
+  std::vector<std::string> args = {"patroni", "--members", std::to_string(members), "--owner",
+                                   std::to_string(getpid())};
+  if (!rest_auth.empty()) args.insert(args.end(), {"--rest-auth", rest_auth});
+  dir_ = pgcluster(args);
 }
 
 PatroniCluster::~PatroniCluster() {

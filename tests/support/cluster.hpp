@@ -117,10 +117,11 @@ class Cluster {
 };
 
 /// A throwaway Patroni cluster (scripts/pgcluster patroni): etcd and `members` members on loopback,
-/// m1 the leader, the others streaming from it; destroyed with the object.
+/// m1 the leader, the others streaming from it; destroyed with the object. With `rest_auth`
+/// ("user:password"), its REST API asks for those credentials on PATCH and POST.
 class PatroniCluster {
  public:
-  explicit PatroniCluster(int members = 2);
+  explicit PatroniCluster(int members = 2, const std::string& rest_auth = "");
   ~PatroniCluster();
   PatroniCluster(const PatroniCluster&) = delete;
   PatroniCluster& operator=(const PatroniCluster&) = delete;
