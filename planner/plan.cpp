@@ -56,6 +56,7 @@ constexpr std::pair<BlockerCode, const char*> blocker_names[] = {
     {BlockerCode::setting_privilege, "setting-privilege"},
     {BlockerCode::setting_secret, "setting-secret"},
     {BlockerCode::settings_owned_by_ha_manager, "settings-owned-by-ha-manager"},
+    {BlockerCode::patroni_member_unknown, "patroni-member-unknown"},
     {BlockerCode::patroni_other_cluster, "patroni-other-cluster"},
     {BlockerCode::patroni_shadowed, "patroni-shadowed"},
     {BlockerCode::patroni_unauthorized, "patroni-unauthorized"},

@@ -228,6 +228,7 @@ enum class BlockerCode {
   setting_privilege,
   setting_secret,
   settings_owned_by_ha_manager,
+  patroni_member_unknown,
   patroni_other_cluster,
   patroni_shadowed,
   patroni_unauthorized,

@@ -36,6 +36,15 @@ bool replica_usable(const std::string& target, const state::TargetState& primary
           "list only standbys of " + target + "'s primary in replicas");
     return false;
   }
+  if (primary.patroni && primary.patroni->reached && replica.member.empty()) {
+    // Not one of Patroni's members: its settings are not Patroni's to change, nor its restarts.
+    std::string members;
+    for (const auto& m : primary.patroni->members)
+      members += (members.empty() ? "" : ", ") + m.name + " (" + m.port + ")";
+    block(BlockerCode::patroni_member_unknown, "Patroni lists no replica at its port (GET /cluster: " + members + ")",
+          "list only Patroni's members in replicas (each by the port GET /cluster shows), or leave patroni.url out");
+    return false;
+  }
   return true;
 }
 

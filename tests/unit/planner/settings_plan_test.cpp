@@ -330,6 +330,15 @@ TEST(Planner, OnAPatroniNodeAMissingPreloadLibraryIsToldToGoThroughPatroniNotPos
   EXPECT_EQ(plan.blockers[0].hint.find("in postgresql.conf"), std::string::npos) << plan.blockers[0].hint;
 }
 
+TEST(Planner, AListedStandbyThatIsNoneOfPatronisMembersIsABlocker) {
+  const auto m = patroni_manifest("settings:\n  values:\n    max_connections: \"100\"\n");
+  Server standby("staging");
+  standby.identity("7001").setting("max_connections", "100", "", "integer", "postmaster");
+  auto server = patroni_server("100", {{"m1", "leader", false}, {"m2", "replica", false}});
+  server.replica(standby, "host=elsewhere port=6543");  // observation matched no member at its port
+  EXPECT_EQ(blocker_codes(plan_for(m, server)), Ids{"patroni-member-unknown"});
+}
+
 TEST(Planner, AHeldPreloadCreateTakesTheSchemaItNeededAlongAndTwoTargetsOnOneServerAreNotRestarted) {
   const auto in_schema = manifest(
       "extensions:\n  - name: pg_stat_statements\n    version: default\n    preload: true\n    schema: stats\n"
