@@ -129,11 +129,14 @@ void Loader::read_target(const YAML::Node& node, const std::string& what, Target
     if (const YAML::Node password = patroni["password"]; password) {
       if (auto text = reader_.string(password, what + " patroni password")) {
         // A secret never sits in the manifest (it is in git): only a variable the runner sets.
-        static const std::regex variable(R"(\$\{[A-Za-z_][A-Za-z0-9_]*\})");
+        static const std::regex variable(R"(\$\{PGPARITY_[A-Za-z0-9_]*\})");
         if (!std::regex_match(*text, variable)) {
-          reader_.error(password, what +
-                                      " patroni password must be a variable, e.g. \"${PGPARITY_PATRONI_PASSWORD}\" "
-                                      "(the manifest is in git; the runner sets the secret)");
+          reader_.error(
+              password,
+              what +
+                  " patroni password must be a variable, e.g. \"${PGPARITY_PATRONI_PASSWORD}\" "
+                  "(the manifest is in git; the runner sets the secret; never a libpq variable, whose value is a "
+                  "database password)");
         } else {
           t.patroni_password_source = *text;
           t.patroni_password = expand(password, *text, what + " patroni password", false);

@@ -100,15 +100,14 @@ std::vector<Step> plan_member_restarts(const PlanInput& input, const std::string
   if (patroni == nullptr || !patroni->reached || patroni->system_identifier != observed.cluster.system_identifier) {
     return {};
   }
-  bool pending_member = false;
-  for (const auto& m : patroni->members) pending_member = pending_member || m.pending_restart;
-  if ((settings.empty() && !pending_member) || !manifest.policy.restart.allowed) return {};
+  // Only for what the manifest needs: a restart someone staged for their own window is not pgparity's.
+  if (settings.empty() || !manifest.policy.restart.allowed) return {};
   if (const std::string held = restart_held(input, name, observed); !held.empty()) {
     plan.warnings.push_back(held);
     return {};
   }
   for (const auto& m : patroni->members) {
-    if (m.state != "running") {
+    if (!m.healthy()) {
       plan.warnings.push_back(name + ": not restarted: Patroni member " + m.name + " is " + m.state +
                               ", not running; the restart-only settings stay pending");
       return {};

@@ -4,11 +4,15 @@
 
 #include <filesystem>
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <functional>
 #include <pqxx/pqxx>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/spelling.hpp"
@@ -64,6 +68,35 @@ state::ObserveRequest observe_request_for(const desired::Target& target, unsigne
 namespace {
 
 /// Reads pgparity's journal, and whether a run holds the lock, on each database's own session.
+namespace {
+
+/// The addresses a host name resolves to (the name itself when it does not resolve).
+std::set<std::string> addresses_of(const std::string& host) {
+  std::set<std::string> out = {host};
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return out;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    char text[NI_MAXHOST];
+    if (getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) == 0) out.insert(text);
+  }
+  freeaddrinfo(found);
+  return out;
+}
+
+/// Whether a DSN's endpoint is Patroni's member: the same port, and the same host, a name that resolves
+/// to its address, or a local socket (a member on this machine).
+bool endpoint_is(const state::Endpoint& e, const state::PatroniMember& m) {
+  if (e.port.empty() || e.port != m.port) return false;
+  if (e.host == m.host || e.host.empty() || e.host.front() == '/') return true;
+  const auto mine = addresses_of(e.host);
+  const auto theirs = addresses_of(m.host);
+  return std::any_of(mine.begin(), mine.end(), [&](const std::string& a) { return theirs.contains(a); });
+}
+
+}  // namespace
+
 std::function<void(pqxx::connection_base&, state::DatabaseState&)> journal_reader(const desired::Manifest& manifest) {
   return [schema = manifest.policy.state_schema.str()](pqxx::connection_base& session, state::DatabaseState& db) {
     db.runs = Journal(session, schema).runs();
@@ -118,11 +151,11 @@ state::TargetState observe_target(const desired::Manifest& manifest, const desir
   }
   if (!target.patroni_url.empty()) {
     observed.patroni = state::read_patroni_config(patroni_access(target));
-    // Which member each listed standby is: the one Patroni lists at its port.
+    // Which member each listed standby is: the replica Patroni lists at its address.
     for (std::size_t i = 0; i < observed.replicas.size() && i < target.replicas.size(); ++i) {
-      const std::string port = state::dsn_endpoint(target.replicas[i].dsn).port;
+      const state::Endpoint at = state::dsn_endpoint(target.replicas[i].dsn);
       for (const auto& m : observed.patroni->members) {
-        if (!port.empty() && m.port == port && !m.leader()) observed.replicas[i].member = m.name;
+        if (!m.leader() && endpoint_is(at, m)) observed.replicas[i].member = m.name;
       }
     }
   }
@@ -161,11 +194,10 @@ std::map<std::string, state::TargetState> observe_for_plan(const desired::Manife
 std::vector<std::string> follow_patroni_leaders(desired::Manifest& manifest) {
   std::vector<std::string> said;
   // The member at a DSN's address: the same port, and the same host or a local socket of this machine.
-  const auto at = [](const state::Endpoint& e, const state::PatroniMember& m) {
-    return !e.port.empty() && e.port == m.port && (e.host == m.host || e.host.empty() || e.host.front() == '/');
-  };
+  const auto at = endpoint_is;
   for (auto& [name, target] : manifest.targets) {
-    if (target.patroni_url.empty() || target.role != desired::Role::managed) continue;
+    // Behind a pooler the DSN is the pooler's: rewiring it past the pooler would drain the wrong one.
+    if (target.patroni_url.empty() || target.role != desired::Role::managed || target.pooler) continue;
     const state::Endpoint own = state::dsn_endpoint(target.dsn);
     if (own.host.find(',') != std::string::npos) continue;  // a multi-host DSN follows the leader itself
     std::string error;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <ostream>
 #include <pqxx/pqxx>
 #include <thread>
@@ -21,21 +22,28 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// The settings of `patch` (restart-only ones aside) the server does not run yet, as "name shows x".
-std::vector<std::string> not_running(const std::string& dsn, const planner::PatroniPatch& patch,
-                                     const nlohmann::json& values) {
+/// Of `wanted` (setting -> value), what the server at `dsn` does not run, as "name shows x".
+std::vector<std::string> not_running(const std::string& dsn, const std::map<std::string, std::string>& wanted) {
   auto session = state::connect(dsn, state::Access::read_only, "pgparity patroni");
   pqxx::read_transaction tx(*session);
   std::vector<std::string> out;
-  for (const auto& name : patch.settings) {
-    if (std::find(patch.restart_only.begin(), patch.restart_only.end(), name) != patch.restart_only.end()) continue;
+  for (const auto& [name, value] : wanted) {
     const auto row = tx.exec_params1(state::sql::setting_now, name);
-    const std::string wanted = values.at(name).get<std::string>();
-    if (!state::same_setting_value(wanted, row[0].c_str(), row[1].c_str(), state::setting_type_named(row[2].c_str()))) {
+    if (!state::same_setting_value(value, row[0].c_str(), row[1].c_str(), state::setting_type_named(row[2].c_str()))) {
       out.push_back(name + " shows " + state::display_value(row[0].c_str(), row[1].c_str()));
     }
   }
   return out;
+}
+
+/// The DSN that reaches `member`: the target's for the leader, a listed standby's at the member's port
+/// for a replica; "" when none is listed.
+std::string dsn_of(const desired::Target& target, const state::PatroniMember& member) {
+  if (member.leader()) return target.dsn;
+  for (const auto& r : target.replicas) {
+    if (state::dsn_endpoint(r.dsn).port == member.port) return r.dsn;
+  }
+  return "";
 }
 
 /// Bytes a restarted replica may still be behind its leader when the next member's restart starts.
@@ -111,13 +119,23 @@ DatabaseResult restart_member(const desired::Manifest& manifest, const planner::
     now = state::read_patroni_member(member->api_url);
     if (!now.reached) return fail(now.error + "; nothing was restarted");
   }
+  // The API Patroni lists for the member must answer as that member (a shared connect_address would
+  // send every restart to one node, and each would look done).
+  const bool answers_as_leader = now.role == "master" || now.role == "primary" || now.role == "standby_leader";
+  if ((!now.name.empty() && now.name != restart.member) || answers_as_leader != restart.leader) {
+    return fail("the API Patroni lists for " + who + " (" + member->api_url + ") answers as " +
+                (now.name.empty() ? std::string("a member") : now.name) + " with role " + now.role +
+                "; nothing was restarted");
+  }
   const std::string before = now.postmaster_start_time;
   run.say("restarting " + who + (restart.leader ? " (the leader)" : " (a replica)") + " through Patroni" +
           (restart.settings.empty() ? "" : " for " + joined(restart.settings)));
-  if (const std::string problem = state::restart_patroni_member(patroni_access(target), member->api_url);
-      !problem.empty()) {
-    return fail(problem);
-  }
+  const auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now()).count();
+  bool answered = false;
+  const std::string problem =
+      state::restart_patroni_member(patroni_access(target), member->api_url, std::max<long long>(left, 1), answered);
+  if (answered && !problem.empty()) return fail(problem);
+  if (!answered) run.say(problem + "; watching " + who + " come back");
   // Back: running, started anew, nothing pending, the same cluster; a replica close behind its leader.
   std::string last;
   while (true) {
@@ -153,6 +171,23 @@ DatabaseResult restart_member(const desired::Manifest& manifest, const planner::
       return fail("stopped by a signal while " + who + " restarts; the members after it were not restarted");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  // It runs what Patroni holds for the step's settings (a restart before Patroni wrote a new value
+  // would leave the old one running with nothing pending), where a DSN reaches the member.
+  if (const std::string dsn = dsn_of(target, *member); !dsn.empty()) {
+    const state::PatroniConfig config = state::read_patroni_config(patroni_access(target));
+    std::map<std::string, std::string> wanted;
+    for (const auto& name : restart.settings) {
+      if (const auto p = config.parameters.find(name); p != config.parameters.end()) wanted[name] = p->second;
+    }
+    try {
+      if (const auto off = not_running(dsn, wanted); !off.empty()) {
+        return fail("restarted, but " + who + " does not run what Patroni holds: " + joined(off) +
+                    " (restart it again once Patroni has written its configuration there)");
+      }
+    } catch (const std::exception& e) {
+      return fail("restarted, but " + who + " does not answer: " + one_line(e.what()));
+    }
   }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   DatabaseResult result = run.pass(ms, who + " restarted through Patroni");
@@ -208,7 +243,13 @@ DatabaseResult apply_patroni(const desired::Manifest& manifest, const planner::S
       started + std::chrono::milliseconds(std::max<std::int64_t>(manifest.policy.replica_wait.ms(), 30'000));
   while (true) {
     try {
-      waiting = not_running(target.dsn, patch, values);
+      std::map<std::string, std::string> wanted;
+      for (const auto& name : patch.settings) {
+        const bool restart_only =
+            std::find(patch.restart_only.begin(), patch.restart_only.end(), name) != patch.restart_only.end();
+        if (!restart_only) wanted[name] = values.at(name).get<std::string>();
+      }
+      waiting = not_running(target.dsn, wanted);
       if (waiting.empty()) break;
     } catch (const std::exception& e) {
       waiting = {one_line(e.what())};

@@ -109,7 +109,14 @@ ClusterState observe_cluster(pqxx::connection_base& session, std::vector<std::st
         cluster.config_errors.push_back(row[3].c_str());
         continue;
       }
-      cluster.auto_conf_entries[row[0].c_str()] = row[1].is_null() ? "" : row[1].c_str();
+      {
+        // primary_conninfo and its kin may hold a password (pg_basebackup -R writes one): masked, as it is
+        // shown and logged.
+        const std::string name = row[0].c_str();
+        const std::string value = row[1].is_null() ? "" : row[1].c_str();
+        const bool conninfo = name.size() >= 8 && name.compare(name.size() - 8, 8, "conninfo") == 0;
+        cluster.auto_conf_entries[name] = conninfo ? mask_dsn(value) : value;
+      }
       auto it = cluster.settings.find(row[0].c_str());
       if (it != cluster.settings.end()) it->second.auto_conf = row[1].is_null() ? "" : row[1].c_str();
     }

@@ -230,6 +230,8 @@ struct PatroniMember {
   bool pending_restart = false;
   std::optional<long long> lag;  ///< bytes behind the leader, for a replica that reports it
   bool leader() const { return role == "leader" || role == "standby_leader"; }
+  /// Up and serving: "running" (a replica reports "streaming" or "in archive recovery" from Patroni 3.0.4).
+  bool healthy() const { return state == "running" || state == "streaming" || state == "in archive recovery"; }
 };
 
 /// What Patroni's REST API says of the cluster's configuration (GET /config) and members (GET /cluster).

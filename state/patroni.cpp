@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "state/connection.hpp"
@@ -22,12 +23,26 @@ std::pair<std::string, std::string> split_url(const std::string& url) {
   return {url.substr(0, path), prefix};
 }
 
+/// The host of an http(s):// URL.
+std::string host_of(const std::string& url) {
+  const auto scheme = url.find("://");
+  std::string host = url.substr(scheme == std::string::npos ? 0 : scheme + 3);
+  return host.substr(0, host.find_first_of(":/"));
+}
+
+/// A client for `base`, with the credentials when they may go there: to the host of patroni.url, or to
+/// one PGPARITY_ALLOWED_HOSTS pins (a member's api_url comes from Patroni's DCS, which must not steer
+/// the password elsewhere, as dsn_through keeps a DSN's).
 httplib::Client client_for(const std::string& base, const PatroniAccess* access = nullptr) {
   httplib::Client client(base);
   client.set_connection_timeout(timeout_seconds, 0);
   client.set_read_timeout(timeout_seconds, 0);
   client.set_write_timeout(timeout_seconds, 0);
-  if (access != nullptr && !access->username.empty()) client.set_basic_auth(access->username, access->password);
+  if (access != nullptr && !access->username.empty()) {
+    const std::string host = host_of(base);
+    const bool pinned = std::getenv("PGPARITY_ALLOWED_HOSTS") != nullptr && host_allowed(host);
+    if (host == host_of(access->url) || pinned) client.set_basic_auth(access->username, access->password);
+  }
   return client;
 }
 
@@ -48,9 +63,7 @@ std::string refused(const std::string& url) {
   if (!web || url.find('@') != std::string::npos) {
     return "Patroni at " + mask_url(url) + " was not asked: only an http(s)://host:port URL is followed";
   }
-  std::string host = url.substr(url.find("://") + 3);
-  host = host.substr(0, host.find_first_of(":/"));
-  if (host_allowed(host)) return "";
+  if (host_allowed(host_of(url))) return "";
   return "Patroni at " + mask_url(url) + " was not asked: its host is not in PGPARITY_ALLOWED_HOSTS";
 }
 
@@ -104,8 +117,8 @@ PatroniConfig read_patroni_config(const PatroniAccess& access) {
     // refused as an empty request (400), with nothing changed; 401 is its access check failing.
     auto probe = client_for(base, &access);
     if (const auto checked = probe.Patch(prefix + "/config", "{}", "application/json");
-        checked && checked->status == 401) {
-      out.unauthorized = "Patroni answered a PATCH with " + said(401, checked->body);
+        checked && (checked->status == 401 || checked->status == 403)) {
+      out.unauthorized = "Patroni answered a PATCH with " + said(checked->status, checked->body);
     }
   } catch (const std::exception& e) {
     out.error = "Patroni at " + mask_url(url) + " sent a /config that is not JSON";
@@ -173,6 +186,7 @@ PatroniMemberNow read_patroni_member(const std::string& api_url) {
   try {
     const auto member = nlohmann::json::parse(res->body);
     out.state = member.value("state", "");
+    if (const auto p = member.find("patroni"); p != member.end() && p->is_object()) out.name = p->value("name", "");
     out.role = member.value("role", "");
     out.postmaster_start_time = member.value("postmaster_start_time", "");
     out.pending_restart = member.value("pending_restart", false);
@@ -184,14 +198,22 @@ PatroniMemberNow read_patroni_member(const std::string& api_url) {
   return out;
 }
 
-std::string restart_patroni_member(const PatroniAccess& access, const std::string& api_url) {
+std::string restart_patroni_member(const PatroniAccess& access, const std::string& api_url, long long timeout_seconds,
+                                   bool& answered) {
+  answered = true;
   if (const std::string why = refused(api_url); !why.empty()) return why;
   const auto [base, prefix] = split_url(api_url);
   auto client = client_for(base, &access);
-  // Patroni answers once the member's PostgreSQL is up again (or the restart failed).
-  client.set_read_timeout(10 * 60, 0);
-  const auto res = client.Post("/restart", R"({"restart_pending": true})", "application/json");
-  if (!res) return "its Patroni at " + mask_url(base) + " does not answer (" + httplib::to_string(res.error()) + ")";
+  // Patroni answers once the member's PostgreSQL is up again (or the restart failed): within the step's
+  // timeout, which Patroni is told too.
+  client.set_read_timeout(static_cast<time_t>(timeout_seconds), 0);
+  const std::string body =
+      R"({"restart_pending": true, "timeout": )" + std::to_string(std::max(timeout_seconds - 1, 1LL)) + "}";
+  const auto res = client.Post("/restart", body, "application/json");
+  if (!res) {
+    answered = res.error() != httplib::Error::Read;
+    return "its Patroni at " + mask_url(base) + " does not answer (" + httplib::to_string(res.error()) + ")";
+  }
   if (res->status == 200) return "";
   return "Patroni answered POST /restart with " + said(res->status, res->body);
 }

@@ -31,6 +31,7 @@ std::vector<PatroniMember> read_patroni_members(const std::string& url, std::str
 struct PatroniMemberNow {
   bool reached = false;
   std::string error;  ///< why not, when not reached
+  std::string name;   ///< patroni.name, when this Patroni reports it (newer versions)
   std::string state;  ///< "running", "restarting", "starting", ...
   std::string role;   ///< "master"/"primary" for a leader, "replica"
   std::string postmaster_start_time;
@@ -39,9 +40,11 @@ struct PatroniMemberNow {
 };
 PatroniMemberNow read_patroni_member(const std::string& api_url);
 
-/// POST <member api>/restart {"restart_pending": true}: Patroni restarts the member now, if a restart is
-/// pending there. "" when Patroni says it restarted, else what it answered.
-std::string restart_patroni_member(const PatroniAccess& access, const std::string& api_url);
+/// POST <member api>/restart {"restart_pending": true, "timeout": …}: Patroni restarts the member now, if
+/// a restart is pending there. "" when Patroni says it restarted, else what it answered; `answered` is
+/// false when no answer came within `timeout_seconds` (the restart may still be under way).
+std::string restart_patroni_member(const PatroniAccess& access, const std::string& api_url, long long timeout_seconds,
+                                   bool& answered);
 
 /// PATCH <url>/config with `body` (JSON). "" when Patroni took it, else why not (status and body).
 std::string patch_patroni_config(const PatroniAccess& access, const std::string& body);

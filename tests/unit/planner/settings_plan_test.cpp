@@ -311,14 +311,23 @@ TEST(Planner, ThroughPatroniLoweringASettingStandbysMustNotRunBelowThePrimaryRes
   EXPECT_EQ(changes(plan), (Ids{"staging/patroni/config", "staging/restart/m1", "staging/restart/m2"}));
 }
 
-TEST(Planner, ThroughPatroniWithoutPermissionNothingRestartsAndAPendingMemberAloneIsRestartedWhenAllowed) {
+TEST(Planner, ThroughPatroniOnlyWhatTheManifestNeedsIsRestartedAndOnlyWherePatroniSaysItIsPending) {
   const auto forbidden = patroni_manifest("settings:\n  values:\n    max_connections: \"150\"\n");
   EXPECT_EQ(changes(plan_for(forbidden, patroni_server("100", {{"m1", "leader", false}, {"m2", "replica", false}}))),
-            Ids{"staging/patroni/config"});
-  // Patroni already holds 150; only m2 has not been restarted since.
-  const auto allowed = patroni_manifest("policy:\n  restart:\n    allowed: true\n");
-  const Plan plan = plan_for(allowed, patroni_server("100", {{"m1", "leader", false}, {"m2", "replica", true}}));
-  EXPECT_EQ(changes(plan), Ids{"staging/restart/m2"});
+            Ids{"staging/patroni/config"})
+      << "no permission: the PATCH alone, the restart stays pending";
+  // Patroni holds 150 already; m2 was restarted since, m1 not.
+  const auto allowed = patroni_manifest(
+      "settings:\n  values:\n    max_connections: \"150\"\npolicy:\n  restart:\n"
+      "    allowed: true\n");
+  auto holds = patroni_server("100", {{"m1", "leader", true}, {"m2", "replica", false}});
+  holds.pending("max_connections")
+      .patroni({{"max_connections", "150"}}, {{"m1", "leader", true}, {"m2", "replica", false}});
+  EXPECT_EQ(changes(plan_for(allowed, holds)), Ids{"staging/restart/m1"});
+  // A restart someone staged through Patroni for their own window is not the manifest's to take.
+  const auto unrelated = patroni_manifest("policy:\n  restart:\n    allowed: true\n");
+  EXPECT_TRUE(
+      changes(plan_for(unrelated, patroni_server("100", {{"m1", "leader", true}, {"m2", "replica", true}}))).empty());
 }
 
 TEST(Planner, OnAPatroniNodeAMissingPreloadLibraryIsToldToGoThroughPatroniNotPostgresqlConf) {
