@@ -21,6 +21,7 @@ struct ApplyOptions {
   unsigned drain_parallel = 16;
   std::string plan_digest;                  ///< recorded in the journal
   std::string manifest_digest;              ///< recorded in the journal
+  std::string revision;                     ///< the manifest's revision ("main@sha1:…"), recorded in the journal
   std::ostream* progress = nullptr;         ///< where waits and steps are told (stderr)
   const std::atomic<bool>* stop = nullptr;  ///< set by a signal: give up waiting, change nothing more
   std::string wave;                         ///< the rollout wave a run belongs to, for the journal ("" without)
@@ -92,6 +93,7 @@ const char* name_of(DatabaseResult::Outcome outcome);
 /// apply --format json: the run as one document (docs/cli.md), with the field names
 /// reconcile's JSON log events use (target, database, run_id, step, duration_ms, ...).
 /// `plan` gives the fingerprint and, when it was blocked, the blockers.
-std::string render_apply_json(const ApplyResult& result, const planner::Plan& plan);
+/// `revision`: the manifest's ("main@sha1:…"), null in the document when "".
+std::string render_apply_json(const ApplyResult& result, const planner::Plan& plan, const std::string& revision = "");
 
 }  // namespace pgparity::reconciler

@@ -53,7 +53,7 @@ std::string summarize(const ApplyResult& result) {
   return out.str();
 }
 
-std::string render_apply_json(const ApplyResult& result, const planner::Plan& plan) {
+std::string render_apply_json(const ApplyResult& result, const planner::Plan& plan, const std::string& revision) {
   std::string status = "unchanged";
   if (plan.blocked() || result.blocked()) {
     status = "blocked";
@@ -89,6 +89,7 @@ std::string render_apply_json(const ApplyResult& result, const planner::Plan& pl
   return nlohmann::ordered_json{{"apiVersion", "pgparity/v1"},
                                 {"kind", "ApplyResult"},
                                 {"status", status},
+                                {"revision", revision.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(revision)},
                                 {"fingerprint", plan.fingerprint},
                                 {"databases", databases},
                                 {"blockers", blockers},

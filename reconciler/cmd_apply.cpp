@@ -17,6 +17,7 @@
 #include "reconciler/commands.hpp"
 #include "reconciler/logging.hpp"
 #include "reconciler/observation.hpp"
+#include "reconciler/revision.hpp"
 #include "reconciler/signals.hpp"
 
 namespace pgparity::reconciler {
@@ -32,6 +33,7 @@ struct ApplyCommandOptions {
   unsigned parallel = 4;
   unsigned drain_parallel = 16;
   std::string format = "text";
+  std::string revision;  ///< --revision; else the git HEAD of the manifest's work tree
 };
 
 std::string read_file(const std::string& path) {
@@ -65,12 +67,16 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest, &manifest_text);
   if (!loaded) return ExitCode::error;
   const desired::Manifest& manifest = *loaded;
+  if (const std::string why = o.revision.empty() ? "" : revision_problem(o.revision); !why.empty()) {
+    throw InputError("bad --revision: " + why, "", "e.g. --revision main@sha1:<40 hex digits>");
+  }
+  const std::string revision = o.revision.empty() ? manifest_revision(o.manifest) : o.revision;
   bool any_managed = false;
   for (const auto& [name, t] : manifest.targets) any_managed = any_managed || t.role == desired::Role::managed;
   if (!any_managed) {
     (o.format == "json" ? context.err : context.out)
         << "nothing to apply: the manifest has no managed target (reference targets are never written)\n";
-    if (o.format == "json") context.out << render_apply_json(ApplyResult{}, planner::Plan{});
+    if (o.format == "json") context.out << render_apply_json(ApplyResult{}, planner::Plan{}, revision);
     return ExitCode::ok;
   }
 
@@ -97,12 +103,12 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   people << planner::render_text(plan, context.color && !json);
   if (plan.blocked()) {
     context.err << "blocked: nothing was changed\n";
-    if (json) context.out << render_apply_json(ApplyResult{}, plan);
+    if (json) context.out << render_apply_json(ApplyResult{}, plan, revision);
     return ExitCode::blocked;
   }
   if (!plan.has_changes()) {
     people << "nothing to apply: every managed database matches the manifest\n";
-    if (json) context.out << render_apply_json(ApplyResult{}, plan);
+    if (json) context.out << render_apply_json(ApplyResult{}, plan, revision);
     return ExitCode::ok;
   }
   if (!o.auto_approve) {
@@ -120,6 +126,7 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   options.drain_parallel = o.drain_parallel;
   options.plan_digest = planner::digest(planner::render_json(plan));
   options.manifest_digest = planner::digest(manifest_text);
+  options.revision = revision;
   return apply_and_report(context, manifest, plan, options, o.format);
 }
 
@@ -133,7 +140,7 @@ ExitCode apply_and_report(Context& context, const desired::Manifest& manifest, c
   const ApplyResult result = apply_plan(manifest, plan, options);
   if (format == "json") {
     context.err << "\n" << summarize(result);
-    context.out << render_apply_json(result, plan);
+    context.out << render_apply_json(result, plan, options.revision);
   } else {
     context.out << "\n" << summarize(result);
   }
@@ -148,6 +155,9 @@ void add_apply_command(CLI::App& app, Context& context) {
   cmd->add_option("-f,--file", o->manifest, "The manifest")->required();
   cmd->add_option("--target", o->target, "Apply only to this managed target");
   cmd->add_option("--plan", o->plan_file, "Apply this saved plan (refused if the databases changed since)");
+  cmd->add_option("--revision", o->revision,
+                  "The manifest's revision to record (journal, the databases, JSON); default: the git HEAD of the "
+                  "work tree that holds the manifest, as branch@sha1:<hex>");
   cmd->add_flag("--auto-approve", o->auto_approve, "Do not ask for confirmation");
   cmd->add_option("--format", o->format, "text, or json: the result as one document on stdout (docs/cli.md)")
       ->check(CLI::IsMember({"text", "json"}))

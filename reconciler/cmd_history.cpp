@@ -53,6 +53,7 @@ ExitCode run_history(Context& context, const HistoryOptions& o) {
                       {"error", or_null(r.error)},
                       {"plan_digest", r.plan_digest},
                       {"manifest_digest", r.manifest_digest},
+                      {"revision", or_null(r.revision)},
                       {"pgparity_version", r.pgparity_version},
                       {"snapshot", snapshot}});
     }
@@ -72,6 +73,7 @@ ExitCode run_history(Context& context, const HistoryOptions& o) {
     context.out << r.run_id << "  " << r.target << "/" << r.database << "  " << r.status << "  started " << r.started_at
                 << "  " << (r.finished_at.empty() ? "never finished" : "finished " + r.finished_at) << "  "
                 << r.steps_done << " step" << (r.steps_done == 1 ? "" : "s") << "\n";
+    if (!r.revision.empty()) context.out << "    revision: " << r.revision << "\n";
     if (!r.error.empty()) context.out << "    error: " << r.error << "\n";
     if (!r.snapshot.empty()) {
       context.out << "    before:";

@@ -26,6 +26,7 @@
 #include "reconciler/metrics.hpp"
 #include "reconciler/observation.hpp"
 #include "reconciler/rehearse.hpp"
+#include "reconciler/revision.hpp"
 #include "reconciler/signals.hpp"
 #include "reconciler/version.hpp"
 #include "state/session_cache.hpp"
@@ -60,6 +61,7 @@ struct ReconcileOptions {
   unsigned parallel = 4;
   unsigned drain_parallel = 16;
   unsigned keep_sessions = 64;  ///< observation sessions kept between ticks (0: none); see SessionCache
+  std::string revision;         ///< --revision; else the git HEAD of the manifest's work tree, read every tick
 };
 
 /// After a database fails, it waits out a growing, jittered delay before it is tried again.
@@ -94,6 +96,9 @@ class Loop {
                      std::chrono::duration<double>(Clock::now() - started).count());
     if (result == TickResult::converged || result == TickResult::applied) {
       metrics_.set("pgparity_last_success_timestamp_seconds", {}, static_cast<double>(std::time(nullptr)));
+      // Flux's lastAppliedRevision: the revision the fleet was last brought to (or found at).
+      metrics_.clear("pgparity_last_applied_revision_info");
+      metrics_.set("pgparity_last_applied_revision_info", {{"revision", revision_}}, 1);
     }
     if (!options_.metrics_file.empty()) {
       try {
@@ -112,6 +117,10 @@ class Loop {
     const desired::LoadResult loaded = desired::load_manifest_file(options_.manifest, load_options());
     if (loaded.ok()) {
       manifest_ = loaded.manifest;
+      revision_ = options_.revision.empty() ? manifest_revision(options_.manifest) : options_.revision;
+      // Flux's lastAttemptedRevision: the revision this tick works from.
+      metrics_.clear("pgparity_last_attempted_revision_info");
+      metrics_.set("pgparity_last_attempted_revision_info", {{"revision", revision_}}, 1);
       for (const auto& line : follow_patroni_leaders(*manifest_)) spdlog::info("{}", line);
       metrics_.set("pgparity_manifest_valid", {}, 1);
     } else {
@@ -255,6 +264,7 @@ class Loop {
     options.parallel = options_.parallel;
     options.drain_parallel = options_.drain_parallel;
     options.plan_digest = planner::digest(plan.fingerprint);
+    options.revision = revision_;
     options.progress = &progress;
     options.stop = &stop_;
     const ApplyResult result = apply_plan(manifest, plan, options);
@@ -300,6 +310,7 @@ class Loop {
   Metrics metrics_;
   std::atomic<Clock::rep> last_completed_{Clock::now().time_since_epoch().count()};
   std::optional<desired::Manifest> manifest_;
+  std::string revision_;  ///< the manifest's revision at this tick ("" when unknown)
   std::map<std::string, Backoff> backoff_;
   std::mt19937 random_{std::random_device{}()};
   state::SessionCache sessions_;
@@ -352,6 +363,9 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
   if (!interval || interval->ms() <= 0) throw InputError("bad --interval '" + o.interval + "': use e.g. 30s, 5m");
   const auto lock_wait = Duration::parse(o.lock_wait);
   if (!lock_wait) throw InputError("bad --lock-wait '" + o.lock_wait + "': use e.g. 30s, 5m");
+  if (const std::string why = o.revision.empty() ? "" : revision_problem(o.revision); !why.empty()) {
+    throw InputError("bad --revision: " + why, "", "e.g. --revision main@sha1:<40 hex digits>");
+  }
   const std::atomic<bool>& stop = stop_on_signals();
   Loop loop(o, *interval, *lock_wait, stop);
   std::unique_ptr<MetricsServer> server;
@@ -390,6 +404,9 @@ void add_reconcile_command(CLI::App& app, Context& context) {
   CLI::App* cmd = app.add_subcommand("reconcile", "The loop: each tick re-read the manifest, plan, apply (or report)");
   cmd->add_option("-f,--file", o->manifest, "The manifest (re-read every tick)")->required();
   cmd->add_option("--interval", o->interval, "Time between ticks")->capture_default_str();
+  cmd->add_option("--revision", o->revision,
+                  "The manifest's revision to record (journal, the databases, metrics); default: the git HEAD of the "
+                  "work tree that holds the manifest, read every tick");
   cmd->add_flag("--once", o->once, "One tick, then exit (for cron and CI)");
   cmd->add_flag("--plan-only", o->plan_only, "Report drift, never change anything");
   cmd->add_flag("--rehearse", o->rehearse,

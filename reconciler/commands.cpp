@@ -22,6 +22,7 @@ void add_doctor_command(CLI::App& app, Context& context);
 void add_recover_command(CLI::App& app, Context& context);
 void add_history_command(CLI::App& app, Context& context);
 void add_outdated_command(CLI::App& app, Context& context);
+void add_status_command(CLI::App& app, Context& context);
 
 desired::LoadOptions load_options() {
   desired::LoadOptions options;
@@ -60,6 +61,7 @@ void register_commands(CLI::App& app, Context& context) {
   add_recover_command(app, context);
   add_history_command(app, context);
   add_outdated_command(app, context);
+  add_status_command(app, context);
 }
 
 }  // namespace pgparity::reconciler

@@ -31,6 +31,17 @@ void Journal::ensure() {
                                table("runs"))
                              .empty();
   if (!has_wave) tx.exec("ALTER TABLE " + table("runs") + " ADD COLUMN wave text");
+  // Added with revisions: the manifest's revision a run applied (its git commit), NULL when unknown.
+  const bool has_revision = !tx.exec_params(
+                                   "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass "
+                                   "AND attname = 'revision' AND NOT attisdropped",
+                                   table("runs"))
+                                 .empty();
+  if (!has_revision) tx.exec("ALTER TABLE " + table("runs") + " ADD COLUMN revision text");
+  // What this database was last converged to: one row per database, written with a run's success.
+  tx.exec("CREATE TABLE IF NOT EXISTS " + table("converged") +
+          " (database text PRIMARY KEY, revision text, manifest_digest text, run_id text NOT NULL,"
+          "  converged_at timestamptz NOT NULL)");
   tx.exec("CREATE TABLE IF NOT EXISTS " + table("snapshots") +
           " (run_id text NOT NULL, extname name NOT NULL, extversion text NOT NULL, schema name NOT NULL,"
           "  relocatable boolean NOT NULL, extconfig text[], taken_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
@@ -58,13 +69,14 @@ void Journal::close_interrupted() {
 }
 
 void Journal::start(const std::string& run_id, const std::string& target, const std::string& database,
-                    const std::string& plan_digest, const std::string& manifest_digest, const std::string& wave) {
+                    const std::string& plan_digest, const std::string& manifest_digest, const std::string& wave,
+                    const std::string& revision) {
   pqxx::work tx(session_);
   tx.exec_params("INSERT INTO " + table("runs") +
-                     " (run_id, target, database, status, plan_digest, manifest_digest, pgparity_version, wave)"
-                     " VALUES ($1, $2, $3, $8, $4, $5, $6, NULLIF($7, ''))",
+                     " (run_id, target, database, status, plan_digest, manifest_digest, pgparity_version, wave,"
+                     "  revision) VALUES ($1, $2, $3, $8, $4, $5, $6, NULLIF($7, ''), NULLIF($9, ''))",
                  run_id, target, database, plan_digest, manifest_digest, std::string(version), wave,
-                 std::string(state::name_of(state::RunStatus::running)));
+                 std::string(state::name_of(state::RunStatus::running)), revision);
   tx.commit();
 }
 
@@ -74,6 +86,19 @@ void Journal::finish(const std::string& run_id, state::RunStatus status, int ste
                      " SET finished_at = clock_timestamp(), status = $2, steps_done = $3, error = nullif($4, '')"
                      " WHERE run_id = $1",
                  run_id, std::string(state::name_of(status)), steps_done, error);
+  // A database's own run that succeeded converged it: to that revision and manifest (server-wide runs,
+  // '' and '@…', are journaled on the DSN's database but converge no database of their own).
+  if (status == state::RunStatus::succeeded) {
+    tx.exec_params("INSERT INTO " + table("converged") +
+                       " (database, revision, manifest_digest, run_id, converged_at)"
+                       " SELECT database, revision, manifest_digest, run_id, clock_timestamp() FROM " +
+                       table("runs") +
+                       " WHERE run_id = $1 AND database <> '' AND left(database, 1) <> '@'"
+                       " ON CONFLICT (database) DO UPDATE SET revision = excluded.revision,"
+                       " manifest_digest = excluded.manifest_digest, run_id = excluded.run_id,"
+                       " converged_at = excluded.converged_at",
+                   run_id);
+  }
   tx.commit();
 }
 
@@ -86,7 +111,8 @@ std::vector<state::RunRecord> Journal::runs() const {
   for (const auto& row :
        tx.exec_params("SELECT run_id, target, database, to_char(started_at AT TIME ZONE 'UTC', $1),"
                       " coalesce(to_char(finished_at AT TIME ZONE 'UTC', $1), ''), status, coalesce(plan_digest, ''),"
-                      " coalesce(manifest_digest, ''), steps_done, coalesce(error, ''), coalesce(pgparity_version, '')"
+                      " coalesce(manifest_digest, ''), steps_done, coalesce(error, ''), coalesce(pgparity_version, ''),"
+                      " coalesce(revision, '')"
                       " FROM " +
                           table("runs") + " ORDER BY started_at DESC, run_id DESC",
                       std::string(iso))) {
@@ -102,6 +128,7 @@ std::vector<state::RunRecord> Journal::runs() const {
     r.steps_done = row[8].as<int>();
     r.error = row[9].c_str();
     r.pgparity_version = row[10].c_str();
+    r.revision = row[11].c_str();
     runs.push_back(std::move(r));
   }
   std::map<std::string, std::vector<state::InstalledExtension>> snapshots;
@@ -131,6 +158,19 @@ void Journal::pause_ended(const std::string& run_id, const std::string& alias) {
           " SET resumed_at = clock_timestamp() WHERE alias = $2 AND resumed_at IS NULL AND ($1 = '' OR run_id = $1)",
       run_id, alias);
   tx.commit();
+}
+
+std::optional<state::ConvergedRecord> Journal::converged() const {
+  pqxx::read_transaction tx(session_);
+  if (!tx.exec_params1("SELECT pg_catalog.to_regclass($1) IS NOT NULL", table("converged"))[0].as<bool>()) {
+    return std::nullopt;
+  }
+  const auto rows = tx.exec(
+      "SELECT coalesce(revision, ''), coalesce(manifest_digest, ''), run_id, "
+      "to_char(converged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM " +
+      table("converged") + " WHERE database = current_database()");
+  if (rows.empty()) return std::nullopt;
+  return state::ConvergedRecord{rows[0][0].c_str(), rows[0][1].c_str(), rows[0][2].c_str(), rows[0][3].c_str()};
 }
 
 std::vector<state::OpenPause> Journal::open_pauses() const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <pqxx/connection_base>
@@ -13,6 +14,7 @@ namespace pgparity::reconciler {
 /// managed database (policy.state_schema):
 ///   <schema>.runs      one row per run: started, finished, status, digests, steps done, error
 ///   <schema>.snapshots the pg_extension rows as they were before a run's changes
+///   <schema>.converged one row per database: the revision, manifest digest and run it was last converged by
 class Journal {
  public:
   Journal(pqxx::connection_base& session, std::string schema) : session_(session), schema_(std::move(schema)) {}
@@ -24,13 +26,17 @@ class Journal {
   void close_interrupted();
   /// Records a run as started and commits, so an interrupted run stays visible.
   void start(const std::string& run_id, const std::string& target, const std::string& database,
-             const std::string& plan_digest, const std::string& manifest_digest, const std::string& wave = "");
-  /// Records how the run ended, in its own transaction.
+             const std::string& plan_digest, const std::string& manifest_digest, const std::string& wave = "",
+             const std::string& revision = "");
+  /// Records how the run ended, in its own transaction; a database's run that succeeded also records
+  /// in <schema>.converged what the database was converged to (revision, manifest digest, run).
   void finish(const std::string& run_id, state::RunStatus status, int steps_done, const std::string& error);
 
   /// The runs recorded on this database, newest first, each with its
   /// snapshot; empty when there is no journal. Reads only (two queries).
   std::vector<state::RunRecord> runs() const;
+  /// What this database was last converged to (<schema>.converged); nullopt when never.
+  std::optional<state::ConvergedRecord> converged() const;
 
   /// Records, committed at once, that `run_id` is about to PAUSE `alias` on the
   /// pooler `pooler` (its admin DSN with the password masked), so a run killed

@@ -23,6 +23,8 @@ const std::map<std::string, std::string>& metric_help() {
       {"pgparity_pending_restart",
        "1 for each setting written to postgresql.auto.conf that the server runs only after a restart."},
       {"pgparity_last_success_timestamp_seconds", "When a tick last ended converged or applied, in Unix time."},
+      {"pgparity_last_attempted_revision_info", "1 for the manifest revision the last tick worked from."},
+      {"pgparity_last_applied_revision_info", "1 for the manifest revision of the last converged or applied tick."},
       {"pgparity_manifest_valid", "1 when the manifest read at the last tick was valid."},
       {"pgparity_manifest_errors_total", "Manifest reads that failed; the last good manifest stayed in force."},
       {"pgparity_database_failures_total", "Databases whose apply failed, by target and database."},

@@ -67,9 +67,6 @@ state::ObserveRequest observe_request_for(const desired::Target& target, unsigne
 
 namespace {
 
-/// Reads pgparity's journal, and whether a run holds the lock, on each database's own session.
-namespace {
-
 /// The addresses a host name resolves to (the name itself when it does not resolve).
 std::set<std::string> addresses_of(const std::string& host) {
   std::set<std::string> out = {host};
@@ -95,11 +92,11 @@ bool endpoint_is(const state::Endpoint& e, const state::PatroniMember& m) {
   return std::any_of(mine.begin(), mine.end(), [&](const std::string& a) { return theirs.contains(a); });
 }
 
-}  // namespace
-
+/// Reads pgparity's journal, and whether a run holds the lock, on each database's own session.
 std::function<void(pqxx::connection_base&, state::DatabaseState&)> journal_reader(const desired::Manifest& manifest) {
   return [schema = manifest.policy.state_schema.str()](pqxx::connection_base& session, state::DatabaseState& db) {
     db.runs = Journal(session, schema).runs();
+    db.converged = Journal(session, schema).converged();
     db.open_pauses = Journal(session, schema).open_pauses();
     db.run_in_progress = state::run_lock_holder(session) != 0;
   };

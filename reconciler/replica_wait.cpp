@@ -33,7 +33,7 @@ void journal_replica_failure(const desired::Manifest& manifest, const std::strin
     journal.ensure();
     result.run_id = new_run_id();
     journal.start(result.run_id, target_name, result.database, options.plan_digest, options.manifest_digest,
-                  options.wave);
+                  options.wave, options.revision);
     journal.finish(result.run_id, state::RunStatus::failed, 0, result.message);
   } catch (const std::exception& e) {
     result.message += "; it could not be journaled on the primary (" + one_line(e.what()) + ")";

@@ -283,7 +283,7 @@ void Unit::apply_extensions() {
           journal.close_interrupted();  // under the lock: no other run is live on this database
           result_.run_id = new_run_id();
           journal.start(result_.run_id, target_.name, database_, options_.plan_digest, options_.manifest_digest,
-                        options_.wave);
+                        options_.wave, options_.revision);
           started = true;
           break;
         case StepKind::drain:

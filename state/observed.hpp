@@ -136,8 +136,18 @@ struct RunRecord {
   int steps_done = 0;
   std::string error;
   std::string pgparity_version;
+  std::string revision;  ///< the manifest's revision the run applied ("main@sha1:…"), "" when unknown
   std::vector<InstalledExtension> snapshot;  ///< pg_extension as it was before the run's changes
   bool operator==(const RunRecord&) const = default;
+};
+
+/// What a database was last converged to (<state_schema>.converged, in the database itself).
+struct ConvergedRecord {
+  std::string revision;  ///< "" when the run's revision was unknown
+  std::string manifest_digest;
+  std::string run_id;
+  std::string converged_at;  ///< ISO 8601, UTC
+  bool operator==(const ConvergedRecord&) const = default;
 };
 
 /// A PgBouncer PAUSE a run recorded in its journal with no RESUME after it.
@@ -174,11 +184,12 @@ struct DatabaseState {
   /// Configuration tables of the same extensions, in extconfig order.
   std::map<std::string, std::vector<ConfigTable>> config_tables;
   Activity activity;
-  std::vector<IntegrityProblem> integrity;  ///< only when asked (doctor)
-  std::vector<RunRecord> runs;              ///< pgparity's journal, newest first, when asked (doctor)
-  std::vector<OpenPause> open_pauses;       ///< pooler pauses with no RESUME recorded, when asked (doctor)
-  bool run_in_progress = false;             ///< a pgparity run holds the database's lock (when asked)
-  bool may_create = true;                   ///< the role has CREATE on it: a role that could apply, not a read-only one
+  std::vector<IntegrityProblem> integrity;   ///< only when asked (doctor)
+  std::vector<RunRecord> runs;               ///< pgparity's journal, newest first, when asked (doctor)
+  std::optional<ConvergedRecord> converged;  ///< what it was last converged to, when asked (doctor, status)
+  std::vector<OpenPause> open_pauses;        ///< pooler pauses with no RESUME recorded, when asked (doctor)
+  bool run_in_progress = false;              ///< a pgparity run holds the database's lock (when asked)
+  bool may_create = true;  ///< the role has CREATE on it: a role that could apply, not a read-only one
 
   const InstalledExtension* find(const std::string& extension) const;
   bool has_schema(const std::string& schema) const;
