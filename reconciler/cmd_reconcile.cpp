@@ -22,6 +22,7 @@
 #include "reconciler/backoff.hpp"
 #include "reconciler/commands.hpp"
 #include "reconciler/files.hpp"
+#include "reconciler/git_source.hpp"
 #include "reconciler/logging.hpp"
 #include "reconciler/metrics.hpp"
 #include "reconciler/observation.hpp"
@@ -29,6 +30,7 @@
 #include "reconciler/revision.hpp"
 #include "reconciler/signals.hpp"
 #include "reconciler/version.hpp"
+#include "state/patroni.hpp"
 #include "state/session_cache.hpp"
 
 namespace pgparity::reconciler {
@@ -62,6 +64,7 @@ struct ReconcileOptions {
   unsigned drain_parallel = 16;
   unsigned keep_sessions = 64;  ///< observation sessions kept between ticks (0: none); see SessionCache
   std::string revision;         ///< --revision; else the git HEAD of the manifest's work tree, read every tick
+  GitSourceOptions git;         ///< --git URL --ref --path: the manifest is fetched, not read from -f
 };
 
 /// After a database fails, it waits out a growing, jittered delay before it is tried again.
@@ -75,6 +78,7 @@ class Loop {
   Loop(const ReconcileOptions& options, Duration interval, Duration lock_wait, const std::atomic<bool>& stop)
       : options_(options), interval_(interval), lock_wait_(lock_wait), stop_(stop), sessions_(options.keep_sessions) {
     metrics_.set("pgparity_info", {{"version", version}}, 1);
+    if (!options.git.url.empty()) git_.emplace(options.git);
   }
 
   Metrics& metrics() { return metrics_; }
@@ -112,17 +116,65 @@ class Loop {
   }
 
  private:
+  /// Flux's lastAttemptedRevision: the revision this tick works from (valid or not).
+  void attempted(const std::string& revision) {
+    metrics_.clear("pgparity_last_attempted_revision_info");
+    metrics_.set("pgparity_last_attempted_revision_info", {{"revision", revision}}, 1);
+  }
+
+  /// A manifest that loaded: in force from now on, at `revision`.
+  void enforce(const desired::LoadResult& loaded, const std::string& revision) {
+    manifest_ = loaded.manifest;
+    revision_ = revision;
+    for (const auto& line : follow_patroni_leaders(*manifest_)) spdlog::info("{}", line);
+    metrics_.set("pgparity_manifest_valid", {}, 1);
+  }
+
+  /// Fetches the git source: its head's manifest when it loads, else the last good revision stays in
+  /// force (from this process, or the cache's record of it after a restart). Never an empty manifest.
+  const desired::Manifest* manifest_from_git() {
+    const Fetched head = git_->fetch();
+    if (!head.fetched) {
+      metrics_.add("pgparity_git_fetch_failures_total", {});
+      spdlog::warn("git: {}; enforcing the last good revision {}", head.error,
+                   revision_.empty() ? std::string("(none yet)") : revision_);
+    }
+    if (!head.revision.empty()) attempted(head.revision);
+    if (!head.text.empty() && head.revision != revision_) {
+      const desired::LoadResult loaded = desired::load_manifest_text(head.text, head.label, load_options());
+      if (loaded.ok()) {
+        enforce(loaded, head.revision);
+        git_->remember_good(head.revision);
+        spdlog::info("git: enforcing {}", head.revision);
+      } else {
+        metrics_.set("pgparity_manifest_valid", {}, 0);
+        metrics_.add("pgparity_manifest_errors_total", {});
+        for (const auto& d : loaded.diagnostics) spdlog::error("{}", d.str());
+        spdlog::warn("git: {} is not applied: its manifest is invalid; {}", head.revision,
+                     revision_.empty() ? std::string("no good revision yet") : revision_ + " stays in force");
+      }
+    } else if (head.text.empty() && head.fetched && !head.error.empty()) {
+      spdlog::error("git: {}", head.error);
+    }
+    if (!manifest_) {
+      // A restart: the revision the cache last found good, until the head is good again.
+      const Fetched good = git_->last_good();
+      if (!good.text.empty()) {
+        const desired::LoadResult loaded = desired::load_manifest_text(good.text, good.label, load_options());
+        if (loaded.ok()) enforce(loaded, good.revision);
+      }
+    }
+    return manifest_ ? &*manifest_ : nullptr;
+  }
+
   /// Re-reads the manifest; an invalid one is reported and the last good one stays in force.
   const desired::Manifest* manifest() {
+    if (git_) return manifest_from_git();
     const desired::LoadResult loaded = desired::load_manifest_file(options_.manifest, load_options());
+    const std::string revision = options_.revision.empty() ? manifest_revision(options_.manifest) : options_.revision;
+    attempted(revision);
     if (loaded.ok()) {
-      manifest_ = loaded.manifest;
-      revision_ = options_.revision.empty() ? manifest_revision(options_.manifest) : options_.revision;
-      // Flux's lastAttemptedRevision: the revision this tick works from.
-      metrics_.clear("pgparity_last_attempted_revision_info");
-      metrics_.set("pgparity_last_attempted_revision_info", {{"revision", revision_}}, 1);
-      for (const auto& line : follow_patroni_leaders(*manifest_)) spdlog::info("{}", line);
-      metrics_.set("pgparity_manifest_valid", {}, 1);
+      enforce(loaded, revision);
     } else {
       metrics_.set("pgparity_manifest_valid", {}, 0);
       metrics_.add("pgparity_manifest_errors_total", {});
@@ -310,6 +362,7 @@ class Loop {
   Metrics metrics_;
   std::atomic<Clock::rep> last_completed_{Clock::now().time_since_epoch().count()};
   std::optional<desired::Manifest> manifest_;
+  std::optional<GitSource> git_;
   std::string revision_;  ///< the manifest's revision at this tick ("" when unknown)
   std::map<std::string, Backoff> backoff_;
   std::mt19937 random_{std::random_device{}()};
@@ -366,8 +419,22 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
   if (const std::string why = o.revision.empty() ? "" : revision_problem(o.revision); !why.empty()) {
     throw InputError("bad --revision: " + why, "", "e.g. --revision main@sha1:<40 hex digits>");
   }
+  if (o.manifest.empty() == o.git.url.empty()) {
+    throw InputError("reconcile needs the manifest from one place: -f FILE, or --git URL --path PATH");
+  }
+  ReconcileOptions with = o;
+  if (!o.git.url.empty()) {
+    if (o.git.path.empty()) throw InputError("--git needs --path: the manifest's path in the repository");
+    if (!o.revision.empty()) throw InputError("--git names each revision itself: leave --revision out");
+    if (o.git.url.find('@') != std::string::npos && o.git.url.find("://") != std::string::npos &&
+        o.git.url.find('@') > o.git.url.find("://") &&
+        o.git.url.find(':', o.git.url.find("://") + 3) < o.git.url.find('@')) {
+      throw InputError("--git: a password in the URL would be printed and stored; give it in PGPARITY_GIT_PASSWORD");
+    }
+    if (with.git.cache.empty()) with.git.cache = default_git_cache(o.git.url);
+  }
   const std::atomic<bool>& stop = stop_on_signals();
-  Loop loop(o, *interval, *lock_wait, stop);
+  Loop loop(with, *interval, *lock_wait, stop);
   std::unique_ptr<MetricsServer> server;
   if (!o.metrics_addr.empty()) {
     server = std::make_unique<MetricsServer>(o.metrics_addr, loop.metrics(), [&loop] { return loop.healthy(); });
@@ -387,7 +454,9 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
     }
     return ExitCode::error;
   }
-  spdlog::info("reconciling {} every {}", o.manifest, interval->str());
+  spdlog::info("reconciling {} every {}",
+               o.git.url.empty() ? o.manifest : o.git.ref + " of " + state::mask_url(o.git.url) + ":" + o.git.path,
+               interval->str());
   while (!stop.load()) {
     const auto next = Clock::now() + std::chrono::milliseconds(interval->ms());
     loop.tick();
@@ -402,7 +471,14 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
 void add_reconcile_command(CLI::App& app, Context& context) {
   auto o = std::make_shared<ReconcileOptions>();
   CLI::App* cmd = app.add_subcommand("reconcile", "The loop: each tick re-read the manifest, plan, apply (or report)");
-  cmd->add_option("-f,--file", o->manifest, "The manifest (re-read every tick)")->required();
+  cmd->add_option("-f,--file", o->manifest, "The manifest (re-read every tick); or --git");
+  cmd->add_option("--git", o->git.url,
+                  "Fetch the manifest from this git repository every tick (file://, https://, git://; credentials "
+                  "from PGPARITY_GIT_USERNAME/PASSWORD or PGPARITY_GIT_SSH_KEY)");
+  cmd->add_option("--ref", o->git.ref, "With --git: the branch")->capture_default_str();
+  cmd->add_option("--path", o->git.path, "With --git: the manifest's path in the repository");
+  cmd->add_option("--git-cache", o->git.cache,
+                  "With --git: where fetched objects and the last good revision are kept (default: under $TMPDIR)");
   cmd->add_option("--interval", o->interval, "Time between ticks")->capture_default_str();
   cmd->add_option("--revision", o->revision,
                   "The manifest's revision to record (journal, the databases, metrics); default: the git HEAD of the "

@@ -2,6 +2,7 @@
 
 #include <git2.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -11,7 +12,11 @@ namespace {
 
 /// libgit2's global state, set up once for the process (it is reference-counted).
 void init_libgit2() {
-  static const int initialized = git_libgit2_init();
+  static const int initialized = [] {
+    const int n = git_libgit2_init();
+    std::atexit([] { git_libgit2_shutdown(); });  // its caches go with the process, not as leaks
+    return n;
+  }();
   (void)initialized;
 }
 

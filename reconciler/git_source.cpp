@@ -1,0 +1,176 @@
+#include "reconciler/git_source.hpp"
+
+#include <git2.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+#include "planner/planner.hpp"
+#include "state/patroni.hpp"
+
+namespace pgparity::reconciler {
+
+namespace {
+
+template <typename T, void (*Free)(T*)>
+using Owned = std::unique_ptr<T, decltype([](T* p) { Free(p); })>;
+
+constexpr const char* good_ref = "refs/pgparity/last-good";
+
+void init_libgit2() {
+  static const int initialized = [] {
+    const int n = git_libgit2_init();
+    std::atexit([] { git_libgit2_shutdown(); });  // its caches go with the process, not as leaks
+    return n;
+  }();
+  (void)initialized;
+}
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
+}
+
+/// libgit2's last error, with the URL (and anything in it) masked.
+std::string last_error(const std::string& url) {
+  const git_error* e = git_error_last();
+  std::string message = e == nullptr || e->message == nullptr ? "unknown error" : e->message;
+  for (auto at = message.find(url); !url.empty() && at != std::string::npos; at = message.find(url)) {
+    message.replace(at, url.size(), state::mask_url(url));
+  }
+  return message;
+}
+
+/// Credentials from the environment, offered once each (libgit2 asks again after a refusal).
+int credentials(git_credential** out, const char*, const char* username_from_url, unsigned int allowed, void* payload) {
+  int& asked = *static_cast<int*>(payload);
+  if (++asked > 1) return GIT_EUSER;  // refused once: never loop
+  const std::string user = env("PGPARITY_GIT_USERNAME");
+  if ((allowed & GIT_CREDENTIAL_SSH_KEY) != 0 && !env("PGPARITY_GIT_SSH_KEY").empty()) {
+    const std::string passphrase = env("PGPARITY_GIT_SSH_PASSPHRASE");
+    return git_credential_ssh_key_new(out, username_from_url != nullptr ? username_from_url : "git", nullptr,
+                                      env("PGPARITY_GIT_SSH_KEY").c_str(), passphrase.c_str());
+  }
+  if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) != 0 && !user.empty()) {
+    return git_credential_userpass_plaintext_new(out, user.c_str(), env("PGPARITY_GIT_PASSWORD").c_str());
+  }
+  return GIT_PASSTHROUGH;
+}
+
+/// The manifest at `oid` (a commit) in `repo`: its revision, text and label; `error` when unreadable.
+Fetched read_at(git_repository* repo, const git_oid& oid, const GitSourceOptions& options) {
+  Fetched out;
+  char hex[GIT_OID_HEXSZ + 1] = {};
+  git_oid_tostr(hex, sizeof hex, &oid);
+  out.revision = options.ref + "@sha1:" + hex;
+  out.label = out.revision + ":" + options.path;
+  git_commit* raw_commit = nullptr;
+  if (git_commit_lookup(&raw_commit, repo, &oid) != 0) {
+    out.error = "commit " + out.revision + " is not in the cache: " + last_error(options.url);
+    return out;
+  }
+  const Owned<git_commit, git_commit_free> commit(raw_commit);
+  git_tree* raw_tree = nullptr;
+  if (git_commit_tree(&raw_tree, commit.get()) != 0) {
+    out.error = "commit " + out.revision + " has no tree: " + last_error(options.url);
+    return out;
+  }
+  const Owned<git_tree, git_tree_free> tree(raw_tree);
+  git_tree_entry* raw_entry = nullptr;
+  if (git_tree_entry_bypath(&raw_entry, tree.get(), options.path.c_str()) != 0) {
+    out.error = options.path + " is not in commit " + out.revision;
+    return out;
+  }
+  const Owned<git_tree_entry, git_tree_entry_free> entry(raw_entry);
+  git_blob* raw_blob = nullptr;
+  if (git_tree_entry_type(entry.get()) != GIT_OBJECT_BLOB ||
+      git_blob_lookup(&raw_blob, repo, git_tree_entry_id(entry.get())) != 0) {
+    out.error = options.path + " in commit " + out.revision + " is not a file";
+    return out;
+  }
+  const Owned<git_blob, git_blob_free> blob(raw_blob);
+  out.text.assign(static_cast<const char*>(git_blob_rawcontent(blob.get())),
+                  static_cast<std::size_t>(git_blob_rawsize(blob.get())));
+  return out;
+}
+
+/// The cache repository, created (bare) on first use.
+Owned<git_repository, git_repository_free> open_cache(const std::string& dir, std::string& error) {
+  git_repository* raw = nullptr;
+  if (git_repository_open_bare(&raw, dir.c_str()) != 0 && git_repository_init(&raw, dir.c_str(), 1) != 0) {
+    error = "cannot open or create the git cache " + dir + ": " + last_error("");
+    return Owned<git_repository, git_repository_free>(nullptr);
+  }
+  return Owned<git_repository, git_repository_free>(raw);
+}
+
+}  // namespace
+
+GitSource::GitSource(GitSourceOptions options) : options_(std::move(options)) { init_libgit2(); }
+
+Fetched GitSource::fetch() const {
+  Fetched out;
+  auto repo = open_cache(options_.cache, out.error);
+  if (!repo) return out;
+  const std::string tracking = "refs/remotes/origin/" + options_.ref;
+  git_remote* raw_remote = nullptr;
+  if (git_remote_create_anonymous(&raw_remote, repo.get(), options_.url.c_str()) == 0) {
+    const Owned<git_remote, git_remote_free> remote(raw_remote);
+    int asked = 0;
+    git_fetch_options fetch_options = GIT_FETCH_OPTIONS_INIT;
+    fetch_options.callbacks.credentials = credentials;
+    fetch_options.callbacks.payload = &asked;
+    const std::string spec = "+refs/heads/" + options_.ref + ":" + tracking;
+    char* specs[] = {const_cast<char*>(spec.c_str())};
+    const git_strarray refspecs = {specs, 1};
+    if (git_remote_fetch(remote.get(), &refspecs, &fetch_options, "pgparity fetch") == 0) {
+      out.fetched = true;
+    } else {
+      out.error = "fetching " + options_.ref + " from " + state::mask_url(options_.url) +
+                  " failed: " + last_error(options_.url);
+    }
+  } else {
+    out.error = "the git URL " + state::mask_url(options_.url) + " cannot be used: " + last_error(options_.url);
+  }
+  git_oid oid;
+  if (git_reference_name_to_id(&oid, repo.get(), tracking.c_str()) != 0) {
+    if (out.error.empty()) out.error = "the remote has no branch " + options_.ref;
+    return out;
+  }
+  const std::string fetch_error = out.error;
+  const bool fetched = out.fetched;
+  out = read_at(repo.get(), oid, options_);
+  out.fetched = fetched;
+  if (!fetch_error.empty()) out.error = fetch_error + (out.error.empty() ? "" : "; " + out.error);
+  return out;
+}
+
+Fetched GitSource::last_good() const {
+  Fetched out;
+  auto repo = open_cache(options_.cache, out.error);
+  if (!repo) return out;
+  git_oid oid;
+  if (git_reference_name_to_id(&oid, repo.get(), good_ref) != 0) return out;
+  return read_at(repo.get(), oid, options_);
+}
+
+void GitSource::remember_good(const std::string& revision) const {
+  std::string error;
+  auto repo = open_cache(options_.cache, error);
+  const auto at = revision.rfind("@sha1:");
+  git_oid oid;
+  if (!repo || at == std::string::npos || git_oid_fromstr(&oid, revision.substr(at + 6).c_str()) != 0) return;
+  git_reference* raw = nullptr;
+  if (git_reference_create(&raw, repo.get(), good_ref, &oid, 1, "pgparity: last good revision") == 0) {
+    git_reference_free(raw);
+  }
+}
+
+std::string default_git_cache(const std::string& url) {
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string base = tmp != nullptr && *tmp != 0 ? tmp : "/tmp";
+  return base + "/pgparity-git-" + planner::digest(url).substr(0, 16);
+}
+
+}  // namespace pgparity::reconciler
