@@ -13,6 +13,9 @@
 #include <set>
 #include <thread>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include "core/error.hpp"
 #include "core/name_table.hpp"
 #include "planner/deviations.hpp"
@@ -22,6 +25,7 @@
 #include "reconciler/backoff.hpp"
 #include "reconciler/commands.hpp"
 #include "reconciler/files.hpp"
+
 #include "reconciler/git_source.hpp"
 #include "reconciler/logging.hpp"
 #include "reconciler/metrics.hpp"
@@ -369,10 +373,30 @@ class Loop {
   state::SessionCache sessions_;
 };
 
-/// Serves /metrics and /healthz on host:port until destroyed.
+/// Whether `signature` is GitHub's X-Hub-Signature-256 of `body` under `secret`: "sha256=" and the
+/// HMAC-SHA256 in hex (OpenSSL), compared in constant time.
+bool signed_by(const std::string& secret, const std::string& body, const std::string& signature) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+           reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &length) == nullptr) {
+    return false;
+  }
+  static const char* digits = "0123456789abcdef";
+  std::string expected = "sha256=";
+  for (unsigned int i = 0; i < length; ++i) {
+    expected += digits[mac[i] >> 4];
+    expected += digits[mac[i] & 0xf];
+  }
+  return signature.size() == expected.size() && CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) == 0;
+}
+
+/// Serves /metrics and /healthz on host:port until destroyed; with a webhook secret also POST /hook,
+/// which asks for a tick now.
 class MetricsServer {
  public:
-  MetricsServer(const std::string& address, Metrics& metrics, std::function<bool()> healthy) {
+  MetricsServer(const std::string& address, Metrics& metrics, std::function<bool()> healthy,
+                const std::string& hook_secret = "", std::function<void()> hook = {}) {
     const auto colon = address.rfind(':');
     if (colon == std::string::npos)
       throw InputError("bad --metrics '" + address + "': use HOST:PORT, e.g. 127.0.0.1:9187");
@@ -394,6 +418,22 @@ class MetricsServer {
         res.set_content("unhealthy: no tick completed in the last three intervals\n", "text/plain");
       }
     });
+    if (!hook_secret.empty()) {
+      // A push to the repository: GitHub (and Gitea, GitLab's compatible mode) signs the body with the
+      // shared secret. A wrong or missing signature runs nothing.
+      server_.Post("/hook", [hook_secret, hook, &metrics](const httplib::Request& req, httplib::Response& res) {
+        if (!signed_by(hook_secret, req.body, req.get_header_value("X-Hub-Signature-256"))) {
+          metrics.add("pgparity_webhook_requests_total", {{"result", "unauthorized"}});
+          res.status = 401;
+          res.set_content("bad or missing X-Hub-Signature-256\n", "text/plain");
+          return;
+        }
+        metrics.add("pgparity_webhook_requests_total", {{"result", "accepted"}});
+        hook();
+        res.status = 202;
+        res.set_content("a tick is on its way\n", "text/plain");
+      });
+    }
     if (!server_.bind_to_port(host_.c_str(), port_)) throw InputError("cannot listen on " + address);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
   }
@@ -435,9 +475,16 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
   }
   const std::atomic<bool>& stop = stop_on_signals();
   Loop loop(with, *interval, *lock_wait, stop);
+  // A webhook call asks for a tick now; calls that come before it starts are one tick (they coalesce).
+  std::atomic<bool> tick_now{false};
+  const char* secret = std::getenv("PGPARITY_WEBHOOK_SECRET");
   std::unique_ptr<MetricsServer> server;
   if (!o.metrics_addr.empty()) {
-    server = std::make_unique<MetricsServer>(o.metrics_addr, loop.metrics(), [&loop] { return loop.healthy(); });
+    server = std::make_unique<MetricsServer>(
+        o.metrics_addr, loop.metrics(), [&loop] { return loop.healthy(); }, secret == nullptr ? "" : secret,
+        [&tick_now] { tick_now.store(true); });
+  } else if (secret != nullptr && *secret != 0) {
+    spdlog::warn("PGPARITY_WEBHOOK_SECRET is set but there is no --metrics server to receive the webhook on");
   }
 
   if (o.once) {
@@ -459,8 +506,12 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
                interval->str());
   while (!stop.load()) {
     const auto next = Clock::now() + std::chrono::milliseconds(interval->ms());
+    tick_now.store(false);
     loop.tick();
-    while (!stop.load() && Clock::now() < next) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    while (!stop.load() && Clock::now() < next && !tick_now.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (tick_now.load()) spdlog::info("webhook: a tick now");
   }
   spdlog::info("stopped by a signal; exiting");
   return ExitCode::ok;

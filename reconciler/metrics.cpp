@@ -26,6 +26,7 @@ const std::map<std::string, std::string>& metric_help() {
       {"pgparity_last_attempted_revision_info", "1 for the manifest revision the last tick worked from."},
       {"pgparity_last_applied_revision_info", "1 for the manifest revision of the last converged or applied tick."},
       {"pgparity_manifest_valid", "1 when the manifest read at the last tick was valid."},
+      {"pgparity_webhook_requests_total", "POSTs to /hook, by result: accepted (a tick follows) or unauthorized."},
       {"pgparity_git_fetch_failures_total",
        "Fetches of the git source that failed; the last good revision stayed in force."},
       {"pgparity_manifest_errors_total", "Manifest reads that failed; the last good manifest stayed in force."},

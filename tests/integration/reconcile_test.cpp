@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -349,6 +351,63 @@ TEST_F(Reconcile, CheckExitsTwoWithTheDeviationsAndZeroWhenConverged) {
   const CommandResult converged = run_pgparity({"check", "-f", path_}, env());
   EXPECT_EQ(converged.exit_code, 0) << converged.out;
   EXPECT_EQ(converged.out, "every managed database matches the manifest\n");
+}
+
+/// GitHub's X-Hub-Signature-256 of `body` under `secret`.
+std::string hub_signature(const std::string& secret, const std::string& body) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &length);
+  std::string out = "sha256=";
+  for (unsigned int i = 0; i < length; ++i) {
+    char hex[3];
+    std::snprintf(hex, sizeof hex, "%02x", mac[i]);
+    out += hex;
+  }
+  return out;
+}
+
+TEST_F(Reconcile, ASignedWebhookTriggersATickNowAndABadSignatureGets401AndRunsNothing) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  write_manifest("extensions:\n  - name: hstore\n    version: \"1.4\"\n" + quick);
+  const int port = free_port();
+  auto with_secret = env();
+  with_secret["PGPARITY_WEBHOOK_SECRET"] = "hook-s3cret";
+  auto loop = start_pgparity(
+      {"reconcile", "-f", path_, "--interval", "1h", "--metrics", "127.0.0.1:" + std::to_string(port)}, with_secret);
+  Scraper scrape(port);
+  const auto ticks = [&] {
+    return sample(scrape(), "pgparity_reconcile_runs_total{result=\"converged\"}").value_or(0) +
+           sample(scrape(), "pgparity_reconcile_runs_total{result=\"applied\"}").value_or(0);
+  };
+  ASSERT_TRUE(eventually([&] { return ticks() == 1; }, 20)) << loop->err();
+  write_manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\n" + quick);  // merged: the next tick applies it
+
+  const std::string body = R"({"ref": "refs/heads/main"})";
+  for (const std::string& signature : {std::string(), hub_signature("not-the-secret", body)}) {
+    httplib::Headers headers;
+    if (!signature.empty()) headers.emplace("X-Hub-Signature-256", signature);
+    const auto refused = scrape.client.Post("/hook", headers, body, "application/json");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 401) << signature;
+  }
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(ticks(), 1) << "no tick ran";
+  EXPECT_EQ(version_of("hstore"), "1.4");
+
+  // A burst of signed calls: a tick now (within the hour's interval), and the burst is not a tick per call.
+  for (int i = 0; i < 3; ++i) {
+    const auto accepted = scrape.client.Post("/hook", {{"X-Hub-Signature-256", hub_signature("hook-s3cret", body)}},
+                                             body, "application/json");
+    ASSERT_TRUE(accepted);
+    EXPECT_EQ(accepted->status, 202);
+  }
+  ASSERT_TRUE(eventually([&] { return version_of("hstore") == "1.8"; }, 20)) << loop->err();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_LE(ticks(), 3) << "three calls coalesce into at most two ticks";
+  EXPECT_EQ(sample(scrape(), "pgparity_webhook_requests_total{result=\"unauthorized\"}"), 2.0);
+  EXPECT_EQ(loop->err().find("hook-s3cret"), std::string::npos);
 }
 
 }  // namespace
