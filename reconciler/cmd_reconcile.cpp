@@ -157,8 +157,9 @@ class Loop {
         spdlog::warn("git: {} is not applied: its manifest is invalid; {}", head.revision,
                      revision_.empty() ? std::string("no good revision yet") : revision_ + " stays in force");
       }
-    } else if (head.text.empty() && head.fetched && !head.error.empty()) {
-      spdlog::error("git: {}", head.error);
+    } else if (head.text.empty() && !head.error.empty()) {
+      spdlog::error("git: {}; {}", head.error,
+                    revision_.empty() ? std::string("no good revision yet") : revision_ + " stays in force");
     }
     if (!manifest_) {
       // A restart: the revision the cache last found good, until the head is good again.
@@ -528,6 +529,8 @@ void add_reconcile_command(CLI::App& app, Context& context) {
                   "from PGPARITY_GIT_USERNAME/PASSWORD or PGPARITY_GIT_SSH_KEY)");
   cmd->add_option("--ref", o->git.ref, "With --git: the branch")->capture_default_str();
   cmd->add_option("--path", o->git.path, "With --git: the manifest's path in the repository");
+  cmd->add_option("--verify-signatures", o->git.keyring,
+                  "With --git: apply only commits signed by a key in this keyring (gpg --export > keyring.gpg)");
   cmd->add_option("--git-cache", o->git.cache,
                   "With --git: where fetched objects and the last good revision are kept (default: under $TMPDIR)");
   cmd->add_option("--interval", o->interval, "Time between ticks")->capture_default_str();

@@ -4,9 +4,12 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <vector>
 
 #include "planner/planner.hpp"
+#include "reconciler/restart.hpp"
 #include "state/patroni.hpp"
 
 namespace pgparity::reconciler {
@@ -95,6 +98,43 @@ Fetched read_at(git_repository* repo, const git_oid& oid, const GitSourceOptions
   return out;
 }
 
+/// Why commit `oid` may not be applied under `keyring`: unsigned, or not signed by a key in it (gpgv, the
+/// verify-only tool of GnuPG, checks the signature over the commit as git signed it). "" when it may.
+std::string signature_problem(git_repository* repo, const git_oid& oid, const std::string& keyring,
+                              const std::string& revision) {
+  git_buf signature = GIT_BUF_INIT;
+  git_buf data = GIT_BUF_INIT;
+  if (git_commit_extract_signature(&signature, &data, repo, const_cast<git_oid*>(&oid), nullptr) != 0) {
+    return "commit " + revision + " is not signed; refused (--verify-signatures)";
+  }
+  const std::string sig_text(signature.ptr, signature.size);
+  const std::string signed_text(data.ptr, data.size);
+  git_buf_dispose(&signature);
+  git_buf_dispose(&data);
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string base = std::string(tmp != nullptr && *tmp != 0 ? tmp : "/tmp") + "/pgparity-verify-XXXXXX";
+  std::vector<char> dir(base.begin(), base.end());
+  dir.push_back('\0');
+  if (mkdtemp(dir.data()) == nullptr)
+    return "commit " + revision + ": cannot verify its signature (no temporary folder)";
+  const std::string folder = dir.data();
+  std::ofstream(folder + "/commit.sig") << sig_text;
+  std::ofstream(folder + "/commit") << signed_text;
+  CommandOutcome ran;
+  try {
+    ran = run_command({"/usr/bin/gpgv", "--keyring", std::filesystem::absolute(keyring).string(),
+                       folder + "/commit.sig", folder + "/commit"},
+                      Duration::seconds(30));
+  } catch (const std::exception& e) {
+    ran.exit_code = -1;
+    ran.output = e.what();
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(folder, ignored);
+  if (ran.exit_code == 0 && !ran.timed_out) return "";
+  return "commit " + revision + " is not signed by a key in " + keyring + "; refused (--verify-signatures)";
+}
+
 /// The cache repository, created (bare) on first use.
 Owned<git_repository, git_repository_free> open_cache(const std::string& dir, std::string& error) {
   git_repository* raw = nullptr;
@@ -142,6 +182,12 @@ Fetched GitSource::fetch() const {
   const bool fetched = out.fetched;
   out = read_at(repo.get(), oid, options_);
   out.fetched = fetched;
+  if (!options_.keyring.empty()) {
+    if (const std::string why = signature_problem(repo.get(), oid, options_.keyring, out.revision); !why.empty()) {
+      out.text.clear();  // never loaded, never applied
+      out.error = why;
+    }
+  }
   if (!fetch_error.empty()) out.error = fetch_error + (out.error.empty() ? "" : "; " + out.error);
   return out;
 }
@@ -152,7 +198,14 @@ Fetched GitSource::last_good() const {
   if (!repo) return out;
   git_oid oid;
   if (git_reference_name_to_id(&oid, repo.get(), good_ref) != 0) return out;
-  return read_at(repo.get(), oid, options_);
+  out = read_at(repo.get(), oid, options_);
+  if (!options_.keyring.empty()) {
+    if (std::string why = signature_problem(repo.get(), oid, options_.keyring, out.revision); !why.empty()) {
+      out.text.clear();
+      out.error = std::move(why);
+    }
+  }
+  return out;
 }
 
 void GitSource::remember_good(const std::string& revision) const {

@@ -10,6 +10,8 @@ struct GitSourceOptions {
   std::string ref = "main";  ///< a branch
   std::string path;          ///< the manifest's path inside the repository
   std::string cache;         ///< a bare repository of its own that keeps what was fetched between runs
+  /// --verify-signatures: a keyring (gpg --export); a head commit not signed by one of its keys is refused.
+  std::string keyring;
 };
 
 /// One fetch of a git source (docs/gitops.md, "A git source").

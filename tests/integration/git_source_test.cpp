@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "tests/support/cluster.hpp"
 
@@ -22,21 +23,28 @@ class GitSource : public ::testing::Test {
     all.insert(all.end(), args.begin(), args.end());
     std::string out;
     std::string err;
-    if (run_program("/usr/bin/git", all, &out, &err) != 0) throw std::runtime_error("git failed: " + err);
+    if (run_program("/usr/bin/git", all, &out, &err, env_) != 0) throw std::runtime_error("git failed: " + err);
     while (!out.empty() && out.back() == '\n') out.pop_back();
     return out;
   }
   /// Commits `manifest` as pgparity/manifest.yaml and pushes it; the revision reconcile should name.
-  std::string push(const std::string& body) {
+  std::string push(const std::string& body, const std::string& signing_key = "") {
     write_pair_manifest(work_ + "/pgparity/manifest.yaml", body);
     git({"-C", work_, "add", "pgparity/manifest.yaml"});
-    git({"-C", work_, "commit", "-q", "-m", "manifest"});
+    if (signing_key.empty()) {
+      git({"-C", work_, "commit", "-q", "-m", "manifest"});
+    } else {
+      git({"-C", work_, "-c", "user.signingkey=" + signing_key, "commit", "-q", "-S", "-m", "manifest, signed"});
+    }
     git({"-C", work_, "push", "-q", "origin", "main"});
     return "main@sha1:" + git({"-C", work_, "rev-parse", "HEAD"});
   }
-  CommandResult tick() {
-    return run_pgparity({"reconcile", "--git", "file://" + remote_, "--ref", "main", "--path", "pgparity/manifest.yaml",
-                         "--git-cache", cache_, "--once", "--metrics-file", metrics_},
+  CommandResult tick(const std::vector<std::string>& more = {}) {
+    std::vector<std::string> args = {"reconcile", "--git",  "file://" + remote_,      "--ref",
+                                     "main",      "--path", "pgparity/manifest.yaml", "--git-cache",
+                                     cache_,      "--once", "--metrics-file",         metrics_};
+    args.insert(args.end(), more.begin(), more.end());
+    return run_pgparity(args,
                         {{"PGPARITY_PROD_DSN", production_.conninfo()}, {"PGPARITY_STAGING_DSN", staging_.conninfo()}});
   }
 
@@ -46,6 +54,7 @@ class GitSource : public ::testing::Test {
   std::string work_ = staging_.dir() + "/work";
   std::string cache_ = staging_.dir() + "/cache";
   std::string metrics_ = staging_.dir() + "/pgparity.prom";
+  std::map<std::string, std::string> env_;  ///< for git (GNUPGHOME when commits are signed)
 };
 
 const std::string hstore_18 =
@@ -83,6 +92,46 @@ TEST_F(GitSource, APushedCommitIsAppliedAndNamedWhileABrokenOneOrAnUnreachableRe
   EXPECT_EQ(staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.8")
       << "the last good revision was enforced from the cache";
   EXPECT_EQ(staging_.query_value("SELECT revision FROM pgparity.converged WHERE database = 'postgres'"), good);
+}
+
+TEST_F(GitSource, WithVerifySignaturesAnUnsignedCommitIsRefusedAndOneSignedByATrustedKeyIsApplied) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  // A real GnuPG key of its own, without a passphrase, and the keyring reconcile trusts.
+  const std::string home = staging_.dir() + "/gnupg";
+  std::filesystem::create_directories(home);
+  std::filesystem::permissions(home, std::filesystem::perms::owner_all);
+  env_ = {{"GNUPGHOME", home}};
+  // gpg starts an agent for this home: it goes with the test.
+  struct Agent {
+    std::map<std::string, std::string> env;
+    ~Agent() { run_program("/usr/bin/gpgconf", {"--kill", "gpg-agent"}, nullptr, nullptr, env); }
+  } agent{env_};
+  std::string out;
+  std::string err;
+  ASSERT_EQ(run_program("/usr/bin/gpg",
+                        {"--batch", "--passphrase", "", "--quick-gen-key", "pgparity-ci <ci@example.invalid>",
+                         "ed25519", "sign", "never"},
+                        &out, &err, env_),
+            0)
+      << err;
+  ASSERT_EQ(run_program("/usr/bin/gpg", {"--batch", "--with-colons", "--list-secret-keys"}, &out, &err, env_), 0);
+  const auto fpr = out.find("\nfpr:");
+  ASSERT_NE(fpr, std::string::npos) << out;
+  const std::string key = out.substr(fpr + 13, 40);
+  const std::string keyring = staging_.dir() + "/trusted.gpg";
+  ASSERT_EQ(run_program("/usr/bin/gpg", {"--batch", "--output", keyring, "--export", key}, &out, &err, env_), 0) << err;
+
+  const std::string unsigned_head = push(hstore_18);
+  const CommandResult refused = tick({"--verify-signatures", keyring});
+  EXPECT_NE(refused.err.find("commit " + unsigned_head + " is not signed; refused"), std::string::npos) << refused.err;
+  EXPECT_EQ(staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.4")
+      << "nothing applied";
+
+  const std::string signed_head = push(hstore_18 + "# signed\n", key);
+  const CommandResult applied = tick({"--verify-signatures", keyring});
+  EXPECT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.8");
+  EXPECT_EQ(staging_.query_value("SELECT revision FROM pgparity.converged WHERE database = 'postgres'"), signed_head);
 }
 
 }  // namespace
