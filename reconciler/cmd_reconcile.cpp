@@ -8,6 +8,7 @@
 #include <cmath>
 #include <ctime>
 #include <functional>
+#include <mutex>
 #include <random>
 #include <ranges>
 #include <set>
@@ -26,6 +27,8 @@
 #include "reconciler/commands.hpp"
 #include "reconciler/files.hpp"
 
+#include "planner/render.hpp"
+#include "planner/status.hpp"
 #include "reconciler/git_source.hpp"
 #include "reconciler/logging.hpp"
 #include "reconciler/metrics.hpp"
@@ -33,6 +36,7 @@
 #include "reconciler/rehearse.hpp"
 #include "reconciler/revision.hpp"
 #include "reconciler/signals.hpp"
+#include "reconciler/status_page.hpp"
 #include "reconciler/version.hpp"
 #include "state/patroni.hpp"
 #include "state/session_cache.hpp"
@@ -77,6 +81,15 @@ struct Backoff {
   Clock::time_point until;
 };
 
+/// "2026-12-03T19:40:00Z".
+std::string iso_time(std::time_t t) {
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
 class Loop {
  public:
   Loop(const ReconcileOptions& options, Duration interval, Duration lock_wait, const std::atomic<bool>& stop)
@@ -86,6 +99,12 @@ class Loop {
   }
 
   Metrics& metrics() { return metrics_; }
+
+  /// What the status page shows now.
+  StatusView view() const {
+    std::lock_guard lock(view_mutex_);
+    return view_;
+  }
 
   /// Healthy while a tick completed (or the loop started) less than three intervals ago: a loop
   /// stuck in a hung statement or a dead lock wait stops answering "ok" on /healthz.
@@ -115,6 +134,18 @@ class Loop {
         spdlog::error("{}", e.what());
       }
     }
+    {
+      std::lock_guard lock(view_mutex_);
+      const std::time_t now = std::time(nullptr);
+      view_.tick_at = iso_time(now);
+      view_.result = name_of(result);
+      view_.attempted_revision = attempted_;
+      if (result == TickResult::converged || result == TickResult::applied) view_.applied_revision = revision_;
+      view_.waits_for =
+          !halted_.empty() ? halted_
+          : options_.once  ? "nothing: this was the one tick (--once)"
+                          : "the next tick at " + iso_time(now + interval_.ms() / 1000) + " (or a signed webhook call)";
+    }
     spdlog::info("tick: {}", name_of(result));
     return result;
   }
@@ -122,6 +153,7 @@ class Loop {
  private:
   /// Flux's lastAttemptedRevision: the revision this tick works from (valid or not).
   void attempted(const std::string& revision) {
+    attempted_ = revision;
     metrics_.clear("pgparity_last_attempted_revision_info");
     metrics_.set("pgparity_last_attempted_revision_info", {{"revision", revision}}, 1);
   }
@@ -212,6 +244,11 @@ class Loop {
       sessions_.end_tick();
       metrics_.set("pgparity_kept_sessions", {}, static_cast<double>(sessions_.size()));
       report_extensions(*manifest, observed, plan);
+      {
+        std::lock_guard lock(view_mutex_);
+        view_.databases = planner::database_statuses(*manifest, plan, observed);
+        view_.dot = planner::render_dot(plan);
+      }
       if (options_.plan_only && options_.rehearse && !plan.blocked() && plan.has_changes()) {
         rehearse(*manifest, plan, options_.parallel);
         for (const auto& line : plan.rehearsals) spdlog::info("{}", line);
@@ -325,6 +362,19 @@ class Loop {
     options.progress = &progress;
     options.stop = &stop_;
     const ApplyResult result = apply_plan(manifest, plan, options);
+    {
+      std::lock_guard lock(view_mutex_);
+      halted_.clear();
+      for (const auto& h : result.halted)
+        halted_ += (halted_.empty() ? "" : "; ") + h.target + ": rollout halted after " + h.wave + ": " + h.reason;
+      std::vector<RunLine> lines;
+      for (const auto& r : result.results) {
+        lines.push_back({r.target, r.database, name_of(r.outcome), r.run_id, revision_, r.message});
+      }
+      lines.insert(lines.end(), view_.runs.begin(), view_.runs.end());
+      if (lines.size() > 50) lines.resize(50);
+      view_.runs = std::move(lines);
+    }
     bool failed = !result.halted.empty();
     for (const auto& w : plan.waves) metrics_.set("pgparity_rollout_halted", {{"target", w.target}}, 0);
     for (const auto& h : result.halted) {
@@ -368,7 +418,11 @@ class Loop {
   std::atomic<Clock::rep> last_completed_{Clock::now().time_since_epoch().count()};
   std::optional<desired::Manifest> manifest_;
   std::optional<GitSource> git_;
-  std::string revision_;  ///< the manifest's revision at this tick ("" when unknown)
+  std::string revision_;   ///< the manifest's revision at this tick ("" when unknown)
+  std::string attempted_;  ///< the revision this tick worked from
+  std::string halted_;     ///< the last apply's halted rollouts, for the status page
+  mutable std::mutex view_mutex_;
+  StatusView view_;
   std::map<std::string, Backoff> backoff_;
   std::mt19937 random_{std::random_device{}()};
   state::SessionCache sessions_;
@@ -397,7 +451,8 @@ bool signed_by(const std::string& secret, const std::string& body, const std::st
 class MetricsServer {
  public:
   MetricsServer(const std::string& address, Metrics& metrics, std::function<bool()> healthy,
-                const std::string& hook_secret = "", std::function<void()> hook = {}) {
+                std::function<StatusView()> view, const std::string& hook_secret = "",
+                std::function<void()> hook = {}) {
     const auto colon = address.rfind(':');
     if (colon == std::string::npos)
       throw InputError("bad --metrics '" + address + "': use HOST:PORT, e.g. 127.0.0.1:9187");
@@ -418,6 +473,18 @@ class MetricsServer {
         res.status = 503;
         res.set_content("unhealthy: no tick completed in the last three intervals\n", "text/plain");
       }
+    });
+    // The status page: read-only, and these three paths are all it serves.
+    server_.Get("/", [view](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'");
+      res.set_content(status_html(view()), "text/html; charset=utf-8");
+    });
+    server_.Get("/status.json", [view](const httplib::Request&, httplib::Response& res) {
+      res.set_content(status_json(view()), "application/json");
+    });
+    server_.Get("/plan.svg", [view](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+      res.set_content(dot_to_svg(view().dot), "image/svg+xml");
     });
     if (!hook_secret.empty()) {
       // A push to the repository: GitHub (and Gitea, GitLab's compatible mode) signs the body with the
@@ -482,8 +549,8 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
   std::unique_ptr<MetricsServer> server;
   if (!o.metrics_addr.empty()) {
     server = std::make_unique<MetricsServer>(
-        o.metrics_addr, loop.metrics(), [&loop] { return loop.healthy(); }, secret == nullptr ? "" : secret,
-        [&tick_now] { tick_now.store(true); });
+        o.metrics_addr, loop.metrics(), [&loop] { return loop.healthy(); }, [&loop] { return loop.view(); },
+        secret == nullptr ? "" : secret, [&tick_now] { tick_now.store(true); });
   } else if (secret != nullptr && *secret != 0) {
     spdlog::warn("PGPARITY_WEBHOOK_SECRET is set but there is no --metrics server to receive the webhook on");
   }

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "planner/planner.hpp"
+#include "planner/status.hpp"
 #include "reconciler/commands.hpp"
 #include "reconciler/observation.hpp"
 
@@ -20,32 +21,6 @@ struct StatusOptions {
   unsigned parallel = 4;
 };
 
-/// One database (or "" for a target's server-wide settings and restarts) and how it stands.
-struct Row {
-  std::string target;
-  std::string database;
-  std::string status;  ///< converged, drifted, blocked, pending-restart
-  std::optional<state::ConvergedRecord> converged;
-  std::vector<std::string> blockers;  ///< their messages and hints
-};
-
-std::string status_of(const planner::Plan& plan, const std::string& target, const std::string& database,
-                      std::vector<std::string>& blockers) {
-  for (const auto& b : plan.blockers) {
-    if (b.target == target && (b.database == database || b.database.empty())) {
-      blockers.push_back(b.message + (b.hint.empty() ? "" : " (hint: " + b.hint + ")"));
-    }
-  }
-  if (!blockers.empty()) return "blocked";
-  const bool drifted = std::any_of(plan.steps.begin(), plan.steps.end(), [&](const planner::Step& s) {
-    return !planner::is_gate(s.kind) && s.target == target && s.database == database;
-  });
-  if (drifted) return "drifted";
-  const bool pending = database.empty() && std::any_of(plan.pending_restarts.begin(), plan.pending_restarts.end(),
-                                                       [&](const auto& p) { return p.target == target; });
-  return pending ? "pending-restart" : "converged";
-}
-
 ExitCode run_status(Context& context, const StatusOptions& o) {
   const std::optional<desired::Manifest> loaded = load_manifest(context, o.manifest);
   if (!loaded) return ExitCode::error;
@@ -59,20 +34,9 @@ ExitCode run_status(Context& context, const StatusOptions& o) {
     observed.emplace(name, observe_target(manifest, target, o.parallel, managed));
   }
   const planner::Plan plan = planner::make_plan(plan_input(manifest, observed, o.target));
-  std::vector<Row> rows;
-  for (const auto& [name, state] : observed) {
-    if (manifest.targets.at(name).role != desired::Role::managed) continue;
-    Row server{name, "", "", std::nullopt, {}};
-    server.status = status_of(plan, name, "", server.blockers);
-    rows.push_back(std::move(server));
-    for (const auto& db : state.databases) {
-      Row row{name, db.name, "", db.converged, {}};
-      row.status = status_of(plan, name, db.name, row.blockers);
-      rows.push_back(std::move(row));
-    }
-  }
+  const std::vector<planner::DatabaseStatus> rows = planner::database_statuses(manifest, plan, observed);
   const bool all_converged =
-      std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.status == "converged"; });
+      std::all_of(rows.begin(), rows.end(), [](const planner::DatabaseStatus& r) { return r.status == "converged"; });
   if (o.format == "json") {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& r : rows) {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <pqxx/pqxx>
@@ -408,6 +409,63 @@ TEST_F(Reconcile, ASignedWebhookTriggersATickNowAndABadSignatureGets401AndRunsNo
   EXPECT_LE(ticks(), 3) << "three calls coalesce into at most two ticks";
   EXPECT_EQ(sample(scrape(), "pgparity_webhook_requests_total{result=\"unauthorized\"}"), 2.0);
   EXPECT_EQ(loop->err().find("hook-s3cret"), std::string::npos);
+}
+
+TEST_F(Reconcile, AHeadlessBrowserReadsEachDatabasesStateAndTheBlockersHintOnTheStatusPageAndAPlantedScriptIsText) {
+  const std::string planted = "x<script>alert(1)</script>";
+  for (const std::string db : {"conv", "drifted"}) staging_.exec("CREATE DATABASE " + db);
+  staging_.exec("CREATE DATABASE \"" + planted + "\"");
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.8'", "conv");
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'", "drifted");
+  staging_.exec(
+      "CREATE EXTENSION hstore VERSION '1.8'; CREATE EXTENSION citext; CREATE TABLE t (c citext); "
+      "INSERT INTO t VALUES ('kept')",
+      planted);
+  write_manifest(
+      "    databases: [\"*\"]\nextensions:\n  - name: hstore\n    version: \"1.8\"\n  - name: citext\n    ensure: "
+      "absent\n" +
+      quick);
+  const int port = free_port();
+  auto loop = start_pgparity(
+      {"reconcile", "-f", path_, "--interval", "1h", "--plan-only", "--metrics", "127.0.0.1:" + std::to_string(port)},
+      env());
+  Scraper scrape(port);
+  ASSERT_TRUE(eventually([&] { return sample(scrape(), "pgparity_blocked{target=\"staging\"}").value_or(0) > 0; }, 30))
+      << loop->err();
+  const auto json = nlohmann::json::parse(scrape.client.Get("/status.json")->body);
+  EXPECT_EQ(json["result"], "blocked") << json.dump();
+  const auto svg = scrape.client.Get("/plan.svg");
+  ASSERT_TRUE(svg);
+  EXPECT_NE(svg->body.find("<svg"), std::string::npos) << "Graphviz laid the plan out";
+
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
+  const std::string profile = staging_.dir() + "/chromium";
+  const std::vector<std::string> browser = {"--headless", "--no-sandbox", "--disable-gpu",
+                                            "--user-data-dir=" + profile};
+  std::string dom;
+  std::string err;
+  auto args = browser;
+  args.insert(args.end(), {"--dump-dom", url});
+  ASSERT_EQ(run_program("/usr/bin/chromium", args, &dom, &err, {{"HOME", staging_.dir()}}), 0) << err;
+  for (const std::string shown : {"<td>conv</td><td>converged</td>", "<td>drifted</td><td>drifted</td>",
+                                  "<td>blocked</td>", "hint:", "(server settings)", "Waiting for: the next tick at"}) {
+    EXPECT_NE(dom.find(shown), std::string::npos) << shown << "\n" << dom;
+  }
+  EXPECT_NE(dom.find("x&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos) << dom;
+  EXPECT_EQ(dom.find("<script"), std::string::npos) << "the planted name is text, never an element\n" << dom;
+
+  // A screenshot for people, kept with the test's output.
+  const std::string shot = std::filesystem::current_path().string() + "/status-page.png";
+  args = {"--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--user-data-dir=" + profile + "-shot",
+          "--window-size=1280,1024",
+          "--screenshot=" + shot,
+          url};
+  ASSERT_EQ(run_program("/usr/bin/chromium", args, &dom, &err, {{"HOME", staging_.dir()}}), 0) << err;
+  ASSERT_TRUE(std::filesystem::exists(shot)) << dom << err << loop->err();
+  EXPECT_GT(std::filesystem::file_size(shot), 1000u);
 }
 
 }  // namespace
