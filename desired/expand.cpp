@@ -84,6 +84,8 @@ std::string Loader::expand(const YAML::Node& node, const std::string& text, cons
 }
 
 bool Loader::expandable(const std::string& name) const {
+  // The runner's own secrets are never a manifest's: a DSN could carry them to any host.
+  if (name.rfind("PGPARITY_GIT_", 0) == 0 || name == "PGPARITY_WEBHOOK_SECRET") return false;
   if (name.rfind("PGPARITY_", 0) == 0 && name != "PGPARITY_ENV_ALLOW") return true;
   static const std::vector<std::string> libpq{
       "PGHOST",        "PGHOSTADDR",           "PGPORT",           "PGDATABASE",    "PGUSER",

@@ -86,14 +86,15 @@ std::string render_apply_json(const ApplyResult& result, const planner::Plan& pl
   for (const auto& h : result.halted) {
     halted.push_back({{"target", h.target}, {"wave", h.wave}, {"reason", h.reason}, {"untouched", h.untouched}});
   }
-  return nlohmann::ordered_json{{"apiVersion", "pgparity/v1"},
-                                {"kind", "ApplyResult"},
-                                {"status", status},
-                                {"revision", revision.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(revision)},
-                                {"fingerprint", plan.fingerprint},
-                                {"databases", databases},
-                                {"blockers", blockers},
-                                {"halted", halted}}
+  return nlohmann::ordered_json{
+             {"apiVersion", "pgparity/v1"},
+             {"kind", "ApplyResult"},
+             {"status", status},
+             {"revision", revision.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(revision)},
+             {"fingerprint", plan.fingerprint},
+             {"databases", databases},
+             {"blockers", blockers},
+             {"halted", halted}}
              .dump(2) +
          "\n";
 }

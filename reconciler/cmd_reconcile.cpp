@@ -486,6 +486,7 @@ class MetricsServer {
       res.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
       res.set_content(dot_to_svg(view().dot), "image/svg+xml");
     });
+    server_.set_payload_max_length(1024 * 1024);  // a delivery is a few kB: nothing larger is read
     if (!hook_secret.empty()) {
       // A push to the repository: GitHub (and Gitea, GitLab's compatible mode) signs the body with the
       // shared secret. A wrong or missing signature runs nothing.
@@ -534,10 +535,14 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
   if (!o.git.url.empty()) {
     if (o.git.path.empty()) throw InputError("--git needs --path: the manifest's path in the repository");
     if (!o.revision.empty()) throw InputError("--git names each revision itself: leave --revision out");
-    if (o.git.url.find('@') != std::string::npos && o.git.url.find("://") != std::string::npos &&
-        o.git.url.find('@') > o.git.url.find("://") &&
-        o.git.url.find(':', o.git.url.find("://") + 3) < o.git.url.find('@')) {
-      throw InputError("--git: a password in the URL would be printed and stored; give it in PGPARITY_GIT_PASSWORD");
+    const auto scheme = o.git.url.find("://");
+    const auto host_end = scheme == std::string::npos ? std::string::npos : o.git.url.find('/', scheme + 3);
+    const auto at = scheme == std::string::npos ? std::string::npos : o.git.url.find('@', scheme + 3);
+    if (at != std::string::npos && (host_end == std::string::npos || at < host_end) &&
+        o.git.url.rfind("ssh://", 0) != 0) {
+      throw InputError(
+          "--git: a user or token in the URL would be printed and stored; give it in "
+          "PGPARITY_GIT_USERNAME and PGPARITY_GIT_PASSWORD");
     }
     if (with.git.cache.empty()) with.git.cache = default_git_cache(o.git.url);
   }
@@ -546,6 +551,11 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
   // A webhook call asks for a tick now; calls that come before it starts are one tick (they coalesce).
   std::atomic<bool> tick_now{false};
   const char* secret = std::getenv("PGPARITY_WEBHOOK_SECRET");
+  if (secret != nullptr && *secret != 0 && std::string(secret).size() < 16) {
+    throw InputError(
+        "PGPARITY_WEBHOOK_SECRET is shorter than 16 characters: a webhook secret that can be guessed lets "
+        "anyone trigger ticks");
+  }
   std::unique_ptr<MetricsServer> server;
   if (!o.metrics_addr.empty()) {
     server = std::make_unique<MetricsServer>(

@@ -19,7 +19,8 @@ namespace {
 template <typename T, void (*Free)(T*)>
 using Owned = std::unique_ptr<T, decltype([](T* p) { Free(p); })>;
 
-constexpr const char* good_ref = "refs/pgparity/last-good";
+/// Where the cache records the last good revision of a branch.
+std::string good_ref(const std::string& branch) { return "refs/pgparity/last-good/" + branch; }
 
 void init_libgit2() {
   static const int initialized = [] {
@@ -122,7 +123,7 @@ std::string signature_problem(git_repository* repo, const git_oid& oid, const st
   std::ofstream(folder + "/commit") << signed_text;
   CommandOutcome ran;
   try {
-    ran = run_command({"/usr/bin/gpgv", "--keyring", std::filesystem::absolute(keyring).string(),
+    ran = run_command({"/usr/bin/gpgv", "--status-fd", "1", "--keyring", std::filesystem::absolute(keyring).string(),
                        folder + "/commit.sig", folder + "/commit"},
                       Duration::seconds(30));
   } catch (const std::exception& e) {
@@ -131,8 +132,21 @@ std::string signature_problem(git_repository* repo, const git_oid& oid, const st
   }
   std::error_code ignored;
   std::filesystem::remove_all(folder, ignored);
-  if (ran.exit_code == 0 && !ran.timed_out) return "";
-  return "commit " + revision + " is not signed by a key in " + keyring + "; refused (--verify-signatures)";
+  // gpgv exits 0 for a good signature by a revoked or expired key too: its status lines decide. One
+  // signature, valid, by a key that is neither revoked nor expired.
+  const auto count = [&](const std::string& word) {
+    std::size_t n = 0;
+    for (auto at = ran.output.find("[GNUPG:] " + word + " "); at != std::string::npos;
+         at = ran.output.find("[GNUPG:] " + word + " ", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const bool refused =
+      count("REVKEYSIG") + count("EXPKEYSIG") + count("EXPSIG") + count("BADSIG") + count("ERRSIG") > 0;
+  if (ran.exit_code == 0 && !ran.timed_out && !refused && count("VALIDSIG") == 1 && count("NEWSIG") <= 1) return "";
+  return "commit " + revision + " is not signed by a valid, unrevoked and unexpired key in " + keyring +
+         "; refused (--verify-signatures)";
 }
 
 /// The cache repository, created (bare) on first use.
@@ -161,6 +175,7 @@ Fetched GitSource::fetch() const {
     git_fetch_options fetch_options = GIT_FETCH_OPTIONS_INIT;
     fetch_options.callbacks.credentials = credentials;
     fetch_options.callbacks.payload = &asked;
+    fetch_options.follow_redirects = GIT_REMOTE_REDIRECT_NONE;  // credentials never follow a redirect elsewhere
     const std::string spec = "+refs/heads/" + options_.ref + ":" + tracking;
     char* specs[] = {const_cast<char*>(spec.c_str())};
     const git_strarray refspecs = {specs, 1};
@@ -197,7 +212,7 @@ Fetched GitSource::last_good() const {
   auto repo = open_cache(options_.cache, out.error);
   if (!repo) return out;
   git_oid oid;
-  if (git_reference_name_to_id(&oid, repo.get(), good_ref) != 0) return out;
+  if (git_reference_name_to_id(&oid, repo.get(), good_ref(options_.ref).c_str()) != 0) return out;
   out = read_at(repo.get(), oid, options_);
   if (!options_.keyring.empty()) {
     if (std::string why = signature_problem(repo.get(), oid, options_.keyring, out.revision); !why.empty()) {
@@ -215,7 +230,8 @@ void GitSource::remember_good(const std::string& revision) const {
   git_oid oid;
   if (!repo || at == std::string::npos || git_oid_fromstr(&oid, revision.substr(at + 6).c_str()) != 0) return;
   git_reference* raw = nullptr;
-  if (git_reference_create(&raw, repo.get(), good_ref, &oid, 1, "pgparity: last good revision") == 0) {
+  if (git_reference_create(&raw, repo.get(), good_ref(options_.ref).c_str(), &oid, 1, "pgparity: last good revision") ==
+      0) {
     git_reference_free(raw);
   }
 }

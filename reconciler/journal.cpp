@@ -30,14 +30,14 @@ void Journal::ensure() {
                                "AND attname = 'wave' AND NOT attisdropped",
                                table("runs"))
                              .empty();
-  if (!has_wave) tx.exec("ALTER TABLE " + table("runs") + " ADD COLUMN wave text");
+  if (!has_wave) tx.exec("ALTER TABLE " + table("runs") + " ADD COLUMN IF NOT EXISTS wave text");
   // Added with revisions: the manifest's revision a run applied (its git commit), NULL when unknown.
   const bool has_revision = !tx.exec_params(
                                    "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass "
                                    "AND attname = 'revision' AND NOT attisdropped",
                                    table("runs"))
                                  .empty();
-  if (!has_revision) tx.exec("ALTER TABLE " + table("runs") + " ADD COLUMN revision text");
+  if (!has_revision) tx.exec("ALTER TABLE " + table("runs") + " ADD COLUMN IF NOT EXISTS revision text");
   // What this database was last converged to: one row per database, written with a run's success.
   tx.exec("CREATE TABLE IF NOT EXISTS " + table("converged") +
           " (database text PRIMARY KEY, revision text, manifest_digest text, run_id text NOT NULL,"
@@ -108,14 +108,19 @@ std::vector<state::RunRecord> Journal::runs() const {
   if (tx.exec_params1("SELECT pg_catalog.to_regclass($1) IS NOT NULL", table("runs"))[0].as<bool>() == false)
     return runs;
   const char* iso = "YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"";
-  for (const auto& row :
-       tx.exec_params("SELECT run_id, target, database, to_char(started_at AT TIME ZONE 'UTC', $1),"
-                      " coalesce(to_char(finished_at AT TIME ZONE 'UTC', $1), ''), status, coalesce(plan_digest, ''),"
-                      " coalesce(manifest_digest, ''), steps_done, coalesce(error, ''), coalesce(pgparity_version, ''),"
-                      " coalesce(revision, '')"
-                      " FROM " +
-                          table("runs") + " ORDER BY started_at DESC, run_id DESC",
-                      std::string(iso))) {
+  // A journal an older version wrote has no revision column until the next run adds it.
+  const bool has_revision = !tx.exec_params(
+                                   "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass "
+                                   "AND attname = 'revision' AND NOT attisdropped",
+                                   table("runs"))
+                                 .empty();
+  for (const auto& row : tx.exec_params(
+           "SELECT run_id, target, database, to_char(started_at AT TIME ZONE 'UTC', $1),"
+           " coalesce(to_char(finished_at AT TIME ZONE 'UTC', $1), ''), status, coalesce(plan_digest, ''),"
+           " coalesce(manifest_digest, ''), steps_done, coalesce(error, ''), coalesce(pgparity_version, '')," +
+               std::string(has_revision ? " coalesce(revision, '')" : " ''") + " FROM " + table("runs") +
+               " ORDER BY started_at DESC, run_id DESC",
+           std::string(iso))) {
     state::RunRecord r;
     r.run_id = row[0].c_str();
     r.target = row[1].c_str();

@@ -374,7 +374,7 @@ TEST_F(Reconcile, ASignedWebhookTriggersATickNowAndABadSignatureGets401AndRunsNo
   write_manifest("extensions:\n  - name: hstore\n    version: \"1.4\"\n" + quick);
   const int port = free_port();
   auto with_secret = env();
-  with_secret["PGPARITY_WEBHOOK_SECRET"] = "hook-s3cret";
+  with_secret["PGPARITY_WEBHOOK_SECRET"] = "hook-s3cret-of-the-fleet";
   auto loop = start_pgparity(
       {"reconcile", "-f", path_, "--interval", "1h", "--metrics", "127.0.0.1:" + std::to_string(port)}, with_secret);
   Scraper scrape(port);
@@ -399,7 +399,7 @@ TEST_F(Reconcile, ASignedWebhookTriggersATickNowAndABadSignatureGets401AndRunsNo
 
   // A burst of signed calls: a tick now (within the hour's interval), and the burst is not a tick per call.
   for (int i = 0; i < 3; ++i) {
-    const auto accepted = scrape.client.Post("/hook", {{"X-Hub-Signature-256", hub_signature("hook-s3cret", body)}},
+    const auto accepted = scrape.client.Post("/hook", {{"X-Hub-Signature-256", hub_signature("hook-s3cret-of-the-fleet", body)}},
                                              body, "application/json");
     ASSERT_TRUE(accepted);
     EXPECT_EQ(accepted->status, 202);
@@ -408,7 +408,7 @@ TEST_F(Reconcile, ASignedWebhookTriggersATickNowAndABadSignatureGets401AndRunsNo
   std::this_thread::sleep_for(1500ms);
   EXPECT_LE(ticks(), 3) << "three calls coalesce into at most two ticks";
   EXPECT_EQ(sample(scrape(), "pgparity_webhook_requests_total{result=\"unauthorized\"}"), 2.0);
-  EXPECT_EQ(loop->err().find("hook-s3cret"), std::string::npos);
+  EXPECT_EQ(loop->err().find("hook-s3cret-of-the-fleet"), std::string::npos);
 }
 
 TEST_F(Reconcile, AHeadlessBrowserReadsEachDatabasesStateAndTheBlockersHintOnTheStatusPageAndAPlantedScriptIsText) {

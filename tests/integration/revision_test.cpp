@@ -101,5 +101,25 @@ TEST_F(Revision, ReconcileReportsTheAttemptedAndAppliedRevisionAndABadRevisionFl
   EXPECT_NE(bad.err.find("bad --revision: it holds a control character"), std::string::npos) << bad.err;
 }
 
+TEST_F(Revision, HistoryAndStatusReadAJournalThatAnOlderVersionWroteWithoutRevisions) {
+  // The journal as versions before revisions left it: no revision column, no converged table.
+  staging_.exec(
+      "CREATE SCHEMA pgparity; CREATE TABLE pgparity.runs (run_id text PRIMARY KEY, target text NOT NULL, database "
+      "text NOT NULL, started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz, status text "
+      "NOT NULL, plan_digest text, manifest_digest text, steps_done int NOT NULL DEFAULT 0, error text, "
+      "pgparity_version text, wave text); CREATE TABLE pgparity.snapshots (run_id text NOT NULL, extname name NOT "
+      "NULL, extversion text NOT NULL, schema name NOT NULL, relocatable boolean NOT NULL, extconfig text[], taken_at "
+      "timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run_id, extname)); INSERT INTO pgparity.runs "
+      "(run_id, target, database, finished_at, status) VALUES ('20261101T000000Z-aaaaaa', 'staging', 'postgres', "
+      "now(), 'succeeded')");
+  const std::string m = repo_ + "/manifest.yaml";
+  const CommandResult history = pgparity({"history", "-f", m});
+  EXPECT_EQ(history.exit_code, 0) << history.out << history.err;
+  EXPECT_NE(history.out.find("20261101T000000Z-aaaaaa"), std::string::npos) << history.out;
+  const CommandResult status = pgparity({"status", "-f", m});
+  EXPECT_NE(status.out.find("staging/postgres: drifted; never converged by pgparity"), std::string::npos)
+      << status.out << status.err;
+}
+
 }  // namespace
 }  // namespace pgparity::testing
