@@ -534,6 +534,9 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
   ReconcileOptions with = o;
   if (!o.git.url.empty()) {
     if (o.git.path.empty()) throw InputError("--git needs --path: the manifest's path in the repository");
+    if (!valid_branch_name(o.git.ref)) {
+      throw InputError("--ref '" + o.git.ref + "' is not a branch name git accepts", "", "e.g. --ref main");
+    }
     if (!o.revision.empty()) throw InputError("--git names each revision itself: leave --revision out");
     const auto scheme = o.git.url.find("://");
     const auto host_end = scheme == std::string::npos ? std::string::npos : o.git.url.find('/', scheme + 3);

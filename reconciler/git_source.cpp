@@ -19,6 +19,9 @@ namespace {
 template <typename T, void (*Free)(T*)>
 using Owned = std::unique_ptr<T, decltype([](T* p) { Free(p); })>;
 
+/// A manifest larger than this is not read (a commit could otherwise make every tick load gigabytes).
+constexpr std::size_t max_manifest_bytes = 16 * 1024 * 1024;
+
 /// Where the cache records the last good revision of a branch.
 std::string good_ref(const std::string& branch) { return "refs/pgparity/last-good/" + branch; }
 
@@ -87,10 +90,30 @@ Fetched read_at(git_repository* repo, const git_oid& oid, const GitSourceOptions
     return out;
   }
   const Owned<git_tree_entry, git_tree_entry_free> entry(raw_entry);
-  git_blob* raw_blob = nullptr;
+  // A regular file only (a symlink's blob is its target's name), and of a manifest's size: the size is
+  // read from the object's header before any of it is loaded.
+  const git_filemode_t mode = git_tree_entry_filemode(entry.get());
   if (git_tree_entry_type(entry.get()) != GIT_OBJECT_BLOB ||
-      git_blob_lookup(&raw_blob, repo, git_tree_entry_id(entry.get())) != 0) {
-    out.error = options.path + " in commit " + out.revision + " is not a file";
+      (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)) {
+    out.error = options.path + " in commit " + out.revision + " is not a regular file";
+    return out;
+  }
+  git_odb* raw_odb = nullptr;
+  std::size_t size = 0;
+  git_object_t type = GIT_OBJECT_INVALID;
+  if (git_repository_odb(&raw_odb, repo) != 0) {
+    out.error = "the git cache cannot be read: " + last_error(options.url);
+    return out;
+  }
+  const Owned<git_odb, git_odb_free> odb(raw_odb);
+  if (git_odb_read_header(&size, &type, odb.get(), git_tree_entry_id(entry.get())) != 0 || size > max_manifest_bytes) {
+    out.error = options.path + " in commit " + out.revision + " is larger than " +
+                std::to_string(max_manifest_bytes / (1024 * 1024)) + " MiB; not read";
+    return out;
+  }
+  git_blob* raw_blob = nullptr;
+  if (git_blob_lookup(&raw_blob, repo, git_tree_entry_id(entry.get())) != 0) {
+    out.error = options.path + " in commit " + out.revision + " cannot be read: " + last_error(options.url);
     return out;
   }
   const Owned<git_blob, git_blob_free> blob(raw_blob);
@@ -195,14 +218,24 @@ Fetched GitSource::fetch() const {
   }
   const std::string fetch_error = out.error;
   const bool fetched = out.fetched;
-  out = read_at(repo.get(), oid, options_);
-  out.fetched = fetched;
+  // Checked before anything of the commit is read: an untrusted head's manifest is never loaded.
+  std::string unverified;
   if (!options_.keyring.empty()) {
-    if (const std::string why = signature_problem(repo.get(), oid, options_.keyring, out.revision); !why.empty()) {
-      out.text.clear();  // never loaded, never applied
-      out.error = why;
-    }
+    char hex[GIT_OID_HEXSZ + 1] = {};
+    git_oid_tostr(hex, sizeof hex, &oid);
+    unverified = signature_problem(repo.get(), oid, options_.keyring, options_.ref + "@sha1:" + hex);
   }
+  if (unverified.empty()) {
+    out = read_at(repo.get(), oid, options_);
+  } else {
+    out = Fetched{};
+    char hex[GIT_OID_HEXSZ + 1] = {};
+    git_oid_tostr(hex, sizeof hex, &oid);
+    out.revision = options_.ref + "@sha1:" + hex;
+    out.label = out.revision + ":" + options_.path;
+    out.error = unverified;
+  }
+  out.fetched = fetched;
   if (!fetch_error.empty()) out.error = fetch_error + (out.error.empty() ? "" : "; " + out.error);
   return out;
 }
@@ -234,6 +267,14 @@ void GitSource::remember_good(const std::string& revision) const {
       0) {
     git_reference_free(raw);
   }
+}
+
+bool valid_branch_name(const std::string& branch) {
+  init_libgit2();
+  int valid = 0;
+  const std::string name = "refs/heads/" + branch;
+  return !branch.empty() && branch.find_first_of("*?[") == std::string::npos &&
+         git_reference_name_is_valid(&valid, name.c_str()) == 0 && valid == 1;
 }
 
 std::string default_git_cache(const std::string& url) {

@@ -42,6 +42,9 @@ class GitSource {
   GitSourceOptions options_;
 };
 
+/// Whether `branch` is a branch name git accepts (refs/heads/<branch> is a valid reference name).
+bool valid_branch_name(const std::string& branch);
+
 /// The cache folder reconcile uses for `url` when --git-cache is not given: under $TMPDIR (or /tmp),
 /// named by a digest of the URL.
 std::string default_git_cache(const std::string& url);

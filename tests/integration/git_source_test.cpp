@@ -134,5 +134,23 @@ TEST_F(GitSource, WithVerifySignaturesAnUnsignedCommitIsRefusedAndOneSignedByATr
   EXPECT_EQ(staging_.query_value("SELECT revision FROM pgparity.converged WHERE database = 'postgres'"), signed_head);
 }
 
+TEST_F(GitSource, ABranchGitWouldRefuseOrASymlinkedManifestIsRefusedWithNothingApplied) {
+  const CommandResult star = run_pgparity({"reconcile", "--git", "file://" + remote_, "--ref", "ma*in", "--path",
+                                           "pgparity/manifest.yaml", "--git-cache", cache_, "--once"});
+  EXPECT_EQ(star.exit_code, 1) << star.out << star.err;
+  EXPECT_NE(star.err.find("--ref 'ma*in' is not a branch name git accepts"), std::string::npos) << star.err;
+
+  // A symlink in the repository is its target's name, never a manifest to apply.
+  push(hstore_18);
+  std::filesystem::rename(work_ + "/pgparity/manifest.yaml", work_ + "/real.yaml");
+  std::filesystem::create_symlink("../real.yaml", work_ + "/pgparity/manifest.yaml");
+  git({"-C", work_, "add", "-A"});
+  git({"-C", work_, "commit", "-q", "-m", "symlinked"});
+  git({"-C", work_, "push", "-q", "origin", "main"});
+  const CommandResult linked = tick();
+  EXPECT_NE(linked.err.find("pgparity/manifest.yaml in commit main@sha1:"), std::string::npos) << linked.err;
+  EXPECT_NE(linked.err.find("is not a regular file"), std::string::npos) << linked.err;
+}
+
 }  // namespace
 }  // namespace pgparity::testing
