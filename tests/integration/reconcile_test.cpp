@@ -399,8 +399,8 @@ TEST_F(Reconcile, ASignedWebhookTriggersATickNowAndABadSignatureGets401AndRunsNo
 
   // A burst of signed calls: a tick now (within the hour's interval), and the burst is not a tick per call.
   for (int i = 0; i < 3; ++i) {
-    const auto accepted = scrape.client.Post("/hook", {{"X-Hub-Signature-256", hub_signature("hook-s3cret-of-the-fleet", body)}},
-                                             body, "application/json");
+    const auto accepted = scrape.client.Post(
+        "/hook", {{"X-Hub-Signature-256", hub_signature("hook-s3cret-of-the-fleet", body)}}, body, "application/json");
     ASSERT_TRUE(accepted);
     EXPECT_EQ(accepted->status, 202);
   }
@@ -440,7 +440,7 @@ TEST_F(Reconcile, AHeadlessBrowserReadsEachDatabasesStateAndTheBlockersHintOnThe
 
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
   const std::string profile = staging_.dir() + "/chromium";
-  const std::vector<std::string> browser = {"--headless", "--no-sandbox", "--disable-gpu",
+  const std::vector<std::string> browser = {"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                                             "--user-data-dir=" + profile};
   std::string dom;
   std::string err;
@@ -459,6 +459,7 @@ TEST_F(Reconcile, AHeadlessBrowserReadsEachDatabasesStateAndTheBlockersHintOnThe
   args = {"--headless",
           "--no-sandbox",
           "--disable-gpu",
+          "--disable-dev-shm-usage",
           "--user-data-dir=" + profile + "-shot",
           "--window-size=1280,1024",
           "--screenshot=" + shot,
