@@ -7,11 +7,13 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <random>
 #include <ranges>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <openssl/crypto.h>
@@ -159,9 +161,10 @@ class Loop {
   }
 
   /// A manifest that loaded: in force from now on, at `revision`.
-  void enforce(const desired::LoadResult& loaded, const std::string& revision) {
+  void enforce(const desired::LoadResult& loaded, const std::string& revision, const std::string& text) {
     manifest_ = loaded.manifest;
     revision_ = revision;
+    manifest_digest_ = planner::digest(text);  // of the very bytes in force, as apply records it
     for (const auto& line : follow_patroni_leaders(*manifest_)) spdlog::info("{}", line);
     metrics_.set("pgparity_manifest_valid", {}, 1);
   }
@@ -179,7 +182,7 @@ class Loop {
     if (!head.text.empty() && head.revision != revision_) {
       const desired::LoadResult loaded = desired::load_manifest_text(head.text, head.label, load_options());
       if (loaded.ok()) {
-        enforce(loaded, head.revision);
+        enforce(loaded, head.revision, head.text);
         git_->remember_good(head.revision);
         spdlog::info("git: enforcing {}", head.revision);
       } else {
@@ -198,7 +201,7 @@ class Loop {
       const Fetched good = git_->last_good();
       if (!good.text.empty()) {
         const desired::LoadResult loaded = desired::load_manifest_text(good.text, good.label, load_options());
-        if (loaded.ok()) enforce(loaded, good.revision);
+        if (loaded.ok()) enforce(loaded, good.revision, good.text);
       }
     }
     return manifest_ ? &*manifest_ : nullptr;
@@ -207,11 +210,16 @@ class Loop {
   /// Re-reads the manifest; an invalid one is reported and the last good one stays in force.
   const desired::Manifest* manifest() {
     if (git_) return manifest_from_git();
-    const desired::LoadResult loaded = desired::load_manifest_file(options_.manifest, load_options());
+    // Read once: what is loaded is what its digest is taken of.
+    std::ifstream in(options_.manifest);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    const desired::LoadResult loaded = in ? desired::load_manifest_text(text.str(), options_.manifest, load_options())
+                                          : desired::load_manifest_file(options_.manifest, load_options());
     const std::string revision = options_.revision.empty() ? manifest_revision(options_.manifest) : options_.revision;
     attempted(revision);
     if (loaded.ok()) {
-      enforce(loaded, revision);
+      enforce(loaded, revision, text.str());
     } else {
       metrics_.set("pgparity_manifest_valid", {}, 0);
       metrics_.add("pgparity_manifest_errors_total", {});
@@ -359,6 +367,7 @@ class Loop {
     options.drain_parallel = options_.drain_parallel;
     options.plan_digest = planner::digest(plan.fingerprint);
     options.revision = revision_;
+    options.manifest_digest = manifest_digest_;
     options.progress = &progress;
     options.stop = &stop_;
     const ApplyResult result = apply_plan(manifest, plan, options);
@@ -418,9 +427,10 @@ class Loop {
   std::atomic<Clock::rep> last_completed_{Clock::now().time_since_epoch().count()};
   std::optional<desired::Manifest> manifest_;
   std::optional<GitSource> git_;
-  std::string revision_;   ///< the manifest's revision at this tick ("" when unknown)
-  std::string attempted_;  ///< the revision this tick worked from
-  std::string halted_;     ///< the last apply's halted rollouts, for the status page
+  std::string revision_;         ///< the manifest's revision at this tick ("" when unknown)
+  std::string attempted_;        ///< the revision this tick worked from
+  std::string manifest_digest_;  ///< SHA-256 of the manifest in force
+  std::string halted_;           ///< the last apply's halted rollouts, for the status page
   mutable std::mutex view_mutex_;
   StatusView view_;
   std::map<std::string, Backoff> backoff_;

@@ -95,6 +95,11 @@ TEST_F(Revision, ReconcileReportsTheAttemptedAndAppliedRevisionAndABadRevisionFl
   EXPECT_EQ(sample(text, "pgparity_last_applied_revision_info{revision=\"main@sha1:feedface\"}"), 1.0) << text;
   EXPECT_EQ(staging_.query_value("SELECT revision FROM pgparity.converged WHERE database = 'postgres'"),
             "main@sha1:feedface");
+  std::string sum;
+  ASSERT_EQ(run_program("/usr/bin/sha256sum", {m}, &sum), 0);
+  EXPECT_EQ(staging_.query_value("SELECT manifest_digest FROM pgparity.converged WHERE database = 'postgres'"),
+            sum.substr(0, 64))
+      << "sha256sum of the manifest reconcile applied";
 
   const CommandResult bad = pgparity({"apply", "-f", m, "--auto-approve", "--revision", "main\nsha"});
   EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
