@@ -36,7 +36,9 @@ std::string render_json(const Plan& plan);
 /// A pull-request comment: a hidden marker line (so a CI job can update its
 /// comment in place), a summary line, blockers first, a table per database,
 /// the SQL in collapsible blocks.
-std::string render_markdown(const Plan& plan);
+/// `head`/`base`: the manifest's revision and the one it is compared with (a pull request's head and
+/// base commits), named under the summary when given.
+std::string render_markdown(const Plan& plan, const std::string& head = "", const std::string& base = "");
 
 /// The marker the Markdown starts with.
 inline constexpr const char* markdown_marker = "<!-- pgparity-plan -->";

@@ -153,10 +153,21 @@ std::string detail_of(const Step& s) {
 
 }  // namespace
 
-std::string render_markdown(const Plan& plan) {
+std::string render_markdown(const Plan& plan, const std::string& head, const std::string& base) {
   std::ostringstream out;
   out << markdown_marker << "\n";
   out << "### pgparity plan: " << summary_line(plan) << "\n\n";
+  if (!head.empty()) {
+    // In a code span, where GitHub links no mention and decodes no entity: only a backtick or a line
+    // break could leave it.
+    const auto code = [](std::string text) {
+      for (char& c : text) {
+        if (c == '`' || c == '\n' || c == '\r') c = '?';
+      }
+      return "`" + text + "`";
+    };
+    out << "Manifest at " << code(head) << (base.empty() ? "" : " (base " + code(base) + ")") << ".\n\n";
+  }
   for (const auto& line : plan.rehearsals) out << "- " << cell(line) << "\n";
   if (!plan.rehearsals.empty()) out << "\n";
   if (plan.blocked()) {

@@ -8,6 +8,7 @@
 #include "reconciler/files.hpp"
 #include "reconciler/observation.hpp"
 #include "reconciler/rehearse.hpp"
+#include "reconciler/revision.hpp"
 
 namespace pgparity::reconciler {
 
@@ -18,6 +19,8 @@ struct PlanOptions {
   std::string target;
   std::string out;
   std::string format = "text";
+  std::string revision;  ///< --revision: the pull request's head; else the git HEAD of the manifest's work tree
+  std::string base;      ///< --base-revision: the commit the pull request is compared with
   unsigned parallel = 4;
   bool rehearse = false;
 };
@@ -33,7 +36,8 @@ ExitCode run_plan(Context& context, const PlanOptions& o) {
   if (o.format == "json") {
     context.out << planner::render_json(plan);
   } else if (o.format == "markdown") {
-    context.out << planner::render_markdown(plan);
+    context.out << planner::render_markdown(plan, o.revision.empty() ? manifest_revision(o.manifest) : o.revision,
+                                            o.base);
   } else if (o.format == "dot") {
     context.out << planner::render_dot(plan);
   } else {
@@ -51,6 +55,9 @@ void add_plan_command(CLI::App& app, Context& context) {
   cmd->add_option("-f,--file", o->manifest, "The manifest")->required();
   cmd->add_option("--target", o->target, "Plan only this managed target");
   cmd->add_option("--out", o->out, "Also save the plan (JSON) here, for apply --plan");
+  cmd->add_option("--revision", o->revision,
+                  "Markdown: the head commit the comment names (default: the git HEAD of the manifest's work tree)");
+  cmd->add_option("--base-revision", o->base, "Markdown: the base commit the pull request is compared with");
   cmd->add_option("--format", o->format, "text, json, markdown or dot")
       ->check(CLI::IsMember({"text", "json", "markdown", "dot"}))
       ->capture_default_str();

@@ -58,6 +58,11 @@ TEST_F(Revision, AnApplyRecordsTheManifestsCommitInTheJournalTheDatabaseHistoryS
             revision + " true")
       << "the database itself says which commit it was converged to, and by which run";
   EXPECT_NE(pgparity({"history", "-f", m}).out.find("revision: " + revision), std::string::npos);
+  const CommandResult comment =
+      pgparity({"plan", "-f", m, "--format", "markdown", "--base-revision", "main@sha1:0123456789abcdef"});
+  EXPECT_NE(comment.out.find("Manifest at `" + revision + "` (base `main@sha1:0123456789abcdef`)."), std::string::npos)
+      << "the pull-request comment names the head and base commits\n"
+      << comment.out;
 
   const CommandResult status = pgparity({"status", "-f", m, "--format", "json"});
   EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
