@@ -1,5 +1,4 @@
 // pgparity reconcile: the loop. Each tick re-reads the manifest, observes, plans, and applies or reports.
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -16,9 +15,6 @@
 #include <sstream>
 #include <thread>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include "core/error.hpp"
 #include "core/name_table.hpp"
 #include "planner/deviations.hpp"
@@ -33,7 +29,9 @@
 #include "planner/status.hpp"
 #include "reconciler/git_source.hpp"
 #include "reconciler/logging.hpp"
+#include "reconciler/manifest_source.hpp"
 #include "reconciler/metrics.hpp"
+#include "reconciler/metrics_server.hpp"
 #include "reconciler/observation.hpp"
 #include "reconciler/rehearse.hpp"
 #include "reconciler/revision.hpp"
@@ -97,7 +95,6 @@ class Loop {
   Loop(const ReconcileOptions& options, Duration interval, Duration lock_wait, const std::atomic<bool>& stop)
       : options_(options), interval_(interval), lock_wait_(lock_wait), stop_(stop), sessions_(options.keep_sessions) {
     metrics_.set("pgparity_info", {{"version", version}}, 1);
-    if (!options.git.url.empty()) git_.emplace(options.git);
   }
 
   Metrics& metrics() { return metrics_; }
@@ -127,7 +124,7 @@ class Loop {
       metrics_.set("pgparity_last_success_timestamp_seconds", {}, static_cast<double>(std::time(nullptr)));
       // Flux's lastAppliedRevision: the revision the fleet was last brought to (or found at).
       metrics_.clear("pgparity_last_applied_revision_info");
-      metrics_.set("pgparity_last_applied_revision_info", {{"revision", revision_}}, 1);
+      metrics_.set("pgparity_last_applied_revision_info", {{"revision", source_.revision()}}, 1);
     }
     if (!options_.metrics_file.empty()) {
       try {
@@ -141,8 +138,8 @@ class Loop {
       const std::time_t now = std::time(nullptr);
       view_.tick_at = iso_time(now);
       view_.result = name_of(result);
-      view_.attempted_revision = attempted_;
-      if (result == TickResult::converged || result == TickResult::applied) view_.applied_revision = revision_;
+      view_.attempted_revision = source_.attempted();
+      if (result == TickResult::converged || result == TickResult::applied) view_.applied_revision = source_.revision();
       view_.waits_for =
           !halted_.empty() ? halted_
           : options_.once  ? "nothing: this was the one tick (--once)"
@@ -153,84 +150,8 @@ class Loop {
   }
 
  private:
-  /// Flux's lastAttemptedRevision: the revision this tick works from (valid or not).
-  void attempted(const std::string& revision) {
-    attempted_ = revision;
-    metrics_.clear("pgparity_last_attempted_revision_info");
-    metrics_.set("pgparity_last_attempted_revision_info", {{"revision", revision}}, 1);
-  }
-
-  /// A manifest that loaded: in force from now on, at `revision`.
-  void enforce(const desired::LoadResult& loaded, const std::string& revision, const std::string& text) {
-    manifest_ = loaded.manifest;
-    revision_ = revision;
-    manifest_digest_ = planner::digest(text);  // of the very bytes in force, as apply records it
-    for (const auto& line : follow_patroni_leaders(*manifest_)) spdlog::info("{}", line);
-    metrics_.set("pgparity_manifest_valid", {}, 1);
-  }
-
-  /// Fetches the git source: its head's manifest when it loads, else the last good revision stays in
-  /// force (from this process, or the cache's record of it after a restart). Never an empty manifest.
-  const desired::Manifest* manifest_from_git() {
-    const Fetched head = git_->fetch();
-    if (!head.fetched) {
-      metrics_.add("pgparity_git_fetch_failures_total", {});
-      spdlog::warn("git: {}; enforcing the last good revision {}", head.error,
-                   revision_.empty() ? std::string("(none yet)") : revision_);
-    }
-    if (!head.revision.empty()) attempted(head.revision);
-    if (!head.text.empty() && head.revision != revision_) {
-      const desired::LoadResult loaded = desired::load_manifest_text(head.text, head.label, load_options());
-      if (loaded.ok()) {
-        enforce(loaded, head.revision, head.text);
-        git_->remember_good(head.revision);
-        spdlog::info("git: enforcing {}", head.revision);
-      } else {
-        metrics_.set("pgparity_manifest_valid", {}, 0);
-        metrics_.add("pgparity_manifest_errors_total", {});
-        for (const auto& d : loaded.diagnostics) spdlog::error("{}", d.str());
-        spdlog::warn("git: {} is not applied: its manifest is invalid; {}", head.revision,
-                     revision_.empty() ? std::string("no good revision yet") : revision_ + " stays in force");
-      }
-    } else if (head.text.empty() && !head.error.empty()) {
-      spdlog::error("git: {}; {}", head.error,
-                    revision_.empty() ? std::string("no good revision yet") : revision_ + " stays in force");
-    }
-    if (!manifest_) {
-      // A restart: the revision the cache last found good, until the head is good again.
-      const Fetched good = git_->last_good();
-      if (!good.text.empty()) {
-        const desired::LoadResult loaded = desired::load_manifest_text(good.text, good.label, load_options());
-        if (loaded.ok()) enforce(loaded, good.revision, good.text);
-      }
-    }
-    return manifest_ ? &*manifest_ : nullptr;
-  }
-
-  /// Re-reads the manifest; an invalid one is reported and the last good one stays in force.
-  const desired::Manifest* manifest() {
-    if (git_) return manifest_from_git();
-    // Read once: what is loaded is what its digest is taken of.
-    std::ifstream in(options_.manifest);
-    std::ostringstream text;
-    if (in) text << in.rdbuf();
-    const desired::LoadResult loaded = in ? desired::load_manifest_text(text.str(), options_.manifest, load_options())
-                                          : desired::load_manifest_file(options_.manifest, load_options());
-    const std::string revision = options_.revision.empty() ? manifest_revision(options_.manifest) : options_.revision;
-    attempted(revision);
-    if (loaded.ok()) {
-      enforce(loaded, revision, text.str());
-    } else {
-      metrics_.set("pgparity_manifest_valid", {}, 0);
-      metrics_.add("pgparity_manifest_errors_total", {});
-      for (const auto& d : loaded.diagnostics) spdlog::error("{}", d.str());
-      if (manifest_) spdlog::warn("the manifest is invalid; the last good one stays in force");
-    }
-    return manifest_ ? &*manifest_ : nullptr;
-  }
-
   TickResult run_tick() {
-    const desired::Manifest* manifest = this->manifest();
+    const desired::Manifest* manifest = source_.load();
     if (manifest == nullptr) return TickResult::failed;
     planner::Plan plan;
     try {
@@ -366,8 +287,8 @@ class Loop {
     options.parallel = options_.parallel;
     options.drain_parallel = options_.drain_parallel;
     options.plan_digest = planner::digest(plan.fingerprint);
-    options.revision = revision_;
-    options.manifest_digest = manifest_digest_;
+    options.revision = source_.revision();
+    options.manifest_digest = source_.digest();
     options.progress = &progress;
     options.stop = &stop_;
     const ApplyResult result = apply_plan(manifest, plan, options);
@@ -378,7 +299,7 @@ class Loop {
         halted_ += (halted_.empty() ? "" : "; ") + h.target + ": rollout halted after " + h.wave + ": " + h.reason;
       std::vector<RunLine> lines;
       for (const auto& r : result.results) {
-        lines.push_back({r.target, r.database, name_of(r.outcome), r.run_id, revision_, r.message});
+        lines.push_back({r.target, r.database, name_of(r.outcome), r.run_id, source_.revision(), r.message});
       }
       lines.insert(lines.end(), view_.runs.begin(), view_.runs.end());
       if (lines.size() > 50) lines.resize(50);
@@ -425,109 +346,13 @@ class Loop {
   const std::atomic<bool>& stop_;
   Metrics metrics_;
   std::atomic<Clock::rep> last_completed_{Clock::now().time_since_epoch().count()};
-  std::optional<desired::Manifest> manifest_;
-  std::optional<GitSource> git_;
-  std::string revision_;         ///< the manifest's revision at this tick ("" when unknown)
-  std::string attempted_;        ///< the revision this tick worked from
-  std::string manifest_digest_;  ///< SHA-256 of the manifest in force
-  std::string halted_;           ///< the last apply's halted rollouts, for the status page
+  ManifestSource source_{options_.manifest, options_.revision, options_.git, metrics_};
+  std::string halted_;  ///< the last apply's halted rollouts, for the status page
   mutable std::mutex view_mutex_;
   StatusView view_;
   std::map<std::string, Backoff> backoff_;
   std::mt19937 random_{std::random_device{}()};
   state::SessionCache sessions_;
-};
-
-/// Whether `signature` is GitHub's X-Hub-Signature-256 of `body` under `secret`: "sha256=" and the
-/// HMAC-SHA256 in hex (OpenSSL), compared in constant time.
-bool signed_by(const std::string& secret, const std::string& body, const std::string& signature) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &length) == nullptr) {
-    return false;
-  }
-  static const char* digits = "0123456789abcdef";
-  std::string expected = "sha256=";
-  for (unsigned int i = 0; i < length; ++i) {
-    expected += digits[mac[i] >> 4];
-    expected += digits[mac[i] & 0xf];
-  }
-  return signature.size() == expected.size() && CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) == 0;
-}
-
-/// Serves /metrics and /healthz on host:port until destroyed; with a webhook secret also POST /hook,
-/// which asks for a tick now.
-class MetricsServer {
- public:
-  MetricsServer(const std::string& address, Metrics& metrics, std::function<bool()> healthy,
-                std::function<StatusView()> view, const std::string& hook_secret = "",
-                std::function<void()> hook = {}) {
-    const auto colon = address.rfind(':');
-    if (colon == std::string::npos)
-      throw InputError("bad --metrics '" + address + "': use HOST:PORT, e.g. 127.0.0.1:9187");
-    host_ = address.substr(0, colon);
-    const std::string port = address.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoi(port) > 65535) {
-      throw InputError("bad --metrics '" + address + "': the port must be a number up to 65535");
-    }
-    port_ = std::stoi(port);
-    server_.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics.render(), "text/plain; version=0.0.4");
-    });
-    server_.Get("/healthz", [healthy](const httplib::Request&, httplib::Response& res) {
-      if (healthy()) {
-        res.set_content("ok\n", "text/plain");
-      } else {
-        res.status = 503;
-        res.set_content("unhealthy: no tick completed in the last three intervals\n", "text/plain");
-      }
-    });
-    // The status page: read-only, and these three paths are all it serves.
-    server_.Get("/", [view](const httplib::Request&, httplib::Response& res) {
-      res.set_header("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'");
-      res.set_content(status_html(view()), "text/html; charset=utf-8");
-    });
-    server_.Get("/status.json", [view](const httplib::Request&, httplib::Response& res) {
-      res.set_content(status_json(view()), "application/json");
-    });
-    server_.Get("/plan.svg", [view](const httplib::Request&, httplib::Response& res) {
-      res.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
-      res.set_content(dot_to_svg(view().dot), "image/svg+xml");
-    });
-    server_.set_payload_max_length(1024 * 1024);  // a delivery is a few kB: nothing larger is read
-    if (!hook_secret.empty()) {
-      // A push to the repository: GitHub (and Gitea, GitLab's compatible mode) signs the body with the
-      // shared secret. A wrong or missing signature runs nothing.
-      server_.Post("/hook", [hook_secret, hook, &metrics](const httplib::Request& req, httplib::Response& res) {
-        if (!signed_by(hook_secret, req.body, req.get_header_value("X-Hub-Signature-256"))) {
-          metrics.add("pgparity_webhook_requests_total", {{"result", "unauthorized"}});
-          res.status = 401;
-          res.set_content("bad or missing X-Hub-Signature-256\n", "text/plain");
-          return;
-        }
-        metrics.add("pgparity_webhook_requests_total", {{"result", "accepted"}});
-        hook();
-        res.status = 202;
-        res.set_content("a tick is on its way\n", "text/plain");
-      });
-    }
-    if (!server_.bind_to_port(host_.c_str(), port_)) throw InputError("cannot listen on " + address);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~MetricsServer() {
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  MetricsServer(const MetricsServer&) = delete;
-  MetricsServer& operator=(const MetricsServer&) = delete;
-
- private:
-  httplib::Server server_;
-  std::string host_;
-  int port_ = 0;
-  std::thread thread_;
 };
 
 ExitCode run_reconcile(Context&, const ReconcileOptions& o) {

@@ -2,6 +2,8 @@
 
 #include <git2.h>
 
+#include "reconciler/libgit2.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,23 +18,11 @@ namespace pgparity::reconciler {
 
 namespace {
 
-template <typename T, void (*Free)(T*)>
-using Owned = std::unique_ptr<T, decltype([](T* p) { Free(p); })>;
-
 /// A manifest larger than this is not read (a commit could otherwise make every tick load gigabytes).
 constexpr std::size_t max_manifest_bytes = 16 * 1024 * 1024;
 
 /// Where the cache records the last good revision of a branch.
 std::string good_ref(const std::string& branch) { return "refs/pgparity/last-good/" + branch; }
-
-void init_libgit2() {
-  static const int initialized = [] {
-    const int n = git_libgit2_init();
-    std::atexit([] { git_libgit2_shutdown(); });  // its caches go with the process, not as leaks
-    return n;
-  }();
-  (void)initialized;
-}
 
 std::string env(const char* name) {
   const char* value = std::getenv(name);

@@ -2,28 +2,22 @@
 
 #include <git2.h>
 
+#include "reconciler/libgit2.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 
 namespace pgparity::reconciler {
 
-namespace {
-
-/// libgit2's global state, set up once for the process (it is reference-counted).
 void init_libgit2() {
   static const int initialized = [] {
     const int n = git_libgit2_init();
-    std::atexit([] { git_libgit2_shutdown(); });  // its caches go with the process, not as leaks
+    std::atexit([] { git_libgit2_shutdown(); });
     return n;
   }();
   (void)initialized;
 }
-
-template <typename T, void (*Free)(T*)>
-using Owned = std::unique_ptr<T, decltype([](T* p) { Free(p); })>;
-
-}  // namespace
 
 std::string manifest_revision(const std::string& manifest_path) {
   init_libgit2();
