@@ -383,6 +383,10 @@ ExitCode run_reconcile(Context&, const ReconcileOptions& o) {
           "PGPARITY_GIT_USERNAME and PGPARITY_GIT_PASSWORD");
     }
     if (with.git.cache.empty()) with.git.cache = default_git_cache(o.git.url);
+    if (with.git.cache.empty()) {
+      throw InputError("--git needs --git-cache DIR: neither STATE_DIRECTORY, XDG_CACHE_HOME nor HOME is set");
+    }
+    if (std::string why = git_cache_problem(with.git.cache); !why.empty()) throw InputError(why);
   }
   const std::atomic<bool>& stop = stop_on_signals();
   Loop loop(with, *interval, *lock_wait, stop);
@@ -447,7 +451,8 @@ void add_reconcile_command(CLI::App& app, Context& context) {
   cmd->add_option("--verify-signatures", o->git.keyring,
                   "With --git: apply only commits signed by a key in this keyring (gpg --export > keyring.gpg)");
   cmd->add_option("--git-cache", o->git.cache,
-                  "With --git: where fetched objects and the last good revision are kept (default: under $TMPDIR)");
+                  "With --git: a folder of this user where fetched objects and the last good revision are kept "
+                  "(default: $STATE_DIRECTORY, else ~/.cache/pgparity)");
   cmd->add_option("--interval", o->interval, "Time between ticks")->capture_default_str();
   cmd->add_option("--revision", o->revision,
                   "The manifest's revision to record (journal, the databases, metrics); default: the git HEAD of the "

@@ -4,6 +4,10 @@
 
 #include "reconciler/libgit2.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -162,8 +166,26 @@ std::string signature_problem(git_repository* repo, const git_oid& oid, const st
          "; refused (--verify-signatures)";
 }
 
+/// Why `dir` cannot be trusted as the cache ("" when it can): another user could plant a repository, or a
+/// last-good record, in a folder they own or may write to. A missing folder is created, private (0700).
+std::string unsafe_cache(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) {
+    std::filesystem::create_directories(std::filesystem::path(dir).parent_path(), ec);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return "cannot create the git cache " + dir;
+  }
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return "the git cache " + dir + " is not a folder";
+  if (st.st_uid != ::geteuid()) return "the git cache " + dir + " belongs to another user: refused";
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return "the git cache " + dir + " may be written by other users: refused (chmod go-w, or another --git-cache)";
+  }
+  return "";
+}
+
 /// The cache repository, created (bare) on first use.
 Owned<git_repository, git_repository_free> open_cache(const std::string& dir, std::string& error) {
+  if (error = unsafe_cache(dir); !error.empty()) return Owned<git_repository, git_repository_free>(nullptr);
   git_repository* raw = nullptr;
   if (git_repository_open_bare(&raw, dir.c_str()) != 0 && git_repository_init(&raw, dir.c_str(), 1) != 0) {
     error = "cannot open or create the git cache " + dir + ": " + last_error("");
@@ -214,6 +236,17 @@ Fetched GitSource::fetch() const {
     char hex[GIT_OID_HEXSZ + 1] = {};
     git_oid_tostr(hex, sizeof hex, &oid);
     unverified = signature_problem(repo.get(), oid, options_.keyring, options_.ref + "@sha1:" + hex);
+    // A server that cannot forge a signature could still serve an older signed commit: a head must
+    // descend from the last good revision (git_graph_descendant_of), as a fast-forward would.
+    git_oid good;
+    if (unverified.empty() && git_reference_name_to_id(&good, repo.get(), good_ref(options_.ref).c_str()) == 0 &&
+        git_oid_cmp(&good, &oid) != 0 && git_graph_descendant_of(repo.get(), &oid, &good) != 1) {
+      char good_hex[GIT_OID_HEXSZ + 1] = {};
+      git_oid_tostr(good_hex, sizeof good_hex, &good);
+      unverified = "commit " + options_.ref + "@sha1:" + hex + " does not descend from the last good revision " +
+                   options_.ref + "@sha1:" + good_hex +
+                   " (an older commit served, or history rewritten); refused (--verify-signatures)";
+    }
   }
   if (unverified.empty()) {
     out = read_at(repo.get(), oid, options_);
@@ -268,9 +301,20 @@ bool valid_branch_name(const std::string& branch) {
 }
 
 std::string default_git_cache(const std::string& url) {
-  const char* tmp = std::getenv("TMPDIR");
-  const std::string base = tmp != nullptr && *tmp != 0 ? tmp : "/tmp";
-  return base + "/pgparity-git-" + planner::digest(url).substr(0, 16);
+  const std::string name = "git-" + planner::digest(url).substr(0, 16);
+  // systemd's StateDirectory= (private to the unit's user), else the user's own cache folder.
+  if (const std::string state = env("STATE_DIRECTORY"); !state.empty() && state.find(':') == std::string::npos) {
+    return state + "/" + name;
+  }
+  if (const std::string cache = env("XDG_CACHE_HOME"); !cache.empty() && cache.front() == '/') {
+    return cache + "/pgparity/" + name;
+  }
+  if (const std::string home = env("HOME"); !home.empty() && home.front() == '/') {
+    return home + "/.cache/pgparity/" + name;
+  }
+  return "";
 }
+
+std::string git_cache_problem(const std::string& dir) { return unsafe_cache(dir); }
 
 }  // namespace pgparity::reconciler

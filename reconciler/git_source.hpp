@@ -45,8 +45,14 @@ class GitSource {
 /// Whether `branch` is a branch name git accepts (refs/heads/<branch> is a valid reference name).
 bool valid_branch_name(const std::string& branch);
 
-/// The cache folder reconcile uses for `url` when --git-cache is not given: under $TMPDIR (or /tmp),
-/// named by a digest of the URL.
+/// The cache folder reconcile uses for `url` when --git-cache is not given, named by a digest of the URL:
+/// under $STATE_DIRECTORY (systemd's StateDirectory=), else $XDG_CACHE_HOME/pgparity, else
+/// ~/.cache/pgparity. Never a shared folder such as /tmp, where another user could plant a repository.
+/// "" when none of them is set.
 std::string default_git_cache(const std::string& url);
+
+/// Why `dir` cannot serve as the git cache ("" when it can; a missing folder is created, mode 0700): it
+/// must be a folder of this user that no other user may write to.
+std::string git_cache_problem(const std::string& dir);
 
 }  // namespace pgparity::reconciler

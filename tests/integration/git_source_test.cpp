@@ -132,6 +132,19 @@ TEST_F(GitSource, WithVerifySignaturesAnUnsignedCommitIsRefusedAndOneSignedByATr
   EXPECT_EQ(applied.exit_code, 0) << applied.out << applied.err;
   EXPECT_EQ(staging_.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.8");
   EXPECT_EQ(staging_.query_value("SELECT revision FROM pgparity.converged WHERE database = 'postgres'"), signed_head);
+
+  // A server that serves an older signed commit (a rollback) is refused: a head must descend from the last good.
+  const std::string newer = push(hstore_18 + "# signed again\n", key);
+  const CommandResult newer_tick = tick({"--verify-signatures", keyring});
+  EXPECT_EQ(newer_tick.exit_code, 0) << newer_tick.out << newer_tick.err;
+  git({"-C", work_, "push", "-q", "--force", "origin", signed_head.substr(signed_head.find(':') + 1) + ":main"});
+  const CommandResult rollback = tick({"--verify-signatures", keyring});
+  EXPECT_NE(rollback.err.find("commit " + signed_head + " does not descend from the last good revision " + newer),
+            std::string::npos)
+      << rollback.err;
+  const std::string text = read_text(metrics_);
+  EXPECT_EQ(sample(text, "pgparity_last_applied_revision_info{revision=\"" + newer + "\"}"), 1.0) << text;
+  EXPECT_EQ(sample(text, "pgparity_last_attempted_revision_info{revision=\"" + signed_head + "\"}"), 1.0) << text;
 }
 
 TEST_F(GitSource, ABranchGitWouldRefuseOrASymlinkedManifestIsRefusedWithNothingApplied) {
@@ -139,6 +152,15 @@ TEST_F(GitSource, ABranchGitWouldRefuseOrASymlinkedManifestIsRefusedWithNothingA
                                            "pgparity/manifest.yaml", "--git-cache", cache_, "--once"});
   EXPECT_EQ(star.exit_code, 1) << star.out << star.err;
   EXPECT_NE(star.err.find("--ref 'ma*in' is not a branch name git accepts"), std::string::npos) << star.err;
+
+  // A cache folder another user may write to could hold a planted repository or last-good record.
+  std::filesystem::create_directories(cache_);
+  std::filesystem::permissions(cache_, std::filesystem::perms::all);
+  const CommandResult shared = tick();
+  EXPECT_EQ(shared.exit_code, 1) << shared.out << shared.err;
+  EXPECT_NE(shared.err.find("the git cache " + cache_ + " may be written by other users: refused"), std::string::npos)
+      << shared.err;
+  std::filesystem::permissions(cache_, std::filesystem::perms::owner_all);
 
   // A symlink in the repository is its target's name, never a manifest to apply.
   push(hstore_18);
