@@ -39,6 +39,7 @@ const desired::Manifest* ManifestSource::from_git() {
   const Fetched head = git_->fetch();
   if (!head.fetched) {
     metrics_.add("pgparity_git_fetch_failures_total", {});
+    restore_last_good();
     spdlog::warn("git: {}; enforcing the last good revision {}", head.error,
                  revision_.empty() ? std::string("(none yet)") : revision_);
   }
@@ -60,15 +61,17 @@ const desired::Manifest* ManifestSource::from_git() {
     spdlog::error("git: {}; {}", head.error,
                   revision_.empty() ? std::string("no good revision yet") : revision_ + " stays in force");
   }
-  if (!manifest_) {
-    // A restart: the revision the cache last found good, until the head is good again.
-    const Fetched good = git_->last_good();
-    if (!good.text.empty()) {
-      const desired::LoadResult loaded = desired::load_manifest_text(good.text, good.label, load_options());
-      if (loaded.ok()) enforce(loaded, good.revision, good.text);
-    }
-  }
+  restore_last_good();
   return manifest_ ? &*manifest_ : nullptr;
+}
+
+void ManifestSource::restore_last_good() {
+  if (manifest_) return;
+  // A restart: the revision the cache last found good, until the head is good again.
+  const Fetched good = git_->last_good();
+  if (good.text.empty()) return;
+  const desired::LoadResult loaded = desired::load_manifest_text(good.text, good.label, load_options());
+  if (loaded.ok()) enforce(loaded, good.revision, good.text);
 }
 
 /// Re-reads the manifest; an invalid one is reported and the last good one stays in force.

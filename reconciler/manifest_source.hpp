@@ -26,6 +26,8 @@ class ManifestSource {
 
  private:
   const desired::Manifest* from_git();
+  /// After a restart: the revision the cache last found good, when nothing is in force yet.
+  void restore_last_good();
   /// Flux's lastAttemptedRevision.
   void attempted(const std::string& revision);
   /// A manifest that loaded: in force from now on, at `revision`.

@@ -4,9 +4,10 @@ cluster would run them, against throwaway PostgreSQL clusters.
 
 Each test loads the YAML (or unit) file people copy and executes what it says:
 the `run:`/`script:` blocks of the CI jobs in bash with the variables those
-systems set, the systemd unit's ExecStartPre/ExecStart, the Kubernetes
-containers' args with their ConfigMap mounted and their Secrets in the
-environment. The only stand-ins are the hosting services' own clients (`gh`,
+systems set, the systemd unit's ExecStart, the Kubernetes containers' args
+with their Secrets in the environment. The manifest repository the systemd
+and Kubernetes examples fetch is a real one served by `git daemon` on
+loopback (their https:// URL is pointed at it). The only stand-ins are the hosting services' own clients (`gh`,
 `curl` to GitLab's API), which record what they were asked to post. What
 cannot run here is named and skipped by the runner: `uses:` actions, the step
 that installs the pgparity package (the binary under test is on PATH), the image build.
@@ -14,7 +15,10 @@ that installs the pgparity package (the binary under test is on PATH), the image
 Usage: integrations_test.py PGPARITY_BINARY SOURCE_DIR [unittest arguments]
 """
 import configparser
+import hashlib
+import hmac
 import os
+import random
 import re
 import shlex
 import shutil
@@ -32,6 +36,58 @@ import yaml
 PGPARITY = ""
 SOURCE = ""
 MARKER = "<!-- pgparity-plan -->"
+
+
+# --- the manifest repository, served over the network ---------------------------
+
+class GitServer:
+    """A bare repository served by a real `git daemon` on loopback: the URL the examples name points here."""
+
+    EXAMPLE_URL = "https://git.example.com/dba/fleet.git"
+    GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
+
+    def __init__(self, work):
+        self.root = os.path.join(work, "served")
+        self.scratch = os.path.join(work, "scratch")
+        origin = os.path.join(self.root, "fleet.git")
+        subprocess.run(self.GIT + ["init", "-q", "--bare", origin], check=True)
+        subprocess.run(self.GIT + ["clone", "-q", origin, self.scratch], check=True, capture_output=True)
+        self.process = None
+        self.url = ""
+
+    def commit(self, path, text):
+        """Commits `text` at `path` on main and pushes it; the revision reconcile names ("main@sha1:...")."""
+        os.makedirs(os.path.dirname(os.path.join(self.scratch, path)), exist_ok=True)
+        with open(os.path.join(self.scratch, path), "w") as f:
+            f.write(text)
+        subprocess.run(self.GIT + ["-C", self.scratch, "add", path], check=True)
+        subprocess.run(self.GIT + ["-C", self.scratch, "commit", "-qm", "manifest"], check=True)
+        subprocess.run(self.GIT + ["-C", self.scratch, "push", "-q", "origin", "HEAD:main"], check=True,
+                       capture_output=True)
+        head = subprocess.run(["git", "-C", self.scratch, "rev-parse", "HEAD"], check=True, capture_output=True,
+                              text=True).stdout.strip()
+        return "main@sha1:" + head
+
+    def start(self):
+        # Below the ephemeral range (as scripts/pgcluster does), so no outgoing connection holds the port.
+        for port in random.sample(range(20000, 32000), 20):
+            self.process = subprocess.Popen(
+                ["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", f"--port={port}",
+                 f"--base-path={self.root}", self.root], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.time() + 10
+            while time.time() < deadline and self.process.poll() is None:
+                with socket.socket() as probe:
+                    if probe.connect_ex(("127.0.0.1", port)) == 0:
+                        self.url = f"git://127.0.0.1:{port}/fleet.git"
+                        return
+                time.sleep(0.05)
+            self.stop()
+        raise RuntimeError("git daemon did not start")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
 
 
 # --- throwaway clusters (scripts/pgcluster, the one implementation) -----------
@@ -334,60 +390,68 @@ class Systemd(PairTest):
             self.assertEqual(out.returncode, 0, out.stderr)
             self.assertIn("Next elapse", out.stdout)
 
-    def test_each_start_pulls_the_manifest_from_git_and_reconciles_once(self):
+    def test_each_start_fetches_the_manifest_from_git_and_keeps_the_last_good_when_the_repository_is_gone(self):
         self.production_runs_newer_extensions()
         service = self.unit("pgparity-reconcile.service")["Service"]
         self.assertEqual(service["Type"], "oneshot")
-        # /etc/pgparity is a clone of the manifest repository; the node_exporter folder is a temporary one.
-        origin = os.path.join(self.work, "origin.git")
-        etc = os.path.join(self.work, "etc-pgparity")
+        self.assertEqual(service["StateDirectory"], "pgparity")
+        # The repository the unit names, served over the network; systemd's folders are temporary ones.
+        server = GitServer(self.work)
+        self.addCleanup(server.stop)
+        server.start()
+        state = os.path.join(self.work, "var-lib-pgparity")
+        os.makedirs(state, mode=0o700)  # StateDirectoryMode=0700
         textfiles = os.path.join(self.work, "node-exporter")
         os.makedirs(textfiles)
-        git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
-        subprocess.run(git + ["init", "-q", "--bare", origin], check=True)
-        subprocess.run(git + ["clone", "-q", origin, etc], check=True, capture_output=True)
-        manifest = os.path.join(etc, "manifest.yaml")
+        paths = {"/usr/bin/pgparity": PGPARITY, "/var/lib/pgparity": state,
+                 "/var/lib/prometheus/node-exporter": textfiles, GitServer.EXAMPLE_URL: server.url}
+        words = shlex.split(service["ExecStart"])
+        for real, here in paths.items():
+            words = [here + w[len(real):] if w.startswith(real) else w for w in words]
+        self.assertIn(server.url, words, "the unit fetches the manifest from git")
+        manifest_path = words[words.index("--path") + 1]
 
-        def commit(text):
-            scratch = os.path.join(self.work, "scratch")
-            if not os.path.exists(scratch):
-                subprocess.run(git + ["clone", "-q", origin, scratch], check=True, capture_output=True)
-            with open(os.path.join(scratch, "manifest.yaml"), "w") as f:
-                f.write(text)
-            subprocess.run(git + ["-C", scratch, "add", "manifest.yaml"], check=True)
-            subprocess.run(git + ["-C", scratch, "commit", "-qm", "manifest"], check=True)
-            subprocess.run(git + ["-C", scratch, "push", "-q", "origin", "HEAD:main"], check=True, capture_output=True)
+        # EnvironmentFile: KEY=VALUE lines, as an operator writes them; the deploy token is never printed.
+        self.assertEqual(service["EnvironmentFile"], "/etc/pgparity/env")
+        token = "deploy-token-5f1e0c9a"
+        env = self.environment({"PGPARITY_PROD_DSN": self.dsns["production"], "PGPARITY_STAGING_DSN": self.dsns["staging"],
+                                "PGPARITY_GIT_USERNAME": "pgparity", "PGPARITY_GIT_PASSWORD": token,
+                                "STATE_DIRECTORY": state})
+        successes = {0} | {int(c) for c in service.get("SuccessExitStatus", "").split()}
+        outputs = []
+
+        def start():
+            result = subprocess.run(words, env=env, capture_output=True, text=True, timeout=300)
+            self.assertIn(result.returncode, successes, result.stderr)
+            outputs.extend([result.stdout, result.stderr])
+            return result
 
         base = ("apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PGPARITY_PROD_DSN}\"\n    role: reference\n"
                 "  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n    role: managed\n"
                 "policy:\n  drain:\n    quiet_for: 0s\nextensions:\n  - name: hstore\n    version: reference\n")
-        commit(base)
-        commit(base + "  - name: pg_trgm\n    version: reference\n")  # merged after the clone was made
+        server.commit(manifest_path, base)
+        start()
+        self.assert_staging_mirrors_production(("hstore",))
+        self.assertEqual(self.staging.version_of("pg_trgm"), "1.3", "not in the manifest yet")
 
-        paths = {"/usr/bin/pgparity": PGPARITY, "/usr/bin/git": shutil.which("git"),
-                 "/etc/pgparity": etc, "/var/lib/prometheus/node-exporter": textfiles}
-
-        def command(line):
-            ignore_failure = line.startswith("-")
-            words = shlex.split(line.lstrip("-"))
-            for real, here in paths.items():
-                words = [here + w[len(real):] if w.startswith(real) else w for w in words]
-            return ignore_failure, words
-
-        # EnvironmentFile: KEY=VALUE lines, as an operator writes them.
-        self.assertEqual(service["EnvironmentFile"], "/etc/pgparity/env")
-        env = self.environment({"PGPARITY_PROD_DSN": self.dsns["production"], "PGPARITY_STAGING_DSN": self.dsns["staging"]})
-        successes = {0} | {int(c) for c in service.get("SuccessExitStatus", "").split()}
-        for key in ("ExecStartPre", "ExecStart"):
-            ignore_failure, words = command(service[key])
-            result = subprocess.run(words, env=env, capture_output=True, text=True, timeout=300)
-            if not ignore_failure:
-                self.assertIn(result.returncode, successes, f"{key}: {result.stderr}")
-        self.assertIn("pg_trgm", self.read(manifest), "ExecStartPre pulled the merged manifest")
+        merged = server.commit(manifest_path, base + "  - name: pg_trgm\n    version: reference\n")
+        start()
         self.assert_staging_mirrors_production()
+        self.assertEqual(self.staging.sql("SELECT revision FROM pgparity.converged WHERE database = 'postgres'"), merged)
         metrics = self.read(os.path.join(textfiles, "pgparity.prom"))
         self.assertIn('pgparity_reconcile_runs_total{result="applied"} 1', metrics)
+        self.assertIn(f'pgparity_last_applied_revision_info{{revision="{merged}"}} 1', metrics)
         self.assertFalse([f for f in os.listdir(textfiles) if f != "pgparity.prom"], "written atomically: no temp left")
+
+        # The repository unreachable: the next start enforces the last good revision from the cache.
+        server.stop()
+        self.staging.sql("DROP EXTENSION pg_trgm; CREATE EXTENSION pg_trgm VERSION '1.3'")
+        gone = start()
+        self.assertIn(f"git: fetching main from {server.url} failed", gone.stderr)
+        self.assertIn(f"enforcing the last good revision {merged}", gone.stderr)
+        self.assert_staging_mirrors_production()
+        outputs.append(self.read(os.path.join(textfiles, "pgparity.prom")))
+        self.assertFalse([o for o in outputs if token in o], "the deploy token appears in no output")
 
 
 # --- Kubernetes --------------------------------------------------------------------
@@ -401,7 +465,18 @@ class Kubernetes(PairTest):
         for name in ("cronjob.yaml", "deployment.yaml"):
             with open(os.path.join(SOURCE, self.folder, name)) as f:
                 self.objects += [o for o in yaml.safe_load_all(f) if o]
-        self.secrets = {"pgparity-dsns": {"production": self.dsns["production"], "staging": self.dsns["staging"]}}
+        self.secrets = {"pgparity-dsns": {"production": self.dsns["production"], "staging": self.dsns["staging"]},
+                        "pgparity-git": {"username": "pgparity", "password": "deploy-token-5f1e0c9a",
+                                         "webhook": "webhook-secret-0123456789"}}
+        # The repository the containers name, served over the network, holding the fleet's manifest.
+        self.server = GitServer(self.work)
+        self.addCleanup(self.server.stop)
+        self.server.start()
+        self.manifest = ("apiVersion: pgparity/v1\ntargets:\n  production:\n    dsn: \"${PGPARITY_PROD_DSN}\"\n"
+                         "    role: reference\n    databases: [\"*\"]\n  staging:\n    dsn: \"${PGPARITY_STAGING_DSN}\"\n"
+                         "    role: managed\n    databases: [\"*\"]\nsettings:\n  ratios:\n"
+                         "    - expr: \"work_mem / shared_buffers\"\n      match: reference\n      tolerance: 0.05\n"
+                         "policy:\n  drain:\n    quiet_for: 0s\nextensions:\n  - name: hstore\n    version: reference\n")
 
     def find(self, kind, name):
         found = [o for o in self.objects if o["kind"] == kind and o["metadata"]["name"] == name]
@@ -409,27 +484,33 @@ class Kubernetes(PairTest):
         return found[0]
 
     def container(self, pod):
-        """The pod's container as a command here: ConfigMap volumes become folders, secretKeyRefs variables."""
+        """The pod's container as a command here: emptyDir volumes become folders, secretKeyRefs variables,
+        and the repository's URL the local git daemon's."""
         (container,) = pod["containers"]
         mounts = {}
         for volume in pod["volumes"]:
+            self.assertIn("emptyDir", volume, "the manifest comes from git, not from a volume")
             folder = os.path.join(self.work, "volume-" + volume["name"])
             os.makedirs(folder, exist_ok=True)
-            for key, text in self.find("ConfigMap", volume["configMap"]["name"])["data"].items():
-                with open(os.path.join(folder, key), "w") as f:
-                    f.write(text)
+            os.chmod(folder, 0o777)  # as the kubelet makes an emptyDir
             mounts[volume["name"]] = folder
         paths = {m["mountPath"]: mounts[m["name"]] for m in container["volumeMounts"]}
+        paths[GitServer.EXAMPLE_URL] = self.server.url
         args = []
         for a in container["args"]:
             for real, here in paths.items():
                 a = here + a[len(real):] if a.startswith(real) else a
             args.append(a)
+        self.assertIn(self.server.url, args, "the container fetches the manifest from git")
         env = {}
         for e in container["env"]:
             ref = e["valueFrom"]["secretKeyRef"]
             env[e["name"]] = self.secrets[ref["name"]][ref["key"]]
         return [PGPARITY] + args, self.environment(env)
+
+    def push(self, args, text):
+        """Commits `text` at the --path the container fetches; its revision."""
+        return self.server.commit(args[args.index("--path") + 1], text)
 
     def test_the_cronjob_reconciles_once_and_never_overlaps(self):
         self.production_runs_newer_extensions()
@@ -438,12 +519,15 @@ class Kubernetes(PairTest):
         pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
         self.assertEqual(pod["restartPolicy"], "Never")
         args, env = self.container(pod)
-        # The container's own manifest must be valid before it is run.
-        manifest = next(a for a in args if a.endswith("manifest.yaml"))
-        self.assertEqual(subprocess.run([PGPARITY, "validate", "-f", manifest], env=env).returncode, 0)
+        self.push(args, self.manifest)
+        result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assert_staging_mirrors_production(("hstore",))
+        merged = self.push(args, self.manifest + "  - name: pg_trgm\n    version: reference\n")
         result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assert_staging_mirrors_production()
+        self.assertEqual(self.staging.sql("SELECT revision FROM pgparity.converged WHERE database = 'postgres'"), merged)
         # A second scheduled run finds nothing to do.
         again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
         self.assertEqual(again.returncode, 0, again.stderr)
@@ -454,6 +538,7 @@ class Kubernetes(PairTest):
         deployment = self.find("Deployment", "pgparity")
         pod = deployment["spec"]["template"]["spec"]
         args, env = self.container(pod)
+        self.push(args, self.manifest)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -474,7 +559,24 @@ class Kubernetes(PairTest):
                 except OSError:
                     time.sleep(0.2)
             self.assertIn('pgparity_reconcile_runs_total{result="applied"} 1', metrics)
+            self.assert_staging_mirrors_production(("hstore",))
+            # A merge, and the repository's webhook: applied at once, not at the next 5-minute tick.
+            merged = self.push(args, self.manifest + "  - name: pg_trgm\n    version: reference\n")
+            body = b'{"ref":"refs/heads/main"}'
+            signature = "sha256=" + hmac.new(env["PGPARITY_WEBHOOK_SECRET"].encode(), body, hashlib.sha256).hexdigest()
+            hook = urllib.request.Request(f"http://127.0.0.1:{port}/hook", data=body, method="POST",
+                                          headers={"X-Hub-Signature-256": signature})
+            with urllib.request.urlopen(hook, timeout=5) as r:
+                self.assertEqual(r.status, 202)
+            deadline = time.time() + 60
+            while time.time() < deadline and 'result="applied"} 2' not in metrics:
+                time.sleep(0.2)
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                    metrics = r.read().decode()
+            self.assertIn(f'pgparity_last_applied_revision_info{{revision="{merged}"}} 1', metrics)
             self.assert_staging_mirrors_production()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                self.assertIn(merged, r.read().decode(), "the status page names the commit in force")
         finally:
             process.send_signal(signal.SIGTERM)
             _, err = process.communicate(timeout=pod["terminationGracePeriodSeconds"])
