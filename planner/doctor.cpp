@@ -187,6 +187,11 @@ class Doctor {
     }
   }
 
+  /// The manifest revision a run applied, as the journal's evidence names it ("" when it was not known).
+  static std::string revision_of(const state::RunRecord& r) {
+    return r.revision.empty() ? "" : " revision=" + r.revision;
+  }
+
   void journal(const state::DatabaseState& db) {
     pauses(db);
     auto it = in_.runs.find(db.name);
@@ -199,7 +204,7 @@ class Doctor {
                            " and never finished (the process was killed or lost its connection); PostgreSQL rolled "
                            "its transaction back");
       f.evidence = {"pgparity.runs: run_id=" + r.run_id +
-                        " status=running finished_at=NULL steps_done=" + std::to_string(r.steps_done),
+                        " status=running finished_at=NULL steps_done=" + std::to_string(r.steps_done) + revision_of(r),
                     "no pgparity session holds the database's lock now"};
       std::vector<std::string> before;
       for (const auto& e : r.snapshot) before.push_back(e.name.str() + " " + e.version.str());
@@ -214,7 +219,7 @@ class Doctor {
       Finding& f = add("failed-run", "warning", db.name, last.run_id,
                        "the last run (" + last.run_id + ") " + last.status + ": " + last.error);
       f.evidence = {"pgparity.runs: run_id=" + last.run_id + " status=" + last.status +
-                    " finished_at=" + last.finished_at};
+                    " finished_at=" + last.finished_at + revision_of(last)};
       f.remedy = "fix the cause, then: pgparity apply " + manifest_arg() + " --target " + shell_word(in_.target);
     }
   }

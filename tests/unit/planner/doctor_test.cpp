@@ -96,7 +96,13 @@ TEST(Doctor, OnlyTheLatestFailedRunIsReported) {
   input.runs["orders"] = {run("r3", "succeeded"), run("r2", "failed")};
   EXPECT_TRUE(diagnose_state(s, input).empty());
   input.runs["orders"] = {run("r4", "failed"), run("r3", "succeeded")};
-  EXPECT_EQ(ids(diagnose_state(s, input)), Ids{"failed-run orders r4"});
+  input.runs["orders"][0].revision = "main@sha1:0123456789abcdef0123456789abcdef01234567";
+  const auto findings = diagnose_state(s, input);
+  EXPECT_EQ(ids(findings), Ids{"failed-run orders r4"});
+  ASSERT_FALSE(findings.empty());
+  EXPECT_NE(findings[0].evidence.at(0).find(" revision=main@sha1:0123456789abcdef0123456789abcdef01234567"),
+            std::string::npos)
+      << "the commit the failed run applied";
 }
 
 TEST(Doctor, ErrorsComeBeforeWarnings) {
