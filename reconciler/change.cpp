@@ -41,6 +41,13 @@ class NoticeCollector : public pqxx::errorhandler {
 
 }  // namespace
 
+namespace {
+
+/// Taken before each step (and again after it), so a failed step leaves the transaction as it was before it.
+constexpr const char* savepoint = "SAVEPOINT pgparity_step";
+
+}  // namespace
+
 struct ChangeTransaction::State {
   explicit State(pqxx::connection_base& session) : notices(session), tx(session) {}
   NoticeCollector notices;
@@ -50,15 +57,16 @@ struct ChangeTransaction::State {
 ChangeTransaction::ChangeTransaction(pqxx::connection_base& session, const Journal* journal, std::string run_id,
                                      Duration lock_timeout, std::optional<Duration> statement_timeout)
     : state_(std::make_unique<State>(session)), journal_(journal), run_id_(std::move(run_id)) {
-  state_->tx.exec("SET LOCAL lock_timeout = " + planner::quote_literal(std::to_string(lock_timeout.ms()) + "ms"));
+  // One round trip after BEGIN: the SET LOCALs and the snapshot as one simple-query string.
+  std::string sql = "SET LOCAL lock_timeout = " + planner::quote_literal(std::to_string(lock_timeout.ms()) + "ms");
   // pgparity's own statements name every schema; nothing a user put on the path can stand in for them
   // (CREATE/ALTER EXTENSION set their own search_path while a script runs).
-  state_->tx.exec("SET LOCAL search_path = pg_catalog, pg_temp");
+  sql += "; SET LOCAL search_path = pg_catalog, pg_temp";
   if (statement_timeout) {
-    state_->tx.exec("SET LOCAL statement_timeout = " +
-                    planner::quote_literal(std::to_string(statement_timeout->ms()) + "ms"));
+    sql += "; SET LOCAL statement_timeout = " + planner::quote_literal(std::to_string(statement_timeout->ms()) + "ms");
   }
-  if (journal_ != nullptr) state_->tx.exec(journal_->snapshot_sql(run_id_));
+  if (journal_ != nullptr) sql += "; " + journal_->snapshot_sql(run_id_);
+  state_->tx.exec(sql + "; " + savepoint);
 }
 
 std::string ChangeTransaction::value(const std::string& sql, const std::string& parameter) {
@@ -91,11 +99,26 @@ void ChangeTransaction::health(const std::string& sql) {
 ChangeTransaction::~ChangeTransaction() = default;  // pqxx::work rolls back unless committed
 
 std::vector<std::string> ChangeTransaction::run(const planner::Step& step) {
-  pqxx::subtransaction savepoint(state_->tx, "step");
-  for (const auto& sql : step.sql) savepoint.exec(sql);
-  savepoint.commit();
+  // One round trip per step: its statements, the release of the savepoint taken before it, the
+  // journal's progress and the next step's savepoint, as one simple-query string inside the change
+  // transaction (pg_stat_activity shows the step's own statement first). A statement that fails
+  // skips the rest of the string; the transaction is then rolled back to the savepoint, as before the step.
+  std::string sql;
+  for (const auto& statement : step.sql) sql += statement + ";\n";
+  sql += "RELEASE SAVEPOINT pgparity_step";
+  if (journal_ != nullptr) sql += "; " + journal_->progress_sql(run_id_, done_ + 1);
+  sql += "; " + std::string(savepoint);
+  try {
+    state_->tx.exec(sql);
+  } catch (const pqxx::sql_error&) {
+    try {
+      state_->tx.exec("ROLLBACK TO SAVEPOINT pgparity_step");
+    } catch (const std::exception&) {
+      // The session is gone, and the transaction with it.
+    }
+    throw;
+  }
   ++done_;
-  if (journal_ != nullptr) state_->tx.exec(journal_->progress_sql(run_id_, done_));
   return state_->notices.take();
 }
 

@@ -15,91 +15,136 @@ using planner::quote_literal;
 
 std::string Journal::table(const char* name) const { return quote_ident(schema_) + "." + quote_ident(name); }
 
+namespace {
+
+/// The attribute check ensure() and shape_sql() share: whether `runs` has column `column`.
+std::string has_column(const std::string& runs, const char* column) {
+  return "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass(" +
+         quote_literal(runs) + ") AND attname = " + quote_literal(column) + " AND NOT attisdropped)";
+}
+
+constexpr const char* added_columns[] = {"wave", "revision"};  // added after the first release, by ensure()
+
+}  // namespace
+
+std::string Journal::create_sql() const {
+  // runs.wave came with rollouts, runs.revision with revisions: a journal created now has them, an
+  // older one gains them in ensure().
+  return "CREATE SCHEMA IF NOT EXISTS " + quote_ident(schema_) + "; CREATE TABLE IF NOT EXISTS " + table("runs") +
+         " (run_id text PRIMARY KEY, target text NOT NULL, database text NOT NULL,"
+         "  started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz,"
+         "  status text NOT NULL, plan_digest text, manifest_digest text, steps_done int NOT NULL DEFAULT 0,"
+         "  error text, pgparity_version text, wave text, revision text);"
+         // What this database was last converged to: one row per database, written with a run's success.
+         " CREATE TABLE IF NOT EXISTS " +
+         table("converged") +
+         " (database text PRIMARY KEY, revision text, manifest_digest text, run_id text NOT NULL,"
+         "  converged_at timestamptz NOT NULL);"
+         " CREATE TABLE IF NOT EXISTS " +
+         table("snapshots") +
+         " (run_id text NOT NULL, extname name NOT NULL, extversion text NOT NULL, schema name NOT NULL,"
+         "  relocatable boolean NOT NULL, extconfig text[], taken_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+         "  PRIMARY KEY (run_id, extname));"
+         " CREATE TABLE IF NOT EXISTS " +
+         table("settings") +
+         " (run_id text NOT NULL, setting text NOT NULL, value_before text, value_after text NOT NULL,"
+         "  undo_sql text, written_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run_id, setting));"
+         " CREATE TABLE IF NOT EXISTS " +
+         table("pauses") +
+         " (run_id text NOT NULL, pooler text NOT NULL, alias text NOT NULL,"
+         "  paused_at timestamptz NOT NULL DEFAULT clock_timestamp(), resumed_at timestamptz,"
+         "  PRIMARY KEY (run_id, alias))";
+}
+
 void Journal::ensure() {
   pqxx::work tx(session_);
-  tx.exec("CREATE SCHEMA IF NOT EXISTS " + quote_ident(schema_));
-  tx.exec("CREATE TABLE IF NOT EXISTS " + table("runs") +
-          " (run_id text PRIMARY KEY, target text NOT NULL, database text NOT NULL,"
-          "  started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz,"
-          "  status text NOT NULL, plan_digest text, manifest_digest text, steps_done int NOT NULL DEFAULT 0,"
-          "  error text, pgparity_version text)");
-  // Added with rollouts: the wave a run belonged to (NULL without a rollout). Older journals gain it
-  // here, once: ALTER TABLE takes an ACCESS EXCLUSIVE lock, so it runs only when the column is missing.
-  const bool has_wave = !tx.exec_params(
-                               "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass "
-                               "AND attname = 'wave' AND NOT attisdropped",
-                               table("runs"))
-                             .empty();
-  if (!has_wave) tx.exec("ALTER TABLE " + table("runs") + " ADD COLUMN IF NOT EXISTS wave text");
-  // Added with revisions: the manifest's revision a run applied (its git commit), NULL when unknown.
-  const bool has_revision = !tx.exec_params(
-                                   "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass "
-                                   "AND attname = 'revision' AND NOT attisdropped",
-                                   table("runs"))
-                                 .empty();
-  if (!has_revision) tx.exec("ALTER TABLE " + table("runs") + " ADD COLUMN IF NOT EXISTS revision text");
-  // What this database was last converged to: one row per database, written with a run's success.
-  tx.exec("CREATE TABLE IF NOT EXISTS " + table("converged") +
-          " (database text PRIMARY KEY, revision text, manifest_digest text, run_id text NOT NULL,"
-          "  converged_at timestamptz NOT NULL)");
-  tx.exec("CREATE TABLE IF NOT EXISTS " + table("snapshots") +
-          " (run_id text NOT NULL, extname name NOT NULL, extversion text NOT NULL, schema name NOT NULL,"
-          "  relocatable boolean NOT NULL, extconfig text[], taken_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
-          "  PRIMARY KEY (run_id, extname))");
-  tx.exec("CREATE TABLE IF NOT EXISTS " + table("settings") +
-          " (run_id text NOT NULL, setting text NOT NULL, value_before text, value_after text NOT NULL,"
-          "  undo_sql text, written_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run_id, setting))");
-  tx.exec("CREATE TABLE IF NOT EXISTS " + table("pauses") +
-          " (run_id text NOT NULL, pooler text NOT NULL, alias text NOT NULL,"
-          "  paused_at timestamptz NOT NULL DEFAULT clock_timestamp(), resumed_at timestamptz,"
-          "  PRIMARY KEY (run_id, alias))");
+  tx.exec(create_sql());
+  // An older journal gains the columns added since, once: ALTER TABLE takes an ACCESS EXCLUSIVE lock,
+  // so it runs only when the column is missing.
+  for (const char* column : added_columns) {
+    if (!tx.exec1("SELECT " + has_column(table("runs"), column))[0].as<bool>()) {
+      tx.exec("ALTER TABLE " + table("runs") + " ADD COLUMN IF NOT EXISTS " + quote_ident(column) + " text");
+    }
+  }
   tx.commit();
 }
 
-void Journal::close_interrupted() {
-  pqxx::work tx(session_);
+std::string Journal::shape_sql() const {
+  std::string columns;
+  for (const char* column : added_columns) columns += " AND " + has_column(table("runs"), column);
+  std::string tables;
+  for (const char* t : {"converged", "snapshots", "settings", "pauses"}) {
+    tables += " AND pg_catalog.to_regclass(" + quote_literal(table(t)) + ") IS NOT NULL";
+  }
+  return "CASE WHEN pg_catalog.to_regnamespace(" + quote_literal(quote_ident(schema_)) +
+         ") IS NULL THEN 'absent' WHEN pg_catalog.to_regclass(" + quote_literal(table("runs")) + ") IS NOT NULL" +
+         columns + tables + " THEN 'current' ELSE 'outdated' END";
+}
+
+Journal::Shape Journal::shape_named(const std::string& answer) {
+  if (answer == "absent") return Shape::absent;
+  if (answer == "current") return Shape::current;
+  return Shape::outdated;
+}
+
+std::string Journal::close_interrupted_sql() const {
   // A settings run (database '') has no transaction to roll back: ALTER SYSTEM writes stay.
-  tx.exec("UPDATE " + table("runs") + " SET status = '" + std::string(state::name_of(state::RunStatus::interrupted)) +
-          "', error = CASE WHEN database = '' THEN 'the settings run ended without finishing"
-          " (process killed or connection lost); ALTER SYSTEM is not transactional: compare " +
-          table("settings") +
-          " with postgresql.auto.conf' ELSE 'the run ended without finishing (process killed or connection lost);"
-          " PostgreSQL rolled its transaction back' END WHERE status = 'running'");
-  tx.commit();
+  return "UPDATE " + table("runs") + " SET status = '" + std::string(state::name_of(state::RunStatus::interrupted)) +
+         "', error = CASE WHEN database = '' THEN 'the settings run ended without finishing"
+         " (process killed or connection lost); ALTER SYSTEM is not transactional: compare " +
+         table("settings") +
+         " with postgresql.auto.conf' ELSE 'the run ended without finishing (process killed or connection lost);"
+         " PostgreSQL rolled its transaction back' END WHERE status = 'running'";
 }
 
-void Journal::start(const std::string& run_id, const std::string& target, const std::string& database,
-                    const std::string& plan_digest, const std::string& manifest_digest, const std::string& wave,
-                    const std::string& revision) {
-  pqxx::work tx(session_);
-  tx.exec_params("INSERT INTO " + table("runs") +
-                     " (run_id, target, database, status, plan_digest, manifest_digest, pgparity_version, wave,"
-                     "  revision) VALUES ($1, $2, $3, $8, $4, $5, $6, NULLIF($7, ''), NULLIF($9, ''))",
-                 run_id, target, database, plan_digest, manifest_digest, std::string(version), wave,
-                 std::string(state::name_of(state::RunStatus::running)), revision);
-  tx.commit();
+std::string Journal::start_sql(const RunStart& run) const {
+  return "INSERT INTO " + table("runs") +
+         " (run_id, target, database, status, plan_digest, manifest_digest, pgparity_version, wave, revision)"
+         " VALUES (" +
+         quote_literal(run.run_id) + ", " + quote_literal(run.target) + ", " + quote_literal(run.database) + ", " +
+         quote_literal(state::name_of(state::RunStatus::running)) + ", " + quote_literal(run.plan_digest) + ", " +
+         quote_literal(run.manifest_digest) + ", " + quote_literal(version) + ", NULLIF(" + quote_literal(run.wave) +
+         ", ''), NULLIF(" + quote_literal(run.revision) + ", ''))";
 }
 
-void Journal::finish(const std::string& run_id, state::RunStatus status, int steps_done, const std::string& error) {
-  pqxx::work tx(session_);
-  tx.exec_params("UPDATE " + table("runs") +
-                     " SET finished_at = clock_timestamp(), status = $2, steps_done = $3, error = nullif($4, '')"
-                     " WHERE run_id = $1",
-                 run_id, std::string(state::name_of(status)), steps_done, error);
+void Journal::start(const RunStart& run) {
+  pqxx::nontransaction tx(session_);
+  tx.exec(start_sql(run));
+}
+
+void Journal::open_run(Shape shape, const RunStart& run) {
+  if (shape == Shape::outdated) ensure();
+  // One simple-query string, which PostgreSQL runs as one implicit transaction: all of it or none.
+  std::string sql = shape == Shape::absent ? create_sql() + "; " : close_interrupted_sql() + "; ";
+  pqxx::nontransaction tx(session_);
+  tx.exec(sql + start_sql(run));
+}
+
+std::string Journal::finish_sql(const std::string& run_id, state::RunStatus status, int steps_done,
+                                const std::string& error) const {
+  std::string sql = "UPDATE " + table("runs") +
+                    " SET finished_at = clock_timestamp(), status = " + quote_literal(state::name_of(status)) +
+                    ", steps_done = " + std::to_string(steps_done) + ", error = NULLIF(" + quote_literal(error) +
+                    ", '') WHERE run_id = " + quote_literal(run_id);
   // A database's own run that succeeded converged it: to that revision and manifest (server-wide runs,
   // '' and '@…', are journaled on the DSN's database but converge no database of their own).
   if (status == state::RunStatus::succeeded) {
-    tx.exec_params("INSERT INTO " + table("converged") +
-                       " (database, revision, manifest_digest, run_id, converged_at)"
-                       " SELECT database, revision, manifest_digest, run_id, clock_timestamp() FROM " +
-                       table("runs") +
-                       " WHERE run_id = $1 AND database <> '' AND left(database, 1) <> '@'"
-                       " ON CONFLICT (database) DO UPDATE SET revision = excluded.revision,"
-                       " manifest_digest = excluded.manifest_digest, run_id = excluded.run_id,"
-                       " converged_at = excluded.converged_at",
-                   run_id);
+    sql += "; INSERT INTO " + table("converged") +
+           " (database, revision, manifest_digest, run_id, converged_at)"
+           " SELECT database, revision, manifest_digest, run_id, clock_timestamp() FROM " +
+           table("runs") + " WHERE run_id = " + quote_literal(run_id) +
+           " AND database <> '' AND left(database, 1) <> '@'"
+           " ON CONFLICT (database) DO UPDATE SET revision = excluded.revision,"
+           " manifest_digest = excluded.manifest_digest, run_id = excluded.run_id,"
+           " converged_at = excluded.converged_at";
   }
-  tx.commit();
+  return sql;
+}
+
+void Journal::finish(const std::string& run_id, state::RunStatus status, int steps_done, const std::string& error) {
+  // One round trip, one implicit transaction.
+  pqxx::nontransaction tx(session_);
+  tx.exec(finish_sql(run_id, status, steps_done, error));
 }
 
 std::vector<state::RunRecord> Journal::runs() const {

@@ -19,19 +19,34 @@ class Journal {
  public:
   Journal(pqxx::connection_base& session, std::string schema) : session_(session), schema_(std::move(schema)) {}
 
-  /// Creates the schema and tables when missing; idempotent, its own committed transaction.
-  void ensure();
-  /// Marks runs still "running" as "interrupted" (their process died; PostgreSQL
-  /// rolled their transaction back). Call only while holding the run lock.
-  void close_interrupted();
-  /// Records a run as started and commits, so an interrupted run stays visible.
-  void start(const std::string& run_id, const std::string& target, const std::string& database,
-             const std::string& plan_digest, const std::string& manifest_digest, const std::string& wave = "",
-             const std::string& revision = "");
-  /// Records how the run ended, in its own transaction; a database's run that succeeded also records
-  /// in <schema>.converged what the database was converged to (revision, manifest digest, run).
-  void finish(const std::string& run_id, state::RunStatus status, int steps_done, const std::string& error);
+  /// What a run records when it starts.
+  struct RunStart {
+    std::string run_id, target, database, plan_digest, manifest_digest;
+    std::string wave;      ///< "" without a rollout
+    std::string revision;  ///< "" when unknown
+  };
+  /// What the journal's schema and tables are like, asked in the pre-flight's round trip (shape_sql()).
+  enum class Shape {
+    absent,    ///< no state schema yet
+    current,   ///< every table and column there
+    outdated,  ///< an older version's journal, or part of one
+  };
+  /// An SQL expression that answers 'absent', 'current' or 'outdated'.
+  std::string shape_sql() const;
+  static Shape shape_named(const std::string& answer);
 
+  /// Creates the schema and tables when missing and adds the columns an older journal lacks;
+  /// idempotent, its own committed transaction.
+  void ensure();
+  /// Records a run as started, committed at once, so an interrupted run stays visible.
+  void start(const RunStart& run);
+  /// A database's run starts, holding the run lock: the journal created when absent (ensured
+  /// when outdated), runs still "running" closed as interrupted, and the run recorded as
+  /// started, committed. One round trip unless the journal is outdated.
+  void open_run(Shape shape, const RunStart& run);
+  /// Records how the run ended, in its own transaction (one round trip); a database's run that succeeded
+  /// also records in <schema>.converged what the database was converged to (revision, manifest digest, run).
+  void finish(const std::string& run_id, state::RunStatus status, int steps_done, const std::string& error);
   /// The runs recorded on this database, newest first, each with its
   /// snapshot; empty when there is no journal. Reads only (two queries).
   std::vector<state::RunRecord> runs() const;
@@ -64,6 +79,11 @@ class Journal {
 
  private:
   std::string table(const char* name) const;
+  std::string create_sql() const;
+  std::string close_interrupted_sql() const;
+  std::string start_sql(const RunStart& run) const;
+  std::string finish_sql(const std::string& run_id, state::RunStatus status, int steps_done,
+                         const std::string& error) const;
   pqxx::connection_base& session_;
   std::string schema_;
 };

@@ -32,8 +32,8 @@ void journal_replica_failure(const desired::Manifest& manifest, const std::strin
     Journal journal(*session, manifest.policy.state_schema.str());
     journal.ensure();
     result.run_id = new_run_id();
-    journal.start(result.run_id, target_name, result.database, options.plan_digest, options.manifest_digest,
-                  options.wave, options.revision);
+    journal.start({result.run_id, target_name, result.database, options.plan_digest, options.manifest_digest,
+                   options.wave, options.revision});
     journal.finish(result.run_id, state::RunStatus::failed, 0, result.message);
   } catch (const std::exception& e) {
     result.message += "; it could not be journaled on the primary (" + one_line(e.what()) + ")";

@@ -21,6 +21,12 @@ class RunLock {
   /// when `stop` is set); `waiting` is told the holder's pid once. Returns the
   /// holder's pid (0 if unknown) when it could not be had, -1 when held now.
   int acquire(Duration wait, const std::atomic<bool>* stop, const std::function<void(int holder)>& waiting);
+  /// The lock was taken on the session already (state::start_change_session): held from now, as
+  /// acquire() would have it. Returns -1, acquire()'s "held now".
+  int adopt() {
+    held_ = true;
+    return -1;
+  }
 
  private:
   pqxx::connection_base& session_;

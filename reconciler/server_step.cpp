@@ -28,8 +28,8 @@ std::string ServerStep::journal_start() {
     Journal journal(*session, manifest_.policy.state_schema.str());
     journal.ensure();
     result_.run_id = new_run_id();
-    journal.start(result_.run_id, step_.target, result_.database, options_.plan_digest, options_.manifest_digest,
-                  options_.wave, options_.revision);
+    journal.start({result_.run_id, step_.target, result_.database, options_.plan_digest, options_.manifest_digest,
+                   options_.wave, options_.revision});
     journaled_ = true;
     return "";
   } catch (const std::exception& e) {

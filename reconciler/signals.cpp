@@ -23,8 +23,10 @@ CancelOnStop::CancelOnStop(std::function<void()> cancel, const std::atomic<bool>
   if (stop == nullptr) return;
   watcher_ = std::thread([this, cancel = std::move(cancel), stop] {
     auto next = std::chrono::steady_clock::now();
-    while (!done_.load()) {
+    std::unique_lock lock(mutex_);
+    while (!done_) {
       if (stop->load() && std::chrono::steady_clock::now() >= next) {
+        lock.unlock();
         try {
           cancel();
           cancelled_.store(true);
@@ -32,14 +34,21 @@ CancelOnStop::CancelOnStop(std::function<void()> cancel, const std::atomic<bool>
           // The server may be gone; the session's own error ends the change anyway.
         }
         next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        lock.lock();
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      // Woken at once when the guard goes (a change costs no watcher's nap), else every 50 ms to look at `stop`
+      // (a signal handler cannot notify a condition variable).
+      ended_.wait_for(lock, std::chrono::milliseconds(50), [this] { return done_; });
     }
   });
 }
 
 CancelOnStop::~CancelOnStop() {
-  done_.store(true);
+  {
+    std::lock_guard lock(mutex_);
+    done_ = true;
+  }
+  ended_.notify_all();
   if (watcher_.joinable()) watcher_.join();
 }
 

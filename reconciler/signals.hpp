@@ -1,7 +1,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 namespace pgparity::reconciler {
@@ -30,7 +32,9 @@ class CancelOnStop {
   bool cancelled() const { return cancelled_.load(); }
 
  private:
-  std::atomic<bool> done_{false};
+  std::mutex mutex_;
+  std::condition_variable ended_;
+  bool done_ = false;  ///< guarded by mutex_
   std::atomic<bool> cancelled_{false};
   std::thread watcher_;
 };

@@ -47,24 +47,25 @@ DatabaseResult Unit::run() {
     return result_;
   }
   try {
-    session_ = connect();
+    // One round trip: the check interval set, standby and reference ruled out, the run lock tried.
+    session_ = connect(false);
+    const state::ChangeSessionStart start = state::start_change_session(*session_, options_.reference_identifier);
     // Checked again on the change session: a multi-host DSN or a DNS change may lead elsewhere now.
-    if (state::in_recovery(*session_)) {
+    if (start.in_recovery) {
       result_.outcome = Outcome::blocked;
       result_.message =
           "the session reached a standby (pg_is_in_recovery() is true); nothing changed. hint: use "
           "the primary's DSN";
       return result_;
     }
-    if (!options_.reference_identifier.empty() &&
-        state::system_identifier(*session_) == options_.reference_identifier) {
+    if (!options_.reference_identifier.empty() && start.system_identifier == options_.reference_identifier) {
       result_.outcome = Outcome::blocked;
       result_.message = "the session reached the reference's cluster (system_identifier " +
                         options_.reference_identifier + "); nothing changed. hint: check the target's DSN";
       return result_;
     }
     RunLock lock(*session_);
-    const int holder = lock.acquire(options_.lock_wait, options_.stop, [this](int pid) {
+    const int holder = start.locked ? lock.adopt() : lock.acquire(options_.lock_wait, options_.stop, [this](int pid) {
       say("waiting for the lock held by another pgparity run (pid " + std::to_string(pid) + ")");
     });
     if (holder < 0 && stopped()) {
@@ -105,11 +106,13 @@ std::string Unit::identifier() const {
 /// server notices within a second (client_connection_check_interval) and
 /// cancels the running statement: the lock is freed and the rollback
 /// happens at once, not when the script would have finished.
-std::unique_ptr<pqxx::connection> Unit::connect() const {
+std::unique_ptr<pqxx::connection> Unit::connect(bool check_interval) const {
   auto session = state::connect(target_.dsn, state::Access::read_write, "pgparity",
                                 database_.empty() ? std::nullopt : std::optional<std::string>(database_));
-  pqxx::nontransaction tx(*session);
-  tx.exec("SET client_connection_check_interval = '1s'");
+  if (check_interval) {
+    pqxx::nontransaction tx(*session);
+    tx.exec("SET client_connection_check_interval = '1s'");
+  }
   return session;
 }
 
@@ -201,7 +204,7 @@ std::string Unit::remeasure() {
 
 /// The pre-flight gate: still as planned, and the role may do every step.
 /// false (with the outcome set) when nothing is to be done.
-bool Unit::preflight() {
+bool Unit::preflight(const Journal& journal, Journal::Shape& shape) {
   const state::DatabaseState before = state::observe_database(*session_);
   const Recheck changed = recheck(before);
   if (changed.verdict == Recheck::Verdict::converged) {
@@ -213,17 +216,17 @@ bool Unit::preflight() {
     fail("changed since it was planned: " + changed.what + "; nothing changed. hint: plan again");
     return false;
   }
-  std::vector<std::string> problems;
-  if (const std::string why = state::foreign_state_schema(*session_, manifest_.policy.state_schema.str());
-      !why.empty()) {
-    problems.push_back(why + "; drop or rename it, or set policy.state_schema");
-  }
+  std::vector<state::Install> installs;
   for (const auto& s : steps_) {
     if (s.kind == StepKind::create || s.kind == StepKind::recreate || s.kind == StepKind::update) {
-      const std::string why = state::cannot_install(*session_, planner::extension_of(s), planner::object_of(s).to);
-      if (!why.empty()) problems.push_back(why);
+      installs.push_back({planner::extension_of(s), planner::object_of(s).to});
     }
   }
+  // One round trip: the state schema's owner, the role's right to each install, the journal's shape.
+  state::PreflightAnswers answers =
+      state::preflight_reads(*session_, manifest_.policy.state_schema.str(), installs, journal.shape_sql());
+  shape = Journal::shape_named(answers.extra);
+  std::vector<std::string> problems = std::move(answers.problems);
   if (problems.empty()) return true;
   result_.outcome = Outcome::blocked;
   for (const auto& p : problems) result_.message += (result_.message.empty() ? "" : "; ") + p;
@@ -278,12 +281,14 @@ void Unit::apply_extensions() {
       current = nullptr;
       switch (s.kind) {
         case StepKind::preflight:
-          if (!preflight()) return;
-          journal.ensure();
-          journal.close_interrupted();  // under the lock: no other run is live on this database
-          result_.run_id = new_run_id();
-          journal.start(result_.run_id, target_.name, database_, options_.plan_digest, options_.manifest_digest,
-                        options_.wave, options_.revision);
+          if (Journal::Shape shape{}; !preflight(journal, shape)) {
+            return;
+          } else {
+            result_.run_id = new_run_id();
+            // Under the lock: no other run is live on this database, so one still "running" was interrupted.
+            journal.open_run(shape, {result_.run_id, target_.name, database_, options_.plan_digest,
+                                     options_.manifest_digest, options_.wave, options_.revision});
+          }
           started = true;
           break;
         case StepKind::drain:

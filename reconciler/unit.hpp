@@ -51,7 +51,9 @@ class Unit {
   std::string where() const { return target_.name + (database_.empty() ? "" : "/" + database_); }
   /// The change session's system_identifier ("" when the role may not read it).
   std::string identifier() const;
-  std::unique_ptr<pqxx::connection> connect() const;
+  /// A change session; `check_interval` sets client_connection_check_interval on it (the main
+  /// session sets it in its first round trip instead: state::start_change_session).
+  std::unique_ptr<pqxx::connection> connect(bool check_interval = true) const;
   void say(const std::string& line, std::vector<std::pair<std::string, std::string>> fields = {});
   void say_step(const planner::Step& s, long long ms, const std::string& note = "");
   void fail(const std::string& message);
@@ -60,7 +62,7 @@ class Unit {
   // unit.cpp
   Recheck recheck(const state::DatabaseState& now) const;
   std::string remeasure();
-  bool preflight();
+  bool preflight(const Journal& journal, Journal::Shape& shape);
   std::string drain(Journal& journal, std::optional<PoolerPause>& paused);
   void apply_extensions();
   std::string step_failure(const planner::Step* step, const pqxx::sql_error& e);

@@ -24,8 +24,8 @@ void Unit::apply_settings() {
   Journal journal(*session_, manifest_.policy.state_schema.str());
   journal.ensure();
   result_.run_id = new_run_id();
-  journal.start(result_.run_id, target_.name, "", options_.plan_digest, options_.manifest_digest, options_.wave,
-                options_.revision);
+  journal.start({result_.run_id, target_.name, "", options_.plan_digest, options_.manifest_digest, options_.wave,
+                 options_.revision});
   const std::string problem = write_settings(*session_, steps_, [&](const Step& s, long long ms) {
     const auto& set = s.as<planner::SettingChange>();
     journal.record_setting(result_.run_id, set.setting, set.current, set.value,

@@ -98,32 +98,99 @@ int run_lock_holder(pqxx::connection_base& session) {
   return rows.empty() ? 0 : rows[0][0].as<int>();
 }
 
-std::string cannot_install(pqxx::connection_base& session, const std::string& extension, const std::string& version) {
+ChangeSessionStart start_change_session(pqxx::connection_base& session, const std::string& reference_identifier) {
   pqxx::nontransaction tx(session);
-  const auto rows = tx.exec_params(
-      "SELECT r.rolsuper, v.superuser, v.trusted, pg_catalog.has_database_privilege(current_database(), 'CREATE'), "
-      "       current_user "
-      "FROM pg_catalog.pg_roles r LEFT JOIN pg_catalog.pg_available_extension_versions v "
-      "  ON v.name = $1 AND v.version = $2 WHERE r.rolname = current_user",
-      extension, version);
-  if (rows.empty()) return "the current role is not in pg_roles";
-  const auto& row = rows[0];
-  if (row[0].as<bool>() || row[1].is_null() || !row[1].as<bool>()) return "";
-  if (row[2].as<bool>() && row[3].as<bool>()) return "";
-  return std::string("role ") + row[4].c_str() + " cannot install " + extension + " " + version +
-         ": it needs a superuser" + (row[2].as<bool>() ? " or CREATE on the database" : "");
+  const bool compare = !reference_identifier.empty();
+  const std::string lock =
+      "pg_catalog.pg_try_advisory_lock(" + std::to_string(lock_class) + ", " + std::to_string(lock_object) + ")";
+  // One implicit transaction: the SET stays only if the SELECT succeeds.
+  const auto row = tx.exec1(
+      "SET client_connection_check_interval = '1s'; "
+      "SELECT s.recovery, s.identifier, CASE WHEN NOT s.recovery" +
+      (compare ? " AND s.identifier IS DISTINCT FROM " + tx.quote(reference_identifier) : std::string()) + " THEN " +
+      lock + " ELSE false END FROM (SELECT pg_catalog.pg_is_in_recovery() AS recovery, " +
+      (compare ? std::string("(pg_catalog.pg_control_system()).system_identifier::text") : std::string("NULL::text")) +
+      " AS identifier) s");
+  return {row[0].as<bool>(), row[1].is_null() ? "" : row[1].c_str(), row[2].as<bool>()};
+}
+
+namespace {
+
+/// foreign_state_schema's answer from the schema's owner, whether it is a superuser, and whether it
+/// is the session's role.
+std::string schema_problem(const std::string& schema, const std::string& owner, bool superuser, bool mine) {
+  if (superuser || mine) return "";
+  return "pgparity's state schema \"" + schema + "\" exists and is owned by role " + owner +
+         ", which is neither the applying role nor a superuser: an object planted there (a trigger on its tables) "
+         "would run with the applying role's rights; drop or rename it, or set policy.state_schema";
+}
+
+constexpr const char* schema_owner =
+    "SELECT o.rolname::text, o.rolsuper, o.rolname = current_user FROM pg_catalog.pg_namespace n "
+    "JOIN pg_catalog.pg_roles o ON o.oid = n.nspowner WHERE n.nspname = ";
+
+}  // namespace
+
+PreflightAnswers preflight_reads(pqxx::connection_base& session, const std::string& schema,
+                                 const std::vector<Install>& installs, const std::string& extra) {
+  pqxx::nontransaction tx(session);
+  // Columns: what, name, version, then four booleans whose meaning depends on what.
+  std::string sql = "SELECT 'schema', s.rolname, NULL::text, s.rolsuper, s.mine, NULL::bool, NULL::bool FROM (" +
+                    std::string(schema_owner) + tx.quote(schema) +
+                    ") s(rolname, rolsuper, mine) "
+                    "UNION ALL SELECT 'extra', (" +
+                    extra + ")::text, current_user::text, NULL, NULL, NULL, NULL";
+  if (!installs.empty()) {
+    std::string values;
+    for (const auto& i : installs) {
+      values +=
+          (values.empty() ? "" : ", ") + std::string("(") + tx.quote(i.extension) + ", " + tx.quote(i.version) + ")";
+    }
+    // pg_available_extension_versions reads every control file of the installation (tens of ms): asked
+    // only for a role that is not a superuser, whose answer does not need it.
+    sql +=
+        " UNION ALL SELECT 'install', i.name, i.version, r.rolsuper, v[1], v[2], "
+        "pg_catalog.has_database_privilege(current_database(), 'CREATE') "
+        "FROM (VALUES " +
+        values +
+        ") i(name, version) JOIN pg_catalog.pg_roles r ON r.rolname = current_user "
+        "CROSS JOIN LATERAL (SELECT CASE WHEN r.rolsuper THEN NULL ELSE (SELECT ARRAY[a.superuser, a.trusted] "
+        "FROM pg_catalog.pg_available_extension_versions a WHERE a.name = i.name AND a.version = i.version) END) "
+        "AS x(v)";
+  }
+  PreflightAnswers answers;
+  const pqxx::result rows = tx.exec(sql);
+  std::string role;
+  for (const auto& row : rows) {
+    if (std::string_view(row[0].c_str()) != "extra") continue;
+    answers.extra = row[1].is_null() ? "" : row[1].c_str();
+    role = row[2].c_str();
+  }
+  std::size_t install_rows = 0;
+  for (const auto& row : rows) {
+    const std::string what = row[0].c_str();
+    if (what == "extra") continue;
+    if (what == "schema") {
+      std::string why = schema_problem(schema, row[1].c_str(), row[3].as<bool>(), row[4].as<bool>());
+      if (!why.empty()) answers.problems.push_back(std::move(why));
+    } else {
+      ++install_rows;
+      // A superuser, or a version that needs none (unknown versions are the planner's to refuse).
+      if (row[3].as<bool>() || row[4].is_null() || !row[4].as<bool>()) continue;
+      if (row[5].as<bool>() && row[6].as<bool>()) continue;
+      answers.problems.push_back(std::string("role ") + role + " cannot install " + row[1].c_str() + " " +
+                                 row[2].c_str() + ": it needs a superuser" +
+                                 (row[5].as<bool>() ? " or CREATE on the database" : ""));
+    }
+  }
+  if (install_rows != installs.size()) answers.problems.emplace_back("the current role is not in pg_roles");
+  return answers;
 }
 
 std::string foreign_state_schema(pqxx::connection_base& session, const std::string& schema) {
   pqxx::nontransaction tx(session);
-  const auto rows = tx.exec_params(
-      "SELECT o.rolname, o.rolsuper, o.rolname = current_user FROM pg_catalog.pg_namespace n "
-      "JOIN pg_catalog.pg_roles o ON o.oid = n.nspowner WHERE n.nspname = $1",
-      schema);
-  if (rows.empty() || rows[0][1].as<bool>() || rows[0][2].as<bool>()) return "";
-  return "pgparity's state schema \"" + schema + "\" exists and is owned by role " + rows[0][0].c_str() +
-         ", which is neither the applying role nor a superuser: an object planted there (a trigger on its tables) "
-         "would run with the applying role's rights";
+  const auto rows = tx.exec(schema_owner + tx.quote(schema));
+  return rows.empty() ? "" : schema_problem(schema, rows[0][0].c_str(), rows[0][1].as<bool>(), rows[0][2].as<bool>());
 }
 
 bool in_recovery(pqxx::connection_base& session) {

@@ -38,14 +38,38 @@ void release_run_lock(pqxx::connection_base& session);
 /// The pid holding it, or 0.
 int run_lock_holder(pqxx::connection_base& session);
 
-/// Whether the session's role may install `extension` at `version` by itself:
-/// a superuser, or a non-superuser extension version, or a trusted one with CREATE on the database.
-/// "" when it may, else why not.
-std::string cannot_install(pqxx::connection_base& session, const std::string& extension, const std::string& version);
+/// What a change session learns in its first round trip, one simple-query string: it sets
+/// client_connection_check_interval (1s), reads pg_is_in_recovery() and, when `reference_identifier`
+/// is given, the cluster's system_identifier, and tries the run lock only on a primary that is not
+/// the reference (CASE evaluates the lock last, and only then). A role that may not read the
+/// identifier makes it throw, as reading it alone would.
+struct ChangeSessionStart {
+  bool in_recovery = false;
+  std::string system_identifier;  ///< "" unless a reference identifier was given
+  bool locked = false;            ///< the run lock is held now
+};
+ChangeSessionStart start_change_session(pqxx::connection_base& session, const std::string& reference_identifier);
 
-/// "" when pgparity's state schema `schema` is absent, or owned by the
-/// session's role or a superuser; else why it must not be written (a trigger
-/// planted in a schema someone else owns would run with the applying role's rights).
+/// An extension version a run will install (create, recreate or update to).
+struct Install {
+  std::string extension;
+  std::string version;
+};
+
+/// The pre-flight's questions, asked in one round trip:
+/// - whether pgparity's state schema `schema` may be written: absent, or owned by the session's role
+///   or a superuser (a trigger planted in a schema someone else owns would run with the applying role's rights);
+/// - whether the session's role may install each of `installs` by itself: a superuser, a
+///   non-superuser extension version, or a trusted one with CREATE on the database;
+/// - `extra`, an expression of the caller's (the journal's shape), read back as text.
+struct PreflightAnswers {
+  std::vector<std::string> problems;  ///< why not, one line each; empty when every answer is yes
+  std::string extra;
+};
+PreflightAnswers preflight_reads(pqxx::connection_base& session, const std::string& schema,
+                                 const std::vector<Install>& installs, const std::string& extra);
+
+/// foreign_state_schema's question alone (the settings run asks only this).
 std::string foreign_state_schema(pqxx::connection_base& session, const std::string& schema);
 
 /// pg_is_in_recovery(): whether the session reached a standby.

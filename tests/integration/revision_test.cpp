@@ -129,6 +129,20 @@ TEST_F(Revision, HistoryAndStatusReadAJournalThatAnOlderVersionWroteWithoutRevis
   const CommandResult status = pgparity({"status", "-f", m});
   EXPECT_NE(status.out.find("staging/postgres: drifted; never converged by pgparity"), std::string::npos)
       << status.out << status.err;
+
+  // The next apply brings that journal up to date (the revision column, the converged table), keeps its
+  // rows, closes a run an older process left 'running', and records its own run with its revision.
+  staging_.exec(
+      "INSERT INTO pgparity.runs (run_id, target, database, status) VALUES ('20261102T000000Z-bbbbbb', 'staging', "
+      "'postgres', 'running')");
+  const CommandResult applied =
+      pgparity({"apply", "-f", m, "--auto-approve", "--revision", std::string("main@sha1:") + std::string(40, 'e')});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(staging_.query_value("SELECT string_agg(run_id || ' ' || status, ', ' ORDER BY run_id) FROM pgparity.runs "
+                                 "WHERE run_id LIKE '202611%'"),
+            "20261101T000000Z-aaaaaa succeeded, 20261102T000000Z-bbbbbb interrupted");
+  EXPECT_EQ(staging_.query_value("SELECT revision FROM pgparity.converged"),
+            std::string("main@sha1:") + std::string(40, 'e'));
 }
 
 }  // namespace

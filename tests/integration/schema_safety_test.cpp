@@ -1,8 +1,11 @@
 // Names and schemas: a schema planted under pgparity's name, and schemas with capitals, on real clusters.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <future>
 #include <map>
+#include <thread>
 
 #include "tests/support/cluster.hpp"
 
@@ -38,6 +41,44 @@ TEST(SchemaSafety, AStateSchemaPlantedByAnotherRoleMakesApplyRefuseAndItsTrigger
   EXPECT_NE(r.out.find("is owned by role mallory"), std::string::npos) << r.out;
   EXPECT_EQ(staging.query_value("SELECT count(*) FROM canary"), "0") << "the planted trigger never fired";
   EXPECT_EQ(staging.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'"), "1.4");
+}
+
+/// The pre-flight asks again, under the run lock, whether the applying role may install each version
+/// itself: a role that is not a superuser installs a trusted extension with CREATE on the database;
+/// when that right is taken away while the run waits for the lock, the run is refused with nothing changed.
+TEST(SchemaSafety, ARoleThatLosesItsRightToInstallWhileWaitingForTheLockIsRefusedBeforeAnythingRuns) {
+  Cluster staging;
+  staging.exec("CREATE ROLE app LOGIN; GRANT CREATE ON DATABASE postgres TO app; GRANT CREATE ON SCHEMA public TO app");
+  const auto manifest_for = [&](const std::string& extension) {
+    const std::string path = staging.dir() + "/app.yaml";
+    std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"" << staging.conninfo()
+                        << " user=app\"\n    role: managed\nextensions:\n  - name: " << extension
+                        << "\n    version: default\npolicy:\n  drain:\n    quiet_for: 0s\n";
+    return path;
+  };
+  const CommandResult trusted = run_pgparity({"apply", "-f", manifest_for("hstore"), "--auto-approve"});
+  ASSERT_EQ(trusted.exit_code, 0) << trusted.out << trusted.err;
+  EXPECT_EQ(staging.query_value("SELECT extowner::regrole::text FROM pg_extension WHERE extname = 'hstore'"), "app");
+
+  // Another writer holds pgparity's run lock ('pgpa', 1) while the run plans and waits.
+  Process holder("psql", {"-XAtq", staging.conninfo(), "-c",
+                          "SELECT pg_advisory_lock(" + std::to_string(0x70677061) + ", 1), pg_sleep(4)"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto waiting = std::async(std::launch::async, [&] {
+    return run_pgparity({"apply", "-f", manifest_for("pg_trgm"), "--auto-approve", "--lock-wait", "30s"});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  staging.exec("REVOKE CREATE ON DATABASE postgres FROM app");
+  ASSERT_TRUE(holder.wait(20000).has_value());
+  const CommandResult refused = waiting.get();
+  EXPECT_EQ(refused.exit_code, 3) << refused.out << refused.err;
+  EXPECT_NE((refused.out + refused.err).find("waiting for the lock held by another pgparity run"), std::string::npos)
+      << "planned while the right was there\n"
+      << refused.out;
+  EXPECT_NE(refused.out.find("role app cannot install pg_trgm"), std::string::npos) << refused.out;
+  EXPECT_NE(refused.out.find("it needs a superuser or CREATE on the database"), std::string::npos);
+  EXPECT_EQ(staging.query_value("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'"), "0");
+  EXPECT_EQ(staging.query_value("SELECT count(*) FROM pgparity.runs"), "1") << "refused before a run started";
 }
 
 TEST(SchemaSafety, AnExtensionInAMixedCaseSchemaConvergesAndExportsItsSchemaAsItIs) {
