@@ -11,6 +11,10 @@
 #include "desired/manifest.hpp"
 #include "planner/plan.hpp"
 
+namespace pgparity::state {
+class SessionCache;
+}  // namespace pgparity::state
+
 namespace pgparity::reconciler {
 
 struct ApplyOptions {
@@ -28,6 +32,9 @@ struct ApplyOptions {
   /// The reference's system_identifier, read by apply_plan: a change session (or a standby's) that
   /// reaches that cluster is refused, whatever the observation said (a DSN may lead elsewhere now).
   std::string reference_identifier;
+  /// The observation's sessions (apply --auto-approve): a database's change takes its own from here
+  /// when kept, so it costs no second connection; nullptr or none kept: the change connects.
+  state::SessionCache* sessions = nullptr;
 };
 
 /// A step that ran, and how long it took.

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <set>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -19,6 +21,7 @@
 #include "reconciler/observation.hpp"
 #include "reconciler/revision.hpp"
 #include "reconciler/signals.hpp"
+#include "state/session_cache.hpp"
 
 namespace pgparity::reconciler {
 
@@ -80,8 +83,12 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
     return ExitCode::ok;
   }
 
-  // What runs is always a plan made now; a saved plan only has to equal it.
-  const planner::Plan plan = plan_now(manifest, o.target, o.parallel);
+  // What runs is always a plan made now; a saved plan only has to equal it. Without a person to wait
+  // for (--auto-approve), a managed database's observation session is kept for its change (within half
+  // of the server's max_connections), so the change costs no second connection.
+  state::SessionCache sessions(o.auto_approve ? std::numeric_limits<unsigned>::max() : 0, 2);
+  const planner::Plan plan =
+      plan_now(manifest, o.target, o.parallel, o.auto_approve ? &sessions : nullptr, state::Access::read_write);
   if (!o.plan_file.empty()) {
     planner::Plan saved;
     try {
@@ -127,6 +134,18 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   options.plan_digest = planner::digest(planner::render_json(plan));
   options.manifest_digest = planner::digest(manifest_text);
   options.revision = revision;
+  if (o.auto_approve) {
+    // Only the sessions of databases with a change stay open while the changes run.
+    std::set<std::pair<std::string, std::string>> changing;
+    for (const auto& s : plan.steps) {
+      if (!s.database.empty() && s.database.front() != '@')
+        changing.emplace(manifest.targets.at(s.target).dsn, s.database);
+    }
+    sessions.retain([&](const std::string& dsn, const std::optional<std::string>& database) {
+      return database && changing.contains({dsn, *database});
+    });
+    options.sessions = &sessions;
+  }
   return apply_and_report(context, manifest, plan, options, o.format);
 }
 

@@ -124,8 +124,9 @@ void add_pooler_settings(const state::PoolerState& pooler, state::ClusterState& 
 }  // namespace
 
 state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel,
-                                  bool diagnosis, state::SessionCache* sessions) {
+                                  bool diagnosis, state::SessionCache* sessions, state::Access managed) {
   state::ObserveRequest request = observe_request_for(target, parallel);
+  if (target.role == desired::Role::managed) request.access = managed;
   request.extensions = planner::extensions_to_observe(manifest);
   request.droppable = planner::extensions_to_measure_for_drop(manifest);
   request.libraries = planner::libraries_to_check(manifest);
@@ -175,7 +176,7 @@ std::map<std::string, std::vector<state::RunRecord>> read_journals(const desired
 
 std::map<std::string, state::TargetState> observe_for_plan(const desired::Manifest& manifest,
                                                            const std::string& only_target, unsigned parallel,
-                                                           state::SessionCache* sessions) {
+                                                           state::SessionCache* sessions, state::Access managed) {
   if (!only_target.empty() && find_target(manifest, only_target).role == desired::Role::reference) {
     throw InputError("target '" + only_target + "' is a reference: pgparity never plans changes to it", "",
                      "name a managed target, or leave --target out");
@@ -183,7 +184,7 @@ std::map<std::string, state::TargetState> observe_for_plan(const desired::Manife
   std::map<std::string, state::TargetState> observed;
   for (const auto& [name, target] : manifest.targets) {
     const bool wanted = target.role == desired::Role::reference || only_target.empty() || only_target == name;
-    if (wanted) observed.emplace(name, observe_target(manifest, target, parallel, false, sessions));
+    if (wanted) observed.emplace(name, observe_target(manifest, target, parallel, false, sessions, managed));
   }
   return observed;
 }
@@ -278,8 +279,10 @@ planner::PlanInput plan_input(const desired::Manifest& manifest, std::map<std::s
   return input;
 }
 
-planner::Plan plan_now(const desired::Manifest& manifest, const std::string& only_target, unsigned parallel) {
-  return planner::make_plan(plan_input(manifest, observe_for_plan(manifest, only_target, parallel), only_target));
+planner::Plan plan_now(const desired::Manifest& manifest, const std::string& only_target, unsigned parallel,
+                       state::SessionCache* sessions, state::Access managed) {
+  return planner::make_plan(
+      plan_input(manifest, observe_for_plan(manifest, only_target, parallel, sessions, managed), only_target));
 }
 
 }  // namespace pgparity::reconciler

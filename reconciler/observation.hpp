@@ -14,17 +14,22 @@ namespace pgparity::reconciler {
 /// Observes what a plan of `manifest` needs: the reference target (if any)
 /// and the managed targets (only `only_target` when given), every session
 /// read-only. Throws InputError for an unknown or reference `only_target`.
-/// With `sessions`, observation sessions are taken from and given back to it (reconcile keeps them between ticks).
+/// With `sessions`, observation sessions are taken from and given back to it (reconcile keeps them between ticks;
+/// apply hands them to the changes). `managed` is how a managed target's sessions are opened: read-only at the
+/// server unless the caller goes on to change it on the same sessions (every catalog read is a read-only
+/// transaction either way; a reference's sessions are always read-only).
 std::map<std::string, state::TargetState> observe_for_plan(const desired::Manifest& manifest,
                                                            const std::string& only_target, unsigned parallel,
-                                                           state::SessionCache* sessions = nullptr);
+                                                           state::SessionCache* sessions = nullptr,
+                                                           state::Access managed = state::Access::read_only);
 
 /// Observes one target of the manifest, read-only. `diagnosis` adds what
 /// doctor needs: every extension's available versions and update paths, the
 /// preload libraries' files, membership problems, the run journal and
 /// whether a run is in progress — on the same session per database.
 state::TargetState observe_target(const desired::Manifest& manifest, const desired::Target& target, unsigned parallel,
-                                  bool diagnosis = false, state::SessionCache* sessions = nullptr);
+                                  bool diagnosis = false, state::SessionCache* sessions = nullptr,
+                                  state::Access managed = state::Access::read_only);
 
 /// The run journal of each of the target's databases (or only `database`),
 /// newest first; read-only, one session per database.
@@ -60,6 +65,8 @@ planner::PlanInput plan_input(const desired::Manifest& manifest, std::map<std::s
                               const std::string& only_target = "");
 
 /// Observes what a plan needs (as observe_for_plan) and makes the plan.
-planner::Plan plan_now(const desired::Manifest& manifest, const std::string& only_target, unsigned parallel);
+/// `sessions` and `managed` as for observe_for_plan.
+planner::Plan plan_now(const desired::Manifest& manifest, const std::string& only_target, unsigned parallel,
+                       state::SessionCache* sessions = nullptr, state::Access managed = state::Access::read_only);
 
 }  // namespace pgparity::reconciler

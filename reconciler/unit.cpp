@@ -14,6 +14,7 @@
 #include "state/activity.hpp"
 #include "state/connection.hpp"
 #include "state/observe.hpp"
+#include "state/session_cache.hpp"
 
 namespace pgparity::reconciler {
 
@@ -47,9 +48,22 @@ DatabaseResult Unit::run() {
     return result_;
   }
   try {
-    // One round trip: the check interval set, standby and reference ruled out, the run lock tried.
-    session_ = connect(false);
-    const state::ChangeSessionStart start = state::start_change_session(*session_, options_.reference_identifier);
+    // The observation's session when apply kept it (no second connection), else a new one. Then one
+    // round trip: the check interval set, standby and reference ruled out, the run lock tried.
+    const std::optional<std::string> database =
+        database_.empty() ? std::nullopt : std::optional<std::string>(database_);
+    if (options_.sessions != nullptr)
+      session_ = options_.sessions->take(target_.dsn, state::Access::read_write, database);
+    const bool kept = session_ != nullptr;
+    if (!kept) session_ = connect(false);
+    state::ChangeSessionStart start;
+    try {
+      start = state::start_change_session(*session_, options_.reference_identifier);
+    } catch (const pqxx::broken_connection&) {
+      if (!kept) throw;
+      session_ = connect(false);  // the kept session died meanwhile (a server restart): a new one, once
+      start = state::start_change_session(*session_, options_.reference_identifier);
+    }
     // Checked again on the change session: a multi-host DSN or a DNS change may lead elsewhere now.
     if (start.in_recovery) {
       result_.outcome = Outcome::blocked;

@@ -38,7 +38,7 @@ void SessionCache::give_back(const std::string& dsn, Access access, const std::o
                              std::unique_ptr<pqxx::connection> session, int max_connections) {
   if (!session || !session->is_open()) return;
   std::size_t limit = capacity_;
-  if (max_connections > 0) limit = std::min(limit, static_cast<std::size_t>(max_connections / 4));
+  if (max_connections > 0) limit = std::min(limit, static_cast<std::size_t>(max_connections / share_));
   std::unique_ptr<pqxx::connection> closing;  // closed outside the lock
   std::lock_guard lock(mutex_);
   const std::string key = key_of(dsn, access, database);
@@ -47,7 +47,7 @@ void SessionCache::give_back(const std::string& dsn, Access access, const std::o
     return;
   }
   born_.emplace(key, std::chrono::steady_clock::now());
-  kept_.emplace(key, Kept{dsn, std::move(session), true});
+  kept_.emplace(key, Kept{dsn, std::move(session), true, database});
 }
 
 void SessionCache::end_tick() {
@@ -58,6 +58,21 @@ void SessionCache::end_tick() {
     return true;
   });
   for (auto& [key, k] : kept_) k.used = false;
+}
+
+void SessionCache::retain(
+    const std::function<bool(const std::string& dsn, const std::optional<std::string>& database)>& wanted) {
+  std::vector<std::unique_ptr<pqxx::connection>> closing;  // closed outside the lock
+  std::lock_guard lock(mutex_);
+  for (auto it = kept_.begin(); it != kept_.end();) {
+    if (wanted(it->second.server, it->second.database)) {
+      ++it;
+      continue;
+    }
+    closing.push_back(std::move(it->second.session));
+    born_.erase(it->first);
+    it = kept_.erase(it);
+  }
 }
 
 std::size_t SessionCache::size() const {

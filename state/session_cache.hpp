@@ -16,17 +16,21 @@
 namespace pgparity::state {
 
 /// Observation sessions kept open between reconcile ticks, so an idle tick
-/// costs a few round trips per database instead of a backend start.
+/// costs a few round trips per database instead of a backend start; and, in
+/// `apply --auto-approve`, from a database's observation to its change, so
+/// the change costs no second connection.
 ///
 /// A session is keyed by the exact conninfo it was opened with (DSN, access,
 /// database), so a manifest that changes a DSN gets new sessions. Per server
 /// (the DSN) at most `capacity` sessions are kept, and never more than a
-/// quarter of that server's max_connections. Sessions a tick did not use are
+/// quarter (reconcile, between ticks) or half (apply, for the seconds of a
+/// run) of that server's max_connections. Sessions a tick did not use are
 /// closed at the end of the tick. Thread-safe: observation takes sessions from
 /// several threads at once.
 class SessionCache {
  public:
-  explicit SessionCache(std::size_t capacity) : capacity_(capacity) {}
+  /// At most `capacity` sessions, and per server at most 1/`share` of its max_connections.
+  explicit SessionCache(std::size_t capacity, int share = 4) : capacity_(capacity), share_(share) {}
   SessionCache(const SessionCache&) = delete;
   SessionCache& operator=(const SessionCache&) = delete;
 
@@ -41,6 +45,9 @@ class SessionCache {
 
   /// Closes the kept sessions that no tick took since the last call.
   void end_tick();
+
+  /// Closes every kept session whose (dsn, database) `wanted` refuses (apply: those of databases it will not change).
+  void retain(const std::function<bool(const std::string& dsn, const std::optional<std::string>& database)>& wanted);
 
   std::size_t size() const;
   std::size_t capacity() const { return capacity_; }
@@ -77,10 +84,12 @@ class SessionCache {
     std::string server;  ///< the DSN: what the per-server limit counts by
     std::unique_ptr<pqxx::connection> session;
     bool used = true;
+    std::optional<std::string> database;
   };
   std::size_t kept_for(const std::string& server) const;
 
   std::size_t capacity_;
+  int share_;
   mutable std::mutex mutex_;
   std::map<std::string, Kept> kept_;                                   ///< by conninfo
   std::map<std::string, Offers> offers_;                               ///< by DSN

@@ -1,10 +1,12 @@
 // Fleets on real throwaway clusters: which databases a target selects.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "tests/support/cluster.hpp"
 
@@ -55,6 +57,33 @@ TEST(Fleet, APatternThatMatchesNothingIsAWarningInPlanAndAFailureInCheck) {
   EXPECT_NE(check.out.find("staging: databases pattern shard_[0-9]: matches no connectable database"),
             std::string::npos)
       << check.out;
+}
+
+/// apply --auto-approve changes each database on the session that observed it: one connection per
+/// database, counted by the server (pg_stat_database.sessions), not two.
+TEST(Fleet, AnAutoApprovedApplyChangesEachDatabaseOnTheSessionThatObservedIt) {
+  Cluster staging;
+  for (const char* db : {"app_1", "app_2", "app_3"}) staging.exec(std::string("CREATE DATABASE ") + db);
+  const std::string path = staging.dir() + "/fleet.yaml";
+  std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"" << staging.conninfo()
+                      << "\"\n    role: managed\n    databases: [\"app_*\"]\nextensions:\n  - name: hstore\n"
+                         "    version: \"1.8\"\npolicy:\n  drain:\n    quiet_for: 0s\n";
+  const std::string sessions = "SELECT sum(sessions) FROM pg_stat_database WHERE datname LIKE 'app\\_%'";
+  const long before = std::stol(staging.query_value(sessions));
+  const CommandResult applied = run_pgparity({"apply", "-f", path, "--auto-approve"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  long after = before;
+  for (int i = 0; i < 50 && after - before < 3; ++i) {  // a backend's counters reach the view when it exits
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    after = std::stol(staging.query_value(sessions));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  after = std::stol(staging.query_value(sessions));
+  EXPECT_EQ(after - before, 3) << "one session per database: observed, locked, changed and verified on it\n"
+                               << applied.out;
+  for (const char* db : {"app_1", "app_2", "app_3"}) {
+    EXPECT_EQ(staging.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'", db), "1.8") << db;
+  }
 }
 
 TEST(Outdated, ListsWhatCouldBeUpgradedInTextAndJson) {
