@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 #include <utility>
 
+#include "core/error.hpp"
 #include "planner/sql.hpp"
 #include "reconciler/journal.hpp"
 
@@ -48,17 +49,52 @@ constexpr const char* savepoint = "SAVEPOINT pgparity_step";
 
 }  // namespace
 
+/// The transaction block is pgparity's own (BEGIN sent with the SET LOCALs and the snapshot, in one round
+/// trip), on a libpqxx nontransaction: rolled back when it goes uncommitted, even from a constructor that threw.
 struct ChangeTransaction::State {
-  explicit State(pqxx::connection_base& session) : notices(session), tx(session) {}
+  explicit State(pqxx::connection_base& session) : notices(session), tx(session, "change") {}
+  ~State() {
+    if (!open) return;
+    try {
+      tx.exec("ROLLBACK");
+    } catch (const std::exception&) {
+      // The session is gone, and PostgreSQL rolled the transaction back with it.
+    }
+  }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  /// Runs `sql`; when it fails, rolls back to `savepoint` (taken before it) and rethrows. A failure that
+  /// leaves the transaction aborted (no savepoint, or none to go back to) marks it so: never committed.
+  pqxx::result exec(const std::string& sql, const char* savepoint = nullptr) {
+    try {
+      return tx.exec(sql);
+    } catch (const pqxx::sql_error&) {
+      aborted = true;
+      if (savepoint != nullptr) {
+        try {
+          tx.exec(std::string("ROLLBACK TO SAVEPOINT ") + savepoint);
+          aborted = false;
+        } catch (const std::exception&) {
+          // Released already, or the session is gone: the transaction stays aborted.
+        }
+      }
+      throw;
+    }
+  }
   NoticeCollector notices;
-  pqxx::work tx;
+  pqxx::nontransaction tx;
+  bool open = true;      ///< until COMMIT was sent
+  bool aborted = false;  ///< a statement failed and the transaction could not go back to before it
 };
 
 ChangeTransaction::ChangeTransaction(pqxx::connection_base& session, const Journal* journal, std::string run_id,
                                      Duration lock_timeout, std::optional<Duration> statement_timeout)
     : state_(std::make_unique<State>(session)), journal_(journal), run_id_(std::move(run_id)) {
-  // One round trip after BEGIN: the SET LOCALs and the snapshot as one simple-query string.
-  std::string sql = "SET LOCAL lock_timeout = " + planner::quote_literal(std::to_string(lock_timeout.ms()) + "ms");
+  // One round trip: BEGIN, the SET LOCALs, the snapshot and the first step's savepoint as one simple-query
+  // string. BEGIN in it opens a transaction block that outlives the string; a statement that fails leaves
+  // the block aborted, and ~State rolls it back.
+  std::string sql =
+      "BEGIN; SET LOCAL lock_timeout = " + planner::quote_literal(std::to_string(lock_timeout.ms()) + "ms");
   // pgparity's own statements name every schema; nothing a user put on the path can stand in for them
   // (CREATE/ALTER EXTENSION set their own search_path while a script runs).
   sql += "; SET LOCAL search_path = pg_catalog, pg_temp";
@@ -70,33 +106,41 @@ ChangeTransaction::ChangeTransaction(pqxx::connection_base& session, const Journ
 }
 
 std::string ChangeTransaction::value(const std::string& sql, const std::string& parameter) {
-  const auto rows = state_->tx.exec_params(sql, parameter);
+  pqxx::result rows;
+  try {
+    rows = state_->tx.exec_params(sql, parameter);
+  } catch (const pqxx::sql_error&) {
+    state_->aborted = true;
+    throw;
+  }
   return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].c_str();
 }
 
 std::string ChangeTransaction::value(const std::string& sql) {
-  const auto rows = state_->tx.exec(sql);
+  const auto rows = state_->exec(sql);
   return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].c_str();
 }
 
 void ChangeTransaction::check(const std::string& sql) {
-  pqxx::subtransaction savepoint(state_->tx, "check");
-  savepoint.exec(sql);
-  savepoint.commit();
+  state_->exec("SAVEPOINT pgparity_check; " + sql + "; RELEASE SAVEPOINT pgparity_check", "pgparity_check");
 }
 
 void ChangeTransaction::health(const std::string& sql) {
   // The extended protocol takes one statement: a health query cannot smuggle in a COMMIT. A failure
   // ends the rehearsal, so the savepoint is not needed after it. A health query is the user's own SQL:
   // it runs with the session's search_path, as it would from their application.
-  state_->tx.exec("RESET search_path");
   // Read-only from here: a health query reads, it never writes (a transaction may always turn read-only).
-  state_->tx.exec("SET LOCAL transaction_read_only = on");
+  state_->exec("RESET search_path; SET LOCAL transaction_read_only = on");
   // As a subquery: a health query of COMMIT cannot end the transaction that keeps a rehearsal uncommitted.
-  state_->tx.exec_params(planner::health_query(sql));
+  try {
+    state_->tx.exec_params(planner::health_query(sql));
+  } catch (const pqxx::sql_error&) {
+    state_->aborted = true;
+    throw;
+  }
 }
 
-ChangeTransaction::~ChangeTransaction() = default;  // pqxx::work rolls back unless committed
+ChangeTransaction::~ChangeTransaction() = default;  // ~State rolls back unless committed
 
 std::vector<std::string> ChangeTransaction::run(const planner::Step& step) {
   // One round trip per step: its statements, the release of the savepoint taken before it, the
@@ -108,27 +152,22 @@ std::vector<std::string> ChangeTransaction::run(const planner::Step& step) {
   sql += "RELEASE SAVEPOINT pgparity_step";
   if (journal_ != nullptr) sql += "; " + journal_->progress_sql(run_id_, done_ + 1);
   sql += "; " + std::string(savepoint);
-  try {
-    state_->tx.exec(sql);
-  } catch (const pqxx::sql_error&) {
-    try {
-      state_->tx.exec("ROLLBACK TO SAVEPOINT pgparity_step");
-    } catch (const std::exception&) {
-      // The session is gone, and the transaction with it.
-    }
-    throw;
-  }
+  state_->exec(sql, "pgparity_step");
   ++done_;
   return state_->notices.take();
 }
 
 ChangeTransaction::Commit ChangeTransaction::commit() {
+  // COMMIT of a transaction block that an error aborted would roll it back without an error: never sent.
+  if (state_->aborted) throw Error("a statement of the change transaction failed; it is rolled back, not committed");
+  state_->open = false;  // after COMMIT, whatever its answer, there is no transaction left to roll back
   try {
-    state_->tx.commit();
-    return Commit::committed;
-  } catch (const pqxx::in_doubt_error&) {
-    return Commit::in_doubt;
+    state_->tx.exec("COMMIT");
+  } catch (const pqxx::broken_connection&) {
+    return Commit::in_doubt;  // sent, its answer lost: the run's snapshot rows tell
   }
+  state_->tx.commit();  // ends libpqxx's own bookkeeping
+  return Commit::committed;
 }
 
 }  // namespace pgparity::reconciler

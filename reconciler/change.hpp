@@ -15,8 +15,8 @@ class Journal;
 
 /// A database's one change transaction: opened by the plan's snapshot gate
 /// (BEGIN, SET LOCAL lock_timeout, the pg_extension rows saved under the run
-/// id), one savepoint per change step, progress recorded in the journal, then
-/// COMMIT. Destroyed without commit(), it rolls back. Any failure of a step
+/// id, in one round trip), one savepoint per change step, progress recorded in
+/// the journal (a round trip per step), then COMMIT. Destroyed without commit(), it rolls back. Any failure of a step
 /// throws; PostgreSQL has then rolled nothing forward.
 ///
 /// A rehearsal (plan --rehearse) is the same transaction with no journal (no

@@ -87,8 +87,9 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   // for (--auto-approve), a managed database's observation session is kept for its change (within half
   // of the server's max_connections), so the change costs no second connection.
   state::SessionCache sessions(o.auto_approve ? std::numeric_limits<unsigned>::max() : 0, 2);
-  const planner::Plan plan =
-      plan_now(manifest, o.target, o.parallel, o.auto_approve ? &sessions : nullptr, state::Access::read_write);
+  const planner::Plan plan = o.auto_approve
+                                 ? plan_now(manifest, o.target, o.parallel, &sessions, state::Access::read_write)
+                                 : plan_now(manifest, o.target, o.parallel);
   if (!o.plan_file.empty()) {
     planner::Plan saved;
     try {
@@ -135,14 +136,16 @@ ExitCode run_apply(Context& context, const ApplyCommandOptions& o) {
   options.manifest_digest = planner::digest(manifest_text);
   options.revision = revision;
   if (o.auto_approve) {
-    // Only the sessions of databases with a change stay open while the changes run.
+    // Only the sessions of databases with a change stay open while the changes run, and none when the
+    // plan rolls out in waves: a soak between waves may last hours, no session idles through it.
     std::set<std::pair<std::string, std::string>> changing;
+    bool waves = false;
     for (const auto& s : plan.steps) {
-      if (!s.database.empty() && s.database.front() != '@')
-        changing.emplace(manifest.targets.at(s.target).dsn, s.database);
+      waves = waves || !s.wave.empty();
+      if (!s.database.empty()) changing.emplace(manifest.targets.at(s.target).dsn, s.database);
     }
-    sessions.retain([&](const std::string& dsn, const std::optional<std::string>& database) {
-      return database && changing.contains({dsn, *database});
+    sessions.retain([&](const std::string& dsn, const std::string& database) {
+      return !waves && changing.contains({dsn, database});
     });
     options.sessions = &sessions;
   }

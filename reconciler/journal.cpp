@@ -27,10 +27,13 @@ constexpr const char* added_columns[] = {"wave", "revision"};  // added after th
 
 }  // namespace
 
-std::string Journal::create_sql() const {
+std::string Journal::create_sql(bool schema_absent) const {
   // runs.wave came with rollouts, runs.revision with revisions: a journal created now has them, an
   // older one gains them in ensure().
-  return "CREATE SCHEMA IF NOT EXISTS " + quote_ident(schema_) + "; CREATE TABLE IF NOT EXISTS " + table("runs") +
+  // Seen absent under the run lock: a schema that appeared since (planted by another role) fails the
+  // run instead of being adopted without the owner check.
+  return std::string(schema_absent ? "CREATE SCHEMA " : "CREATE SCHEMA IF NOT EXISTS ") + quote_ident(schema_) +
+         "; CREATE TABLE IF NOT EXISTS " + table("runs") +
          " (run_id text PRIMARY KEY, target text NOT NULL, database text NOT NULL,"
          "  started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz,"
          "  status text NOT NULL, plan_digest text, manifest_digest text, steps_done int NOT NULL DEFAULT 0,"
@@ -58,7 +61,7 @@ std::string Journal::create_sql() const {
 
 void Journal::ensure() {
   pqxx::work tx(session_);
-  tx.exec(create_sql());
+  tx.exec(create_sql(false));
   // An older journal gains the columns added since, once: ALTER TABLE takes an ACCESS EXCLUSIVE lock,
   // so it runs only when the column is missing.
   for (const char* column : added_columns) {
@@ -115,7 +118,7 @@ void Journal::start(const RunStart& run) {
 void Journal::open_run(Shape shape, const RunStart& run) {
   if (shape == Shape::outdated) ensure();
   // One simple-query string, which PostgreSQL runs as one implicit transaction: all of it or none.
-  std::string sql = shape == Shape::absent ? create_sql() + "; " : close_interrupted_sql() + "; ";
+  std::string sql = shape == Shape::absent ? create_sql(true) + "; " : close_interrupted_sql() + "; ";
   pqxx::nontransaction tx(session_);
   tx.exec(sql + start_sql(run));
 }

@@ -79,7 +79,7 @@ class Journal {
 
  private:
   std::string table(const char* name) const;
-  std::string create_sql() const;
+  std::string create_sql(bool schema_absent) const;
   std::string close_interrupted_sql() const;
   std::string start_sql(const RunStart& run) const;
   std::string finish_sql(const std::string& run_id, state::RunStatus status, int steps_done,

@@ -52,8 +52,16 @@ DatabaseResult Unit::run() {
     // round trip: the check interval set, standby and reference ruled out, the run lock tried.
     const std::optional<std::string> database =
         database_.empty() ? std::nullopt : std::optional<std::string>(database_);
-    if (options_.sessions != nullptr)
+    if (options_.sessions != nullptr) {
       session_ = options_.sessions->take(target_.dsn, state::Access::read_write, database);
+      // The DSN's own database was observed on the server's first session, kept under no database name.
+      if (!session_ && database) {
+        session_ = options_.sessions->take(target_.dsn, state::Access::read_write, std::nullopt);
+        if (session_ && session_->dbname() != *database) {
+          options_.sessions->give_back(target_.dsn, state::Access::read_write, std::nullopt, std::move(session_), 0);
+        }
+      }
+    }
     const bool kept = session_ != nullptr;
     if (!kept) session_ = connect(false);
     state::ChangeSessionStart start;
@@ -270,10 +278,11 @@ std::string Unit::drain(Journal& journal, std::optional<PoolerPause>& paused) {
   while (true) {
     if (const std::string busy = quiet.wait(); !busy.empty()) return busy;
     if (change_slots_ == nullptr || slot_) break;
-    // Quiet: now wait for one of the --parallel change slots. If someone became busy meanwhile,
-    // give the slot back and wait for quiet again.
-    if (!take_slot()) return "stopped waiting for a change slot; nothing changed";
-    if (quiet.quiet_now()) break;
+    // Quiet: now one of the --parallel change slots. Taken at once, the database was quiet a moment
+    // ago; after a wait, if someone became busy meanwhile, give the slot back and wait for quiet again.
+    bool waited = false;
+    if (!take_slot(&waited)) return "stopped waiting for a change slot; nothing changed";
+    if (!waited || quiet.quiet_now()) break;
     slot_.reset();
   }
   // Lock held, drain done: what the plan was made from must still hold, measured again.
@@ -387,9 +396,11 @@ std::string Unit::step_failure(const Step* step, const pqxx::sql_error& e) {
          "); everything in this database was rolled back";
 }
 
-/// Waits for a change slot (--parallel); false when a signal stops the wait.
-bool Unit::take_slot() {
-  while (!change_slots_->try_acquire_for(std::chrono::milliseconds(100))) {
+/// Waits for a change slot (--parallel); false when a signal stops the wait. `waited`: whether it had to.
+bool Unit::take_slot(bool* waited) {
+  const bool at_once = change_slots_->try_acquire();
+  if (waited != nullptr) *waited = !at_once;
+  while (!at_once && !change_slots_->try_acquire_for(std::chrono::milliseconds(100))) {
     if (options_.stop != nullptr && options_.stop->load()) return false;
   }
   slot_.emplace(*change_slots_);

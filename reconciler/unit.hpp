@@ -66,7 +66,7 @@ class Unit {
   std::string drain(Journal& journal, std::optional<PoolerPause>& paused);
   void apply_extensions();
   std::string step_failure(const planner::Step* step, const pqxx::sql_error& e);
-  bool take_slot();
+  bool take_slot(bool* waited = nullptr);
 
   // unit_commit.cpp
   void finish(Journal& journal, std::optional<ChangeTransaction>& change, std::optional<PoolerPause>& paused);

@@ -74,6 +74,9 @@ std::vector<int> terminate(pqxx::connection_base& session, const std::vector<Ses
 
 namespace {
 // 'pgpa' and 1: the two-key advisory lock every pgparity writer takes in a database.
+/// For the statements after it in the same simple-query string (one implicit transaction): no operator or
+/// function a user put on the session's search_path can stand in for pg_catalog's.
+constexpr const char* pinned_path = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true); ";
 constexpr int lock_class = 0x70677061;
 constexpr int lock_object = 1;
 }  // namespace
@@ -105,7 +108,7 @@ ChangeSessionStart start_change_session(pqxx::connection_base& session, const st
       "pg_catalog.pg_try_advisory_lock(" + std::to_string(lock_class) + ", " + std::to_string(lock_object) + ")";
   // One implicit transaction: the SET stays only if the SELECT succeeds.
   const auto row = tx.exec1(
-      "SET client_connection_check_interval = '1s'; "
+      "SET client_connection_check_interval = '1s'; " + std::string(pinned_path) +
       "SELECT s.recovery, s.identifier, CASE WHEN NOT s.recovery" +
       (compare ? " AND s.identifier IS DISTINCT FROM " + tx.quote(reference_identifier) : std::string()) + " THEN " +
       lock + " ELSE false END FROM (SELECT pg_catalog.pg_is_in_recovery() AS recovery, " +
@@ -135,7 +138,8 @@ PreflightAnswers preflight_reads(pqxx::connection_base& session, const std::stri
                                  const std::vector<Install>& installs, const std::string& extra) {
   pqxx::nontransaction tx(session);
   // Columns: what, name, version, then four booleans whose meaning depends on what.
-  std::string sql = "SELECT 'schema', s.rolname, NULL::text, s.rolsuper, s.mine, NULL::bool, NULL::bool FROM (" +
+  std::string sql = std::string(pinned_path) +
+                    "SELECT 'schema', s.rolname, NULL::text, s.rolsuper, s.mine, NULL::bool, NULL::bool FROM (" +
                     std::string(schema_owner) + tx.quote(schema) +
                     ") s(rolname, rolsuper, mine) "
                     "UNION ALL SELECT 'extra', (" +
@@ -189,7 +193,7 @@ PreflightAnswers preflight_reads(pqxx::connection_base& session, const std::stri
 
 std::string foreign_state_schema(pqxx::connection_base& session, const std::string& schema) {
   pqxx::nontransaction tx(session);
-  const auto rows = tx.exec(schema_owner + tx.quote(schema));
+  const auto rows = tx.exec(pinned_path + (schema_owner + tx.quote(schema)));
   return rows.empty() ? "" : schema_problem(schema, rows[0][0].c_str(), rows[0][1].as<bool>(), rows[0][2].as<bool>());
 }
 

@@ -98,6 +98,7 @@ std::string session_conninfo(const std::string& dsn, Access access, const std::s
       continue;
     }
     if (keyword == "dbname" && database) continue;
+    if (keyword == "client_encoding") continue;  // always UTF8: below
     if (keyword == "target_session_attrs" && access == Access::read_only && read_write) continue;
     out += std::string(o->keyword) + "=" + conninfo_value(o->val) + " ";
   }
@@ -121,6 +122,10 @@ std::string session_conninfo(const std::string& dsn, Access access, const std::s
                                        {"keepalives_count", "3"}}) {
     if (!given.contains(keyword)) out += std::string(keyword) + "=" + value + " ";
   }
+  // pgparity's strings are UTF-8, and its quoting of literals is right for every server encoding only
+  // under a client encoding where no multibyte character holds a quote or backslash byte (not SJIS, BIG5,
+  // GBK, ...): the session speaks UTF8 whatever the DSN or PGCLIENTENCODING says.
+  out += "client_encoding=UTF8 ";
   return out + "fallback_application_name=" + conninfo_value(application_name);
 }
 

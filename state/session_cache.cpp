@@ -47,7 +47,8 @@ void SessionCache::give_back(const std::string& dsn, Access access, const std::o
     return;
   }
   born_.emplace(key, std::chrono::steady_clock::now());
-  kept_.emplace(key, Kept{dsn, std::move(session), true, database});
+  std::string connected = session->dbname();
+  kept_.emplace(key, Kept{dsn, std::move(session), true, std::move(connected)});
 }
 
 void SessionCache::end_tick() {
@@ -60,8 +61,7 @@ void SessionCache::end_tick() {
   for (auto& [key, k] : kept_) k.used = false;
 }
 
-void SessionCache::retain(
-    const std::function<bool(const std::string& dsn, const std::optional<std::string>& database)>& wanted) {
+void SessionCache::retain(const std::function<bool(const std::string& dsn, const std::string& database)>& wanted) {
   std::vector<std::unique_ptr<pqxx::connection>> closing;  // closed outside the lock
   std::lock_guard lock(mutex_);
   for (auto it = kept_.begin(); it != kept_.end();) {

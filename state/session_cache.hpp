@@ -46,8 +46,9 @@ class SessionCache {
   /// Closes the kept sessions that no tick took since the last call.
   void end_tick();
 
-  /// Closes every kept session whose (dsn, database) `wanted` refuses (apply: those of databases it will not change).
-  void retain(const std::function<bool(const std::string& dsn, const std::optional<std::string>& database)>& wanted);
+  /// Closes every kept session whose DSN and database (the one it is connected to) `wanted` refuses
+  /// (apply: those of databases it will not change).
+  void retain(const std::function<bool(const std::string& dsn, const std::string& database)>& wanted);
 
   std::size_t size() const;
   std::size_t capacity() const { return capacity_; }
@@ -84,7 +85,7 @@ class SessionCache {
     std::string server;  ///< the DSN: what the per-server limit counts by
     std::unique_ptr<pqxx::connection> session;
     bool used = true;
-    std::optional<std::string> database;
+    std::string database;  ///< the database it is connected to (the DSN's own one too)
   };
   std::size_t kept_for(const std::string& server) const;
 

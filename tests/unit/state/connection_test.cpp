@@ -37,6 +37,13 @@ TEST(SessionConninfo, AddsAConnectTimeoutAndKeepalivesUnlessTheDsnSetsThem) {
   EXPECT_EQ(own.find("keepalives_idle=30"), std::string::npos) << own;
 }
 
+TEST(SessionConninfo, AlwaysSpeaksUtf8WhateverTheDsnSays) {
+  const std::string conninfo =
+      state::session_conninfo("host=h dbname=d client_encoding=SJIS", state::Access::read_write, "pgparity", {});
+  EXPECT_NE(conninfo.find("client_encoding=UTF8"), std::string::npos) << conninfo;
+  EXPECT_EQ(conninfo.find("SJIS"), std::string::npos) << conninfo;
+}
+
 TEST(SessionConninfo, AddsReadOnlyToTheDsnsOptions) {
   const std::string conninfo =
       session_conninfo("host=a,b options='-c work_mem=3MB'", Access::read_only, "pgparity", std::string("orders"));
