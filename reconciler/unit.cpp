@@ -64,12 +64,14 @@ DatabaseResult Unit::run() {
     }
     const bool kept = session_ != nullptr;
     if (!kept) session_ = connect(false);
+    state::never_reconnect(*session_);  // a reconnected session would carry on without the run lock
     state::ChangeSessionStart start;
     try {
       start = state::start_change_session(*session_, options_.reference_identifier);
     } catch (const pqxx::broken_connection&) {
       if (!kept) throw;
       session_ = connect(false);  // the kept session died meanwhile (a server restart): a new one, once
+      state::never_reconnect(*session_);
       start = state::start_change_session(*session_, options_.reference_identifier);
     }
     // Checked again on the change session: a multi-host DSN or a DNS change may lead elsewhere now.

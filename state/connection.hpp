@@ -46,6 +46,12 @@ std::unique_ptr<pqxx::connection> connect(const std::string& dsn, Access access,
                                           const std::string& application_name = "pgparity",
                                           const std::optional<std::string>& database = std::nullopt);
 
+/// A session that holds state on its backend (pgparity's run lock, a transaction) must never be reopened
+/// behind the caller's back: libpqxx 6 resets a broken connection and retries when a pqxx::work or
+/// read_transaction sends its BEGIN, which would carry on without the lock. After this, a broken
+/// session stays broken.
+void never_reconnect(pqxx::connection_base& session);
+
 /// The DSN with its host, hostaddr and port replaced (a pooler in front of the server): the same
 /// user and options; its password only when `host` is the DSN's own host or one that
 /// PGPARITY_ALLOWED_HOSTS pins (credentials go only to the endpoints they came with).

@@ -238,6 +238,25 @@ TEST_F(NothingLost, AnObjectCreatedWhileApplyWaitsForQuietMakesThePlanStaleAndNo
   EXPECT_EQ(staging_.query_value("SELECT count(*) FROM kv"), "1");
 }
 
+/// The change session holds the run lock: when its backend goes while the run waits for quiet, the run
+/// stops with nothing changed and its journal row failed, instead of carrying on without the lock.
+TEST_F(NothingLost, ARunWhoseSessionIsEndedWhileItWaitsForQuietStopsWithNothingChanged) {
+  staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
+  const std::string m = manifest(
+      "extensions:\n  - name: hstore\n    version: \"1.8\"\npolicy:\n  drain:\n    quiet_for: 4s\n    timeout: 60s\n");
+  auto apply = start_pgparity({"apply", "-f", m, "--auto-approve"}, env());
+  for (int i = 0; i < 150 && apply->err().find("waiting out quiet_for") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_NE(apply->err().find("waiting out quiet_for"), std::string::npos) << apply->err();
+  ASSERT_EQ(staging_.query_value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                 "WHERE application_name = 'pgparity' AND pid <> pg_backend_pid()"),
+            "1");
+  ASSERT_EQ(apply->wait(60000), 1) << apply->out() << apply->err();
+  EXPECT_EQ(version_of("hstore"), "1.4") << apply->out() << apply->err();
+  EXPECT_EQ(staging_.query_value("SELECT string_agg(status, ',') FROM pgparity.runs"), "failed") << apply->out();
+}
+
 TEST_F(NothingLost, AConnectionLostDuringCommitIsResolvedFromTheSnapshotSoTheJournalMatchesTheCatalog) {
   staging_.exec("CREATE EXTENSION hstore VERSION '1.4'");
   const std::string m = manifest("extensions:\n  - name: hstore\n    version: \"1.8\"\npolicy:\n" + quick_drain);
