@@ -86,6 +86,24 @@ TEST(Fleet, AnAutoApprovedApplyChangesEachDatabaseOnTheSessionThatObservedIt) {
   }
 }
 
+/// A DSN that asks for SJIS (a client-only encoding whose characters may hold a backslash byte:
+/// "ソ" is 0x83 0x5C) changes nothing: every session speaks UTF8, so a database named in Japanese is
+/// observed, changed and journaled under its own name.
+TEST(Fleet, ADsnAskingForAClientOnlyEncodingStillObservesChangesAndJournalsEveryDatabaseByItsName) {
+  Cluster staging;
+  const std::string name = "ソース";
+  staging.exec("CREATE DATABASE \"" + name + "\"");
+  const std::string path = staging.dir() + "/sjis.yaml";
+  std::ofstream(path) << "apiVersion: pgparity/v1\ntargets:\n  staging:\n    dsn: \"" << staging.conninfo()
+                      << " client_encoding=SJIS\"\n    role: managed\n    databases: [\"*\"]\n"
+                         "extensions:\n  - name: hstore\n    version: \"1.8\"\npolicy:\n  drain:\n    quiet_for: 0s\n";
+  const CommandResult applied = run_pgparity({"apply", "-f", path, "--auto-approve"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_NE(applied.out.find("staging/" + name), std::string::npos) << applied.out;
+  EXPECT_EQ(staging.query_value("SELECT extversion FROM pg_extension WHERE extname = 'hstore'", name), "1.8");
+  EXPECT_EQ(staging.query_value("SELECT database FROM pgparity.runs", name), name);
+}
+
 TEST(Outdated, ListsWhatCouldBeUpgradedInTextAndJson) {
   Cluster staging;
   staging.exec("CREATE EXTENSION hstore VERSION '1.4'; CREATE EXTENSION pg_trgm");
