@@ -1,5 +1,9 @@
-# Shared by the bench scripts (sourced, not run): a simulated link (bench/link) in front of a
-# throwaway cluster, and counting what a client sends through it. Needs $work (a scratch folder).
+# Shared by the bench scripts (sourced, not run): the median of figures, a simulated link
+# (bench/link) in front of a throwaway cluster, and counting what a client sends through it. The
+# link functions need $work (a scratch folder).
+
+# The median of the numbers on stdin, one per line.
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # Starts bench/link on a free loopback port below the ephemeral range, relaying to 127.0.0.1:PORT
 # with RTT_MS of delay; prints "LISTEN_PORT PID".

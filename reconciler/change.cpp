@@ -40,12 +40,8 @@ class NoticeCollector : public pqxx::errorhandler {
   std::vector<std::string> notices_;
 };
 
-}  // namespace
-
-namespace {
-
 /// Taken before each step (and again after it), so a failed step leaves the transaction as it was before it.
-constexpr const char* savepoint = "SAVEPOINT pgparity_step";
+constexpr const char* step_savepoint = "pgparity_step";
 
 }  // namespace
 
@@ -66,8 +62,15 @@ struct ChangeTransaction::State {
   /// Runs `sql`; when it fails, rolls back to `savepoint` (taken before it) and rethrows. A failure that
   /// leaves the transaction aborted (no savepoint, or none to go back to) marks it so: never committed.
   pqxx::result exec(const std::string& sql, const char* savepoint = nullptr) {
+    return guarded([&] { return tx.exec(sql); }, savepoint);
+  }
+  pqxx::result exec_params(const std::string& sql, const std::string& parameter) {
+    return guarded([&] { return tx.exec_params(sql, parameter); }, nullptr);
+  }
+  template <typename Run>
+  pqxx::result guarded(const Run& run, const char* savepoint) {
     try {
-      return tx.exec(sql);
+      return run();
     } catch (const pqxx::sql_error&) {
       aborted = true;
       if (savepoint != nullptr) {
@@ -102,17 +105,11 @@ ChangeTransaction::ChangeTransaction(pqxx::connection_base& session, const Journ
     sql += "; SET LOCAL statement_timeout = " + planner::quote_literal(std::to_string(statement_timeout->ms()) + "ms");
   }
   if (journal_ != nullptr) sql += "; " + journal_->snapshot_sql(run_id_);
-  state_->tx.exec(sql + "; " + savepoint);
+  state_->tx.exec(sql + "; SAVEPOINT " + step_savepoint);
 }
 
 std::string ChangeTransaction::value(const std::string& sql, const std::string& parameter) {
-  pqxx::result rows;
-  try {
-    rows = state_->tx.exec_params(sql, parameter);
-  } catch (const pqxx::sql_error&) {
-    state_->aborted = true;
-    throw;
-  }
+  const auto rows = state_->exec_params(sql, parameter);
   return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].c_str();
 }
 
@@ -132,12 +129,7 @@ void ChangeTransaction::health(const std::string& sql) {
   // Read-only from here: a health query reads, it never writes (a transaction may always turn read-only).
   state_->exec("RESET search_path; SET LOCAL transaction_read_only = on");
   // As a subquery: a health query of COMMIT cannot end the transaction that keeps a rehearsal uncommitted.
-  try {
-    state_->tx.exec_params(planner::health_query(sql));
-  } catch (const pqxx::sql_error&) {
-    state_->aborted = true;
-    throw;
-  }
+  state_->guarded([&] { return state_->tx.exec_params(planner::health_query(sql)); }, nullptr);
 }
 
 ChangeTransaction::~ChangeTransaction() = default;  // ~State rolls back unless committed
@@ -149,10 +141,10 @@ std::vector<std::string> ChangeTransaction::run(const planner::Step& step) {
   // skips the rest of the string; the transaction is then rolled back to the savepoint, as before the step.
   std::string sql;
   for (const auto& statement : step.sql) sql += statement + ";\n";
-  sql += "RELEASE SAVEPOINT pgparity_step";
+  sql += "RELEASE SAVEPOINT " + std::string(step_savepoint);
   if (journal_ != nullptr) sql += "; " + journal_->progress_sql(run_id_, done_ + 1);
-  sql += "; " + std::string(savepoint);
-  state_->exec(sql, "pgparity_step");
+  sql += "; SAVEPOINT " + std::string(step_savepoint);
+  state_->exec(sql, step_savepoint);
   ++done_;
   return state_->notices.take();
 }

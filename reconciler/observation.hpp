@@ -12,8 +12,8 @@
 namespace pgparity::reconciler {
 
 /// Observes what a plan of `manifest` needs: the reference target (if any)
-/// and the managed targets (only `only_target` when given), every session
-/// read-only. Throws InputError for an unknown or reference `only_target`.
+/// and the managed targets (only `only_target` when given), every read a
+/// read-only transaction. Throws InputError for an unknown or reference `only_target`.
 /// With `sessions`, observation sessions are taken from and given back to it (reconcile keeps them between ticks;
 /// apply hands them to the changes). `managed` is how a managed target's sessions are opened: read-only at the
 /// server unless the caller goes on to change it on the same sessions (every catalog read is a read-only

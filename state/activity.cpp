@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include "state/catalog_read.hpp"
+
 namespace pgparity::state {
 
 namespace {
@@ -74,9 +76,6 @@ std::vector<int> terminate(pqxx::connection_base& session, const std::vector<Ses
 
 namespace {
 // 'pgpa' and 1: the two-key advisory lock every pgparity writer takes in a database.
-/// For the statements after it in the same simple-query string (one implicit transaction): no operator or
-/// function a user put on the session's search_path can stand in for pg_catalog's.
-constexpr const char* pinned_path = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true); ";
 constexpr int lock_class = 0x70677061;
 constexpr int lock_object = 1;
 }  // namespace
@@ -106,14 +105,17 @@ ChangeSessionStart start_change_session(pqxx::connection_base& session, const st
   const bool compare = !reference_identifier.empty();
   const std::string lock =
       "pg_catalog.pg_try_advisory_lock(" + std::to_string(lock_class) + ", " + std::to_string(lock_object) + ")";
-  // One implicit transaction: the SET stays only if the SELECT succeeds.
-  const auto row = tx.exec1(
-      "SET client_connection_check_interval = '1s'; " + std::string(pinned_path) +
-      "SELECT s.recovery, s.identifier, CASE WHEN NOT s.recovery" +
-      (compare ? " AND s.identifier IS DISTINCT FROM " + tx.quote(reference_identifier) : std::string()) + " THEN " +
-      lock + " ELSE false END FROM (SELECT pg_catalog.pg_is_in_recovery() AS recovery, " +
-      (compare ? std::string("(pg_catalog.pg_control_system()).system_identifier::text") : std::string("NULL::text")) +
-      " AS identifier) s");
+  // One implicit transaction: the SET stays only if the SELECT succeeds; search_path pinned for it, so no
+  // operator a user put on the path stands in for pg_catalog's.
+  const auto row =
+      tx.exec1("SET client_connection_check_interval = '1s'; " +
+               CatalogRead::pinned_sql(
+                   "SELECT s.recovery, s.identifier, CASE WHEN NOT s.recovery" +
+                   (compare ? " AND s.identifier IS DISTINCT FROM " + tx.quote(reference_identifier) : std::string()) +
+                   " THEN " + lock + " ELSE false END FROM (SELECT pg_catalog.pg_is_in_recovery() AS recovery, " +
+                   (compare ? std::string("(pg_catalog.pg_control_system()).system_identifier::text")
+                            : std::string("NULL::text")) +
+                   " AS identifier) s"));
   return {row[0].as<bool>(), row[1].is_null() ? "" : row[1].c_str(), row[2].as<bool>()};
 }
 
@@ -136,19 +138,17 @@ constexpr const char* schema_owner =
 
 PreflightAnswers preflight_reads(pqxx::connection_base& session, const std::string& schema,
                                  const std::vector<Install>& installs, const std::string& extra) {
-  pqxx::nontransaction tx(session);
   // Columns: what, name, version, then four booleans whose meaning depends on what.
-  std::string sql = std::string(pinned_path) +
-                    "SELECT 'schema', s.rolname, NULL::text, s.rolsuper, s.mine, NULL::bool, NULL::bool FROM (" +
-                    std::string(schema_owner) + tx.quote(schema) +
+  std::string sql = "SELECT 'schema', s.rolname, NULL::text, s.rolsuper, s.mine, NULL::bool, NULL::bool FROM (" +
+                    std::string(schema_owner) + session.quote(schema) +
                     ") s(rolname, rolsuper, mine) "
                     "UNION ALL SELECT 'extra', (" +
                     extra + ")::text, current_user::text, NULL, NULL, NULL, NULL";
   if (!installs.empty()) {
     std::string values;
     for (const auto& i : installs) {
-      values +=
-          (values.empty() ? "" : ", ") + std::string("(") + tx.quote(i.extension) + ", " + tx.quote(i.version) + ")";
+      values += (values.empty() ? "" : ", ") + std::string("(") + session.quote(i.extension) + ", " +
+                session.quote(i.version) + ")";
     }
     // pg_available_extension_versions reads every control file of the installation (tens of ms): asked
     // only for a role that is not a superuser, whose answer does not need it.
@@ -163,7 +163,7 @@ PreflightAnswers preflight_reads(pqxx::connection_base& session, const std::stri
         "AS x(v)";
   }
   PreflightAnswers answers;
-  const pqxx::result rows = tx.exec(sql);
+  const pqxx::result rows = CatalogRead::once(session, sql);
   std::string role;
   for (const auto& row : rows) {
     if (std::string_view(row[0].c_str()) != "extra") continue;
@@ -192,8 +192,7 @@ PreflightAnswers preflight_reads(pqxx::connection_base& session, const std::stri
 }
 
 std::string foreign_state_schema(pqxx::connection_base& session, const std::string& schema) {
-  pqxx::nontransaction tx(session);
-  const auto rows = tx.exec(pinned_path + (schema_owner + tx.quote(schema)));
+  const auto rows = CatalogRead::once(session, schema_owner + session.quote(schema));
   return rows.empty() ? "" : schema_problem(schema, rows[0][0].c_str(), rows[0][1].as<bool>(), rows[0][2].as<bool>());
 }
 

@@ -25,7 +25,9 @@ CatalogRead::CatalogRead(pqxx::connection_base& session) : tx_(session, "catalog
   }
 }
 
-std::string CatalogRead::once_sql(const std::string& sql) { return "SET TRANSACTION READ ONLY; " + pin + "; " + sql; }
+std::string CatalogRead::pinned_sql(const std::string& sql) { return pin + "; " + sql; }
+
+std::string CatalogRead::once_sql(const std::string& sql) { return "SET TRANSACTION READ ONLY; " + pinned_sql(sql); }
 
 pqxx::result CatalogRead::once(pqxx::connection_base& session, const std::string& sql) {
   pqxx::nontransaction tx(session, "catalog read");

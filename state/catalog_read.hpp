@@ -26,6 +26,9 @@ class CatalogRead {
   static pqxx::result once(pqxx::connection_base& session, const std::string& sql);
   /// The simple-query string once() sends, for a session that is not libpqxx's (the pooler follow).
   static std::string once_sql(const std::string& sql);
+  /// `sql` after the search_path and statement_timeout pins (set_config(…, true)), as one simple-query
+  /// string: the guarantees of a read without its READ ONLY, for a first round trip that also takes a lock.
+  static std::string pinned_sql(const std::string& sql);
   pqxx::result exec(const std::string& sql);
   pqxx::row exec1(const std::string& sql);
   /// One parameter ($1): every catalog query pgparity makes takes at most one (a list joined by commas).

@@ -75,9 +75,6 @@ bool asks_for_read_write(const std::string& dsn) {
 
 }  // namespace
 
-/// The DSN as a conninfo string for the session pgparity opens: its own
-/// fallback application name, and for read-only access the server option
-/// default_transaction_read_only added to any `options` the DSN has.
 void never_reconnect(pqxx::connection_base& session) {
   // Deprecated in libpqxx 6 only because 7 never reconnects at all: what this asks for.
 #pragma GCC diagnostic push
@@ -86,6 +83,9 @@ void never_reconnect(pqxx::connection_base& session) {
 #pragma GCC diagnostic pop
 }
 
+/// The DSN as a conninfo string for the session pgparity opens: its own
+/// fallback application name, and for read-only access the server option
+/// default_transaction_read_only added to any `options` the DSN has.
 std::string session_conninfo(const std::string& dsn, Access access, const std::string& application_name,
                              const std::optional<std::string>& database) {
   std::string error;
